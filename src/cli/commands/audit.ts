@@ -1,0 +1,157 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { LetheError } from "../../core/errors.js";
+import { verifyInclusion } from "../../ledger/proof.js";
+import { allEntries } from "../../ledger/query.js";
+import type { Checkpoint } from "../../ledger/signing.js";
+import type { LedgerEntry } from "../../ledger/types.js";
+import { withLethe } from "../context.js";
+import type { Runner } from "../program.js";
+import { type GlobalOptions, result } from "../result.js";
+
+function readJson<T>(path: string, what: string): T {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as T;
+  } catch (err) {
+    throw new LetheError("USAGE", `${path}: cannot read ${what}: ${(err as Error).message}`);
+  }
+}
+
+function describe(e: LedgerEntry): string {
+  const what = [e.dataset, e.key !== undefined ? `key ${e.key}` : e.keyHash ? `key#${e.keyHash.slice(0, 12)}` : undefined]
+    .filter(Boolean)
+    .join(" ");
+  return `#${e.seq} ${e.at} ${e.action}${what ? ` ${what}` : ""}${e.reason ? ` (${e.reason})` : ""}`;
+}
+
+const CSV_COLS = ["seq", "at", "action", "dataset", "key", "keyHash", "subjectHash", "reason", "runId", "prevHash", "hash"] as const;
+function csvCell(v: unknown): string {
+  const s = v === undefined ? "" : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** `lethe audit …`: verify, log, export, checkpoint, prove, public-key, verify-proof. */
+export function registerAudit(program: Command, run: Runner): void {
+  const audit = program.command("audit").description("the tamper-evident ledger");
+
+  audit
+    .command("verify")
+    .description("recompute the hash chain, Merkle tree and checkpoint signatures; exit 4 on any break")
+    .option("--checkpoint <file>", "also prove the ledger still extends this exported checkpoint")
+    .action((_o, cmd: Command) =>
+      run(async () => {
+        const opts = cmd.optsWithGlobals<GlobalOptions & { checkpoint?: string }>();
+        const cp = opts.checkpoint ? readJson<Checkpoint>(opts.checkpoint, "a checkpoint") : undefined;
+        return withLethe(opts, async (lethe) => {
+          const r = await lethe.audit.verify(cp);
+          const { checkpoints: _c, ...json } = r;
+          const text = r.ok
+            ? `Ledger OK: ${r.entries} entries, chain and ${r.checkpoints} signed checkpoint(s) verified${cp ? ", extends the given checkpoint" : ""}.`
+            : `LEDGER VERIFICATION FAILED at entry ${r.firstBad ?? "?"}: ${r.reason}`;
+          return result(json, text, r.ok ? 0 : 4);
+        });
+      }),
+    );
+
+  audit
+    .command("log")
+    .description("what happened to a subject or an item")
+    .option("--subject <id>", "a data subject id (hashed before lookup)")
+    .option("--dataset <name>", "a dataset")
+    .option("--key <key>", "an item key within --dataset")
+    .option("--run <id>", "one run")
+    .action((_o, cmd: Command) =>
+      run(async () => {
+        const o = cmd.optsWithGlobals<GlobalOptions & { subject?: string; dataset?: string; key?: string; run?: string }>();
+        if (o.key !== undefined && o.dataset === undefined) throw new LetheError("USAGE", "--key needs --dataset");
+        if (o.subject === undefined && o.dataset === undefined && o.run === undefined)
+          throw new LetheError("USAGE", "name --subject S, --dataset D [--key K] or --run ID");
+        return withLethe(o, async (lethe) => {
+          const entries = await lethe.audit.log({
+            ...(o.subject !== undefined ? { subject: o.subject } : {}),
+            ...(o.dataset !== undefined ? { dataset: o.dataset } : {}),
+            ...(o.key !== undefined ? { key: o.key } : {}),
+            ...(o.run !== undefined ? { runId: o.run } : {}),
+          });
+          return result({ entries }, entries.length ? entries.map(describe).join("\n") : "No ledger entries match.");
+        });
+      }),
+    );
+
+  audit
+    .command("export")
+    .description("the whole ledger for auditors")
+    .option("--format <format>", "jsonl or csv", "jsonl")
+    .action((_o, cmd: Command) =>
+      run(async () => {
+        const o = cmd.optsWithGlobals<GlobalOptions & { format: string }>();
+        if (o.format !== "jsonl" && o.format !== "csv") throw new LetheError("USAGE", `--format: expected jsonl or csv, got ${o.format}`);
+        return withLethe(o, async (lethe) => {
+          if (o.format === "csv") process.stdout.write(`${CSV_COLS.join(",")}\n`);
+          for await (const e of allEntries(lethe.state)) {
+            process.stdout.write(o.format === "jsonl" ? `${JSON.stringify(e)}\n` : `${CSV_COLS.map((c) => csvCell(e[c])).join(",")}\n`);
+          }
+          // Already streamed to stdout; nothing more to print.
+          return result(undefined, "");
+        });
+      }),
+    );
+
+  audit
+    .command("checkpoint")
+    .description("sign the current tree head; --out writes it for safekeeping outside lethe")
+    .option("--out <file>", "write the signed checkpoint here")
+    .action((_o, cmd: Command) =>
+      run(async () => {
+        const o = cmd.optsWithGlobals<GlobalOptions & { out?: string }>();
+        return withLethe(o, async (lethe) => {
+          const cp = await lethe.audit.checkpoint();
+          if (o.out) writeFileSync(o.out, `${JSON.stringify(cp, null, 2)}\n`);
+          return result(cp, `Checkpoint: size ${cp.size}, root ${cp.root}, signed at ${cp.at}${o.out ? `, written to ${o.out}` : ""}`);
+        });
+      }),
+    );
+
+  audit
+    .command("prove <seq>")
+    .description("an inclusion proof for one entry against a signed checkpoint (verifies offline)")
+    .option("--out <file>", "write the proof here")
+    .action((seqArg: string, _o, cmd: Command) =>
+      run(async () => {
+        const o = cmd.optsWithGlobals<GlobalOptions & { out?: string }>();
+        const seq = Number(seqArg);
+        if (!Number.isSafeInteger(seq) || seq < 1) throw new LetheError("USAGE", `SEQ must be a positive integer, got ${seqArg}`);
+        return withLethe(o, async (lethe) => {
+          if (seq > (await lethe.ledger.size())) throw new LetheError("NOT_FOUND", `there is no ledger entry ${seq}`);
+          const proof = await lethe.audit.prove(seq);
+          if (o.out) writeFileSync(o.out, `${JSON.stringify(proof, null, 2)}\n`);
+          return result(proof, o.out ? `Proof for entry ${seq} written to ${o.out}` : JSON.stringify(proof, null, 2));
+        });
+      }),
+    );
+
+  audit
+    .command("verify-proof <file>")
+    .description("check an inclusion proof offline against a public key")
+    .requiredOption("--public-key <pem>", "the PEM file from lethe audit public-key")
+    .action((file: string, _o, cmd: Command) =>
+      run(async () => {
+        const o = cmd.optsWithGlobals<GlobalOptions & { publicKey: string }>();
+        const ok = verifyInclusion(readFileSync(o.publicKey, "utf8"), readJson(file, "a proof"));
+        return result({ ok }, ok ? "Proof OK: the entry is in the signed ledger." : "PROOF INVALID", ok ? 0 : 4);
+      }),
+    );
+
+  audit
+    .command("public-key")
+    .description("the Ed25519 public key (PEM) that checks checkpoints and receipts")
+    .action((_o, cmd: Command) =>
+      run(async () => {
+        const o = cmd.optsWithGlobals<GlobalOptions>();
+        return withLethe(o, async (lethe) => {
+          const pem = lethe.audit.publicKey();
+          return result({ publicKey: pem }, pem.trimEnd());
+        });
+      }),
+    );
+}

@@ -1,0 +1,71 @@
+import type { Command } from "commander";
+import { LetheError } from "../../core/errors.js";
+import { withLethe } from "../context.js";
+import { table } from "../format.js";
+import type { Runner } from "../program.js";
+import { type GlobalOptions, result } from "../result.js";
+
+function parseDate(s: string | undefined, flag: string): Date | undefined {
+  if (s === undefined) return undefined;
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) throw new LetheError("USAGE", `${flag}: expected a date like 2027-01-31, got ${s}`);
+  return d;
+}
+
+/** `lethe hold add|list|release`: legal holds by subject or dataset. */
+export function registerHold(program: Command, run: Runner): void {
+  const hold = program.command("hold").description("legal holds: held items are never deleted, every skip is recorded");
+
+  hold
+    .command("add")
+    .description("hold a subject's items, or a whole dataset")
+    .option("--subject <id>", "the data subject to hold (stored only as its HMAC)")
+    .option("--dataset <name>", "the dataset to hold")
+    .requiredOption("--reason <text>", "why (cited whenever the hold keeps something back)")
+    .option("--until <date>", "the hold ends by itself at this date")
+    .action((_o, cmd: Command) =>
+      run(async () => {
+        const o = cmd.optsWithGlobals<GlobalOptions & { subject?: string; dataset?: string; reason: string; until?: string }>();
+        const until = parseDate(o.until, "--until");
+        return withLethe(o, async (lethe) => {
+          if (o.dataset !== undefined) lethe.map.select(o.dataset);
+          const id = await lethe.holds.add({
+            reason: o.reason,
+            ...(o.subject !== undefined ? { subject: o.subject } : {}),
+            ...(o.dataset !== undefined ? { dataset: o.dataset } : {}),
+            ...(until ? { until } : {}),
+          });
+          return result({ id }, `Hold ${id} added.`);
+        });
+      }),
+    );
+
+  hold
+    .command("list")
+    .description("active holds")
+    .action((_o, cmd: Command) =>
+      run(async () => {
+        const o = cmd.optsWithGlobals<GlobalOptions>();
+        return withLethe(o, async (lethe) => {
+          const holds = await lethe.holds.list();
+          const rows: string[][] = [["id", "on", "reason", "until"]];
+          for (const h of holds)
+            rows.push([h.id, h.dataset ? `dataset ${h.dataset}` : `subject #${h.subjectHash?.slice(0, 12)}`, h.reason, h.until ?? ""]);
+          return result({ holds }, holds.length ? table(rows) : "No active holds.");
+        });
+      }),
+    );
+
+  hold
+    .command("release <id>")
+    .description("end a hold")
+    .action((id: string, _o, cmd: Command) =>
+      run(async () => {
+        const o = cmd.optsWithGlobals<GlobalOptions>();
+        return withLethe(o, async (lethe) => {
+          await lethe.holds.release(id);
+          return result({ id, released: true }, `Hold ${id} released.`);
+        });
+      }),
+    );
+}

@@ -1,0 +1,55 @@
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import type { Plan } from "../../core/planner.js";
+import type { Lethe } from "../../lethe.js";
+import { withLethe } from "../context.js";
+import { bytes, table } from "../format.js";
+import type { Runner } from "../program.js";
+import { type CommandResult, type GlobalOptions, result } from "../result.js";
+
+export interface PlanCliOptions extends GlobalOptions {
+  dataset?: string;
+  out?: string;
+}
+
+/** `lethe plan`: a dry run, optionally written to a reviewable plan file. */
+export async function planCommand(lethe: Lethe, opts: PlanCliOptions): Promise<CommandResult> {
+  const plan = await lethe.plan({ ...(opts.dataset ? { dataset: opts.dataset } : {}), withItems: opts.out !== undefined });
+  if (opts.out) writeFileSync(opts.out, `${JSON.stringify(plan)}\n`, { mode: 0o600 });
+  return result(summary(plan), render(plan, opts.out));
+}
+
+function summary(plan: Plan) {
+  return {
+    planId: plan.planId,
+    at: plan.at,
+    policyHash: plan.policyHash,
+    contentHash: plan.contentHash,
+    datasets: plan.datasets.map(({ items: _items, ...d }) => d),
+  };
+}
+
+function render(plan: Plan, out: string | undefined): string {
+  const rows: (string | number)[][] = [["dataset", "store", "total", "expired", "held", "size"]];
+  for (const d of plan.datasets) rows.push([d.name, d.store, d.total, d.expired, d.held, bytes(d.bytes)]);
+  const expired = plan.datasets.reduce((n, d) => n + d.expired - d.held, 0);
+  return [
+    `Plan ${plan.planId} at ${plan.at} (dry run, nothing deleted)`,
+    table(rows),
+    `${expired} item(s) would be deleted.${out ? ` Plan written to ${out}; apply it with: lethe apply --plan ${out}` : ""}`,
+  ].join("\n");
+}
+
+export function registerPlan(program: Command, run: Runner): void {
+  program
+    .command("plan")
+    .description("dry run: what would be deleted now, per dataset")
+    .option("--dataset <name>", "only this dataset")
+    .option("--out <file>", "write the plan (with every item key and a content hash) to a file")
+    .action((_o, cmd: Command) =>
+      run(async () => {
+        const opts = cmd.optsWithGlobals<PlanCliOptions>();
+        return withLethe(opts, (lethe) => planCommand(lethe, opts));
+      }),
+    );
+}

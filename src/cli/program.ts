@@ -1,0 +1,39 @@
+import { Command } from "commander";
+import { registerApply } from "./commands/apply.js";
+import { registerAudit } from "./commands/audit.js";
+import { registerDemo } from "./commands/demo.js";
+import { registerHold } from "./commands/hold.js";
+import { registerInit } from "./commands/init.js";
+import { registerPlan } from "./commands/plan.js";
+import { registerShred } from "./commands/shred.js";
+import type { CommandResult } from "./result.js";
+
+/** Runs one command body and hands its result back to the entry file. */
+export type Runner = (fn: () => Promise<CommandResult>) => Promise<void>;
+
+/**
+ * Builds the commander program. Commands are thin: parse → call the library
+ * → return a {@link CommandResult}; printing and exiting happen in main.ts.
+ */
+export function buildProgram(run: Runner): Command {
+  const program = new Command()
+    .name("lethe")
+    .description("makes sensitive AI data disappear on time, and proves it")
+    .option("--config <path>", "config file (default ./lethe.yaml or $LETHE_CONFIG)")
+    .option("--json", "one JSON document on stdout")
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of [registerInit, registerDemo, registerPlan, registerApply, registerHold, registerAudit, registerShred]) {
+    register(program, run);
+  }
+  // Let every subcommand accept --config/--json after its own name too.
+  for (const cmd of allCommands(program)) {
+    if (cmd === program) continue;
+    cmd.option("--config <path>", "config file").option("--json", "one JSON document on stdout").exitOverride();
+  }
+  return program;
+}
+
+function allCommands(cmd: Command): Command[] {
+  return [cmd, ...cmd.commands.flatMap(allCommands)];
+}

@@ -1,0 +1,95 @@
+import { createHash } from "node:crypto";
+import { isAbsolute, resolve } from "node:path";
+import { parseDuration } from "./duration.js";
+import type { RawConfig, RawDataset } from "./schema.js";
+import { resolveSecret } from "./secrets.js";
+import type { DatasetConfig, LetheConfig, Retention, StoreConfig } from "./types.js";
+
+const UNIT_SECONDS = { days: 86_400, hours: 3600, seconds: 1 } as const;
+
+function seconds(d: string): number {
+  // The schema already validated the string; a failure here is a bug.
+  const s = parseDuration(d);
+  if (s === undefined) throw new Error(`unvalidated duration ${d}`);
+  return s;
+}
+
+function retention(r: RawDataset["retention"]): Retention {
+  if (r === "never") return { kind: "never" };
+  if (typeof r === "string") return { kind: "duration", seconds: seconds(r) };
+  return { kind: "column", column: r.column, unitSeconds: UNIT_SECONDS[r.unit] };
+}
+
+/** Resolves `sqlite:relative.db` against the config folder; secret refs are resolved here too. */
+function sqlUrl(url: string, baseDir: string): string {
+  const u = url.startsWith("env:") || url.startsWith("file:") ? resolveSecret(url, baseDir) : url;
+  const m = /^sqlite:(?:\/\/)?(.+)$/.exec(u);
+  if (m) return `sqlite:${isAbsolute(m[1] as string) ? m[1] : resolve(baseDir, m[1] as string)}`;
+  return u;
+}
+
+/**
+ * Turns the validated raw config into {@link LetheConfig}: absolute paths,
+ * seconds instead of duration strings, defaults filled in.
+ */
+export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDir: string): LetheConfig {
+  const stores = new Map<string, StoreConfig>();
+  for (const [name, s] of Object.entries(raw.stores)) {
+    if (s.kind === "sql") stores.set(name, { name, kind: "sql", url: sqlUrl(s.url, baseDir) });
+    else if (s.kind === "fs") stores.set(name, { name, kind: "fs", root: resolve(baseDir, s.root) });
+    else
+      stores.set(name, {
+        name,
+        kind: "s3",
+        bucket: s.bucket,
+        prefix: s.prefix,
+        region: s.region,
+        endpoint: s.endpoint,
+        forcePathStyle: s.forcePathStyle,
+        versions: s.versions,
+      });
+  }
+  const datasets = new Map<string, DatasetConfig>();
+  for (const [name, d] of Object.entries(raw.datasets)) {
+    datasets.set(name, {
+      name,
+      store: d.store,
+      storeKind: stores.get(d.store)?.kind ?? "sql",
+      table: d.table,
+      key: d.key,
+      subject: d.subject,
+      createdAt: d.createdAt,
+      retention: retention(d.retention),
+      files: d.files,
+      include: d.include ?? [],
+      exclude: d.exclude ?? [],
+      action: d.action,
+      schedule: d.schedule ?? raw.schedule,
+      batchSize: d.batchSize ?? raw.batchSize,
+      subjectFromPath: d.subjectFromPath,
+      derived: d.derived ?? [],
+    });
+  }
+  const isPg = /^postgres(ql)?:\/\//.test(raw.state);
+  const stateDir = resolve(baseDir, isPg ? ".lethe" : raw.state);
+  const policy = { datasets: [...datasets.values()], stores: [...stores.values()], safety: raw.safety };
+  return {
+    file,
+    baseDir,
+    state: isPg ? { kind: "postgres", url: raw.state, dir: stateDir } : { kind: "sqlite", dir: stateDir },
+    schedule: raw.schedule,
+    misfireGraceSeconds: seconds(raw.misfireGrace),
+    batchSize: raw.batchSize,
+    safety: raw.safety,
+    stores,
+    datasets,
+    erasure: { deadlineSeconds: seconds(raw.erasure?.deadline ?? "30d") },
+    transient: { root: raw.transient?.root ? resolve(baseDir, raw.transient.root) : undefined, ttlSeconds: seconds(raw.transient?.ttl ?? "5m") },
+    secrets: { masterKey: raw.secrets?.masterKey, subjectKey: raw.secrets?.subjectKey },
+    alerts: { webhook: raw.alerts?.webhook },
+    redact: { patterns: raw.redact?.patterns ?? [], keys: raw.redact?.keys ?? [] },
+    janitor: { graceSeconds: seconds(raw.janitor?.grace ?? "1h"), schedule: raw.janitor?.schedule },
+    server: raw.server ?? { port: 8787, host: "127.0.0.1", bodyLimit: 1_048_576 },
+    policyHash: createHash("sha256").update(JSON.stringify(policy)).digest("hex"),
+  };
+}

@@ -1,0 +1,55 @@
+import type { RawConfig } from "./schema.js";
+
+/**
+ * Cross-field rules zod cannot express per field. Each message names the key
+ * path, like the schema's own messages, so a user sees every problem at once.
+ */
+export function checkRules(raw: RawConfig): string[] {
+  const issues: string[] = [];
+  const at = (path: string, msg: string) => issues.push(`${path}: ${msg}`);
+  const storeKind = (name: string) => raw.stores[name]?.kind;
+
+  for (const [name, d] of Object.entries(raw.datasets)) {
+    const p = `datasets.${name}`;
+    const kind = storeKind(d.store);
+    if (!kind) {
+      at(`${p}.store`, `unknown store "${d.store}" (known: ${Object.keys(raw.stores).join(", ") || "none"})`);
+      continue;
+    }
+    if (kind === "sql") {
+      if (!d.table) at(`${p}.table`, "required for a dataset in an sql store");
+      if (!d.key) at(`${p}.key`, "required for a dataset in an sql store (the primary key column)");
+      if (!d.createdAt && d.retention !== "never")
+        at(`${p}.createdAt`, "required for a dataset in an sql store (the creation time column)");
+      for (const k of ["include", "exclude", "subjectFromPath"] as const)
+        if (d[k] !== undefined) at(`${p}.${k}`, "only for fs and s3 datasets");
+      if (d.action === "shred" && !d.files) at(`${p}.action`, "shred applies to files; an sql dataset needs files: to shred");
+    } else {
+      for (const k of ["table", "key", "subject", "createdAt", "files"] as const)
+        if (d[k] !== undefined) at(`${p}.${k}`, `only for sql datasets (store "${d.store}" is ${kind})`);
+      if (typeof d.retention === "object") at(`${p}.retention`, "a per-row retention column needs an sql dataset");
+      if (kind === "fs" && !d.include) at(`${p}.include`, "required for an fs dataset: globs of the files it owns");
+      if (kind === "s3" && d.action === "shred")
+        at(`${p}.action`, "objects cannot be overwritten in place; use delete (and crypto-shredding)");
+    }
+    if (d.files) {
+      const fk = storeKind(d.files.store);
+      if (fk !== "fs") at(`${p}.files.store`, fk ? `must be an fs store, "${d.files.store}" is ${fk}` : `unknown store "${d.files.store}"`);
+    }
+    if (d.subjectFromPath !== undefined && !d.subjectFromPath.includes("{subject}"))
+      at(`${p}.subjectFromPath`, 'must contain "{subject}", e.g. "users/{subject}/**"');
+    for (const [i, dep] of (d.derived ?? []).entries())
+      if (!raw.datasets[dep]) at(`${p}.derived.${i}`, `unknown dataset "${dep}"`);
+    if (d.table && (d.key === d.createdAt || d.key === d.subject) && d.key)
+      at(`${p}.key`, "the key column must differ from createdAt and subject");
+  }
+  if (raw.transient?.root === "") at("transient.root", "must not be empty");
+  for (const [i, pat] of (raw.redact?.patterns ?? []).entries()) {
+    try {
+      new RegExp(pat.regex);
+    } catch {
+      at(`redact.patterns.${i}.regex`, "not a valid regular expression");
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,136 @@
+import { Cron } from "croner";
+import { z } from "zod";
+import { isDuration } from "./duration.js";
+import { SECRET_REF_RE } from "./secrets.js";
+
+/**
+ * The zod schema of `lethe.yaml` (DESIGN.md "Configuration"). Every object
+ * is strict: an unknown key is an error, so a misspelt `retenion:` can never
+ * silently mean "keep forever".
+ */
+
+const DURATION_MSG = "expected a duration like 30d (90s, 15m, 1h, 30d; a bare number is not accepted)";
+
+export const durationSchema = z
+  .string({ error: DURATION_MSG })
+  .refine(isDuration, { message: DURATION_MSG });
+
+const IDENT_MSG = "expected an SQL identifier (letters, digits and _, not starting with a digit)";
+export const identifierSchema = z
+  .string({ error: IDENT_MSG })
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { message: IDENT_MSG });
+
+const TABLE_MSG = "expected a table name like logs or schema.logs";
+const tableSchema = z
+  .string({ error: TABLE_MSG })
+  .regex(/^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$/, { message: TABLE_MSG });
+
+export const secretRefSchema = z
+  .string()
+  .regex(SECRET_REF_RE, { message: "expected a secret reference env:NAME or file:PATH (never an inline secret)" });
+
+export const cronSchema = z.string().refine(
+  (s) => {
+    try {
+      new Cron(s, { paused: true, timezone: "UTC" }).stop();
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a cron expression like "0 2 * * *"' },
+);
+
+/** Dispatches on the JS type so each shape reports its own precise errors. */
+function byType<S extends z.ZodType, O extends z.ZodType>(str: S, obj: O, message: string) {
+  return z.unknown().transform((v, ctx): z.output<S> | z.output<O> => {
+    const schema = typeof v === "string" ? str : v !== null && typeof v === "object" ? obj : undefined;
+    if (!schema) {
+      ctx.addIssue({ code: "custom", message });
+      return z.NEVER;
+    }
+    const r = schema.safeParse(v);
+    if (r.success) return r.data as z.output<S> | z.output<O>;
+    for (const issue of r.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+    return z.NEVER;
+  });
+}
+
+const RETENTION_MSG = 'expected a duration like 30d, "never", or { column: NAME, unit: days|hours|seconds }';
+const retentionSchema = byType(
+  z.union([durationSchema, z.literal("never")], { error: RETENTION_MSG }),
+  z.strictObject({
+    column: identifierSchema,
+    unit: z.enum(["days", "hours", "seconds"]).default("days"),
+  }),
+  RETENTION_MSG,
+);
+
+const sqlStore = z.strictObject({
+  kind: z.literal("sql"),
+  url: z.string().min(1, { message: "expected sqlite:PATH, postgres://… or a secret reference" }),
+});
+const fsStore = z.strictObject({ kind: z.literal("fs"), root: z.string().min(1) });
+const s3Store = z.strictObject({
+  kind: z.literal("s3"),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" }),
+  prefix: z.string().default(""),
+  region: z.string().optional(),
+  endpoint: z.url().optional(),
+  forcePathStyle: z.boolean().default(false),
+  versions: z.boolean().default(true),
+});
+const storeSchema = z.discriminatedUnion("kind", [sqlStore, fsStore, s3Store], {
+  error: "expected a store with kind: sql | fs | s3",
+});
+
+const datasetSchema = z.strictObject({
+  store: identifierSchema,
+  description: z.string().optional(),
+  table: tableSchema.optional(),
+  key: identifierSchema.optional(),
+  subject: identifierSchema.optional(),
+  createdAt: identifierSchema.optional(),
+  retention: retentionSchema,
+  files: z.strictObject({ column: identifierSchema, store: identifierSchema }).optional(),
+  include: z.array(z.string().min(1)).min(1).optional(),
+  exclude: z.array(z.string().min(1)).optional(),
+  action: z.enum(["delete", "shred"]).default("delete"),
+  schedule: cronSchema.optional(),
+  batchSize: z.number().int().min(1).max(100_000).optional(),
+  subjectFromPath: z.string().optional(),
+  derived: z.array(identifierSchema).optional(),
+});
+
+export const configSchema = z.strictObject({
+  version: z.literal(1, { error: "expected version: 1" }),
+  state: z.string().min(1).default("./.lethe"),
+  schedule: cronSchema.default("0 2 * * *"),
+  misfireGrace: durationSchema.default("1h"),
+  batchSize: z.number().int().min(1).max(100_000).default(5000),
+  safety: z.strictObject({ maxFraction: z.number().gt(0).lte(1).default(0.9) }).default({ maxFraction: 0.9 }),
+  stores: z.record(identifierSchema, storeSchema),
+  datasets: z.record(identifierSchema, datasetSchema),
+  erasure: z.strictObject({ deadline: durationSchema.default("30d") }).optional(),
+  transient: z.strictObject({ root: z.string().optional(), ttl: durationSchema.default("5m") }).optional(),
+  secrets: z.strictObject({ masterKey: secretRefSchema.optional(), subjectKey: secretRefSchema.optional() }).optional(),
+  alerts: z.strictObject({ webhook: z.url() }).optional(),
+  redact: z
+    .strictObject({
+      patterns: z.array(z.strictObject({ name: identifierSchema, regex: z.string().min(1) })).optional(),
+      keys: z.array(z.string().min(1)).optional(),
+    })
+    .optional(),
+  janitor: z.strictObject({ grace: durationSchema.default("1h"), schedule: cronSchema.optional() }).optional(),
+  server: z
+    .strictObject({
+      port: z.number().int().min(0).max(65_535).default(8787),
+      host: z.string().default("127.0.0.1"),
+      bodyLimit: z.number().int().min(1024).default(1_048_576),
+    })
+    .optional(),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+export type RawDataset = z.output<typeof datasetSchema>;
+export type RawStore = z.output<typeof storeSchema>;

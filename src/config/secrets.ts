@@ -1,0 +1,33 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { LetheError } from "../core/errors.js";
+
+/**
+ * Secrets are references, never inline values: `env:NAME` or `file:PATH`.
+ * Keeping them out of the YAML keeps them out of version control and out of
+ * any copy of the config that lands in a ticket.
+ *
+ * @example
+ * resolveSecret("env:LETHE_MASTER_KEY", process.cwd());
+ */
+export const SECRET_REF_RE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/;
+
+export function resolveSecret(ref: string, baseDir: string): string {
+  if (ref.startsWith("env:")) {
+    const name = ref.slice(4);
+    const value = process.env[name];
+    if (value === undefined || value === "") {
+      throw new LetheError("CONFIG_INVALID", `secret ${ref}: environment variable ${name} is not set`);
+    }
+    return value;
+  }
+  if (ref.startsWith("file:")) {
+    const path = resolve(baseDir, ref.slice(5));
+    try {
+      return readFileSync(path, "utf8").trim();
+    } catch (err) {
+      throw new LetheError("CONFIG_INVALID", `secret ${ref}: cannot read ${path}`, undefined, { cause: err });
+    }
+  }
+  throw new LetheError("CONFIG_INVALID", `secret must be env:NAME or file:PATH, got an inline value`);
+}

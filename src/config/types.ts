@@ -1,0 +1,74 @@
+/** The normalized configuration every other module reads: paths absolute, durations in seconds. */
+
+export type Retention =
+  | { kind: "duration"; seconds: number }
+  | { kind: "column"; column: string; unitSeconds: number }
+  | { kind: "never" };
+
+export interface SqlStoreConfig {
+  name: string;
+  kind: "sql";
+  /** Resolved URL: `sqlite:/abs/path.db` or `postgres://…`. */
+  url: string;
+}
+export interface FsStoreConfig {
+  name: string;
+  kind: "fs";
+  /** Absolute root directory. */
+  root: string;
+}
+export interface S3StoreConfig {
+  name: string;
+  kind: "s3";
+  bucket: string;
+  prefix: string;
+  region: string | undefined;
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  /** Delete every version of an object in versioned buckets. */
+  versions: boolean;
+}
+export type StoreConfig = SqlStoreConfig | FsStoreConfig | S3StoreConfig;
+
+export interface DatasetConfig {
+  name: string;
+  store: string;
+  storeKind: StoreConfig["kind"];
+  table: string | undefined;
+  key: string | undefined;
+  subject: string | undefined;
+  createdAt: string | undefined;
+  retention: Retention;
+  files: { column: string; store: string } | undefined;
+  include: string[];
+  exclude: string[];
+  action: "delete" | "shred";
+  schedule: string;
+  batchSize: number;
+  subjectFromPath: string | undefined;
+  derived: string[];
+}
+
+export interface LetheConfig {
+  /** Absolute path of the file the config came from, or undefined for an object. */
+  file: string | undefined;
+  /** Directory relative paths are resolved against. */
+  baseDir: string;
+  /** `sqlite` state folder (absolute) or a `postgres://` URL. */
+  state: { kind: "sqlite"; dir: string } | { kind: "postgres"; url: string; dir: string };
+  schedule: string;
+  misfireGraceSeconds: number;
+  batchSize: number;
+  safety: { maxFraction: number };
+  stores: Map<string, StoreConfig>;
+  datasets: Map<string, DatasetConfig>;
+  erasure: { deadlineSeconds: number };
+  transient: { root: string | undefined; ttlSeconds: number };
+  secrets: { masterKey: string | undefined; subjectKey: string | undefined };
+  alerts: { webhook: string | undefined };
+  redact: { patterns: { name: string; regex: string }[]; keys: string[] };
+  janitor: { graceSeconds: number; schedule: string | undefined };
+  server: { port: number; host: string; bodyLimit: number };
+  /** Canonical JSON of the policy-relevant parts, hashed into plans. */
+  policyHash: string;
+}

@@ -1,0 +1,82 @@
+import { randomUUID } from "node:crypto";
+import type { Ledger } from "../ledger/ledger.js";
+import type { StateHandle } from "../state/open-state.js";
+import { LetheError } from "./errors.js";
+
+export interface Hold {
+  id: string;
+  subjectHash?: string;
+  dataset?: string;
+  reason: string;
+  until?: string;
+}
+
+export interface ActiveHolds {
+  subjects: Map<string, Hold>;
+  datasets: Map<string, Hold>;
+}
+
+/**
+ * Legal holds: a held subject's (or dataset's) items are never deleted while
+ * the hold is active. The subject is kept only as its HMAC, like the ledger.
+ *
+ * @example
+ * const id = await holds.add({ subject: "user-42", reason: "litigation #7" });
+ */
+export class Holds {
+  constructor(
+    private readonly state: StateHandle,
+    private readonly ledger: Ledger,
+  ) {}
+
+  async add(h: { subject?: string; dataset?: string; reason: string; until?: Date }): Promise<string> {
+    if ((h.subject === undefined) === (h.dataset === undefined))
+      throw new LetheError("USAGE", "a hold names exactly one of --subject or --dataset");
+    if (!h.reason.trim()) throw new LetheError("USAGE", "a hold needs a --reason");
+    const id = `hold_${randomUUID().slice(0, 8)}`;
+    const subjectHash = h.subject !== undefined ? this.ledger.subjectHash(h.subject) : null;
+    await this.state.db.transaction().execute(async (trx) => {
+      await this.ledger.appendInTx(trx, [
+        { action: "hold_added", subjectHash: subjectHash ?? undefined, dataset: h.dataset, reason: h.reason, data: { holdId: id, until: h.until?.toISOString() } },
+      ]);
+      await trx
+        .insertInto("holds")
+        .values({ id, subject_hash: subjectHash, dataset: h.dataset ?? null, reason: h.reason, until: h.until?.toISOString() ?? null, created_at: new Date().toISOString(), released_at: null })
+        .execute();
+    });
+    return id;
+  }
+
+  async release(id: string): Promise<void> {
+    const hold = await this.state.db.selectFrom("holds").selectAll().where("id", "=", id).where("released_at", "is", null).executeTakeFirst();
+    if (!hold) throw new LetheError("NOT_FOUND", `no active hold with id ${id}`);
+    await this.state.db.transaction().execute(async (trx) => {
+      await this.ledger.appendInTx(trx, [
+        { action: "hold_released", subjectHash: hold.subject_hash ?? undefined, dataset: hold.dataset ?? undefined, reason: hold.reason, data: { holdId: id } },
+      ]);
+      await trx.updateTable("holds").set({ released_at: new Date().toISOString() }).where("id", "=", id).execute();
+    });
+  }
+
+  async list(now = new Date()): Promise<Hold[]> {
+    const rows = await this.state.db.selectFrom("holds").selectAll().where("released_at", "is", null).orderBy("created_at").execute();
+    return rows
+      .filter((r) => r.until === null || r.until > now.toISOString())
+      .map((r) => ({
+        id: r.id,
+        reason: r.reason,
+        ...(r.subject_hash ? { subjectHash: r.subject_hash } : {}),
+        ...(r.dataset ? { dataset: r.dataset } : {}),
+        ...(r.until ? { until: r.until } : {}),
+      }));
+  }
+
+  async active(now = new Date()): Promise<ActiveHolds> {
+    const out: ActiveHolds = { subjects: new Map(), datasets: new Map() };
+    for (const h of await this.list(now)) {
+      if (h.subjectHash) out.subjects.set(h.subjectHash, h);
+      if (h.dataset) out.datasets.set(h.dataset, h);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { StateTx } from "../state/dialect.js";
+import type { StateHandle } from "../state/open-state.js";
+
+/**
+ * Write-ahead intents for deletions whose target is not lethe's state
+ * database: intent → delete → outcome. An intent lists the keys (and linked
+ * files) about to go; it is removed in the same transaction that records the
+ * outcome, so an intent still present after a crash is exactly a batch whose
+ * outcome may be missing from the ledger.
+ */
+export interface IntentItem {
+  k: string | number;
+  f?: string | null;
+  /** Subject HMAC, never the raw subject. */
+  s?: string;
+}
+
+export interface IntentPayload {
+  pid: number;
+  host: string;
+  reason: string;
+  action: "delete" | "shred";
+  items: IntentItem[];
+}
+
+export interface OpenIntent {
+  id: string;
+  runId: string;
+  dataset: string;
+  openedAt: string;
+  payload: IntentPayload;
+}
+
+export async function openIntent(
+  state: StateHandle,
+  runId: string,
+  dataset: string,
+  reason: string,
+  action: "delete" | "shred",
+  items: IntentItem[],
+): Promise<string> {
+  const id = randomUUID();
+  const payload: IntentPayload = { pid: process.pid, host: hostname(), reason, action, items };
+  await state.db
+    .insertInto("intents")
+    .values({ id, run_id: runId, dataset, payload: JSON.stringify(payload), opened_at: new Date().toISOString() })
+    .execute();
+  return id;
+}
+
+/** Removes the intent inside the outcome's transaction; false if someone else already did. */
+export async function closeIntent(trx: StateTx, id: string): Promise<boolean> {
+  const r = await trx.deleteFrom("intents").where("id", "=", id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Intents whose writer is gone: a dead process on this host, or an intent
+ * older than `staleAfterMs` from another host.
+ */
+export async function orphanedIntents(state: StateHandle, staleAfterMs = 10 * 60_000): Promise<OpenIntent[]> {
+  const rows = await state.db.selectFrom("intents").selectAll().orderBy("opened_at").execute();
+  const host = hostname();
+  const now = Date.now();
+  return rows
+    .map((r) => ({ id: r.id, runId: r.run_id, dataset: r.dataset, openedAt: r.opened_at, payload: JSON.parse(r.payload) as IntentPayload }))
+    .filter((i) =>
+      i.payload.host === host
+        ? i.payload.pid !== process.pid && !alive(i.payload.pid)
+        : now - Date.parse(i.openedAt) > staleAfterMs,
+    );
+}

@@ -1,0 +1,52 @@
+import type { Ledger } from "../ledger/ledger.js";
+import type { EntryInput } from "../ledger/types.js";
+import type { StateHandle } from "../state/open-state.js";
+import type { DataMap } from "./data-map.js";
+import { closeIntent, orphanedIntents } from "./intents.js";
+
+/**
+ * Settles batches a crashed process left between "intent" and "outcome":
+ * every listed item that no longer exists gets its `deleted` entry (and its
+ * linked file is finished off); items that still exist get nothing and are
+ * simply retried by the next run. Never a deletion without a record, never a
+ * record of a deletion that did not happen.
+ *
+ * @example
+ * const settled = await reconcile(state, ledger, dataMap);
+ */
+export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap): Promise<number> {
+  let settled = 0;
+  for (const intent of await orphanedIntents(state)) {
+    const ds = map.datasets.get(intent.dataset);
+    if (!ds) continue; // dataset removed from the config: keep the intent until it returns
+    const { items, reason, action } = intent.payload;
+    const still = await ds.existing(items.map((i) => i.k));
+    const filesStore = map.filesStore(ds.config);
+    const rowAction = action === "shred" && !ds.capabilities.linkedFiles ? "shredded" : "deleted";
+    const entries: EntryInput[] = [];
+    for (const item of items) {
+      if (still.has(String(item.k))) continue;
+      const base = { dataset: intent.dataset, key: item.k, subjectHash: item.s, runId: intent.runId };
+      entries.push({ ...base, action: rowAction, reason: `${reason} (reconciled after an interrupted run)` });
+      if (item.f && filesStore?.removeFile) {
+        const r = await filesStore.removeFile(item.f, action);
+        if (r.ok && !r.missing)
+          entries.push({ ...base, action: r.shredded ? "shredded" : "deleted", reason: `${reason}: linked file (reconciled)` });
+        else if (!r.ok) entries.push({ ...base, action: "failed", reason: `linked file: ${r.reason}` });
+      }
+    }
+    await state.db
+      .transaction()
+      .execute(async (trx) => {
+        if (entries.length > 0) await ledger.appendInTx(trx, entries);
+        if (!(await closeIntent(trx, intent.id))) throw new Error("already reconciled");
+      })
+      .then(() => {
+        settled++;
+      })
+      .catch((err: Error) => {
+        if (err.message !== "already reconciled") throw err;
+      });
+  }
+  return settled;
+}

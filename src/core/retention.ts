@@ -1,0 +1,123 @@
+import type { LetheConfig } from "../config/types.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { StateHandle } from "../state/open-state.js";
+import type { DataMap } from "./data-map.js";
+import { type BatchCounts, deleteBatch, emptyCounts } from "./delete-batch.js";
+import { LetheError } from "./errors.js";
+import type { Holds } from "./holds.js";
+import { heldCount, type Plan, planContentHash } from "./planner.js";
+import { reconcile } from "./reconcile.js";
+import { finishRun, startRun } from "./runs.js";
+import type { DatasetDriver, Item } from "./types.js";
+
+export interface ApplyDataset {
+  name: string;
+  expired: number;
+  deleted: number;
+  held: number;
+  failed: number;
+  filesRemoved: number;
+  failures: { key: string | number; reason: string }[];
+}
+
+export interface ApplyResult {
+  runId: string;
+  datasets: ApplyDataset[];
+}
+
+export interface ApplyOptions {
+  dataset?: string;
+  plan?: Plan;
+  force?: boolean;
+  now?: Date;
+  onProgress?: (p: { dataset: string; done: number; expected: number }) => void;
+}
+
+export interface RetentionDeps {
+  config: LetheConfig;
+  state: StateHandle;
+  ledger: Ledger;
+  holds: Holds;
+  map: DataMap;
+}
+
+function checkPlan(deps: RetentionDeps, plan: Plan): void {
+  if (plan.contentHash !== planContentHash(plan))
+    throw new LetheError("STALE_PLAN", "the plan file was modified after it was made (content hash mismatch); make a new plan");
+  if (plan.policyHash !== deps.config.policyHash)
+    throw new LetheError("STALE_PLAN", "the configuration changed since this plan was made; review a new plan");
+  for (const d of plan.datasets) deps.map.select(d.name);
+}
+
+/**
+ * Deletes expired items of every (or one) dataset, batch by batch, each
+ * outcome on the ledger. With a reviewed plan, only that plan's items that
+ * are still expired are deleted, never more. Everything is validated, and the
+ * safety limit checked for every dataset, before the first delete.
+ *
+ * @example
+ * const result = await applyRetention(deps, { force: false });
+ */
+export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const { config, state, ledger, map } = deps;
+  const now = opts.now ?? new Date();
+  if (opts.plan) checkPlan(deps, opts.plan);
+  await reconcile(state, ledger, map);
+  const holds = await deps.holds.active(now);
+  const planned = opts.plan ? new Map(opts.plan.datasets.map((d) => [d.name, d.items ?? []])) : undefined;
+  const targets = planned ? [...planned.keys()].map((n) => map.select(n)[0] as DatasetDriver) : map.select(opts.dataset);
+
+  const expected = new Map<string, number>();
+  const over: string[] = [];
+  for (const ds of targets) {
+    const total = await ds.count();
+    let n: number;
+    if (planned) n = planned.get(ds.config.name)?.length ?? 0;
+    else {
+      const s = await ds.summarizeExpired(now);
+      n = s.expired - heldCount(ds, s, holds, ledger);
+    }
+    expected.set(ds.config.name, n);
+    if (total > 0 && n / total > config.safety.maxFraction)
+      over.push(`${ds.config.name}: ${n} of ${total} items (${((100 * n) / total).toFixed(1)}% > ${config.safety.maxFraction * 100}%)`);
+  }
+  if (over.length > 0 && !opts.force)
+    throw new LetheError("SAFETY_LIMIT", `refused: the run would delete more than safety.maxFraction of a dataset:\n  ${over.join("\n  ")}\nReview with "lethe plan", then rerun with --force if intended.`, { datasets: over });
+
+  const runId = await startRun(state, "retention");
+  await ledger.append([{ action: "run_started", runId, reason: opts.plan ? `plan ${opts.plan.planId}` : "retention", data: { datasets: targets.map((d) => d.config.name), at: now.toISOString() } }]);
+  const results: ApplyDataset[] = [];
+  for (const ds of targets) {
+    const counts = emptyCounts();
+    const ctx = { state, ledger, holds, runId, reason: "retention", expiredAt: now, filesStore: map.filesStore(ds.config) };
+    const progress = () => opts.onProgress?.({ dataset: ds.config.name, done: counts.found, expected: expected.get(ds.config.name) ?? 0 });
+    for await (const batch of source(ds, now, planned?.get(ds.config.name))) {
+      await deleteBatch(ctx, ds, batch, counts);
+      progress();
+    }
+    results.push(toResult(ds.config.name, counts));
+  }
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  const summary = results.map(({ failures: _f, ...r }) => r);
+  await ledger.append([{ action: "run_finished", runId, reason: failed > 0 ? `${failed} failed` : "ok", data: { datasets: summary } }]);
+  await ledger.checkpoint();
+  for (const store of map.stores.values()) await store.scrub?.();
+  await finishRun(state, runId, failed > 0 ? "partial" : "ok", summary);
+  return { runId, datasets: results };
+}
+
+async function* source(ds: DatasetDriver, now: Date, planItems: (string | number)[] | undefined): AsyncIterable<Item[]> {
+  const n = ds.config.batchSize;
+  if (!planItems) {
+    yield* ds.scanExpired(now, n);
+    return;
+  }
+  for (let i = 0; i < planItems.length; i += n) {
+    const batch = await ds.fetchExpired(planItems.slice(i, i + n), now);
+    if (batch.length > 0) yield batch;
+  }
+}
+
+function toResult(name: string, c: BatchCounts): ApplyDataset {
+  return { name, expired: c.found, deleted: c.deleted, held: c.held, failed: c.failed, filesRemoved: c.filesRemoved, failures: c.failures };
+}

@@ -1,0 +1,40 @@
+import { randomUUID } from "node:crypto";
+import type { StateHandle } from "../state/open-state.js";
+
+export interface RunRecord {
+  id: string;
+  kind: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: string;
+  summary: unknown;
+}
+
+/** Run bookkeeping: one row per retention run, erasure or janitor pass. */
+export async function startRun(state: StateHandle, kind: string): Promise<string> {
+  const id = `run_${new Date().toISOString().replace(/[-:.TZ]/g, "").slice(0, 14)}_${randomUUID().slice(0, 8)}`;
+  await state.db.insertInto("runs").values({ id, kind, started_at: new Date().toISOString(), finished_at: null, status: "running", summary: null }).execute();
+  return id;
+}
+
+export async function finishRun(state: StateHandle, id: string, status: string, summary: unknown): Promise<void> {
+  await state.db
+    .updateTable("runs")
+    .set({ finished_at: new Date().toISOString(), status, summary: JSON.stringify(summary) })
+    .where("id", "=", id)
+    .execute();
+}
+
+export async function listRuns(state: StateHandle, limit = 20): Promise<RunRecord[]> {
+  const rows = await state.db.selectFrom("runs").selectAll().orderBy("started_at", "desc").limit(limit).execute();
+  return rows.map(toRun);
+}
+
+export async function getRun(state: StateHandle, id: string): Promise<RunRecord | undefined> {
+  const r = await state.db.selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirst();
+  return r ? toRun(r) : undefined;
+}
+
+function toRun(r: { id: string; kind: string; started_at: string; finished_at: string | null; status: string; summary: string | null }): RunRecord {
+  return { id: r.id, kind: r.kind, startedAt: r.started_at, finishedAt: r.finished_at, status: r.status, summary: r.summary ? JSON.parse(r.summary) : null };
+}

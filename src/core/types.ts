@@ -1,0 +1,102 @@
+import type { DatasetConfig, StoreConfig } from "../config/types.js";
+
+/**
+ * The driver contract. A store driver answers a few questions about its
+ * datasets and deletes batches idempotently; it knows nothing of plans,
+ * holds or the ledger, so adding a driver never touches the core.
+ */
+
+/** One row, file or object. */
+export interface Item {
+  /** Primary key value, path relative to the fs root, or object key. */
+  key: string | number;
+  subject?: string | null;
+  /** Row-linked file path, as stored in the row. */
+  file?: string | null;
+  /** Epoch seconds at which the item expired / will expire, when known. */
+  expiresAt?: number;
+  bytes?: number;
+}
+
+export interface FailedItem {
+  item: Item;
+  reason: string;
+}
+
+export interface DeleteResult {
+  /** Exactly the items this call removed (RETURNING / unlink success). */
+  deleted: Item[];
+  failed: FailedItem[];
+}
+
+export interface DeleteOptions {
+  /** Re-check expiry against this instant inside the delete itself (retention runs). */
+  expiredAt?: Date;
+  action: "delete" | "shred";
+}
+
+export interface ExpiredSummary {
+  expired: number;
+  bytes?: number;
+  /** Expired item counts per raw subject (so holds can be applied to counts). */
+  bySubject?: Map<string, number>;
+}
+
+/** Named capabilities instead of `if (kind === …)` checks in the core. */
+export interface DatasetCapabilities {
+  /** Deletes report exactly what they removed (SQL RETURNING, per-file unlink). */
+  exactDeletes: boolean;
+  /** Items can be found by subject (sql subject column, path pattern). */
+  subjects: boolean;
+  /** Items carry byte sizes. */
+  bytes: boolean;
+  /** Rows may link to files in an fs store. */
+  linkedFiles: boolean;
+}
+
+export interface DatasetDriver {
+  readonly config: DatasetConfig;
+  readonly capabilities: DatasetCapabilities;
+  count(): Promise<number>;
+  summarizeExpired(now: Date): Promise<ExpiredSummary>;
+  /** Expired items in batches, in key order, starting after `afterKey`. */
+  scanExpired(now: Date, batchSize: number): AsyncIterable<Item[]>;
+  /** Those of `keys` that exist and are expired at `now` (plan files). */
+  fetchExpired(keys: Item["key"][], now: Date): Promise<Item[]>;
+  /** Every item of one subject, in batches. */
+  scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]>;
+  /** Deletes the given items; items already gone are neither deleted nor failed. */
+  deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult>;
+  /** Which of these keys still exist (crash reconciliation, residue checks). */
+  existing(keys: Item["key"][]): Promise<Set<string>>;
+  /** Expiry (epoch s) of the oldest expired item, for retention lag. */
+  oldestExpiry(now: Date): Promise<number | undefined>;
+}
+
+export interface FileRemoval {
+  ok: boolean;
+  /** Set when nothing was removed because the file was already gone. */
+  missing?: boolean;
+  reason?: string;
+  shredded?: boolean;
+}
+
+export interface StoreDriver {
+  readonly config: StoreConfig;
+  /** Opens a dataset, validating tables/columns; problems are config issues with key paths. */
+  dataset(ds: DatasetConfig, issues: Issues): Promise<DatasetDriver | undefined>;
+  /** fs stores: remove one file given as stored in a row, only inside the root. */
+  removeFile?(path: string, action: "delete" | "shred"): Promise<FileRemoval>;
+  /** After deletions: make removed bytes unrecoverable where the engine allows (SQLite WAL). */
+  scrub?(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Collects config problems and warnings while drivers validate. */
+export interface Issues {
+  error(path: string, message: string): void;
+  warn(path: string, message: string): void;
+}
+
+export type StoreFactory = (config: StoreConfig) => Promise<StoreDriver>;
+export type DriverRegistry = Record<StoreConfig["kind"], StoreFactory>;

@@ -1,0 +1,117 @@
+import { createHmac, type KeyObject } from "node:crypto";
+import { sql } from "kysely";
+import type { StateTx } from "../state/dialect.js";
+import type { StateHandle } from "../state/open-state.js";
+import type { LedgerTable } from "../state/schema.js";
+import { entryHash } from "./canonical.js";
+import { appendLeafInPlace, leafHash, rootOf } from "./merkle.js";
+import { type Checkpoint, checkpointMessage, publicKeyPem, signBytes } from "./signing.js";
+import type { EntryInput } from "./types.js";
+
+/**
+ * The append-only, hash-chained, signed audit ledger. Only the executor and
+ * the lifecycle modules write to it; nothing here ever stores a raw subject
+ * id or a non-integer item key, only their HMACs.
+ *
+ * @example
+ * await ledger.append([{ action: "hold_added", subject: "user-42", reason: "litigation" }]);
+ */
+export class Ledger {
+  private readonly subjectCache = new Map<string, string>();
+
+  constructor(
+    private readonly state: StateHandle,
+    private readonly hmacKey: Buffer,
+    private readonly signingKey: KeyObject,
+  ) {}
+
+  /** HMAC-SHA256(subject key, subject id), hex. */
+  subjectHash(subject: string): string {
+    let h = this.subjectCache.get(subject);
+    if (h === undefined) {
+      h = createHmac("sha256", this.hmacKey).update(`subject\0${subject}`).digest("hex");
+      // Runs touch a bounded set of subjects; the cap keeps a huge run from growing it forever.
+      if (this.subjectCache.size > 200_000) this.subjectCache.clear();
+      this.subjectCache.set(subject, h);
+    }
+    return h;
+  }
+
+  keyHash(dataset: string, key: string | number): string {
+    return createHmac("sha256", this.hmacKey).update(`key\0${dataset}\0${String(key)}`).digest("hex");
+  }
+
+  publicKeyPem(): string {
+    return publicKeyPem(this.signingKey);
+  }
+
+  /** Appends in a transaction of its own. */
+  async append(entries: EntryInput[]): Promise<{ first: number; last: number }> {
+    return this.state.db.transaction().execute((trx) => this.appendInTx(trx, entries));
+  }
+
+  /**
+   * Appends inside the caller's transaction, so entries commit together with
+   * whatever else it does. Must be the transaction's first statement: taking
+   * the head row first is what serializes writers (SQLite and PostgreSQL).
+   */
+  async appendInTx(trx: StateTx, entries: EntryInput[]): Promise<{ first: number; last: number }> {
+    const head = await sql<{ seq: number; hash: string; frontier: string }>`
+      update ledger_head set seq = seq where id = 1 returning seq, hash, frontier`.execute(trx);
+    const h = head.rows[0];
+    if (!h) throw new Error("ledger head row is missing");
+    let seq = Number(h.seq);
+    let prev = h.hash;
+    const frontier = JSON.parse(h.frontier) as string[];
+    const at = new Date().toISOString();
+    const rows: LedgerTable[] = [];
+    for (const e of entries) {
+      const isIntKey = typeof e.key === "number" && Number.isSafeInteger(e.key);
+      const base = {
+        seq: seq + 1,
+        at,
+        action: e.action,
+        dataset: e.dataset ?? null,
+        item_key: e.key !== undefined && isIntKey ? String(e.key) : null,
+        key_hash: e.key !== undefined && !isIntKey ? this.keyHash(e.dataset ?? "", e.key) : null,
+        subject_hash: e.subjectHash ?? (e.subject ? this.subjectHash(e.subject) : null),
+        reason: e.reason ?? null,
+        run_id: e.runId ?? null,
+        data: e.data ? JSON.stringify(e.data) : null,
+      };
+      const hash = entryHash(prev, base);
+      appendLeafInPlace(frontier, seq, leafHash(hash));
+      rows.push({ ...base, prev_hash: prev, hash });
+      prev = hash;
+      seq += 1;
+    }
+    await this.state.dialect.insertLedgerRows(trx, rows);
+    await trx
+      .updateTable("ledger_head")
+      .set({ seq, hash: prev, frontier: JSON.stringify(frontier) })
+      .where("id", "=", 1)
+      .execute();
+    return { first: seq - entries.length + 1, last: seq };
+  }
+
+  /** Signs the current tree head and stores it; returns the checkpoint. */
+  async checkpoint(): Promise<Checkpoint> {
+    const head = await this.state.db.selectFrom("ledger_head").selectAll().where("id", "=", 1).executeTakeFirstOrThrow();
+    const size = Number(head.seq);
+    const existing = await this.state.db.selectFrom("checkpoints").selectAll().where("size", "=", size).executeTakeFirst();
+    if (existing) return { ...existing, size: Number(existing.size) };
+    const body = { size, root: rootOf(JSON.parse(head.frontier) as string[]), at: new Date().toISOString() };
+    const cp = { ...body, signature: signBytes(this.signingKey, checkpointMessage(body)) };
+    await this.state.db
+      .insertInto("checkpoints")
+      .values(cp)
+      .onConflict((oc) => oc.column("size").doNothing())
+      .execute();
+    return cp;
+  }
+
+  async size(): Promise<number> {
+    const head = await this.state.db.selectFrom("ledger_head").select("seq").where("id", "=", 1).executeTakeFirstOrThrow();
+    return Number(head.seq);
+  }
+}

@@ -1,0 +1,102 @@
+import { createHash } from "node:crypto";
+
+/**
+ * RFC 6962 Merkle tree over ledger entry hashes: leaf = SHA-256(0x00 ‖ h),
+ * node = SHA-256(0x01 ‖ left ‖ right). The compact "frontier" (roots of the
+ * perfect subtrees, left to right) lets every append update the root in
+ * O(log n) instead of rereading the whole ledger.
+ *
+ * @example
+ * let f: string[] = []; f = appendLeaf(f, 0, leafHash("ab".repeat(32))); rootOf(f);
+ */
+const LEAF = Buffer.from([0]);
+const NODE = Buffer.from([1]);
+
+export const EMPTY_ROOT = createHash("sha256").digest("hex");
+
+export function leafHash(entryHashHex: string): string {
+  return createHash("sha256").update(LEAF).update(Buffer.from(entryHashHex, "hex")).digest("hex");
+}
+
+export function nodeHash(leftHex: string, rightHex: string): string {
+  return createHash("sha256")
+    .update(NODE)
+    .update(Buffer.from(leftHex, "hex"))
+    .update(Buffer.from(rightHex, "hex"))
+    .digest("hex");
+}
+
+/** Adds the leaf at index `size` (the tree's size before the append). */
+export function appendLeaf(frontier: string[], size: number, leaf: string): string[] {
+  const f = frontier.slice();
+  appendLeafInPlace(f, size, leaf);
+  return f;
+}
+
+/** As {@link appendLeaf}, mutating the frontier (the ledger's hot path). */
+export function appendLeafInPlace(f: string[], size: number, leaf: string): void {
+  f.push(leaf);
+  let n = size + 1;
+  while (n % 2 === 0) {
+    const right = f.pop() as string;
+    const left = f.pop() as string;
+    f.push(nodeHash(left, right));
+    n /= 2;
+  }
+}
+
+export function rootOf(frontier: string[]): string {
+  if (frontier.length === 0) return EMPTY_ROOT;
+  let r = frontier[frontier.length - 1] as string;
+  for (let i = frontier.length - 2; i >= 0; i--) r = nodeHash(frontier[i] as string, r);
+  return r;
+}
+
+function largestPow2Below(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** MTH over already leaf-hashed values. */
+export function treeHash(leaves: string[], from = 0, to = leaves.length): string {
+  const n = to - from;
+  if (n === 0) return EMPTY_ROOT;
+  if (n === 1) return leaves[from] as string;
+  const k = largestPow2Below(n);
+  return nodeHash(treeHash(leaves, from, from + k), treeHash(leaves, from + k, to));
+}
+
+/** RFC 6962 audit path for leaf `index` in the tree of the given leaves. */
+export function inclusionPath(leaves: string[], index: number, from = 0, to = leaves.length): string[] {
+  const n = to - from;
+  if (n <= 1) return [];
+  const k = largestPow2Below(n);
+  if (index < k) return [...inclusionPath(leaves, index, from, from + k), treeHash(leaves, from + k, to)];
+  return [...inclusionPath(leaves, index - k, from + k, to), treeHash(leaves, from, from + k)];
+}
+
+/** RFC 9162 §2.1.3.2: recomputes the root from a leaf and its audit path. */
+export function rootFromPath(leaf: string, index: number, size: number, path: string[]): string | undefined {
+  if (index >= size) return undefined;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of path) {
+    if (sn === 0) return undefined;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? r : undefined;
+}

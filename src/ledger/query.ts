@@ -1,0 +1,62 @@
+import type { StateHandle } from "../state/open-state.js";
+import type { LedgerTable } from "../state/schema.js";
+import type { Ledger } from "./ledger.js";
+import type { LedgerEntry } from "./types.js";
+
+/** Maps a stored row to the DESIGN.md entry shape, omitting empty fields. */
+export function toEntry(row: LedgerTable): LedgerEntry {
+  const e: LedgerEntry = { seq: Number(row.seq), at: row.at, action: row.action, prevHash: row.prev_hash, hash: row.hash };
+  if (row.dataset !== null) e.dataset = row.dataset;
+  if (row.item_key !== null) e.key = Number(row.item_key);
+  if (row.key_hash !== null) e.keyHash = row.key_hash;
+  if (row.subject_hash !== null) e.subjectHash = row.subject_hash;
+  if (row.reason !== null) e.reason = row.reason;
+  if (row.run_id !== null) e.runId = row.run_id;
+  if (row.data !== null) e.data = JSON.parse(row.data) as Record<string, unknown>;
+  return e;
+}
+
+export interface AuditQuery {
+  subject?: string;
+  dataset?: string;
+  key?: string;
+  runId?: string;
+  limit?: number;
+}
+
+/**
+ * "What happened to user U / to item K?" The subject and key are HMAC'd here,
+ * so the question is answered without the ledger ever holding them.
+ *
+ * @example
+ * await auditLog(state, ledger, { subject: "user-42" });
+ */
+export async function auditLog(state: StateHandle, ledger: Ledger, q: AuditQuery): Promise<LedgerEntry[]> {
+  let query = state.db.selectFrom("ledger").selectAll();
+  if (q.subject !== undefined) query = query.where("subject_hash", "=", ledger.subjectHash(q.subject));
+  if (q.dataset !== undefined) query = query.where("dataset", "=", q.dataset);
+  if (q.runId !== undefined) query = query.where("run_id", "=", q.runId);
+  if (q.key !== undefined) {
+    const key = q.key;
+    const hashes = q.dataset !== undefined ? [ledger.keyHash(q.dataset, key)] : [];
+    query = query.where((eb) =>
+      eb.or([
+        eb("item_key", "=", key),
+        ...(hashes.length > 0 ? [eb("key_hash", "in", hashes)] : []),
+      ]),
+    );
+  }
+  const rows = await query.orderBy("seq").limit(q.limit ?? 100_000).execute();
+  return rows.map(toEntry);
+}
+
+/** Streams the whole ledger in pages, oldest first. */
+export async function* allEntries(state: StateHandle, page = 5000): AsyncGenerator<LedgerEntry> {
+  let after = 0;
+  for (;;) {
+    const rows = await state.db.selectFrom("ledger").selectAll().where("seq", ">", after).orderBy("seq").limit(page).execute();
+    for (const r of rows) yield toEntry(r);
+    if (rows.length < page) return;
+    after = Number(rows[rows.length - 1]?.seq);
+  }
+}

@@ -1,0 +1,48 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
+
+/**
+ * Ed25519 signatures over checkpoints and receipts. The message is a fixed
+ * text form so any Ed25519 implementation can check it offline.
+ *
+ * @example
+ * const ok = verifyCheckpoint(publicKeyPem, checkpoint);
+ */
+export interface Checkpoint {
+  size: number;
+  root: string;
+  at: string;
+  signature: string;
+}
+
+export function checkpointMessage(c: Omit<Checkpoint, "signature">): Buffer {
+  return Buffer.from(`lethe-checkpoint/v1\n${c.size}\n${c.root}\n${c.at}\n`);
+}
+
+export function newSigningKeyDer(): Buffer {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  return privateKey.export({ format: "der", type: "pkcs8" });
+}
+
+export function privateKeyFromDer(der: Buffer): KeyObject {
+  return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+}
+
+export function publicKeyPem(priv: KeyObject): string {
+  return createPublicKey(priv).export({ format: "pem", type: "spki" }).toString();
+}
+
+export function signBytes(priv: KeyObject, msg: Buffer): string {
+  return sign(null, msg, priv).toString("base64");
+}
+
+export function verifyBytes(publicPem: string, msg: Buffer, signatureB64: string): boolean {
+  try {
+    return verify(null, msg, createPublicKey(publicPem), Buffer.from(signatureB64, "base64"));
+  } catch {
+    return false;
+  }
+}
+
+export function verifyCheckpoint(publicPem: string, c: Checkpoint): boolean {
+  return verifyBytes(publicPem, checkpointMessage(c), c.signature);
+}

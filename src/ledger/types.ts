@@ -1,0 +1,52 @@
+/** Ledger actions (DESIGN.md); more may be added, none renamed. */
+export type LedgerAction =
+  | "deleted"
+  | "shredded"
+  | "held"
+  | "failed"
+  | "plan"
+  | "run_started"
+  | "run_finished"
+  | "erasure_requested"
+  | "erasure_verified"
+  | "erasure_processing"
+  | "erasure_completed"
+  | "erasure_extended"
+  | "hold_added"
+  | "hold_released"
+  | "key_destroyed"
+  | "workspace_opened"
+  | "workspace_closed"
+  | "janitor_found"
+  | "event_received"
+  | "run_missed"
+  | "lineage";
+
+/** What callers hand to the ledger: raw subject and key, hashed before storage. */
+export interface EntryInput {
+  action: LedgerAction;
+  dataset?: string | undefined;
+  key?: string | number | undefined;
+  subject?: string | null | undefined;
+  /** Already-hashed subject, when the raw id is not at hand (e.g. holds). */
+  subjectHash?: string | undefined;
+  reason?: string | undefined;
+  runId?: string | undefined;
+  data?: Record<string, unknown> | undefined;
+}
+
+/** An entry as `audit log` and `audit export` show it (DESIGN.md JSON shape). */
+export interface LedgerEntry {
+  seq: number;
+  at: string;
+  action: string;
+  dataset?: string;
+  key?: number | string;
+  keyHash?: string;
+  subjectHash?: string;
+  reason?: string;
+  runId?: string;
+  data?: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}

@@ -1,0 +1,87 @@
+import type { StateHandle } from "../state/open-state.js";
+import { entryHash, GENESIS } from "./canonical.js";
+import { appendLeafInPlace, leafHash, rootOf } from "./merkle.js";
+import { type Checkpoint, verifyCheckpoint } from "./signing.js";
+
+export interface VerifyResult {
+  ok: boolean;
+  entries: number;
+  firstBad?: number;
+  reason?: string;
+  checkpoints: number;
+}
+
+const PAGE = 10_000;
+
+/**
+ * Recomputes the whole chain and Merkle tree from the stored rows, checks
+ * every stored checkpoint's signature and root, and, given an exported
+ * checkpoint, that the ledger still extends it (catches truncation and
+ * rewritten-and-re-signed history).
+ *
+ * @example
+ * const r = await verifyLedger(state, publicKeyPem); if (!r.ok) console.log(r.firstBad, r.reason);
+ */
+export async function verifyLedger(state: StateHandle, publicPem: string, external?: Checkpoint): Promise<VerifyResult> {
+  const stored = (await state.db.selectFrom("checkpoints").selectAll().orderBy("size").execute()).map((c) => ({
+    ...c,
+    size: Number(c.size),
+  }));
+  const wanted = new Map<number, Checkpoint[]>();
+  for (const c of external ? [...stored, external] : stored) {
+    wanted.set(c.size, [...(wanted.get(c.size) ?? []), c]);
+  }
+  const fail = (entries: number, firstBad: number | undefined, reason: string): VerifyResult => ({
+    ok: false,
+    entries,
+    ...(firstBad !== undefined ? { firstBad } : {}),
+    reason,
+    checkpoints: stored.length,
+  });
+  const checkAt = (size: number, frontier: string[]): string | undefined => {
+    for (const c of wanted.get(size) ?? []) {
+      const label = c === external ? "the given checkpoint" : `checkpoint at size ${size}`;
+      if (!verifyCheckpoint(publicPem, c)) return `${label} has an invalid signature`;
+      if (rootOf(frontier) !== c.root) return `${label} does not match the ledger: history was rewritten`;
+    }
+    return undefined;
+  };
+
+  let expected = 1;
+  let prev = GENESIS;
+  const frontier: string[] = [];
+  const bad = checkAt(0, frontier);
+  if (bad) return fail(0, undefined, bad);
+  for (;;) {
+    const rows = await state.db
+      .selectFrom("ledger")
+      .selectAll()
+      .where("seq", ">=", expected)
+      .orderBy("seq")
+      .limit(PAGE)
+      .execute();
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (seq !== expected) return fail(expected - 1, expected, `entry ${expected} is missing (sequence gap)`);
+      if (row.prev_hash !== prev) return fail(expected - 1, seq, `entry ${seq} does not link to entry ${seq - 1} (prevHash)`);
+      if (entryHash(prev, row) !== row.hash) return fail(expected - 1, seq, `entry ${seq} was altered (hash mismatch)`);
+      appendLeafInPlace(frontier, seq - 1, leafHash(row.hash));
+      prev = row.hash;
+      const cpBad = checkAt(seq, frontier);
+      if (cpBad) return fail(seq, seq, cpBad);
+      expected += 1;
+    }
+    if (rows.length < PAGE) break;
+  }
+  const size = expected - 1;
+  const head = await state.db.selectFrom("ledger_head").selectAll().where("id", "=", 1).executeTakeFirst();
+  if (!head || Number(head.seq) !== size || head.hash !== prev) {
+    return fail(size, size + 1, `the ledger head says ${head?.seq} entries but ${size} verify: entries were removed`);
+  }
+  const beyond = [...wanted.keys()].filter((s) => s > size);
+  if (beyond.length > 0) {
+    const max = Math.max(...beyond);
+    return fail(size, size + 1, `a signed checkpoint covers ${max} entries but the ledger has ${size}: it was truncated`);
+  }
+  return { ok: true, entries: size, checkpoints: stored.length };
+}

@@ -1,0 +1,21 @@
+import type { Kysely, Transaction } from "kysely";
+import type { LedgerTable, StateDatabase } from "./schema.js";
+
+/**
+ * What differs between SQLite and PostgreSQL for lethe's own state, as named
+ * capabilities instead of `if (dialect === …)` checks spread through the code.
+ */
+export interface StateDialect {
+  readonly name: "sqlite" | "postgres";
+  /** Several processes can share this state and coordinate through it. */
+  readonly shared: boolean;
+  /** Inserts many ledger rows in few round trips. */
+  insertLedgerRows(trx: Transaction<StateDatabase>, rows: LedgerTable[]): Promise<void>;
+  /** Installs triggers that refuse UPDATE and DELETE on the ledger. */
+  installLedgerGuards(db: Kysely<StateDatabase>): Promise<void>;
+  /** Makes deleted bytes unrecoverable from the files (SQLite: WAL checkpoint). */
+  scrub(db: Kysely<StateDatabase>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type StateTx = Transaction<StateDatabase>;

@@ -1,0 +1,42 @@
+import { type Kysely, Migrator } from "kysely";
+import type { LetheConfig } from "../config/types.js";
+import { LetheError } from "../core/errors.js";
+import type { StateDialect } from "./dialect.js";
+import { migrationProvider } from "./migrations/index.js";
+import { openPostgresState } from "./postgres-state.js";
+import type { StateDatabase } from "./schema.js";
+import { openSqliteState } from "./sqlite-state.js";
+
+export interface StateHandle {
+  db: Kysely<StateDatabase>;
+  dialect: StateDialect;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens lethe's own state and applies pending numbered migrations.
+ *
+ * @example
+ * const state = await openState(config.state);
+ */
+export async function openState(state: LetheConfig["state"]): Promise<StateHandle> {
+  const { db, dialect } = state.kind === "postgres" ? openPostgresState(state.url) : openSqliteState(state.dir);
+  try {
+    const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: "lethe_migrations", migrationLockTableName: "lethe_migrations_lock" });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error;
+    await dialect.installLedgerGuards(db);
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    throw new LetheError("STATE_ERROR", `cannot open lethe state (${state.kind}): ${(err as Error).message}`, undefined, { cause: err });
+  }
+  return {
+    db,
+    dialect,
+    async close() {
+      await dialect.scrub(db).catch(() => undefined);
+      await dialect.close();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import type { StateDialect } from "./dialect.js";
+import type { LedgerTable, StateDatabase } from "./schema.js";
+
+// bigint columns (ledger seq, sizes) come back as JS numbers while they are safe.
+pg.types.setTypeParser(20, (v: string) => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+});
+
+const COLS = [
+  "seq",
+  "at",
+  "action",
+  "dataset",
+  "item_key",
+  "key_hash",
+  "subject_hash",
+  "reason",
+  "run_id",
+  "data",
+  "prev_hash",
+  "hash",
+] as const;
+
+/** Shared state on PostgreSQL: how several lethe instances coordinate. */
+export function openPostgresState(url: string): { db: Kysely<StateDatabase>; dialect: StateDialect } {
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  pool.on("connect", (c) => {
+    c.query("set time zone 'UTC'").catch(() => undefined);
+  });
+  const db = new Kysely<StateDatabase>({ dialect: new PostgresDialect({ pool }) });
+  const dialect: StateDialect = {
+    name: "postgres",
+    shared: true,
+    // One statement per batch: arrays unnested server side instead of thousands of parameters.
+    async insertLedgerRows(trx, rows: LedgerTable[]) {
+      if (rows.length === 0) return;
+      const arrays = COLS.map((c) => rows.map((r) => r[c]));
+      await sql`insert into ledger (${sql.raw(COLS.join(", "))})
+        select * from unnest(${arrays[0]}::bigint[], ${arrays[1]}::text[], ${arrays[2]}::text[], ${arrays[3]}::text[],
+          ${arrays[4]}::text[], ${arrays[5]}::text[], ${arrays[6]}::text[], ${arrays[7]}::text[], ${arrays[8]}::text[],
+          ${arrays[9]}::text[], ${arrays[10]}::text[], ${arrays[11]}::text[])`.execute(trx);
+    },
+    async installLedgerGuards(k) {
+      await sql`create or replace function lethe_ledger_append_only() returns trigger language plpgsql as $$
+        begin raise exception 'the ledger is append-only: % refused', tg_op; end $$`.execute(k);
+      await sql`drop trigger if exists ledger_append_only on ledger`.execute(k);
+      await sql`create trigger ledger_append_only before update or delete on ledger
+        for each row execute function lethe_ledger_append_only()`.execute(k);
+      await sql`drop trigger if exists ledger_no_truncate on ledger`.execute(k);
+      await sql`create trigger ledger_no_truncate before truncate on ledger
+        for each statement execute function lethe_ledger_append_only()`.execute(k);
+    },
+    async scrub() {
+      // PostgreSQL keeps dead tuples until VACUUM; see README "What erasure leaves behind".
+    },
+    async close() {},
+  };
+  return { db, dialect };
+}

@@ -1,0 +1,50 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { Kysely, SqliteDialect, sql } from "kysely";
+import type { StateDialect } from "./dialect.js";
+import type { LedgerTable, StateDatabase } from "./schema.js";
+
+/**
+ * The embedded default: `state.db` in the state folder. secure_delete wipes
+ * freed pages, so secrets and intents removed later leave no bytes behind.
+ */
+export function openSqliteState(dir: string): { db: Kysely<StateDatabase>; dialect: StateDialect } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const raw = new Database(join(dir, "state.db"));
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = NORMAL");
+  raw.pragma("secure_delete = ON");
+  raw.pragma("busy_timeout = 10000");
+  raw.pragma("foreign_keys = ON");
+  const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: raw }) });
+  // Prepared on first use: the table exists only once migrations have run.
+  let insert: Database.Statement | undefined;
+  const prepare = () =>
+    raw.prepare(
+    `insert into ledger (seq, at, action, dataset, item_key, key_hash, subject_hash, reason, run_id, data, prev_hash, hash)
+     values (@seq, @at, @action, @dataset, @item_key, @key_hash, @subject_hash, @reason, @run_id, @data, @prev_hash, @hash)`,
+  );
+  const dialect: StateDialect = {
+    name: "sqlite",
+    shared: false,
+    // Runs on the connection Kysely holds for the transaction, so the rows join it.
+    async insertLedgerRows(_trx, rows: LedgerTable[]) {
+      insert ??= prepare();
+      for (const row of rows) insert.run(row);
+    },
+    async installLedgerGuards(k) {
+      await sql`create trigger if not exists ledger_no_update before update on ledger
+        begin select raise(abort, 'the ledger is append-only: UPDATE refused'); end`.execute(k);
+      await sql`create trigger if not exists ledger_no_delete before delete on ledger
+        begin select raise(abort, 'the ledger is append-only: DELETE refused'); end`.execute(k);
+    },
+    async scrub() {
+      raw.pragma("wal_checkpoint(TRUNCATE)");
+    },
+    async close() {
+      // Kysely's destroy closes the better-sqlite3 handle.
+    },
+  };
+  return { db, dialect };
+}

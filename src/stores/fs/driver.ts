@@ -1,0 +1,50 @@
+import { lstatSync, statSync, unlinkSync } from "node:fs";
+import type { DatasetConfig, StoreConfig } from "../../config/types.js";
+import { LetheError } from "../../core/errors.js";
+import type { FileRemoval, Issues, StoreDriver } from "../../core/types.js";
+import { shredFile } from "../../crypto/shred.js";
+import { FsDataset } from "./fs-dataset.js";
+import { insideRoot } from "./safe-path.js";
+
+/**
+ * The `fs` store: a directory root. It also removes files linked from rows
+ * of sql datasets (`files: { column, store }`), only inside its root.
+ *
+ * @example
+ * const store = await createFsStore({ name: "models", kind: "fs", root: "/data/models" });
+ */
+export async function createFsStore(config: StoreConfig): Promise<StoreDriver> {
+  if (config.kind !== "fs") throw new Error("createFsStore needs an fs store");
+  try {
+    if (!statSync(config.root).isDirectory()) throw new Error("not a directory");
+  } catch {
+    throw new LetheError("CONFIG_INVALID", `stores.${config.name}.root: not an existing directory: ${config.root}`);
+  }
+  return {
+    config,
+    async dataset(ds: DatasetConfig, _issues: Issues) {
+      return new FsDataset(ds, config.root);
+    },
+    async removeFile(path: string, action: "delete" | "shred"): Promise<FileRemoval> {
+      const abs = insideRoot(config.root, path);
+      if (!abs) return { ok: false, reason: `path resolves outside store ${config.name}'s root; left alone` };
+      let st: ReturnType<typeof lstatSync>;
+      try {
+        st = lstatSync(abs);
+      } catch {
+        return { ok: true, missing: true };
+      }
+      if (st.isSymbolicLink()) return { ok: false, reason: "is a symbolic link; not followed, left alone" };
+      if (!st.isFile()) return { ok: false, reason: "is not a regular file; left alone" };
+      try {
+        if (action === "shred") shredFile(abs);
+        else unlinkSync(abs);
+        return { ok: true, shredded: action === "shred" };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, missing: true };
+        return { ok: false, reason: (err as Error).message.slice(0, 200) };
+      }
+    },
+    async close() {},
+  };
+}

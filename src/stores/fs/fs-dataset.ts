@@ -1,0 +1,148 @@
+import { lstatSync, unlinkSync } from "node:fs";
+import type { DatasetConfig } from "../../config/types.js";
+import type { DatasetCapabilities, DatasetDriver, DeleteOptions, DeleteResult, ExpiredSummary, Item } from "../../core/types.js";
+import { shredFile } from "../../crypto/shred.js";
+import { insideRoot, safeRealpath } from "./safe-path.js";
+import { type SubjectPattern, subjectPattern } from "./subject-pattern.js";
+import { globMatcher, type Matcher, walkFiles } from "./walk.js";
+
+/**
+ * Files under an fs root matched by globs; expiry by modification time.
+ * Only regular files that match are ever deleted, never a directory, never
+ * through a symlink, never outside the root.
+ */
+export class FsDataset implements DatasetDriver {
+  readonly capabilities: DatasetCapabilities;
+  private readonly match: Matcher;
+  private readonly subjects: SubjectPattern | undefined;
+
+  constructor(
+    readonly config: DatasetConfig,
+    private readonly root: string,
+  ) {
+    this.match = globMatcher(config.include, config.exclude);
+    this.subjects = config.subjectFromPath ? subjectPattern(config.subjectFromPath) : undefined;
+    this.capabilities = { exactDeletes: true, subjects: this.subjects !== undefined, bytes: true, linkedFiles: false };
+  }
+
+  private expiresAt(mtimeMs: number): number | undefined {
+    const r = this.config.retention;
+    return r.kind === "duration" ? mtimeMs / 1000 + r.seconds : undefined;
+  }
+
+  private item(rel: string, mtimeMs: number, size: number): Item {
+    const item: Item = { key: rel, bytes: size };
+    const exp = this.expiresAt(mtimeMs);
+    if (exp !== undefined) item.expiresAt = exp;
+    if (this.subjects) item.subject = this.subjects.extract(rel) ?? null;
+    return item;
+  }
+
+  private *expired(now: Date): Generator<Item> {
+    const nowS = now.getTime() / 1000;
+    for (const f of walkFiles(this.root, this.match)) {
+      const exp = this.expiresAt(f.stat.mtimeMs);
+      if (exp !== undefined && exp <= nowS) yield this.item(f.rel, f.stat.mtimeMs, f.stat.size);
+    }
+  }
+
+  async count(): Promise<number> {
+    let n = 0;
+    for (const _ of walkFiles(this.root, this.match)) n++;
+    return n;
+  }
+
+  async summarizeExpired(now: Date): Promise<ExpiredSummary> {
+    const out: ExpiredSummary = { expired: 0, bytes: 0 };
+    const bySubject = new Map<string, number>();
+    for (const item of this.expired(now)) {
+      out.expired++;
+      out.bytes = (out.bytes ?? 0) + (item.bytes ?? 0);
+      if (item.subject) bySubject.set(item.subject, (bySubject.get(item.subject) ?? 0) + 1);
+    }
+    if (this.subjects) out.bySubject = bySubject;
+    return out;
+  }
+
+  async *scanExpired(now: Date, batchSize: number): AsyncIterable<Item[]> {
+    yield* batches(this.expired(now), batchSize);
+  }
+
+  async fetchExpired(keys: Item["key"][], now: Date): Promise<Item[]> {
+    const nowS = now.getTime() / 1000;
+    const out: Item[] = [];
+    for (const key of keys) {
+      const st = this.statItem(String(key));
+      const exp = st ? this.expiresAt(st.mtimeMs) : undefined;
+      if (st && exp !== undefined && exp <= nowS) out.push(this.item(String(key), st.mtimeMs, st.size));
+    }
+    return out;
+  }
+
+  async *scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]> {
+    const pattern = this.subjects;
+    if (!pattern) return;
+    function* mine(files: ReturnType<typeof walkFiles>, self: FsDataset): Generator<Item> {
+      for (const f of files) if (pattern?.extract(f.rel) === subject) yield self.item(f.rel, f.stat.mtimeMs, f.stat.size);
+    }
+    yield* batches(mine(walkFiles(this.root, this.match), this), batchSize);
+  }
+
+  /** lstat of a matched, contained, regular file; undefined otherwise. */
+  private statItem(rel: string, realRoot = safeRealpath(this.root)) {
+    if (!this.match(rel)) return undefined;
+    const abs = insideRoot(this.root, rel, realRoot);
+    if (!abs) return undefined;
+    try {
+      const st = lstatSync(abs);
+      return st.isFile() ? Object.assign(st, { abs }) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult> {
+    const out: DeleteResult = { deleted: [], failed: [] };
+    const realRoot = safeRealpath(this.root);
+    const nowS = opts.expiredAt ? opts.expiredAt.getTime() / 1000 : undefined;
+    for (const item of items) {
+      const rel = String(item.key);
+      const st = this.statItem(rel, realRoot);
+      if (!st) continue; // gone, or no longer a matched regular file inside the root
+      const exp = this.expiresAt(st.mtimeMs);
+      if (nowS !== undefined && (exp === undefined || exp > nowS)) continue; // modified since: not expired any more
+      try {
+        if (opts.action === "shred") shredFile(st.abs);
+        else unlinkSync(st.abs);
+        out.deleted.push(item);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+        out.failed.push({ item, reason: (err as Error).message.slice(0, 200) });
+      }
+    }
+    return out;
+  }
+
+  async existing(keys: Item["key"][]): Promise<Set<string>> {
+    const realRoot = safeRealpath(this.root);
+    return new Set(keys.map(String).filter((k) => this.statItem(k, realRoot) !== undefined));
+  }
+
+  async oldestExpiry(now: Date): Promise<number | undefined> {
+    let min: number | undefined;
+    for (const item of this.expired(now)) if (item.expiresAt !== undefined && (min === undefined || item.expiresAt < min)) min = item.expiresAt;
+    return min;
+  }
+}
+
+async function* batches<T>(source: Iterable<T>, size: number): AsyncIterable<T[]> {
+  let batch: T[] = [];
+  for (const x of source) {
+    batch.push(x);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}

@@ -1,0 +1,36 @@
+import { realpathSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+
+/**
+ * Resolves `p` (relative to `root`, or absolute) and returns it only when it
+ * stays inside the root both lexically and after resolving every symlink in
+ * its directories. The final component is not resolved: callers lstat it and
+ * refuse links, so a link is never a way to reach anything outside.
+ *
+ * @example
+ * insideRoot("/data/models", "../etc/passwd"); // undefined
+ */
+export function insideRoot(root: string, p: string, realRoot = safeRealpath(root)): string | undefined {
+  if (p.includes("\0")) return undefined;
+  const abs = isAbsolute(p) ? resolve(p) : resolve(root, p);
+  const rel = relative(resolve(root), abs);
+  const lexicalOutside = rel === "" || rel.startsWith("..") || isAbsolute(rel);
+  // An absolute path may name the root through its real path.
+  const relReal = relative(realRoot ?? "", abs);
+  if (lexicalOutside && (realRoot === undefined || relReal === "" || relReal.startsWith("..") || isAbsolute(relReal))) {
+    return undefined;
+  }
+  const parent = safeRealpath(dirname(abs));
+  if (parent === undefined) return abs; // the directory is gone, so is the file
+  if (realRoot === undefined) return undefined;
+  if (parent !== realRoot && !parent.startsWith(realRoot + sep)) return undefined;
+  return abs;
+}
+
+export function safeRealpath(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}

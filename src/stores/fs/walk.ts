@@ -1,0 +1,52 @@
+import { lstatSync, readdirSync, type Stats } from "node:fs";
+import { join } from "node:path";
+import picomatch from "picomatch";
+
+export interface WalkedFile {
+  /** Path relative to the root, with `/` separators. */
+  rel: string;
+  abs: string;
+  stat: Stats;
+}
+
+export type Matcher = (rel: string) => boolean;
+
+/** Builds the include/exclude matcher for an fs dataset's globs. */
+export function globMatcher(include: string[], exclude: string[]): Matcher {
+  const inc = picomatch(include);
+  const exc = exclude.length > 0 ? picomatch(exclude) : () => false;
+  return (rel) => inc(rel) && !exc(rel);
+}
+
+/**
+ * Walks a root depth first without ever following a symbolic link (links to
+ * directories are not entered, links to files are not reported), yielding
+ * only regular files the matcher accepts. Sync I/O per directory is much
+ * faster than a promise per entry on trees of 100k files.
+ */
+export function* walkFiles(root: string, match: Matcher): Generator<WalkedFile> {
+  const stack: string[] = [""];
+  while (stack.length > 0) {
+    const dirRel = stack.pop() as string;
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = readdirSync(dirRel ? join(root, dirRel) : root, { withFileTypes: true });
+    } catch {
+      continue; // vanished or unreadable: nothing of ours to find there
+    }
+    entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+    for (const e of entries) {
+      const rel = dirRel ? `${dirRel}/${e.name}` : e.name;
+      if (e.isDirectory()) stack.push(rel);
+      else if (e.isFile() && match(rel)) {
+        const abs = join(root, rel);
+        try {
+          const stat = lstatSync(abs);
+          if (stat.isFile()) yield { rel, abs, stat };
+        } catch {
+          // deleted between readdir and lstat
+        }
+      }
+    }
+  }
+}

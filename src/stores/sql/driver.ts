@@ -1,0 +1,101 @@
+import { existsSync } from "node:fs";
+import { sql } from "kysely";
+import type { DatasetConfig, SqlStoreConfig, StoreConfig } from "../../config/types.js";
+import { LetheError } from "../../core/errors.js";
+import type { Issues, StoreDriver } from "../../core/types.js";
+import { openPostgresTarget } from "./postgres-target.js";
+import { SqlDataset } from "./sql-dataset.js";
+import { openSqliteTarget } from "./sqlite-target.js";
+import type { TargetDialect } from "./target-dialect.js";
+
+/** Picks the target dialect from the URL scheme; the only place that looks at it. */
+function openTarget(cfg: SqlStoreConfig): TargetDialect {
+  if (cfg.url.startsWith("sqlite:")) {
+    const path = cfg.url.slice("sqlite:".length);
+    if (!existsSync(path)) throw new LetheError("CONFIG_INVALID", `stores.${cfg.name}.url: database file not found: ${path}`);
+    return openSqliteTarget(path);
+  }
+  if (/^postgres(ql)?:\/\//.test(cfg.url)) return openPostgresTarget(cfg.url);
+  throw new LetheError("CONFIG_INVALID", `stores.${cfg.name}.url: expected sqlite:PATH or postgres://…`);
+}
+
+export interface SqlStoreDriver extends StoreDriver {
+  readonly target: TargetDialect;
+}
+
+/**
+ * The `sql` store: SQLite files and PostgreSQL databases.
+ *
+ * @example
+ * const store = await createSqlStore({ name: "appdb", kind: "sql", url: "sqlite:/data/app.db" });
+ */
+export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDriver> {
+  if (config.kind !== "sql") throw new Error("createSqlStore needs an sql store");
+  const target = openTarget(config);
+  try {
+    await sql`select 1`.execute(target.db);
+  } catch (err) {
+    await target.close().catch(() => undefined);
+    throw new LetheError("STORE_ERROR", `stores.${config.name}: cannot connect: ${(err as Error).message}`, undefined, { cause: err });
+  }
+  return {
+    config,
+    target,
+    async dataset(ds: DatasetConfig, issues: Issues) {
+      const p = `datasets.${ds.name}`;
+      const table = ds.table as string;
+      const info = await target.introspect(table);
+      if (!info) {
+        issues.error(`${p}.table`, `table "${table}" does not exist in store ${config.name}`);
+        return undefined;
+      }
+      let ok = true;
+      const need = (field: string, col: string | undefined) => {
+        if (col === undefined) return "";
+        const c = info.columns.get(col);
+        if (!c) {
+          issues.error(`${p}.${field}`, `column "${col}" does not exist in table ${table}`);
+          ok = false;
+          return "";
+        }
+        return c.type;
+      };
+      const keyType = need("key", ds.key);
+      const subjectType = need("subject", ds.subject);
+      const createdType = need("createdAt", ds.createdAt);
+      need("files.column", ds.files?.column);
+      if (ds.retention.kind === "column") need("retention.column", ds.retention.column);
+      if (!ok) return undefined;
+      if (ds.subject && !info.indexed.has(ds.subject))
+        issues.warn(`${p}.subject`, `column "${ds.subject}" has no index; erasure will scan the whole table`);
+      if (ds.createdAt && !info.indexed.has(ds.createdAt) && ds.retention.kind !== "never")
+        issues.warn(`${p}.createdAt`, `column "${ds.createdAt}" has no index; expiry will scan the whole table`);
+      const createdCol = ds.createdAt ? info.columns.get(ds.createdAt) : undefined;
+      const encoding = createdCol ? await target.detectEncoding(table, createdCol) : "empty";
+      if (createdCol && encoding !== "empty") {
+        const expr = target.epochSeconds(createdCol.name, encoding, createdType);
+        const r = await sql<{ n: number }>`select count(*) as n from (select ${sql.id(createdCol.name)} as v, ${expr} as e
+          from ${sql.table(table)} where ${sql.id(createdCol.name)} is not null limit 1000) s where e is null`.execute(target.db);
+        const bad = Number(r.rows[0]?.n ?? 0);
+        if (bad > 0)
+          issues.warn(`${p}.createdAt`, `${bad} of the first 1000 values are not readable timestamps; such rows never expire`);
+      }
+      return new SqlDataset(ds, target, {
+        key: ds.key as string,
+        keyType,
+        subject: ds.subject,
+        subjectType,
+        createdAt: ds.createdAt,
+        createdType,
+        encoding,
+        file: ds.files?.column,
+      });
+    },
+    async scrub() {
+      await target.scrub();
+    },
+    async close() {
+      await target.close();
+    },
+  };
+}

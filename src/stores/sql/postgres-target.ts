@@ -1,0 +1,104 @@
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import { type AnyDb, type ColumnInfo, isoDateBound, MS_THRESHOLD, type TargetDialect, type TsEncoding } from "./target-dialect.js";
+
+const NUMERIC = /^(smallint|integer|bigint|numeric|real|double precision|decimal)/;
+const TEXTUAL = /^(text|character varying|character|varchar|char)/;
+const ISO_RE = "^\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)?\\s*(Z|[+-]\\d{2}(:?\\d{2})?)?$";
+const ARRAY_TYPE: Record<string, string> = {
+  smallint: "int2[]",
+  integer: "int4[]",
+  bigint: "int8[]",
+  uuid: "uuid[]",
+  numeric: "numeric[]",
+};
+
+function splitTable(table: string): [string, string] {
+  const i = table.indexOf(".");
+  return i < 0 ? ["public", table] : [table.slice(0, i), table.slice(i + 1)];
+}
+
+/**
+ * PostgreSQL as a deletion target. Sessions run in UTC so zone-less text and
+ * `timestamp` columns are read as UTC, never as the server's local time.
+ */
+export function openPostgresTarget(url: string): TargetDialect {
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on("connect", (client) => {
+    client.query("set time zone 'UTC'").catch(() => undefined);
+  });
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }) as AnyDb;
+  const c = (col: string) => sql.id(col);
+  const epochNumeric = (v: ReturnType<typeof c>) =>
+    sql<number>`(case when ${v} > ${MS_THRESHOLD} then ${v} / 1000.0 else ${v} end)`;
+  return {
+    name: "postgres",
+    db,
+    async introspect(table) {
+      const [schema, name] = splitTable(table);
+      const cols = await sql<{ column_name: string; data_type: string }>`select column_name, data_type
+        from information_schema.columns where table_schema = ${schema} and table_name = ${name}`.execute(db);
+      if (cols.rows.length === 0) return undefined;
+      const idx = await sql<{ col: string }>`select a.attname as col from pg_index i
+        join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
+        join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
+        where n.nspname = ${schema} and t.relname = ${name}`.execute(db);
+      return {
+        columns: new Map(cols.rows.map((r) => [r.column_name, { name: r.column_name, type: r.data_type.toLowerCase() }])),
+        indexed: new Set(idx.rows.map((r) => r.col)),
+      };
+    },
+    async listTables() {
+      const r = await sql<{ t: string }>`select case when table_schema = 'public' then table_name
+        else table_schema || '.' || table_name end as t from information_schema.tables
+        where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')`.execute(db);
+      return r.rows.map((x) => x.t);
+    },
+    async detectEncoding(_table: string, column: ColumnInfo): Promise<TsEncoding> {
+      if (column.type.startsWith("timestamp") || column.type === "date") return "native";
+      if (NUMERIC.test(column.type)) return "epoch";
+      if (TEXTUAL.test(column.type)) return "text";
+      return "mixed";
+    },
+    epochSeconds(column, enc, type) {
+      const v = c(column);
+      if (enc === "native") {
+        if (type === "timestamp with time zone") return sql<number>`extract(epoch from ${v})::float8`;
+        // timestamp without time zone and date: their epoch is taken as UTC.
+        return sql<number>`extract(epoch from ${v}::timestamp)::float8`;
+      }
+      if (enc === "epoch") return sql<number>`${epochNumeric(v)}::float8`;
+      return sql<number | null>`(case
+        when ${v} ~ '^\\d+$' then (case when ${v}::numeric > ${MS_THRESHOLD} then ${v}::numeric / 1000.0 else ${v}::numeric end)::float8
+        when ${v} ~ ${ISO_RE} then extract(epoch from ${v}::timestamptz)::float8
+      end)`;
+    },
+    rangeBound(column, enc, type, cutoff) {
+      const v = c(column);
+      if (enc === "native") {
+        if (type === "timestamp with time zone") return sql<boolean>`${v} <= to_timestamp(${cutoff})`;
+        if (type === "date") return sql<boolean>`${v} <= (to_timestamp(${cutoff}) at time zone 'UTC')::date`;
+        return sql<boolean>`${v} <= (to_timestamp(${cutoff}) at time zone 'UTC')`;
+      }
+      if (enc === "epoch") return sql<boolean>`(${v} <= ${cutoff} or (${v} > ${MS_THRESHOLD} and ${v} <= ${cutoff * 1000}))`;
+      if (enc === "text") return sql<boolean>`${v} < ${isoDateBound(cutoff)}`;
+      return undefined;
+    },
+    inList(column, type, values) {
+      const arrayType = ARRAY_TYPE[type] ?? "text[]";
+      const col = arrayType === "text[]" ? sql`${c(column)}::text` : c(column);
+      return sql<boolean>`${col} = any(${values.map(String)}::${sql.raw(arrayType)})`;
+    },
+    comparable(type, value) {
+      if (NUMERIC.test(type)) return /^-?\d+(\.\d+)?$/.test(value);
+      if (type === "uuid") return /^[0-9a-f-]{32,36}$/i.test(value);
+      return true;
+    },
+    async scrub() {
+      // Dead tuples stay until VACUUM; documented in the README.
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

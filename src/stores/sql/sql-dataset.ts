@@ -1,0 +1,169 @@
+import { type RawBuilder, sql } from "kysely";
+import type { DatasetConfig } from "../../config/types.js";
+import type { DatasetCapabilities, DatasetDriver, DeleteOptions, DeleteResult, ExpiredSummary, Item } from "../../core/types.js";
+import type { TargetDialect, TsEncoding } from "./target-dialect.js";
+
+export interface SqlColumns {
+  key: string;
+  keyType: string;
+  subject: string | undefined;
+  subjectType: string;
+  createdAt: string | undefined;
+  createdType: string;
+  encoding: TsEncoding;
+  file: string | undefined;
+}
+
+interface Row {
+  k: string | number;
+  s?: string | number | null;
+  f?: string | null;
+  e?: number | null;
+}
+
+const FALSE = sql<boolean>`1 = 0`;
+
+/**
+ * A table as a dataset. Expiry is computed in SQL (an index range on the
+ * creation column plus the exact per-encoding check), deletes are one
+ * `DELETE … WHERE key IN (…) RETURNING` per batch, never row by row.
+ */
+export class SqlDataset implements DatasetDriver {
+  readonly capabilities: DatasetCapabilities;
+  private readonly t: RawBuilder<unknown>;
+
+  constructor(
+    readonly config: DatasetConfig,
+    private readonly d: TargetDialect,
+    private readonly cols: SqlColumns,
+  ) {
+    this.t = sql.table(config.table as string);
+    this.capabilities = { exactDeletes: true, subjects: cols.subject !== undefined, bytes: false, linkedFiles: cols.file !== undefined };
+  }
+
+  /** `expired(now)` as SQL, plus the item's expiry instant for reporting. */
+  private async expiry(now: Date): Promise<{ where: RawBuilder<boolean>; expiresAt: RawBuilder<number | null> }> {
+    const r = this.config.retention;
+    const { createdAt, encoding, createdType } = this.cols;
+    if (r.kind === "never" || !createdAt) return { where: FALSE, expiresAt: sql<null>`null` };
+    const nowS = now.getTime() / 1000;
+    const created = this.d.epochSeconds(createdAt, encoding, createdType);
+    if (r.kind === "duration") {
+      const cutoff = nowS - r.seconds;
+      const bound = this.d.rangeBound(createdAt, encoding, createdType, cutoff);
+      const exact = sql<boolean>`${created} <= ${cutoff}`;
+      return { where: bound ? sql<boolean>`(${bound} and ${exact})` : exact, expiresAt: sql<number>`(${created} + ${r.seconds})` };
+    }
+    const ret = sql.id(r.column);
+    const min = await sql<{ m: number | null }>`select min(${ret}) as m from ${this.t}`.execute(this.d.db);
+    const minRet = Number(min.rows[0]?.m ?? 0);
+    // Bounding by the smallest per-row retention lets the creation index narrow the scan.
+    const bound = this.d.rangeBound(createdAt, encoding, createdType, nowS - minRet * r.unitSeconds);
+    const expiresAt = sql<number>`(${created} + ${ret} * ${r.unitSeconds})`;
+    const exact = sql<boolean>`${expiresAt} <= ${nowS}`;
+    return { where: bound ? sql<boolean>`(${bound} and ${exact})` : exact, expiresAt };
+  }
+
+  private select(expiresAt: RawBuilder<unknown>) {
+    const { key, subject, file } = this.cols;
+    return sql`${sql.id(key)} as k, ${subject ? sql`${sql.id(subject)} as s, ` : sql``}${file ? sql`${sql.id(file)} as f, ` : sql``}${expiresAt} as e`;
+  }
+
+  private toItem(r: Row): Item {
+    const item: Item = { key: r.k };
+    if (r.s !== undefined) item.subject = r.s === null ? null : String(r.s);
+    if (r.f !== undefined) item.file = r.f;
+    if (typeof r.e === "number") item.expiresAt = r.e;
+    return item;
+  }
+
+  async count(): Promise<number> {
+    const r = await sql<{ n: number }>`select count(*) as n from ${this.t}`.execute(this.d.db);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  async summarizeExpired(now: Date): Promise<ExpiredSummary> {
+    const { where } = await this.expiry(now);
+    const n = await sql<{ n: number }>`select count(*) as n from ${this.t} where ${where}`.execute(this.d.db);
+    const out: ExpiredSummary = { expired: Number(n.rows[0]?.n ?? 0) };
+    if (this.cols.subject && out.expired > 0) {
+      const s = sql.id(this.cols.subject);
+      const g = await sql<{ s: string | number | null; n: number }>`select ${s} as s, count(*) as n from ${this.t}
+        where ${where} group by ${s}`.execute(this.d.db);
+      out.bySubject = new Map(g.rows.filter((r) => r.s !== null).map((r) => [String(r.s), Number(r.n)]));
+    }
+    return out;
+  }
+
+  async *scanExpired(now: Date, batchSize: number): AsyncIterable<Item[]> {
+    const { where, expiresAt } = await this.expiry(now);
+    yield* this.pages(where, expiresAt, batchSize);
+  }
+
+  private async *pages(where: RawBuilder<boolean>, expiresAt: RawBuilder<unknown>, n: number): AsyncIterable<Item[]> {
+    const key = sql.id(this.cols.key);
+    let after: string | number | undefined;
+    for (;;) {
+      const page = after === undefined ? sql`` : sql` and ${key} > ${after}`;
+      const r = await sql<Row>`select ${this.select(expiresAt)} from ${this.t} where ${where}${page}
+        order by ${key} limit ${n}`.execute(this.d.db);
+      if (r.rows.length === 0) return;
+      yield r.rows.map((row) => this.toItem(row));
+      if (r.rows.length < n) return;
+      after = (r.rows[r.rows.length - 1] as Row).k;
+    }
+  }
+
+  async fetchExpired(keys: Item["key"][], now: Date): Promise<Item[]> {
+    if (keys.length === 0) return [];
+    const { where, expiresAt } = await this.expiry(now);
+    const r = await sql<Row>`select ${this.select(expiresAt)} from ${this.t}
+      where ${this.d.inList(this.cols.key, this.cols.keyType, keys)} and ${where}`.execute(this.d.db);
+    return r.rows.map((row) => this.toItem(row));
+  }
+
+  async *scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]> {
+    const col = this.cols.subject;
+    if (!col || !this.d.comparable(this.cols.subjectType, subject)) return;
+    yield* this.pages(sql<boolean>`${sql.id(col)} = ${subject}`, sql`null`, batchSize);
+  }
+
+  async deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult> {
+    if (items.length === 0) return { deleted: [], failed: [] };
+    const guard = opts.expiredAt ? (await this.expiry(opts.expiredAt)).where : sql<boolean>`1 = 1`;
+    const run = async (batch: Item[]) => {
+      const keys = batch.map((i) => i.key);
+      const r = await sql<Row>`delete from ${this.t} where ${this.d.inList(this.cols.key, this.cols.keyType, keys)}
+        and ${guard} returning ${this.select(sql`null`)}`.execute(this.d.db);
+      return r.rows.map((row) => this.toItem(row));
+    };
+    try {
+      return { deleted: await run(items), failed: [] };
+    } catch {
+      // One bad row (a foreign key, a trigger) must not fail its whole batch: isolate it.
+      const out: DeleteResult = { deleted: [], failed: [] };
+      for (const item of items) {
+        try {
+          out.deleted.push(...(await run([item])));
+        } catch (err) {
+          out.failed.push({ item, reason: (err as Error).message.slice(0, 200) });
+        }
+      }
+      return out;
+    }
+  }
+
+  async existing(keys: Item["key"][]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const r = await sql<{ k: string | number }>`select ${sql.id(this.cols.key)} as k from ${this.t}
+      where ${this.d.inList(this.cols.key, this.cols.keyType, keys)}`.execute(this.d.db);
+    return new Set(r.rows.map((row) => String(row.k)));
+  }
+
+  async oldestExpiry(now: Date): Promise<number | undefined> {
+    const { where, expiresAt } = await this.expiry(now);
+    const r = await sql<{ m: number | null }>`select min(${expiresAt}) as m from ${this.t} where ${where}`.execute(this.d.db);
+    const m = r.rows[0]?.m;
+    return m === null || m === undefined ? undefined : Number(m);
+  }
+}

@@ -1,0 +1,78 @@
+import Database from "better-sqlite3";
+import { Kysely, SqliteDialect, sql } from "kysely";
+import { type AnyDb, type ColumnInfo, isoDateBound, MS_THRESHOLD, type TargetDialect, type TsEncoding } from "./target-dialect.js";
+
+/**
+ * SQLite as a deletion target. secure_delete zeroes freed pages and the WAL
+ * is checkpointed with TRUNCATE after a run, so deleted values cannot be
+ * recovered by scanning the database files.
+ */
+export function openSqliteTarget(path: string): TargetDialect {
+  const raw = new Database(path, { fileMustExist: true });
+  raw.pragma("secure_delete = ON");
+  raw.pragma("busy_timeout = 10000");
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) }) as AnyDb;
+  const c = (col: string) => sql.id(col);
+  return {
+    name: "sqlite",
+    db,
+    async introspect(table) {
+      const cols = raw.prepare("select name, type from pragma_table_info(?)").all(table) as { name: string; type: string }[];
+      if (cols.length === 0) return undefined;
+      const indexed = new Set<string>();
+      const pk = raw.prepare("select name from pragma_table_info(?) where pk = 1").all(table) as { name: string }[];
+      for (const p of pk) indexed.add(p.name);
+      const idx = raw.prepare("select name from pragma_index_list(?)").all(table) as { name: string }[];
+      for (const i of idx) {
+        const first = raw.prepare("select name from pragma_index_info(?) where seqno = 0").get(i.name) as { name: string } | undefined;
+        if (first) indexed.add(first.name);
+      }
+      return { columns: new Map(cols.map((x) => [x.name, { name: x.name, type: x.type.toLowerCase() }])), indexed };
+    },
+    async listTables() {
+      const rows = raw.prepare("select name from sqlite_schema where type = 'table' and name not like 'sqlite_%'").all() as { name: string }[];
+      return rows.map((r) => r.name);
+    },
+    async detectEncoding(table: string, column: ColumnInfo): Promise<TsEncoding> {
+      const r = await sql<{ t: string; n: number }>`select typeof(v) as t, count(*) as n from
+        (select ${c(column.name)} as v from ${sql.table(table)} where ${c(column.name)} is not null limit 1000) group by t`.execute(db);
+      const kinds = new Set(r.rows.map((x) => (x.t === "integer" || x.t === "real" ? "epoch" : x.t)));
+      if (kinds.size === 0) return "empty";
+      if (kinds.size > 1) return "mixed";
+      return kinds.has("epoch") ? "epoch" : kinds.has("text") ? "text" : "mixed";
+    },
+    epochSeconds(column) {
+      const v = c(column);
+      // One expression for every encoding, so a stray value of another kind is still read right.
+      return sql<number | null>`(case
+        when typeof(${v}) in ('integer', 'real') then (case when ${v} > ${MS_THRESHOLD} then ${v} / 1000.0 else ${v} end)
+        when typeof(${v}) = 'text' and ${v} <> '' and ${v} not glob '*[^0-9]*'
+          then (case when cast(${v} as integer) > ${MS_THRESHOLD} then cast(${v} as integer) / 1000.0 else cast(${v} as integer) end)
+        when typeof(${v}) = 'text' then unixepoch(${v}, 'subsec')
+      end)`;
+    },
+    rangeBound(column, enc, _type, cutoff) {
+      const v = c(column);
+      if (enc === "epoch") return sql<boolean>`(${v} <= ${cutoff} or (${v} > ${MS_THRESHOLD} and ${v} <= ${cutoff * 1000}))`;
+      if (enc === "text") return sql<boolean>`${v} < ${isoDateBound(cutoff)}`;
+      return undefined;
+    },
+    inList(column, _type, values) {
+      return sql<boolean>`${c(column)} in (select value from json_each(${JSON.stringify(values)}))`;
+    },
+    comparable() {
+      return true;
+    },
+    async scrub() {
+      raw.pragma("wal_checkpoint(TRUNCATE)");
+    },
+    async close() {
+      try {
+        raw.pragma("wal_checkpoint(TRUNCATE)");
+      } catch {
+        // read-only or already closed: nothing to flush
+      }
+      await db.destroy();
+    },
+  };
+}

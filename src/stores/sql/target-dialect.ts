@@ -1,0 +1,57 @@
+import type { Kysely, RawBuilder } from "kysely";
+
+/**
+ * How a timestamp column is encoded, detected per column at load:
+ * - `epoch`: integer/real epoch seconds or milliseconds (told apart per row by magnitude)
+ * - `text`: ISO-8601 text, with or without `T`, fraction and zone (no zone = UTC)
+ * - `native`: a real timestamp/timestamptz/date column (PostgreSQL)
+ * - `mixed`: values of several kinds; still exact, but no index range is possible
+ */
+export type TsEncoding = "epoch" | "text" | "native" | "mixed" | "empty";
+
+export interface ColumnInfo {
+  name: string;
+  /** Declared type, lower case (`integer`, `text`, `timestamp with time zone`…). */
+  type: string;
+}
+
+export interface TableInfo {
+  columns: Map<string, ColumnInfo>;
+  /** Columns that lead some index (an index on them can serve equality and ranges). */
+  indexed: Set<string>;
+}
+
+// Kysely's raw builders execute against any Kysely instance; targets have no static schema.
+export type AnyDb = Kysely<unknown>;
+
+/**
+ * What differs between SQLite and PostgreSQL as deletion targets. Every
+ * identifier reaches SQL through `sql.id`/`sql.table` (quoted), every value
+ * as a parameter.
+ */
+export interface TargetDialect {
+  readonly name: "sqlite" | "postgres";
+  readonly db: AnyDb;
+  introspect(table: string): Promise<TableInfo | undefined>;
+  listTables(): Promise<string[]>;
+  detectEncoding(table: string, column: ColumnInfo): Promise<TsEncoding>;
+  /** The column's instant as epoch seconds (NULL when unreadable). */
+  epochSeconds(column: string, enc: TsEncoding, colType: string): RawBuilder<number | null>;
+  /** An index-friendly superset predicate for `epochSeconds(column) <= cutoff`, if one exists. */
+  rangeBound(column: string, enc: TsEncoding, colType: string, cutoff: number): RawBuilder<boolean> | undefined;
+  /** `column IN (keys)` as one parameter, whatever the number of keys. */
+  inList(column: string, colType: string, values: (string | number)[]): RawBuilder<boolean>;
+  /** Can `value` ever equal a value of this column type? (avoids cast errors) */
+  comparable(colType: string, value: string): boolean;
+  /** After deletions: make removed bytes unrecoverable from the files where the engine allows. */
+  scrub(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Date part of (cutoff + 2 days): every ISO text at or before cutoff sorts below it, whatever its zone. */
+export function isoDateBound(cutoff: number): string {
+  return new Date((cutoff + 2 * 86_400) * 1000).toISOString().slice(0, 10);
+}
+
+/** Epoch seconds above this are taken to be milliseconds (1e11 s is the year 5138). */
+export const MS_THRESHOLD = 100_000_000_000;
