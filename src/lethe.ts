@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { loadConfigFile, parseConfig } from "./config/load.js";
+import { resolveSecret } from "./config/secrets.js";
 import type { LetheConfig } from "./config/types.js";
 import { DataMap } from "./core/data-map.js";
 import { Holds } from "./core/holds.js";
@@ -15,8 +16,7 @@ import type { Checkpoint } from "./ledger/signing.js";
 import { newSigningKeyDer, privateKeyFromDer } from "./ledger/signing.js";
 import type { LedgerEntry } from "./ledger/types.js";
 import { type VerifyResult, verifyLedger } from "./ledger/verify.js";
-import { resolveSecret } from "./config/secrets.js";
-import { type StateHandle, openState } from "./state/open-state.js";
+import { openState, type StateHandle } from "./state/open-state.js";
 import { getOrCreateSecret } from "./state/secret-store.js";
 import { defaultDrivers } from "./stores/registry.js";
 
@@ -50,7 +50,10 @@ function toConfig(input: string | LetheConfig | Record<string, unknown> | undefi
  * const result = await lethe.apply();
  * await lethe.close();
  */
-export async function openLethe(input?: string | LetheConfig | Record<string, unknown>, opts: OpenOptions = {}): Promise<Lethe> {
+export async function openLethe(
+  input?: string | LetheConfig | Record<string, unknown>,
+  opts: OpenOptions = {},
+): Promise<Lethe> {
   const config = toConfig(input);
   const logger = opts.logger ?? stderrLogger;
   // Validate every store and dataset before touching lethe's own state or any data.
@@ -106,10 +109,12 @@ export class Lethe {
   }
 
   readonly audit = {
-    verify: (checkpoint?: Checkpoint): Promise<VerifyResult> => verifyLedger(this.state, this.ledger.publicKeyPem(), checkpoint),
+    verify: (checkpoint?: Checkpoint): Promise<VerifyResult> =>
+      verifyLedger(this.state, this.ledger.publicKeyPem(), checkpoint),
     log: (q: AuditQuery): Promise<LedgerEntry[]> => auditLog(this.state, this.ledger, q),
     checkpoint: (): Promise<Checkpoint> => this.ledger.checkpoint(),
-    prove: async (seq: number): Promise<InclusionProof> => proveInclusion(this.state, seq, await this.ledger.checkpoint()),
+    prove: async (seq: number): Promise<InclusionProof> =>
+      proveInclusion(this.state, seq, await this.ledger.checkpoint()),
     publicKey: (): string => this.ledger.publicKeyPem(),
   };
 

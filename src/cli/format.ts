@@ -1,9 +1,17 @@
 /** Small text helpers for human output. */
 export function table(rows: (string | number)[][]): string {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, String(c).length)));
+  for (const r of rows) {
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, String(c).length);
+    });
+  }
   return rows
-    .map((r) => r.map((c, i) => (typeof c === "number" ? String(c).padStart(widths[i] ?? 0) : String(c).padEnd(widths[i] ?? 0))).join("  "))
+    .map((r) =>
+      r
+        .map((c, i) => (typeof c === "number" ? String(c).padStart(widths[i] ?? 0) : String(c).padEnd(widths[i] ?? 0)))
+        .join("  "),
+    )
     .join("\n");
 }
 

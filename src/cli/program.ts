@@ -23,7 +23,15 @@ export function buildProgram(run: Runner): Command {
     .option("--json", "one JSON document on stdout")
     .showHelpAfterError()
     .exitOverride();
-  for (const register of [registerInit, registerDemo, registerPlan, registerApply, registerHold, registerAudit, registerShred]) {
+  for (const register of [
+    registerInit,
+    registerDemo,
+    registerPlan,
+    registerApply,
+    registerHold,
+    registerAudit,
+    registerShred,
+  ]) {
     register(program, run);
   }
   // Let every subcommand accept --config/--json after its own name too.

@@ -45,6 +45,7 @@ export function loadConfigFile(path?: string): LetheConfig {
   } catch (err) {
     throw new ConfigError([`config: ${file} is not valid YAML: ${(err as Error).message.split("\n")[0]}`]);
   }
-  if (doc === null || typeof doc !== "object") throw new ConfigError(["(root): expected a mapping with version, stores, datasets"]);
+  if (doc === null || typeof doc !== "object")
+    throw new ConfigError(["(root): expected a mapping with version, stores, datasets"]);
   return parseConfig(doc, dirname(file), file);
 }

@@ -84,7 +84,10 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
     stores,
     datasets,
     erasure: { deadlineSeconds: seconds(raw.erasure?.deadline ?? "30d") },
-    transient: { root: raw.transient?.root ? resolve(baseDir, raw.transient.root) : undefined, ttlSeconds: seconds(raw.transient?.ttl ?? "5m") },
+    transient: {
+      root: raw.transient?.root ? resolve(baseDir, raw.transient.root) : undefined,
+      ttlSeconds: seconds(raw.transient?.ttl ?? "5m"),
+    },
     secrets: { masterKey: raw.secrets?.masterKey, subjectKey: raw.secrets?.subjectKey },
     alerts: { webhook: raw.alerts?.webhook },
     redact: { patterns: raw.redact?.patterns ?? [], keys: raw.redact?.keys ?? [] },

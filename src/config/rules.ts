@@ -23,7 +23,8 @@ export function checkRules(raw: RawConfig): string[] {
         at(`${p}.createdAt`, "required for a dataset in an sql store (the creation time column)");
       for (const k of ["include", "exclude", "subjectFromPath"] as const)
         if (d[k] !== undefined) at(`${p}.${k}`, "only for fs and s3 datasets");
-      if (d.action === "shred" && !d.files) at(`${p}.action`, "shred applies to files; an sql dataset needs files: to shred");
+      if (d.action === "shred" && !d.files)
+        at(`${p}.action`, "shred applies to files; an sql dataset needs files: to shred");
     } else {
       for (const k of ["table", "key", "subject", "createdAt", "files"] as const)
         if (d[k] !== undefined) at(`${p}.${k}`, `only for sql datasets (store "${d.store}" is ${kind})`);
@@ -34,7 +35,11 @@ export function checkRules(raw: RawConfig): string[] {
     }
     if (d.files) {
       const fk = storeKind(d.files.store);
-      if (fk !== "fs") at(`${p}.files.store`, fk ? `must be an fs store, "${d.files.store}" is ${fk}` : `unknown store "${d.files.store}"`);
+      if (fk !== "fs")
+        at(
+          `${p}.files.store`,
+          fk ? `must be an fs store, "${d.files.store}" is ${fk}` : `unknown store "${d.files.store}"`,
+        );
     }
     if (d.subjectFromPath !== undefined && !d.subjectFromPath.includes("{subject}"))
       at(`${p}.subjectFromPath`, 'must contain "{subject}", e.g. "users/{subject}/**"');

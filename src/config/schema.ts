@@ -11,9 +11,7 @@ import { SECRET_REF_RE } from "./secrets.js";
 
 const DURATION_MSG = "expected a duration like 30d (90s, 15m, 1h, 30d; a bare number is not accepted)";
 
-export const durationSchema = z
-  .string({ error: DURATION_MSG })
-  .refine(isDuration, { message: DURATION_MSG });
+export const durationSchema = z.string({ error: DURATION_MSG }).refine(isDuration, { message: DURATION_MSG });
 
 const IDENT_MSG = "expected an SQL identifier (letters, digits and _, not starting with a digit)";
 export const identifierSchema = z

@@ -37,7 +37,12 @@ export interface BatchContext {
  * as `held`), write the intent, delete the batch, remove row-linked files,
  * then record every outcome and drop the intent in one state transaction.
  */
-export async function deleteBatch(ctx: BatchContext, ds: DatasetDriver, batch: Item[], counts: BatchCounts): Promise<void> {
+export async function deleteBatch(
+  ctx: BatchContext,
+  ds: DatasetDriver,
+  batch: Item[],
+  counts: BatchCounts,
+): Promise<void> {
   const name = ds.config.name;
   const action = ds.config.action;
   counts.found += batch.length;
@@ -49,7 +54,14 @@ export async function deleteBatch(ctx: BatchContext, ds: DatasetDriver, batch: I
     const hold = datasetHold ?? (sh ? ctx.holds.subjects.get(sh) : undefined);
     if (hold) {
       counts.holdsHit.set(hold.id, hold.reason);
-      held.push({ action: "held", dataset: name, key: item.key, subjectHash: sh, reason: `hold ${hold.id}: ${hold.reason}`, runId: ctx.runId });
+      held.push({
+        action: "held",
+        dataset: name,
+        key: item.key,
+        subjectHash: sh,
+        reason: `hold ${hold.id}: ${hold.reason}`,
+        runId: ctx.runId,
+      });
     } else todo.push(item);
   }
   counts.held += held.length;
@@ -62,28 +74,60 @@ export async function deleteBatch(ctx: BatchContext, ds: DatasetDriver, batch: I
     name,
     ctx.reason,
     action,
-    todo.map((i) => ({ k: i.key, ...(i.file ? { f: i.file } : {}), ...(i.subject ? { s: ctx.ledger.subjectHash(i.subject) } : {}) })),
+    todo.map((i) => ({
+      k: i.key,
+      ...(i.file ? { f: i.file } : {}),
+      ...(i.subject ? { s: ctx.ledger.subjectHash(i.subject) } : {}),
+    })),
   );
   const result = await ds.deleteBatch(todo, { action, ...(ctx.expiredAt ? { expiredAt: ctx.expiredAt } : {}) });
   const rowAction = action === "shred" && !ds.capabilities.linkedFiles ? "shredded" : "deleted";
   const entries: EntryInput[] = [];
   for (const item of result.deleted) {
-    entries.push({ action: rowAction, dataset: name, key: item.key, subject: item.subject, reason: ctx.reason, runId: ctx.runId });
+    entries.push({
+      action: rowAction,
+      dataset: name,
+      key: item.key,
+      subject: item.subject,
+      reason: ctx.reason,
+      runId: ctx.runId,
+    });
     if (item.file && ctx.filesStore?.removeFile) {
       const r = await ctx.filesStore.removeFile(item.file, action);
       if (r.ok && !r.missing) {
         counts.filesRemoved++;
-        entries.push({ action: r.shredded ? "shredded" : "deleted", dataset: name, key: item.key, subject: item.subject, reason: `${ctx.reason}: linked file`, runId: ctx.runId });
+        entries.push({
+          action: r.shredded ? "shredded" : "deleted",
+          dataset: name,
+          key: item.key,
+          subject: item.subject,
+          reason: `${ctx.reason}: linked file`,
+          runId: ctx.runId,
+        });
       } else if (!r.ok) {
         counts.failed++;
         counts.failures.push({ key: item.key, reason: `linked file: ${r.reason}` });
-        entries.push({ action: "failed", dataset: name, key: item.key, subject: item.subject, reason: `linked file: ${r.reason}`, runId: ctx.runId });
+        entries.push({
+          action: "failed",
+          dataset: name,
+          key: item.key,
+          subject: item.subject,
+          reason: `linked file: ${r.reason}`,
+          runId: ctx.runId,
+        });
       }
     }
   }
   for (const f of result.failed) {
     counts.failures.push({ key: f.item.key, reason: f.reason });
-    entries.push({ action: "failed", dataset: name, key: f.item.key, subject: f.item.subject, reason: f.reason, runId: ctx.runId });
+    entries.push({
+      action: "failed",
+      dataset: name,
+      key: f.item.key,
+      subject: f.item.subject,
+      reason: f.reason,
+      runId: ctx.runId,
+    });
   }
   counts.deleted += result.deleted.length;
   counts.failed += result.failed.length;

@@ -37,29 +37,59 @@ export class Holds {
     const subjectHash = h.subject !== undefined ? this.ledger.subjectHash(h.subject) : null;
     await this.state.db.transaction().execute(async (trx) => {
       await this.ledger.appendInTx(trx, [
-        { action: "hold_added", subjectHash: subjectHash ?? undefined, dataset: h.dataset, reason: h.reason, data: { holdId: id, until: h.until?.toISOString() } },
+        {
+          action: "hold_added",
+          subjectHash: subjectHash ?? undefined,
+          dataset: h.dataset,
+          reason: h.reason,
+          data: { holdId: id, until: h.until?.toISOString() },
+        },
       ]);
       await trx
         .insertInto("holds")
-        .values({ id, subject_hash: subjectHash, dataset: h.dataset ?? null, reason: h.reason, until: h.until?.toISOString() ?? null, created_at: new Date().toISOString(), released_at: null })
+        .values({
+          id,
+          subject_hash: subjectHash,
+          dataset: h.dataset ?? null,
+          reason: h.reason,
+          until: h.until?.toISOString() ?? null,
+          created_at: new Date().toISOString(),
+          released_at: null,
+        })
         .execute();
     });
     return id;
   }
 
   async release(id: string): Promise<void> {
-    const hold = await this.state.db.selectFrom("holds").selectAll().where("id", "=", id).where("released_at", "is", null).executeTakeFirst();
+    const hold = await this.state.db
+      .selectFrom("holds")
+      .selectAll()
+      .where("id", "=", id)
+      .where("released_at", "is", null)
+      .executeTakeFirst();
     if (!hold) throw new LetheError("NOT_FOUND", `no active hold with id ${id}`);
     await this.state.db.transaction().execute(async (trx) => {
       await this.ledger.appendInTx(trx, [
-        { action: "hold_released", subjectHash: hold.subject_hash ?? undefined, dataset: hold.dataset ?? undefined, reason: hold.reason, data: { holdId: id } },
+        {
+          action: "hold_released",
+          subjectHash: hold.subject_hash ?? undefined,
+          dataset: hold.dataset ?? undefined,
+          reason: hold.reason,
+          data: { holdId: id },
+        },
       ]);
       await trx.updateTable("holds").set({ released_at: new Date().toISOString() }).where("id", "=", id).execute();
     });
   }
 
   async list(now = new Date()): Promise<Hold[]> {
-    const rows = await this.state.db.selectFrom("holds").selectAll().where("released_at", "is", null).orderBy("created_at").execute();
+    const rows = await this.state.db
+      .selectFrom("holds")
+      .selectAll()
+      .where("released_at", "is", null)
+      .orderBy("created_at")
+      .execute();
     return rows
       .filter((r) => r.until === null || r.until > now.toISOString())
       .map((r) => ({

@@ -74,7 +74,13 @@ export async function orphanedIntents(state: StateHandle, staleAfterMs = 10 * 60
   const host = hostname();
   const now = Date.now();
   return rows
-    .map((r) => ({ id: r.id, runId: r.run_id, dataset: r.dataset, openedAt: r.opened_at, payload: JSON.parse(r.payload) as IntentPayload }))
+    .map((r) => ({
+      id: r.id,
+      runId: r.run_id,
+      dataset: r.dataset,
+      openedAt: r.opened_at,
+      payload: JSON.parse(r.payload) as IntentPayload,
+    }))
     .filter((i) =>
       i.payload.host === host
         ? i.payload.pid !== process.pid && !alive(i.payload.pid)

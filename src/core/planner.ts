@@ -52,12 +52,24 @@ export interface PlanOptions {
  * @example
  * const plan = await makePlan(map, ledger, holds, policyHash, { withItems: true });
  */
-export async function makePlan(map: DataMap, ledger: Ledger, holds: ActiveHolds, policyHash: string, opts: PlanOptions): Promise<Plan> {
+export async function makePlan(
+  map: DataMap,
+  ledger: Ledger,
+  holds: ActiveHolds,
+  policyHash: string,
+  opts: PlanOptions,
+): Promise<Plan> {
   const now = opts.now ?? new Date();
   const datasets: PlanDataset[] = [];
   for (const ds of map.select(opts.dataset)) {
     const [total, summary] = await Promise.all([ds.count(), ds.summarizeExpired(now)]);
-    const entry: PlanDataset = { name: ds.config.name, store: ds.config.store, total, expired: summary.expired, held: heldCount(ds, summary, holds, ledger) };
+    const entry: PlanDataset = {
+      name: ds.config.name,
+      store: ds.config.store,
+      total,
+      expired: summary.expired,
+      held: heldCount(ds, summary, holds, ledger),
+    };
     if (summary.bytes !== undefined) entry.bytes = summary.bytes;
     if (opts.withItems) {
       entry.items = [];

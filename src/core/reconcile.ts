@@ -31,7 +31,11 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
       if (item.f && filesStore?.removeFile) {
         const r = await filesStore.removeFile(item.f, action);
         if (r.ok && !r.missing)
-          entries.push({ ...base, action: r.shredded ? "shredded" : "deleted", reason: `${reason}: linked file (reconciled)` });
+          entries.push({
+            ...base,
+            action: r.shredded ? "shredded" : "deleted",
+            reason: `${reason}: linked file (reconciled)`,
+          });
         else if (!r.ok) entries.push({ ...base, action: "failed", reason: `linked file: ${r.reason}` });
       }
     }

@@ -43,7 +43,10 @@ export interface RetentionDeps {
 
 function checkPlan(deps: RetentionDeps, plan: Plan): void {
   if (plan.contentHash !== planContentHash(plan))
-    throw new LetheError("STALE_PLAN", "the plan file was modified after it was made (content hash mismatch); make a new plan");
+    throw new LetheError(
+      "STALE_PLAN",
+      "the plan file was modified after it was made (content hash mismatch); make a new plan",
+    );
   if (plan.policyHash !== deps.config.policyHash)
     throw new LetheError("STALE_PLAN", "the configuration changed since this plan was made; review a new plan");
   for (const d of plan.datasets) deps.map.select(d.name);
@@ -65,7 +68,9 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
   await reconcile(state, ledger, map);
   const holds = await deps.holds.active(now);
   const planned = opts.plan ? new Map(opts.plan.datasets.map((d) => [d.name, d.items ?? []])) : undefined;
-  const targets = planned ? [...planned.keys()].map((n) => map.select(n)[0] as DatasetDriver) : map.select(opts.dataset);
+  const targets = planned
+    ? [...planned.keys()].map((n) => map.select(n)[0] as DatasetDriver)
+    : map.select(opts.dataset);
 
   const expected = new Map<string, number>();
   const over: string[] = [];
@@ -79,18 +84,40 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
     }
     expected.set(ds.config.name, n);
     if (total > 0 && n / total > config.safety.maxFraction)
-      over.push(`${ds.config.name}: ${n} of ${total} items (${((100 * n) / total).toFixed(1)}% > ${config.safety.maxFraction * 100}%)`);
+      over.push(
+        `${ds.config.name}: ${n} of ${total} items (${((100 * n) / total).toFixed(1)}% > ${config.safety.maxFraction * 100}%)`,
+      );
   }
   if (over.length > 0 && !opts.force)
-    throw new LetheError("SAFETY_LIMIT", `refused: the run would delete more than safety.maxFraction of a dataset:\n  ${over.join("\n  ")}\nReview with "lethe plan", then rerun with --force if intended.`, { datasets: over });
+    throw new LetheError(
+      "SAFETY_LIMIT",
+      `refused: the run would delete more than safety.maxFraction of a dataset:\n  ${over.join("\n  ")}\nReview with "lethe plan", then rerun with --force if intended.`,
+      { datasets: over },
+    );
 
   const runId = await startRun(state, "retention");
-  await ledger.append([{ action: "run_started", runId, reason: opts.plan ? `plan ${opts.plan.planId}` : "retention", data: { datasets: targets.map((d) => d.config.name), at: now.toISOString() } }]);
+  await ledger.append([
+    {
+      action: "run_started",
+      runId,
+      reason: opts.plan ? `plan ${opts.plan.planId}` : "retention",
+      data: { datasets: targets.map((d) => d.config.name), at: now.toISOString() },
+    },
+  ]);
   const results: ApplyDataset[] = [];
   for (const ds of targets) {
     const counts = emptyCounts();
-    const ctx = { state, ledger, holds, runId, reason: "retention", expiredAt: now, filesStore: map.filesStore(ds.config) };
-    const progress = () => opts.onProgress?.({ dataset: ds.config.name, done: counts.found, expected: expected.get(ds.config.name) ?? 0 });
+    const ctx = {
+      state,
+      ledger,
+      holds,
+      runId,
+      reason: "retention",
+      expiredAt: now,
+      filesStore: map.filesStore(ds.config),
+    };
+    const progress = () =>
+      opts.onProgress?.({ dataset: ds.config.name, done: counts.found, expected: expected.get(ds.config.name) ?? 0 });
     for await (const batch of source(ds, now, planned?.get(ds.config.name))) {
       await deleteBatch(ctx, ds, batch, counts);
       progress();
@@ -99,14 +126,20 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
   }
   const failed = results.reduce((n, r) => n + r.failed, 0);
   const summary = results.map(({ failures: _f, ...r }) => r);
-  await ledger.append([{ action: "run_finished", runId, reason: failed > 0 ? `${failed} failed` : "ok", data: { datasets: summary } }]);
+  await ledger.append([
+    { action: "run_finished", runId, reason: failed > 0 ? `${failed} failed` : "ok", data: { datasets: summary } },
+  ]);
   await ledger.checkpoint();
   for (const store of map.stores.values()) await store.scrub?.();
   await finishRun(state, runId, failed > 0 ? "partial" : "ok", summary);
   return { runId, datasets: results };
 }
 
-async function* source(ds: DatasetDriver, now: Date, planItems: (string | number)[] | undefined): AsyncIterable<Item[]> {
+async function* source(
+  ds: DatasetDriver,
+  now: Date,
+  planItems: (string | number)[] | undefined,
+): AsyncIterable<Item[]> {
   const n = ds.config.batchSize;
   if (!planItems) {
     yield* ds.scanExpired(now, n);
@@ -119,5 +152,13 @@ async function* source(ds: DatasetDriver, now: Date, planItems: (string | number
 }
 
 function toResult(name: string, c: BatchCounts): ApplyDataset {
-  return { name, expired: c.found, deleted: c.deleted, held: c.held, failed: c.failed, filesRemoved: c.filesRemoved, failures: c.failures };
+  return {
+    name,
+    expired: c.found,
+    deleted: c.deleted,
+    held: c.held,
+    failed: c.failed,
+    filesRemoved: c.filesRemoved,
+    failures: c.failures,
+  };
 }

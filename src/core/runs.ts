@@ -12,8 +12,14 @@ export interface RunRecord {
 
 /** Run bookkeeping: one row per retention run, erasure or janitor pass. */
 export async function startRun(state: StateHandle, kind: string): Promise<string> {
-  const id = `run_${new Date().toISOString().replace(/[-:.TZ]/g, "").slice(0, 14)}_${randomUUID().slice(0, 8)}`;
-  await state.db.insertInto("runs").values({ id, kind, started_at: new Date().toISOString(), finished_at: null, status: "running", summary: null }).execute();
+  const id = `run_${new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, "")
+    .slice(0, 14)}_${randomUUID().slice(0, 8)}`;
+  await state.db
+    .insertInto("runs")
+    .values({ id, kind, started_at: new Date().toISOString(), finished_at: null, status: "running", summary: null })
+    .execute();
   return id;
 }
 
@@ -35,6 +41,20 @@ export async function getRun(state: StateHandle, id: string): Promise<RunRecord 
   return r ? toRun(r) : undefined;
 }
 
-function toRun(r: { id: string; kind: string; started_at: string; finished_at: string | null; status: string; summary: string | null }): RunRecord {
-  return { id: r.id, kind: r.kind, startedAt: r.started_at, finishedAt: r.finished_at, status: r.status, summary: r.summary ? JSON.parse(r.summary) : null };
+function toRun(r: {
+  id: string;
+  kind: string;
+  started_at: string;
+  finished_at: string | null;
+  status: string;
+  summary: string | null;
+}): RunRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    status: r.status,
+    summary: r.summary ? JSON.parse(r.summary) : null,
+  };
 }

@@ -71,6 +71,8 @@ export interface DatasetDriver {
   existing(keys: Item["key"][]): Promise<Set<string>>;
   /** Expiry (epoch s) of the oldest expired item, for retention lag. */
   oldestExpiry(now: Date): Promise<number | undefined>;
+  /** Every item, in batches (model lineage lists a derived dataset's artifacts). */
+  list?(batchSize: number): AsyncIterable<Item[]>;
 }
 
 export interface FileRemoval {
@@ -89,7 +91,18 @@ export interface StoreDriver {
   removeFile?(path: string, action: "delete" | "shred"): Promise<FileRemoval>;
   /** After deletions: make removed bytes unrecoverable where the engine allows (SQLite WAL). */
   scrub?(): Promise<void>;
+  /** Schema introspection for `lethe discover`: every table, its columns and a few sampled values. */
+  discover?(opts: { sampleSize: number }): Promise<DiscoveredTable[]>;
   close(): Promise<void>;
+}
+
+/** One table as `discover` sees it. Sampled values stay in memory and are never logged or stored. */
+export interface DiscoveredTable {
+  /** The name as a dataset's `table:` would spell it. */
+  table: string;
+  /** Other spellings of the same table (e.g. `public.logs` for `logs`). */
+  aliases: string[];
+  columns: { name: string; type: string; samples: string[] }[];
 }
 
 /** Collects config problems and warnings while drivers validate. */

@@ -34,8 +34,13 @@ export function open(key: Buffer, box: Buffer, aad?: Buffer): Buffer {
     if (aad) decipher.setAAD(aad);
     return Buffer.concat([decipher.update(box.subarray(AEAD_OVERHEAD)), decipher.final()]);
   } catch (err) {
-    throw new LetheError("CRYPTO_ERROR", "decryption failed: wrong key, or the data or its context was altered", undefined, {
-      cause: err,
-    });
+    throw new LetheError(
+      "CRYPTO_ERROR",
+      "decryption failed: wrong key, or the data or its context was altered",
+      undefined,
+      {
+        cause: err,
+      },
+    );
   }
 }

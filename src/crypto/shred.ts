@@ -32,9 +32,13 @@ export function shredFile(path: string): ShredResult {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new LetheError("VALIDATION", `refusing to shred something that is not a regular file: ${path}`);
+    if (!st.isFile())
+      throw new LetheError("VALIDATION", `refusing to shred something that is not a regular file: ${path}`);
     if (st.nlink > 1)
-      throw new LetheError("VALIDATION", `refusing to shred a file with ${st.nlink} hard links (the other names would be destroyed): ${path}`);
+      throw new LetheError(
+        "VALIDATION",
+        `refusing to shred a file with ${st.nlink} hard links (the other names would be destroyed): ${path}`,
+      );
     const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(st.size, 1)));
     let pos = 0;
     while (pos < st.size) {

@@ -38,7 +38,9 @@ export class Ledger {
   }
 
   keyHash(dataset: string, key: string | number): string {
-    return createHmac("sha256", this.hmacKey).update(`key\0${dataset}\0${String(key)}`).digest("hex");
+    return createHmac("sha256", this.hmacKey)
+      .update(`key\0${dataset}\0${String(key)}`)
+      .digest("hex");
   }
 
   publicKeyPem(): string {
@@ -96,9 +98,17 @@ export class Ledger {
 
   /** Signs the current tree head and stores it; returns the checkpoint. */
   async checkpoint(): Promise<Checkpoint> {
-    const head = await this.state.db.selectFrom("ledger_head").selectAll().where("id", "=", 1).executeTakeFirstOrThrow();
+    const head = await this.state.db
+      .selectFrom("ledger_head")
+      .selectAll()
+      .where("id", "=", 1)
+      .executeTakeFirstOrThrow();
     const size = Number(head.seq);
-    const existing = await this.state.db.selectFrom("checkpoints").selectAll().where("size", "=", size).executeTakeFirst();
+    const existing = await this.state.db
+      .selectFrom("checkpoints")
+      .selectAll()
+      .where("size", "=", size)
+      .executeTakeFirst();
     if (existing) return { ...existing, size: Number(existing.size) };
     const body = { size, root: rootOf(JSON.parse(head.frontier) as string[]), at: new Date().toISOString() };
     const cp = { ...body, signature: signBytes(this.signingKey, checkpointMessage(body)) };
@@ -111,7 +121,11 @@ export class Ledger {
   }
 
   async size(): Promise<number> {
-    const head = await this.state.db.selectFrom("ledger_head").select("seq").where("id", "=", 1).executeTakeFirstOrThrow();
+    const head = await this.state.db
+      .selectFrom("ledger_head")
+      .select("seq")
+      .where("id", "=", 1)
+      .executeTakeFirstOrThrow();
     return Number(head.seq);
   }
 }

@@ -1,5 +1,5 @@
 import type { StateHandle } from "../state/open-state.js";
-import { leafHash, inclusionPath, rootFromPath } from "./merkle.js";
+import { inclusionPath, leafHash, rootFromPath } from "./merkle.js";
 import { type Checkpoint, verifyCheckpoint } from "./signing.js";
 
 /** An inclusion proof: this entry hash is leaf `seq - 1` of the signed tree. */
@@ -19,7 +19,8 @@ export interface InclusionProof {
  * const proof = await proveInclusion(state, 12, await ledger.checkpoint());
  */
 export async function proveInclusion(state: StateHandle, seq: number, checkpoint: Checkpoint): Promise<InclusionProof> {
-  if (seq < 1 || seq > checkpoint.size) throw new RangeError(`entry ${seq} is not covered by a checkpoint of size ${checkpoint.size}`);
+  if (seq < 1 || seq > checkpoint.size)
+    throw new RangeError(`entry ${seq} is not covered by a checkpoint of size ${checkpoint.size}`);
   const rows = await state.db
     .selectFrom("ledger")
     .select(["seq", "hash"])

@@ -5,7 +5,13 @@ import type { LedgerEntry } from "./types.js";
 
 /** Maps a stored row to the DESIGN.md entry shape, omitting empty fields. */
 export function toEntry(row: LedgerTable): LedgerEntry {
-  const e: LedgerEntry = { seq: Number(row.seq), at: row.at, action: row.action, prevHash: row.prev_hash, hash: row.hash };
+  const e: LedgerEntry = {
+    seq: Number(row.seq),
+    at: row.at,
+    action: row.action,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
   if (row.dataset !== null) e.dataset = row.dataset;
   if (row.item_key !== null) e.key = Number(row.item_key);
   if (row.key_hash !== null) e.keyHash = row.key_hash;
@@ -40,13 +46,13 @@ export async function auditLog(state: StateHandle, ledger: Ledger, q: AuditQuery
     const key = q.key;
     const hashes = q.dataset !== undefined ? [ledger.keyHash(q.dataset, key)] : [];
     query = query.where((eb) =>
-      eb.or([
-        eb("item_key", "=", key),
-        ...(hashes.length > 0 ? [eb("key_hash", "in", hashes)] : []),
-      ]),
+      eb.or([eb("item_key", "=", key), ...(hashes.length > 0 ? [eb("key_hash", "in", hashes)] : [])]),
     );
   }
-  const rows = await query.orderBy("seq").limit(q.limit ?? 100_000).execute();
+  const rows = await query
+    .orderBy("seq")
+    .limit(q.limit ?? 100_000)
+    .execute();
   return rows.map(toEntry);
 }
 
@@ -54,7 +60,13 @@ export async function auditLog(state: StateHandle, ledger: Ledger, q: AuditQuery
 export async function* allEntries(state: StateHandle, page = 5000): AsyncGenerator<LedgerEntry> {
   let after = 0;
   for (;;) {
-    const rows = await state.db.selectFrom("ledger").selectAll().where("seq", ">", after).orderBy("seq").limit(page).execute();
+    const rows = await state.db
+      .selectFrom("ledger")
+      .selectAll()
+      .where("seq", ">", after)
+      .orderBy("seq")
+      .limit(page)
+      .execute();
     for (const r of rows) yield toEntry(r);
     if (rows.length < page) return;
     after = Number(rows[rows.length - 1]?.seq);

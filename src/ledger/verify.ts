@@ -22,7 +22,11 @@ const PAGE = 10_000;
  * @example
  * const r = await verifyLedger(state, publicKeyPem); if (!r.ok) console.log(r.firstBad, r.reason);
  */
-export async function verifyLedger(state: StateHandle, publicPem: string, external?: Checkpoint): Promise<VerifyResult> {
+export async function verifyLedger(
+  state: StateHandle,
+  publicPem: string,
+  external?: Checkpoint,
+): Promise<VerifyResult> {
   const stored = (await state.db.selectFrom("checkpoints").selectAll().orderBy("size").execute()).map((c) => ({
     ...c,
     size: Number(c.size),
@@ -63,7 +67,8 @@ export async function verifyLedger(state: StateHandle, publicPem: string, extern
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq !== expected) return fail(expected - 1, expected, `entry ${expected} is missing (sequence gap)`);
-      if (row.prev_hash !== prev) return fail(expected - 1, seq, `entry ${seq} does not link to entry ${seq - 1} (prevHash)`);
+      if (row.prev_hash !== prev)
+        return fail(expected - 1, seq, `entry ${seq} does not link to entry ${seq - 1} (prevHash)`);
       if (entryHash(prev, row) !== row.hash) return fail(expected - 1, seq, `entry ${seq} was altered (hash mismatch)`);
       appendLeafInPlace(frontier, seq - 1, leafHash(row.hash));
       prev = row.hash;
@@ -81,7 +86,11 @@ export async function verifyLedger(state: StateHandle, publicPem: string, extern
   const beyond = [...wanted.keys()].filter((s) => s > size);
   if (beyond.length > 0) {
     const max = Math.max(...beyond);
-    return fail(size, size + 1, `a signed checkpoint covers ${max} entries but the ledger has ${size}: it was truncated`);
+    return fail(
+      size,
+      size + 1,
+      `a signed checkpoint covers ${max} entries but the ledger has ${size}: it was truncated`,
+    );
   }
   return { ok: true, entries: size, checkpoints: stored.length };
 }

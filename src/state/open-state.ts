@@ -22,13 +22,24 @@ export interface StateHandle {
 export async function openState(state: LetheConfig["state"]): Promise<StateHandle> {
   const { db, dialect } = state.kind === "postgres" ? openPostgresState(state.url) : openSqliteState(state.dir);
   try {
-    const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: "lethe_migrations", migrationLockTableName: "lethe_migrations_lock" });
+    const migrator = new Migrator({
+      db,
+      provider: migrationProvider,
+      migrationTableName: "lethe_migrations",
+      migrationLockTableName: "lethe_migrations_lock",
+      allowUnorderedMigrations: true,
+    });
     const { error } = await migrator.migrateToLatest();
     if (error) throw error;
     await dialect.installLedgerGuards(db);
   } catch (err) {
     await db.destroy().catch(() => undefined);
-    throw new LetheError("STATE_ERROR", `cannot open lethe state (${state.kind}): ${(err as Error).message}`, undefined, { cause: err });
+    throw new LetheError(
+      "STATE_ERROR",
+      `cannot open lethe state (${state.kind}): ${(err as Error).message}`,
+      undefined,
+      { cause: err },
+    );
   }
   return {
     db,

@@ -27,6 +27,8 @@ const COLS = [
 /** Shared state on PostgreSQL: how several lethe instances coordinate. */
 export function openPostgresState(url: string): { db: Kysely<StateDatabase>; dialect: StateDialect } {
   const pool = new pg.Pool({ connectionString: url, max: 8 });
+  // An idle client dropped by the server must not crash the process; the next query reconnects.
+  pool.on("error", () => undefined);
   pool.on("connect", (c) => {
     c.query("set time zone 'UTC'").catch(() => undefined);
   });

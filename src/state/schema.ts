@@ -1,4 +1,3 @@
-
 /** Kysely table types of lethe's own state database (SQLite or PostgreSQL). */
 export interface LedgerTable {
   seq: number;

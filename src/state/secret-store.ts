@@ -15,8 +15,7 @@ export async function getOrCreateSecret(
   create: () => Buffer,
 ): Promise<Buffer> {
   const aad = Buffer.from(`lethe-secret:${name}`);
-  const read = async () =>
-    state.db.selectFrom("secrets").select("value").where("name", "=", name).executeTakeFirst();
+  const read = async () => state.db.selectFrom("secrets").select("value").where("name", "=", name).executeTakeFirst();
   let row = await read();
   if (!row) {
     const value = seal(masterKey, create(), aad).toString("base64");

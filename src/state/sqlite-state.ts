@@ -22,9 +22,9 @@ export function openSqliteState(dir: string): { db: Kysely<StateDatabase>; diale
   let insert: Database.Statement | undefined;
   const prepare = () =>
     raw.prepare(
-    `insert into ledger (seq, at, action, dataset, item_key, key_hash, subject_hash, reason, run_id, data, prev_hash, hash)
+      `insert into ledger (seq, at, action, dataset, item_key, key_hash, subject_hash, reason, run_id, data, prev_hash, hash)
      values (@seq, @at, @action, @dataset, @item_key, @key_hash, @subject_hash, @reason, @run_id, @data, @prev_hash, @hash)`,
-  );
+    );
   const dialect: StateDialect = {
     name: "sqlite",
     shared: false,

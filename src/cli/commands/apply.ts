@@ -44,7 +44,10 @@ function render(r: ApplyResult): string {
   for (const d of r.datasets) rows.push([d.name, d.expired, d.deleted, d.held, d.failed, d.filesRemoved]);
   const lines = [`Run ${r.runId}`, table(rows)];
   for (const d of r.datasets)
-    for (const f of d.failures.slice(0, 20)) lines.push(`  failed: ${d.name} key ${typeof f.key === "number" ? f.key : "(hashed on the ledger)"}: ${f.reason}`);
+    for (const f of d.failures.slice(0, 20))
+      lines.push(
+        `  failed: ${d.name} key ${typeof f.key === "number" ? f.key : "(hashed on the ledger)"}: ${f.reason}`,
+      );
   return lines.join("\n");
 }
 

@@ -18,13 +18,28 @@ function readJson<T>(path: string, what: string): T {
 }
 
 function describe(e: LedgerEntry): string {
-  const what = [e.dataset, e.key !== undefined ? `key ${e.key}` : e.keyHash ? `key#${e.keyHash.slice(0, 12)}` : undefined]
+  const what = [
+    e.dataset,
+    e.key !== undefined ? `key ${e.key}` : e.keyHash ? `key#${e.keyHash.slice(0, 12)}` : undefined,
+  ]
     .filter(Boolean)
     .join(" ");
   return `#${e.seq} ${e.at} ${e.action}${what ? ` ${what}` : ""}${e.reason ? ` (${e.reason})` : ""}`;
 }
 
-const CSV_COLS = ["seq", "at", "action", "dataset", "key", "keyHash", "subjectHash", "reason", "runId", "prevHash", "hash"] as const;
+const CSV_COLS = [
+  "seq",
+  "at",
+  "action",
+  "dataset",
+  "key",
+  "keyHash",
+  "subjectHash",
+  "reason",
+  "runId",
+  "prevHash",
+  "hash",
+] as const;
 function csvCell(v: unknown): string {
   const s = v === undefined ? "" : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -62,7 +77,9 @@ export function registerAudit(program: Command, run: Runner): void {
     .option("--run <id>", "one run")
     .action((_o, cmd: Command) =>
       run(async () => {
-        const o = cmd.optsWithGlobals<GlobalOptions & { subject?: string; dataset?: string; key?: string; run?: string }>();
+        const o = cmd.optsWithGlobals<
+          GlobalOptions & { subject?: string; dataset?: string; key?: string; run?: string }
+        >();
         if (o.key !== undefined && o.dataset === undefined) throw new LetheError("USAGE", "--key needs --dataset");
         if (o.subject === undefined && o.dataset === undefined && o.run === undefined)
           throw new LetheError("USAGE", "name --subject S, --dataset D [--key K] or --run ID");
@@ -85,11 +102,14 @@ export function registerAudit(program: Command, run: Runner): void {
     .action((_o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { format: string }>();
-        if (o.format !== "jsonl" && o.format !== "csv") throw new LetheError("USAGE", `--format: expected jsonl or csv, got ${o.format}`);
+        if (o.format !== "jsonl" && o.format !== "csv")
+          throw new LetheError("USAGE", `--format: expected jsonl or csv, got ${o.format}`);
         return withLethe(o, async (lethe) => {
           if (o.format === "csv") process.stdout.write(`${CSV_COLS.join(",")}\n`);
           for await (const e of allEntries(lethe.state)) {
-            process.stdout.write(o.format === "jsonl" ? `${JSON.stringify(e)}\n` : `${CSV_COLS.map((c) => csvCell(e[c])).join(",")}\n`);
+            process.stdout.write(
+              o.format === "jsonl" ? `${JSON.stringify(e)}\n` : `${CSV_COLS.map((c) => csvCell(e[c])).join(",")}\n`,
+            );
           }
           // Already streamed to stdout; nothing more to print.
           return result(undefined, "");
@@ -107,7 +127,10 @@ export function registerAudit(program: Command, run: Runner): void {
         return withLethe(o, async (lethe) => {
           const cp = await lethe.audit.checkpoint();
           if (o.out) writeFileSync(o.out, `${JSON.stringify(cp, null, 2)}\n`);
-          return result(cp, `Checkpoint: size ${cp.size}, root ${cp.root}, signed at ${cp.at}${o.out ? `, written to ${o.out}` : ""}`);
+          return result(
+            cp,
+            `Checkpoint: size ${cp.size}, root ${cp.root}, signed at ${cp.at}${o.out ? `, written to ${o.out}` : ""}`,
+          );
         });
       }),
     );
@@ -120,7 +143,8 @@ export function registerAudit(program: Command, run: Runner): void {
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { out?: string }>();
         const seq = Number(seqArg);
-        if (!Number.isSafeInteger(seq) || seq < 1) throw new LetheError("USAGE", `SEQ must be a positive integer, got ${seqArg}`);
+        if (!Number.isSafeInteger(seq) || seq < 1)
+          throw new LetheError("USAGE", `SEQ must be a positive integer, got ${seqArg}`);
         return withLethe(o, async (lethe) => {
           if (seq > (await lethe.ledger.size())) throw new LetheError("NOT_FOUND", `there is no ledger entry ${seq}`);
           const proof = await lethe.audit.prove(seq);

@@ -15,7 +15,8 @@ import { type GlobalOptions, result } from "../result.js";
  */
 export async function runDemo(dirOpt: string | undefined, log: (line: string) => void) {
   const dir = dirOpt ? resolve(dirOpt) : mkdtempSync(join(tmpdir(), "lethe-demo-"));
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new LetheError("USAGE", `--dir ${dir} is not empty; the demo needs a fresh folder`);
+  if (existsSync(dir) && readdirSync(dir).length > 0)
+    throw new LetheError("USAGE", `--dir ${dir} is not empty; the demo needs a fresh folder`);
   const data = buildDemo(dir);
   log(`lethe demo in ${dir}`);
   log(`  built ${data.logs} inference_logs and ${data.records} training_records (SQLite, timestamps as`);
@@ -26,17 +27,35 @@ export async function runDemo(dirOpt: string | undefined, log: (line: string) =>
   try {
     const plan = await lethe.plan();
     log("1. plan (dry run, nothing deleted yet):");
-    log(indent(table([["dataset", "total", "expired", "held"], ...plan.datasets.map((d) => [d.name, d.total, d.expired, d.held])])));
+    log(
+      indent(
+        table([
+          ["dataset", "total", "expired", "held"],
+          ...plan.datasets.map((d) => [d.name, d.total, d.expired, d.held]),
+        ]),
+      ),
+    );
 
     const run = await lethe.apply();
     log(`\n2. apply (run ${run.runId}): every deletion is one ledger entry`);
-    log(indent(table([["dataset", "deleted", "files removed", "failed"], ...run.datasets.map((d) => [d.name, d.deleted, d.filesRemoved, d.failed])])));
+    log(
+      indent(
+        table([
+          ["dataset", "deleted", "files removed", "failed"],
+          ...run.datasets.map((d) => [d.name, d.deleted, d.filesRemoved, d.failed]),
+        ]),
+      ),
+    );
 
     const survivors = data.keepers.filter((k) => existsSync(k)).length;
-    log(`\n3. configs and READMEs beside the checkpoints: ${survivors} of ${data.keepers.length} untouched (not in the include globs)`);
+    log(
+      `\n3. configs and READMEs beside the checkpoints: ${survivors} of ${data.keepers.length} untouched (not in the include globs)`,
+    );
 
     const verify = await lethe.audit.verify();
-    log(`\n4. audit verify: ${verify.ok ? "OK" : `FAILED at ${verify.firstBad}: ${verify.reason}`}, ${verify.entries} ledger entries, hash chain + signed Merkle checkpoints`);
+    log(
+      `\n4. audit verify: ${verify.ok ? "OK" : `FAILED at ${verify.firstBad}: ${verify.reason}`}, ${verify.entries} ledger entries, hash chain + signed Merkle checkpoints`,
+    );
     const sample = (await lethe.audit.log({ dataset: "inference_logs", key: "1" }))[0];
     if (sample) log(`   e.g. inference_logs row 1: ${sample.action} at ${sample.at} (entry #${sample.seq})`);
     log(`\nExplore: cd ${dir} && npx lethe audit log --subject user-7   (subject ids are stored only as HMACs)`);

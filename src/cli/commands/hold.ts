@@ -25,7 +25,9 @@ export function registerHold(program: Command, run: Runner): void {
     .option("--until <date>", "the hold ends by itself at this date")
     .action((_o, cmd: Command) =>
       run(async () => {
-        const o = cmd.optsWithGlobals<GlobalOptions & { subject?: string; dataset?: string; reason: string; until?: string }>();
+        const o = cmd.optsWithGlobals<
+          GlobalOptions & { subject?: string; dataset?: string; reason: string; until?: string }
+        >();
         const until = parseDate(o.until, "--until");
         return withLethe(o, async (lethe) => {
           if (o.dataset !== undefined) lethe.map.select(o.dataset);
@@ -50,7 +52,12 @@ export function registerHold(program: Command, run: Runner): void {
           const holds = await lethe.holds.list();
           const rows: string[][] = [["id", "on", "reason", "until"]];
           for (const h of holds)
-            rows.push([h.id, h.dataset ? `dataset ${h.dataset}` : `subject #${h.subjectHash?.slice(0, 12)}`, h.reason, h.until ?? ""]);
+            rows.push([
+              h.id,
+              h.dataset ? `dataset ${h.dataset}` : `subject #${h.subjectHash?.slice(0, 12)}`,
+              h.reason,
+              h.until ?? "",
+            ]);
           return result({ holds }, holds.length ? table(rows) : "No active holds.");
         });
       }),

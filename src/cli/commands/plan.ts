@@ -14,7 +14,10 @@ export interface PlanCliOptions extends GlobalOptions {
 
 /** `lethe plan`: a dry run, optionally written to a reviewable plan file. */
 export async function planCommand(lethe: Lethe, opts: PlanCliOptions): Promise<CommandResult> {
-  const plan = await lethe.plan({ ...(opts.dataset ? { dataset: opts.dataset } : {}), withItems: opts.out !== undefined });
+  const plan = await lethe.plan({
+    ...(opts.dataset ? { dataset: opts.dataset } : {}),
+    withItems: opts.out !== undefined,
+  });
   if (opts.out) writeFileSync(opts.out, `${JSON.stringify(plan)}\n`, { mode: 0o600 });
   return result(summary(plan), render(plan, opts.out));
 }

@@ -23,7 +23,10 @@ export function registerShred(program: Command, run: Runner): void {
           }
         }
         const failed = files.filter((f) => !f.ok).length;
-        const text = [...files.map((f) => (f.ok ? `shredded ${f.path} (${f.bytes} bytes)` : `refused ${f.path}: ${f.reason}`)), CAVEAT].join("\n");
+        const text = [
+          ...files.map((f) => (f.ok ? `shredded ${f.path} (${f.bytes} bytes)` : `refused ${f.path}: ${f.reason}`)),
+          CAVEAT,
+        ].join("\n");
         return result({ files, caveat: CAVEAT }, text, failed > 0 ? 1 : 0);
       }),
     );

@@ -14,4 +14,3 @@ export const migrationProvider: MigrationProvider = {
     return MIGRATIONS;
   },
 };
-

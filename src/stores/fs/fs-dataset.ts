@@ -1,6 +1,13 @@
 import { lstatSync, unlinkSync } from "node:fs";
 import type { DatasetConfig } from "../../config/types.js";
-import type { DatasetCapabilities, DatasetDriver, DeleteOptions, DeleteResult, ExpiredSummary, Item } from "../../core/types.js";
+import type {
+  DatasetCapabilities,
+  DatasetDriver,
+  DeleteOptions,
+  DeleteResult,
+  ExpiredSummary,
+  Item,
+} from "../../core/types.js";
 import { shredFile } from "../../crypto/shred.js";
 import { insideRoot, safeRealpath } from "./safe-path.js";
 import { type SubjectPattern, subjectPattern } from "./subject-pattern.js";
@@ -83,7 +90,8 @@ export class FsDataset implements DatasetDriver {
     const pattern = this.subjects;
     if (!pattern) return;
     function* mine(files: ReturnType<typeof walkFiles>, self: FsDataset): Generator<Item> {
-      for (const f of files) if (pattern?.extract(f.rel) === subject) yield self.item(f.rel, f.stat.mtimeMs, f.stat.size);
+      for (const f of files)
+        if (pattern?.extract(f.rel) === subject) yield self.item(f.rel, f.stat.mtimeMs, f.stat.size);
     }
     yield* batches(mine(walkFiles(this.root, this.match), this), batchSize);
   }
@@ -130,7 +138,8 @@ export class FsDataset implements DatasetDriver {
 
   async oldestExpiry(now: Date): Promise<number | undefined> {
     let min: number | undefined;
-    for (const item of this.expired(now)) if (item.expiresAt !== undefined && (min === undefined || item.expiresAt < min)) min = item.expiresAt;
+    for (const item of this.expired(now))
+      if (item.expiresAt !== undefined && (min === undefined || item.expiresAt < min)) min = item.expiresAt;
     return min;
   }
 }

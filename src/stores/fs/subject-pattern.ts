@@ -12,17 +12,17 @@ export interface SubjectPattern {
   prefixFor(subject: string): string;
 }
 
-function escape(s: string): string {
+function escapeRe(s: string): string {
   return s.replace(/[.+^${}()|[\]\\?]/g, "\\$&");
 }
 
 export function subjectPattern(pattern: string): SubjectPattern {
   const parts = pattern.split("{subject}");
   const toRe = (s: string) =>
-    escape(s)
-      .replace(/\*\*\/?/g, "\u0000")
+    escapeRe(s)
+      .replace(/\*\*\/?/g, "\uE000")
       .replace(/\*/g, "[^/]*")
-      .replace(/\u0000/g, ".*");
+      .replace(/\uE000/g, ".*");
   const re = new RegExp(`^${toRe(parts[0] ?? "")}([^/]+)${toRe(parts.slice(1).join("{subject}"))}$`);
   const literalPrefix = (parts[0] ?? "").split("*")[0] ?? "";
   return {

@@ -12,7 +12,8 @@ import type { TargetDialect } from "./target-dialect.js";
 function openTarget(cfg: SqlStoreConfig): TargetDialect {
   if (cfg.url.startsWith("sqlite:")) {
     const path = cfg.url.slice("sqlite:".length);
-    if (!existsSync(path)) throw new LetheError("CONFIG_INVALID", `stores.${cfg.name}.url: database file not found: ${path}`);
+    if (!existsSync(path))
+      throw new LetheError("CONFIG_INVALID", `stores.${cfg.name}.url: database file not found: ${path}`);
     return openSqliteTarget(path);
   }
   if (/^postgres(ql)?:\/\//.test(cfg.url)) return openPostgresTarget(cfg.url);
@@ -36,7 +37,9 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
     await sql`select 1`.execute(target.db);
   } catch (err) {
     await target.close().catch(() => undefined);
-    throw new LetheError("STORE_ERROR", `stores.${config.name}: cannot connect: ${(err as Error).message}`, undefined, { cause: err });
+    throw new LetheError("STORE_ERROR", `stores.${config.name}: cannot connect: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
   }
   return {
     config,
@@ -74,11 +77,18 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
       const encoding = createdCol ? await target.detectEncoding(table, createdCol) : "empty";
       if (createdCol && encoding !== "empty") {
         const expr = target.epochSeconds(createdCol.name, encoding, createdType);
-        const r = await sql<{ n: number }>`select count(*) as n from (select ${sql.id(createdCol.name)} as v, ${expr} as e
-          from ${sql.table(table)} where ${sql.id(createdCol.name)} is not null limit 1000) s where e is null`.execute(target.db);
+        const r = await sql<{
+          n: number;
+        }>`select count(*) as n from (select ${sql.id(createdCol.name)} as v, ${expr} as e
+          from ${sql.table(table)} where ${sql.id(createdCol.name)} is not null limit 1000) s where e is null`.execute(
+          target.db,
+        );
         const bad = Number(r.rows[0]?.n ?? 0);
         if (bad > 0)
-          issues.warn(`${p}.createdAt`, `${bad} of the first 1000 values are not readable timestamps; such rows never expire`);
+          issues.warn(
+            `${p}.createdAt`,
+            `${bad} of the first 1000 values are not readable timestamps; such rows never expire`,
+          );
       }
       return new SqlDataset(ds, target, {
         key: ds.key as string,

@@ -1,6 +1,13 @@
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
-import { type AnyDb, type ColumnInfo, isoDateBound, MS_THRESHOLD, type TargetDialect, type TsEncoding } from "./target-dialect.js";
+import {
+  type AnyDb,
+  type ColumnInfo,
+  isoDateBound,
+  MS_THRESHOLD,
+  type TargetDialect,
+  type TsEncoding,
+} from "./target-dialect.js";
 
 const NUMERIC = /^(smallint|integer|bigint|numeric|real|double precision|decimal)/;
 const TEXTUAL = /^(text|character varying|character|varchar|char)/;
@@ -24,6 +31,8 @@ function splitTable(table: string): [string, string] {
  */
 export function openPostgresTarget(url: string): TargetDialect {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // An idle client dropped by the server must not crash the process; the next query reconnects.
+  pool.on("error", () => undefined);
   pool.on("connect", (client) => {
     client.query("set time zone 'UTC'").catch(() => undefined);
   });
@@ -44,7 +53,9 @@ export function openPostgresTarget(url: string): TargetDialect {
         join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
         where n.nspname = ${schema} and t.relname = ${name}`.execute(db);
       return {
-        columns: new Map(cols.rows.map((r) => [r.column_name, { name: r.column_name, type: r.data_type.toLowerCase() }])),
+        columns: new Map(
+          cols.rows.map((r) => [r.column_name, { name: r.column_name, type: r.data_type.toLowerCase() }]),
+        ),
         indexed: new Set(idx.rows.map((r) => r.col)),
       };
     },
@@ -80,7 +91,8 @@ export function openPostgresTarget(url: string): TargetDialect {
         if (type === "date") return sql<boolean>`${v} <= (to_timestamp(${cutoff}) at time zone 'UTC')::date`;
         return sql<boolean>`${v} <= (to_timestamp(${cutoff}) at time zone 'UTC')`;
       }
-      if (enc === "epoch") return sql<boolean>`(${v} <= ${cutoff} or (${v} > ${MS_THRESHOLD} and ${v} <= ${cutoff * 1000}))`;
+      if (enc === "epoch")
+        return sql<boolean>`(${v} <= ${cutoff} or (${v} > ${MS_THRESHOLD} and ${v} <= ${cutoff * 1000}))`;
       if (enc === "text") return sql<boolean>`${v} < ${isoDateBound(cutoff)}`;
       return undefined;
     },

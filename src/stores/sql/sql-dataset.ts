@@ -1,6 +1,13 @@
 import { type RawBuilder, sql } from "kysely";
 import type { DatasetConfig } from "../../config/types.js";
-import type { DatasetCapabilities, DatasetDriver, DeleteOptions, DeleteResult, ExpiredSummary, Item } from "../../core/types.js";
+import type {
+  DatasetCapabilities,
+  DatasetDriver,
+  DeleteOptions,
+  DeleteResult,
+  ExpiredSummary,
+  Item,
+} from "../../core/types.js";
 import type { TargetDialect, TsEncoding } from "./target-dialect.js";
 
 export interface SqlColumns {
@@ -38,7 +45,12 @@ export class SqlDataset implements DatasetDriver {
     private readonly cols: SqlColumns,
   ) {
     this.t = sql.table(config.table as string);
-    this.capabilities = { exactDeletes: true, subjects: cols.subject !== undefined, bytes: false, linkedFiles: cols.file !== undefined };
+    this.capabilities = {
+      exactDeletes: true,
+      subjects: cols.subject !== undefined,
+      bytes: false,
+      linkedFiles: cols.file !== undefined,
+    };
   }
 
   /** `expired(now)` as SQL, plus the item's expiry instant for reporting. */
@@ -52,7 +64,10 @@ export class SqlDataset implements DatasetDriver {
       const cutoff = nowS - r.seconds;
       const bound = this.d.rangeBound(createdAt, encoding, createdType, cutoff);
       const exact = sql<boolean>`${created} <= ${cutoff}`;
-      return { where: bound ? sql<boolean>`(${bound} and ${exact})` : exact, expiresAt: sql<number>`(${created} + ${r.seconds})` };
+      return {
+        where: bound ? sql<boolean>`(${bound} and ${exact})` : exact,
+        expiresAt: sql<number>`(${created} + ${r.seconds})`,
+      };
     }
     const ret = sql.id(r.column);
     const min = await sql<{ m: number | null }>`select min(${ret}) as m from ${this.t}`.execute(this.d.db);
@@ -162,7 +177,9 @@ export class SqlDataset implements DatasetDriver {
 
   async oldestExpiry(now: Date): Promise<number | undefined> {
     const { where, expiresAt } = await this.expiry(now);
-    const r = await sql<{ m: number | null }>`select min(${expiresAt}) as m from ${this.t} where ${where}`.execute(this.d.db);
+    const r = await sql<{ m: number | null }>`select min(${expiresAt}) as m from ${this.t} where ${where}`.execute(
+      this.d.db,
+    );
     const m = r.rows[0]?.m;
     return m === null || m === undefined ? undefined : Number(m);
   }

@@ -1,6 +1,13 @@
 import Database from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
-import { type AnyDb, type ColumnInfo, isoDateBound, MS_THRESHOLD, type TargetDialect, type TsEncoding } from "./target-dialect.js";
+import {
+  type AnyDb,
+  type ColumnInfo,
+  isoDateBound,
+  MS_THRESHOLD,
+  type TargetDialect,
+  type TsEncoding,
+} from "./target-dialect.js";
 
 /**
  * SQLite as a deletion target. secure_delete zeroes freed pages and the WAL
@@ -17,25 +24,34 @@ export function openSqliteTarget(path: string): TargetDialect {
     name: "sqlite",
     db,
     async introspect(table) {
-      const cols = raw.prepare("select name, type from pragma_table_info(?)").all(table) as { name: string; type: string }[];
+      const cols = raw.prepare("select name, type from pragma_table_info(?)").all(table) as {
+        name: string;
+        type: string;
+      }[];
       if (cols.length === 0) return undefined;
       const indexed = new Set<string>();
       const pk = raw.prepare("select name from pragma_table_info(?) where pk = 1").all(table) as { name: string }[];
       for (const p of pk) indexed.add(p.name);
       const idx = raw.prepare("select name from pragma_index_list(?)").all(table) as { name: string }[];
       for (const i of idx) {
-        const first = raw.prepare("select name from pragma_index_info(?) where seqno = 0").get(i.name) as { name: string } | undefined;
+        const first = raw.prepare("select name from pragma_index_info(?) where seqno = 0").get(i.name) as
+          | { name: string }
+          | undefined;
         if (first) indexed.add(first.name);
       }
       return { columns: new Map(cols.map((x) => [x.name, { name: x.name, type: x.type.toLowerCase() }])), indexed };
     },
     async listTables() {
-      const rows = raw.prepare("select name from sqlite_schema where type = 'table' and name not like 'sqlite_%'").all() as { name: string }[];
+      const rows = raw
+        .prepare("select name from sqlite_schema where type = 'table' and name not like 'sqlite_%'")
+        .all() as { name: string }[];
       return rows.map((r) => r.name);
     },
     async detectEncoding(table: string, column: ColumnInfo): Promise<TsEncoding> {
       const r = await sql<{ t: string; n: number }>`select typeof(v) as t, count(*) as n from
-        (select ${c(column.name)} as v from ${sql.table(table)} where ${c(column.name)} is not null limit 1000) group by t`.execute(db);
+        (select ${c(column.name)} as v from ${sql.table(table)} where ${c(column.name)} is not null limit 1000) group by t`.execute(
+        db,
+      );
       const kinds = new Set(r.rows.map((x) => (x.t === "integer" || x.t === "real" ? "epoch" : x.t)));
       if (kinds.size === 0) return "empty";
       if (kinds.size > 1) return "mixed";
@@ -53,7 +69,8 @@ export function openSqliteTarget(path: string): TargetDialect {
     },
     rangeBound(column, enc, _type, cutoff) {
       const v = c(column);
-      if (enc === "epoch") return sql<boolean>`(${v} <= ${cutoff} or (${v} > ${MS_THRESHOLD} and ${v} <= ${cutoff * 1000}))`;
+      if (enc === "epoch")
+        return sql<boolean>`(${v} <= ${cutoff} or (${v} > ${MS_THRESHOLD} and ${v} <= ${cutoff * 1000}))`;
       if (enc === "text") return sql<boolean>`${v} < ${isoDateBound(cutoff)}`;
       return undefined;
     },

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
+import type { Item } from "../../src/core/types.js";
+import { createSqlStore } from "../../src/stores/sql/driver.js";
+import { collectIssues, datasetConfig } from "../helpers/config.js";
+import type { ConformanceFixture, SeedItem } from "./store-conformance.js";
+
+const DAY = 86_400;
+
+/** Minimal SQL runner so ground truth never goes through the driver under test. */
+export interface RawSql {
+  exec(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+export function rawSqlite(path: string): RawSql {
+  const db = new Database(path);
+  return {
+    async exec(sql, params = []) {
+      const st = db.prepare(sql);
+      if (st.reader) return st.all(...params) as Record<string, unknown>[];
+      st.run(...params);
+      return [];
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+export function rawPg(url: string): RawSql {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on("error", () => undefined);
+  return {
+    async exec(sql, params = []) {
+      let i = 0;
+      const text = sql.replace(/\?/g, () => `$${++i}`);
+      return (await pool.query(text, params)).rows;
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** A table `items(id, name, user_id, created_at)` in a real SQLite file or PostgreSQL database. */
+export async function sqlFixture(url: string, raw: RawSql, cleanup: () => Promise<void>): Promise<ConformanceFixture> {
+  const isPg = url.startsWith("postgres");
+  await raw.exec(
+    `create table items (id ${isPg ? "bigint" : "integer"} primary key, name text not null, user_id text, created_at ${isPg ? "timestamptz" : "text"} not null)`,
+  );
+  await raw.exec("create index items_user on items (user_id)");
+  await raw.exec("create index items_created on items (created_at)");
+  const store = await createSqlStore({ name: "db", kind: "sql", url });
+  const issues = collectIssues();
+  const dataset = await store.dataset(
+    datasetConfig({
+      name: "items",
+      store: "db",
+      table: "items",
+      key: "id",
+      subject: "user_id",
+      createdAt: "created_at",
+      retention: { kind: "duration", seconds: DAY },
+    }),
+    issues,
+  );
+  if (!dataset) throw new Error(`dataset did not open: ${issues.errors.join("; ")}`);
+  const ids = new Map<string, number>();
+  const names = new Map<string, string>();
+  return {
+    store,
+    dataset,
+    async seed(items: SeedItem[]) {
+      const now = new Date();
+      let id = 100;
+      for (const it of items) {
+        id += 7;
+        ids.set(it.name, id);
+        names.set(String(id), it.name);
+        const created = new Date(now.getTime() - (it.expired ? 2 * DAY : DAY / 2) * 1000);
+        const ts = isPg ? created.toISOString() : created.toISOString().replace("T", " ").replace("Z", "");
+        await raw.exec("insert into items (id, name, user_id, created_at) values (?, ?, ?, ?)", [
+          id,
+          it.name,
+          it.subject ?? null,
+          ts,
+        ]);
+      }
+      return now;
+    },
+    async present() {
+      return (await raw.exec("select name from items")).map((r) => String(r.name));
+    },
+    nameOf(item: Item) {
+      return names.get(String(item.key)) ?? `?${item.key}`;
+    },
+    async removeBehindBack(name) {
+      await raw.exec("delete from items where id = ?", [ids.get(name)]);
+    },
+    async close() {
+      await store.close();
+      await raw.close();
+      await cleanup();
+    },
+  };
+}
+
+export async function sqliteFixture(): Promise<ConformanceFixture> {
+  const dir = mkdtempSync(join(tmpdir(), "lethe-conf-"));
+  const path = join(dir, "t.db");
+  const raw = rawSqlite(path);
+  return sqlFixture(`sqlite:${path}`, raw, async () => rmSync(dir, { recursive: true, force: true }));
+}

@@ -1,0 +1,4 @@
+import { sqliteFixture } from "./sql-fixture.js";
+import { runStoreConformance } from "./store-conformance.js";
+
+runStoreConformance("sql (SQLite)", sqliteFixture);
