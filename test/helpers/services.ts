@@ -1,0 +1,147 @@
+/**
+ * Helpers for tests that need the real services started by `scripts/with-services.mjs`
+ * (a throwaway PostgreSQL cluster and an s3rver fake S3). Each helper creates an
+ * isolated, uniquely named database/bucket so test files can run in parallel.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  type ObjectIdentifier,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import pg from "pg";
+import type { TestContext } from "vitest";
+
+/** True when LETHE_TEST_PG_URL is set (i.e. tests run under scripts/with-services.mjs). */
+export const hasPg: boolean = Boolean(process.env.LETHE_TEST_PG_URL);
+
+/** True when LETHE_TEST_S3_ENDPOINT is set (i.e. tests run under scripts/with-services.mjs). */
+export const hasS3: boolean = Boolean(process.env.LETHE_TEST_S3_ENDPOINT);
+
+const inCi = Boolean(process.env.CI) && process.env.CI !== "false";
+const SERVICE_ENV = { pg: "LETHE_TEST_PG_URL", s3: "LETHE_TEST_S3_ENDPOINT" } as const;
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set; run the tests via \`node scripts/with-services.mjs vitest run\``);
+  return value;
+}
+
+/**
+ * Call first in a test that needs a service. Locally a missing service skips the test
+ * with the reason; in CI (CI=true) it fails instead, so a broken harness cannot turn
+ * the whole integration suite into silent skips.
+ */
+export function requireService(ctx: TestContext, service: keyof typeof SERVICE_ENV): void {
+  const name = SERVICE_ENV[service];
+  if (process.env[name]) return;
+  if (inCi) throw new Error(`${name} is not set in CI; the test harness (scripts/with-services.mjs) did not run`);
+  ctx.skip(`${name} not set; run via \`node scripts/with-services.mjs vitest run\``);
+}
+
+/** Unique lowercase name that is valid both as a PG identifier and as an S3 bucket name. */
+function uniqueName(prefix: string, sep: string): string {
+  return [prefix, process.pid, randomBytes(4).toString("hex")].join(sep);
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: requireEnv("LETHE_TEST_PG_URL") });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates a fresh, uniquely named database on the LETHE_TEST_PG_URL server.
+ * @returns its connection URL and `drop()`, which force-drops it even if a test
+ *   leaked open connections (DROP DATABASE ... WITH (FORCE)).
+ */
+export async function createTestPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const url = new URL(requireEnv("LETHE_TEST_PG_URL"));
+  const name = uniqueName("lethe_test", "_");
+  await adminQuery(`CREATE DATABASE "${name}"`);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
+}
+
+/** S3Client options (endpoint/region/path-style) for the LETHE_TEST_S3_ENDPOINT server. */
+export function s3TestConfig(): { endpoint: string; region: string; forcePathStyle: true } {
+  return {
+    endpoint: requireEnv("LETHE_TEST_S3_ENDPOINT"),
+    region: process.env.AWS_REGION ?? "us-east-1",
+    forcePathStyle: true,
+  };
+}
+
+function isUnsupported(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return (
+    ["MethodNotAllowed", "NotImplemented"].includes(e.name ?? "") ||
+    [405, 501].includes(e.$metadata?.httpStatusCode ?? 0)
+  );
+}
+
+/** Up to 1000 keys (with versions where the server supports versioning) still in the bucket. */
+async function listBatch(client: S3Client, Bucket: string): Promise<ObjectIdentifier[]> {
+  try {
+    const r = await client.send(new ListObjectVersionsCommand({ Bucket }));
+    return [...(r.Versions ?? []), ...(r.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
+  } catch (err) {
+    // s3rver has no versioning and answers ListObjectVersions with 405.
+    if (!isUnsupported(err)) throw err;
+    const r = await client.send(new ListObjectsV2Command({ Bucket }));
+    return (r.Contents ?? []).map((o) => ({ Key: o.Key! }));
+  }
+}
+
+async function emptyBucket(client: S3Client, Bucket: string): Promise<void> {
+  // Re-list from the start after each batch; a cap stops a server that "deletes" nothing from looping forever.
+  for (let round = 0; round < 1000; round++) {
+    const batch = await listBatch(client, Bucket);
+    if (batch.length === 0) return;
+    const r = await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch, Quiet: true } }));
+    if (r.Errors?.length) throw new Error(`emptying ${Bucket}: ${JSON.stringify(r.Errors.slice(0, 3))}`);
+  }
+  throw new Error(`emptying ${Bucket}: objects keep reappearing`);
+}
+
+/**
+ * Creates a uniquely named bucket on the LETHE_TEST_S3_ENDPOINT server.
+ * @returns the bucket, a client configured for it, and `drop()`, which deletes every
+ *   object (and version, where supported) and then the bucket, and destroys the client.
+ */
+export async function createTestBucket(): Promise<{ bucket: string; client: S3Client; drop(): Promise<void> }> {
+  const client = new S3Client({
+    ...s3TestConfig(),
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
+    },
+    // s3rver stores the SDK's default aws-chunked (streaming checksum) bodies verbatim.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+  });
+  const bucket = uniqueName("lethe-test", "-");
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return {
+    bucket,
+    client,
+    async drop() {
+      try {
+        await emptyBucket(client, bucket);
+        await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}
