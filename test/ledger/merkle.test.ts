@@ -1,0 +1,37 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { appendLeaf, inclusionPath, leafHash, rootFromPath, rootOf, treeHash } from "../../src/ledger/merkle.js";
+
+const h = (i: number) => createHash("sha256").update(`entry ${i}`).digest("hex");
+
+describe("RFC 6962 Merkle tree", () => {
+  it("the incremental frontier root equals the recursive tree hash at every size", () => {
+    let frontier: string[] = [];
+    const leaves: string[] = [];
+    expect(rootOf(frontier)).toBe(treeHash([]));
+    for (let i = 0; i < 70; i++) {
+      leaves.push(leafHash(h(i)));
+      frontier = appendLeaf(frontier, i, leafHash(h(i)));
+      expect(rootOf(frontier)).toBe(treeHash(leaves));
+    }
+  });
+
+  it("every inclusion path leads to the root, and only for the right leaf and index", () => {
+    for (let n = 1; n <= 20; n++) {
+      const leaves = Array.from({ length: n }, (_, i) => leafHash(h(i)));
+      const root = treeHash(leaves);
+      for (let i = 0; i < n; i++) {
+        const path = inclusionPath(leaves, i);
+        expect(rootFromPath(leaves[i] as string, i, n, path)).toBe(root);
+        if (n > 1) {
+          expect(rootFromPath(leafHash(h(999)), i, n, path)).not.toBe(root);
+          expect(rootFromPath(leaves[i] as string, (i + 1) % n, n, path)).not.toBe(root);
+        }
+      }
+    }
+  });
+
+  it("matches the RFC 6962 empty-tree hash", () => {
+    expect(treeHash([])).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  });
+});

@@ -1,0 +1,161 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { openLethe } from "../../src/lethe.js";
+import { lethe } from "../helpers/cli.js";
+import { makeProject } from "../helpers/project.js";
+
+interface VerifyJson {
+  ok: boolean;
+  entries: number;
+  firstBad?: number;
+  reason?: string;
+}
+
+/** A project with a ledger of a few dozen entries. */
+function ledgerProject() {
+  const p = makeProject({ logs: 30 });
+  expect(lethe(["apply"], p.dir).code).toBe(0);
+  const v = lethe(["audit", "verify", "--json"], p.dir);
+  expect(v.code).toBe(0);
+  return { p, size: (v.json as VerifyJson).entries, state: join(p.dir, ".lethe", "state.db") };
+}
+
+/** What an attacker with write access to the state file does first. */
+function unguarded(path: string): Database.Database {
+  const db = new Database(path);
+  db.exec("drop trigger ledger_no_update; drop trigger ledger_no_delete;");
+  return db;
+}
+
+function verify(dir: string, extra: string[] = []) {
+  const r = lethe(["audit", "verify", "--json", ...extra], dir);
+  return { code: r.code, json: r.json as VerifyJson, stdout: r.stdout };
+}
+
+describe("ledger tamper evidence", () => {
+  it("the table refuses UPDATE and DELETE", () => {
+    const { state } = ledgerProject();
+    const db = new Database(state);
+    expect(() => db.prepare("update ledger set reason = 'x' where seq = 3").run()).toThrow(/append-only/);
+    expect(() => db.prepare("delete from ledger where seq = 3").run()).toThrow(/append-only/);
+    db.close();
+  });
+
+  it("catches a modified entry and names it", () => {
+    const { p, state } = ledgerProject();
+    const db = unguarded(state);
+    db.prepare("update ledger set reason = 'nothing to see' where seq = 7").run();
+    db.close();
+    const r = verify(p.dir);
+    expect(r.code).toBe(4);
+    expect(r.json).toMatchObject({ ok: false, firstBad: 7 });
+    expect(r.json.reason).toMatch(/altered/);
+  });
+
+  it("catches a modified entry even when its hash was recomputed (the chain breaks)", () => {
+    const { p, state } = ledgerProject();
+    const db = unguarded(state);
+    db.prepare("update ledger set hash = ? where seq = 5").run("f".repeat(64));
+    db.close();
+    expect(verify(p.dir).json.firstBad).toBe(5);
+  });
+
+  it("catches a deleted entry", () => {
+    const { p, state } = ledgerProject();
+    const db = unguarded(state);
+    db.prepare("delete from ledger where seq = 9").run();
+    db.close();
+    const r = verify(p.dir);
+    expect(r.code).toBe(4);
+    expect(r.json).toMatchObject({ ok: false, firstBad: 9 });
+  });
+
+  it("catches reordered entries", () => {
+    const { p, state } = ledgerProject();
+    const db = unguarded(state);
+    const a = db.prepare("select * from ledger where seq = 10").get() as Record<string, unknown>;
+    const b = db.prepare("select * from ledger where seq = 11").get() as Record<string, unknown>;
+    const upd = db.prepare("update ledger set at=@at, action=@action, dataset=@dataset, item_key=@item_key, key_hash=@key_hash, subject_hash=@subject_hash, reason=@reason, run_id=@run_id, data=@data, prev_hash=@prev_hash, hash=@hash where seq=@seq");
+    upd.run({ ...b, seq: 10 });
+    upd.run({ ...a, seq: 11 });
+    db.close();
+    const r = verify(p.dir);
+    expect(r.code).toBe(4);
+    expect(r.json.firstBad).toBe(10);
+  });
+
+  it("catches a truncated tail against the stored signed checkpoints", () => {
+    const { p, state, size } = ledgerProject();
+    const db = unguarded(state);
+    const last = db.prepare("select seq, hash from ledger where seq = ?").get(size - 3) as { seq: number; hash: string };
+    db.prepare("delete from ledger where seq > ?").run(size - 3);
+    db.prepare("update ledger_head set seq = ?, hash = ?").run(last.seq, last.hash);
+    db.close();
+    const r = verify(p.dir);
+    expect(r.code).toBe(4);
+    expect(r.json.reason).toMatch(/truncated|checkpoint/);
+  });
+
+  it("catches a truncated and re-signed ledger only with an exported checkpoint", async () => {
+    const { p, state, size } = ledgerProject();
+    expect(lethe(["audit", "checkpoint", "--out", "cp.json"], p.dir).code).toBe(0);
+    const db = unguarded(state);
+    // Rewrite history: drop the tail, fix the head and its Merkle frontier, drop the checkpoints that covered it.
+    const keep = size - 5;
+    db.prepare("delete from ledger where seq > ?").run(keep);
+    db.prepare("delete from checkpoints where size > ?").run(keep);
+    const { appendLeaf, leafHash } = await import("../../src/ledger/merkle.js");
+    let frontier: string[] = [];
+    const rows = db.prepare("select seq, hash from ledger order by seq").all() as { seq: number; hash: string }[];
+    for (const r of rows) frontier = appendLeaf(frontier, r.seq - 1, leafHash(r.hash));
+    db.prepare("update ledger_head set seq = ?, hash = ?, frontier = ?").run(keep, rows[rows.length - 1]?.hash, JSON.stringify(frontier));
+    db.close();
+    // The attacker holds the signing key and re-signs the shortened history.
+    const l = await openLethe(join(p.dir, "lethe.yaml"), { logger: { warn: () => undefined, info: () => undefined } });
+    await l.audit.checkpoint();
+    await l.close();
+    const self = lethe(["audit", "verify", "--json"], p.dir);
+    expect(self.stderr).toBe("");
+    expect(self.code).toBe(0);
+    const r = verify(p.dir, ["--checkpoint", "cp.json"]);
+    expect(r.code).toBe(4);
+    expect(r.json.reason).toMatch(/truncated/);
+  });
+
+  it("an exported checkpoint that was altered fails its signature", () => {
+    const { p } = ledgerProject();
+    lethe(["audit", "checkpoint", "--out", "cp.json"], p.dir);
+    const cp = JSON.parse(readFileSync(join(p.dir, "cp.json"), "utf8"));
+    cp.root = `${"0".repeat(63)}1`;
+    writeFileSync(join(p.dir, "bad.json"), JSON.stringify(cp));
+    const r = verify(p.dir, ["--checkpoint", "bad.json"]);
+    expect(r.code).toBe(4);
+    expect(r.json.reason).toMatch(/signature/);
+  });
+
+  it("inclusion proofs verify offline with the public key, and altered proofs do not", () => {
+    const { p } = ledgerProject();
+    const pem = lethe(["audit", "public-key"], p.dir).stdout;
+    writeFileSync(join(p.dir, "key.pem"), pem);
+    expect(lethe(["audit", "prove", "4", "--out", "proof.json"], p.dir).code).toBe(0);
+    expect(lethe(["audit", "verify-proof", "proof.json", "--public-key", "key.pem"], p.dir).code).toBe(0);
+    const proof = JSON.parse(readFileSync(join(p.dir, "proof.json"), "utf8"));
+    proof.entryHash = proof.entryHash.replace(/^./, (c: string) => (c === "a" ? "b" : "a"));
+    writeFileSync(join(p.dir, "proof2.json"), JSON.stringify(proof));
+    expect(lethe(["audit", "verify-proof", "proof2.json", "--public-key", "key.pem"], p.dir).code).toBe(4);
+    expect(lethe(["audit", "prove", "99999"], p.dir).code).toBe(2);
+  });
+
+  it("exports the ledger as JSON lines and CSV with one entry per line", () => {
+    const { p, size } = ledgerProject();
+    const jl = lethe(["audit", "export", "--format", "jsonl"], p.dir).stdout.trim().split("\n");
+    expect(jl).toHaveLength(size);
+    const first = JSON.parse(jl[0] as string);
+    expect(Object.keys(first)).toEqual(expect.arrayContaining(["seq", "at", "action", "prevHash", "hash"]));
+    const csv = lethe(["audit", "export", "--format", "csv"], p.dir).stdout.trim().split("\n");
+    expect(csv).toHaveLength(size + 1);
+    expect(csv[0]).toBe("seq,at,action,dataset,key,keyHash,subjectHash,reason,runId,prevHash,hash");
+  });
+});
