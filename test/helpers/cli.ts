@@ -19,6 +19,7 @@ export function lethe(args: string[], cwd: string, env: Record<string, string> =
     env: { ...process.env, ...env },
     encoding: "utf8",
     timeout: 120_000,
+    maxBuffer: 512 * 1024 * 1024,
   });
   let json: unknown;
   if (args.includes("--json")) {
