@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { LedgerTable } from "../state/schema.js";
 
 /** The genesis `prevHash`: 64 zeros. */
@@ -25,5 +25,6 @@ export function canonicalEntry(row: Omit<LedgerTable, "hash" | "prev_hash">): st
 }
 
 export function entryHash(prevHash: string, row: Omit<LedgerTable, "hash" | "prev_hash">): string {
-  return createHash("sha256").update(prevHash).update(canonicalEntry(row)).digest("hex");
+  // One-shot hashing: several times cheaper per entry than a Hash object.
+  return hash("sha256", prevHash + canonicalEntry(row), "hex");
 }

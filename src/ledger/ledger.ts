@@ -4,7 +4,7 @@ import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { LedgerTable } from "../state/schema.js";
 import { entryHash } from "./canonical.js";
-import { appendLeafInPlace, leafHash, rootOf } from "./merkle.js";
+import { FrontierBuilder, rootOf } from "./merkle.js";
 import { type Checkpoint, checkpointMessage, publicKeyPem, signBytes } from "./signing.js";
 import type { EntryInput } from "./types.js";
 
@@ -47,6 +47,11 @@ export class Ledger {
     return publicKeyPem(this.signingKey);
   }
 
+  /** Ed25519 signature (base64) with the ledger key, for documents such as erasure receipts. */
+  sign(message: Buffer): string {
+    return signBytes(this.signingKey, message);
+  }
+
   /** Appends in a transaction of its own. */
   async append(entries: EntryInput[]): Promise<{ first: number; last: number }> {
     return this.state.db.transaction().execute((trx) => this.appendInTx(trx, entries));
@@ -64,7 +69,7 @@ export class Ledger {
     if (!h) throw new Error("ledger head row is missing");
     let seq = Number(h.seq);
     let prev = h.hash;
-    const frontier = JSON.parse(h.frontier) as string[];
+    const frontier = new FrontierBuilder(JSON.parse(h.frontier) as string[], seq);
     const at = new Date().toISOString();
     const rows: LedgerTable[] = [];
     for (const e of entries) {
@@ -82,7 +87,7 @@ export class Ledger {
         data: e.data ? JSON.stringify(e.data) : null,
       };
       const hash = entryHash(prev, base);
-      appendLeafInPlace(frontier, seq, leafHash(hash));
+      frontier.add(hash);
       rows.push({ ...base, prev_hash: prev, hash });
       prev = hash;
       seq += 1;
@@ -90,7 +95,7 @@ export class Ledger {
     await this.state.dialect.insertLedgerRows(trx, rows);
     await trx
       .updateTable("ledger_head")
-      .set({ seq, hash: prev, frontier: JSON.stringify(frontier) })
+      .set({ seq, hash: prev, frontier: JSON.stringify(frontier.toHex()) })
       .where("id", "=", 1)
       .execute();
     return { first: seq - entries.length + 1, last: seq };

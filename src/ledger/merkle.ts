@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 /**
  * RFC 6962 Merkle tree over ledger entry hashes: leaf = SHA-256(0x00 ‖ h),
@@ -15,15 +15,41 @@ const NODE = Buffer.from([1]);
 export const EMPTY_ROOT = createHash("sha256").digest("hex");
 
 export function leafHash(entryHashHex: string): string {
-  return createHash("sha256").update(LEAF).update(Buffer.from(entryHashHex, "hex")).digest("hex");
+  return hash("sha256", Buffer.concat([LEAF, Buffer.from(entryHashHex, "hex")]), "hex");
 }
 
 export function nodeHash(leftHex: string, rightHex: string): string {
-  return createHash("sha256")
-    .update(NODE)
-    .update(Buffer.from(leftHex, "hex"))
-    .update(Buffer.from(rightHex, "hex"))
-    .digest("hex");
+  return hash("sha256", Buffer.concat([NODE, Buffer.from(leftHex, "hex"), Buffer.from(rightHex, "hex")]), "hex");
+}
+
+/**
+ * The append hot path on raw bytes: a frontier of Buffers, converted to and
+ * from hex only once per batch.
+ */
+export class FrontierBuilder {
+  private readonly f: Buffer[];
+  constructor(
+    frontierHex: string[],
+    private size: number,
+  ) {
+    this.f = frontierHex.map((h) => Buffer.from(h, "hex"));
+  }
+
+  add(entryHashHex: string): void {
+    this.f.push(hash("sha256", Buffer.concat([LEAF, Buffer.from(entryHashHex, "hex")]), "buffer"));
+    let n = this.size + 1;
+    while (n % 2 === 0) {
+      const right = this.f.pop() as Buffer;
+      const left = this.f.pop() as Buffer;
+      this.f.push(hash("sha256", Buffer.concat([NODE, left, right]), "buffer"));
+      n /= 2;
+    }
+    this.size += 1;
+  }
+
+  toHex(): string[] {
+    return this.f.map((b) => b.toString("hex"));
+  }
 }
 
 /** Adds the leaf at index `size` (the tree's size before the append). */

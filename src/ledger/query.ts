@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { StateHandle } from "../state/open-state.js";
 import type { LedgerTable } from "../state/schema.js";
 import type { Ledger } from "./ledger.js";
@@ -43,11 +44,9 @@ export async function auditLog(state: StateHandle, ledger: Ledger, q: AuditQuery
   if (q.dataset !== undefined) query = query.where("dataset", "=", q.dataset);
   if (q.runId !== undefined) query = query.where("run_id", "=", q.runId);
   if (q.key !== undefined) {
-    const key = q.key;
-    const hashes = q.dataset !== undefined ? [ledger.keyHash(q.dataset, key)] : [];
-    query = query.where((eb) =>
-      eb.or([eb("item_key", "=", key), ...(hashes.length > 0 ? [eb("key_hash", "in", hashes)] : [])]),
-    );
+    const refs = q.dataset !== undefined ? [q.key, ledger.keyHash(q.dataset, q.key)] : [q.key];
+    // Matches the (dataset, coalesce(item_key, key_hash)) index.
+    query = query.where(sql<string>`coalesce(item_key, key_hash)`, "in", refs);
   }
   const rows = await query
     .orderBy("seq")

@@ -37,5 +37,89 @@ export interface StateDatabase {
     released_at: string | null;
   };
   secrets: { name: string; value: string; created_at: string };
+  erasure_requests: ErasureRequestTable;
   lethe_meta: { key: string; value: string };
+  /** Open transient workspaces (0003-transient). */
+  leases: {
+    id: string;
+    request_hash: string;
+    dir: string;
+    host: string;
+    pid: number;
+    opened_at: string;
+    expires_at: string;
+    plaintext: number;
+  };
+  /** Current key version per subject; survives destruction (0003-transient). */
+  subject_key_heads: { subject_hash: string; current_version: number; updated_at: string };
+  /** Per-subject data keys, wrapped by the master key (0003-transient). */
+  subject_keys: { subject_hash: string; version: number; wrapped: string; uses: number; created_at: string };
+  /** Durable inference-complete events (0003-transient). */
+  events: {
+    id: string;
+    request_hash: string;
+    payload_hash: string;
+    payload: string;
+    artifacts: number;
+    status: string;
+    attempts: number;
+    received_at: string;
+    next_attempt_at: string;
+    locked_until: string | null;
+    updated_at: string;
+    last_error: string | null;
+    result: string | null;
+  };
+  api_tokens: {
+    id: string;
+    hash: string;
+    scopes: string;
+    label: string | null;
+    created_at: string;
+    revoked_at: string | null;
+    last_used_at: string | null;
+  };
+  schedule_jobs: { job: string; registered_at: string };
+  schedule_claims: {
+    job: string;
+    fire_time: string;
+    status: string;
+    instance: string;
+    epoch: number;
+    claimed_at: string;
+    finished_at: string | null;
+    run_id: string | null;
+    resumed_from: string | null;
+    detail: string | null;
+  };
+  leader_lease: { name: string; holder: string | null; epoch: number; expires_at: number; acquired_at: string | null };
+  server_status: { key: string; value: string; updated_at: string };
+}
+
+/** One erasure request (migration 0002). JSON columns hold text; see core/requests. */
+export interface ErasureRequestTable {
+  id: string;
+  subject_hash: string;
+  /** AES-256-GCM box of the raw subject id; NULL once the request completed. */
+  subject_box: string | null;
+  status: string;
+  reason: string | null;
+  received_at: string;
+  due_at: string;
+  extensions: string;
+  policy_hash: string | null;
+  policy_datasets: string | null;
+  run_ids: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  result: string | null;
+  error: string | null;
+  receipt: string | null;
+  ledger_first: number | null;
+  ledger_last: number | null;
+  created_at: string;
+  updated_at: string;
 }

@@ -23,7 +23,7 @@ export function openSqliteState(dir: string): { db: Kysely<StateDatabase>; diale
   const prepare = () =>
     raw.prepare(
       `insert into ledger (seq, at, action, dataset, item_key, key_hash, subject_hash, reason, run_id, data, prev_hash, hash)
-     values (@seq, @at, @action, @dataset, @item_key, @key_hash, @subject_hash, @reason, @run_id, @data, @prev_hash, @hash)`,
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   const dialect: StateDialect = {
     name: "sqlite",
@@ -31,7 +31,22 @@ export function openSqliteState(dir: string): { db: Kysely<StateDatabase>; diale
     // Runs on the connection Kysely holds for the transaction, so the rows join it.
     async insertLedgerRows(_trx, rows: LedgerTable[]) {
       insert ??= prepare();
-      for (const row of rows) insert.run(row);
+      // Positional binding is several times cheaper than named binding per row.
+      for (const r of rows)
+        insert.run(
+          r.seq,
+          r.at,
+          r.action,
+          r.dataset,
+          r.item_key,
+          r.key_hash,
+          r.subject_hash,
+          r.reason,
+          r.run_id,
+          r.data,
+          r.prev_hash,
+          r.hash,
+        );
     },
     async installLedgerGuards(k) {
       await sql`create trigger if not exists ledger_no_update before update on ledger

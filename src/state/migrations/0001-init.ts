@@ -1,10 +1,12 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, SqliteAdapter, sql } from "kysely";
 
 /** Ledger, checkpoints, runs, intents, holds, secrets. */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // SQLite: INTEGER PRIMARY KEY is the rowid itself, sparing a second b-tree on every append.
+  const seqType = db.getExecutor().adapter instanceof SqliteAdapter ? "integer" : "bigint";
   await db.schema
     .createTable("ledger")
-    .addColumn("seq", "bigint", (c) => c.primaryKey())
+    .addColumn("seq", seqType, (c) => c.primaryKey())
     .addColumn("at", "text", (c) => c.notNull())
     .addColumn("action", "text", (c) => c.notNull())
     .addColumn("dataset", "text")
@@ -18,8 +20,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("hash", "text", (c) => c.notNull())
     .execute();
   await db.schema.createIndex("ledger_subject").on("ledger").column("subject_hash").execute();
-  await db.schema.createIndex("ledger_item").on("ledger").columns(["dataset", "item_key"]).execute();
-  await db.schema.createIndex("ledger_item_hash").on("ledger").columns(["dataset", "key_hash"]).execute();
+  // One index answers "what happened to item K" for clear integer keys and hashed keys alike.
+  await sql`create index ledger_item on ledger (dataset, (coalesce(item_key, key_hash)))`.execute(db);
   await db.schema
     .createTable("ledger_head")
     .addColumn("id", "integer", (c) => c.primaryKey())

@@ -1,5 +1,8 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as m0001 from "./0001-init.js";
+import * as m0002 from "./0002-erasure.js";
+import * as m0003 from "./0003-transient.js";
+import * as m0004 from "./0004-server.js";
 
 /**
  * Numbered migrations, applied automatically on open. Append only: a shipped
@@ -7,6 +10,9 @@ import * as m0001 from "./0001-init.js";
  */
 const MIGRATIONS: Record<string, Migration> = {
   "0001-init": m0001,
+  "0002-erasure": m0002,
+  "0003-transient": m0003,
+  "0004-server": m0004,
 };
 
 export const migrationProvider: MigrationProvider = {

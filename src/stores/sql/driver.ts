@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { sql } from "kysely";
 import type { DatasetConfig, SqlStoreConfig, StoreConfig } from "../../config/types.js";
 import { LetheError } from "../../core/errors.js";
-import type { Issues, StoreDriver } from "../../core/types.js";
+import type { Issues, PurgeReport, StoreDriver } from "../../core/types.js";
+import { discoverTables } from "./discover.js";
 import { openPostgresTarget } from "./postgres-target.js";
 import { SqlDataset } from "./sql-dataset.js";
 import { openSqliteTarget } from "./sqlite-target.js";
@@ -104,6 +105,10 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
     async scrub() {
       await target.scrub();
     },
+    discover: (opts) => discoverTables(target, opts.sampleSize),
+    ...(target.purge
+      ? { purge: (values, mode) => target.purge?.(config.name, values, mode) as Promise<PurgeReport> }
+      : {}),
     async close() {
       await target.close();
     },

@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from "kysely";
 import type { DatasetConfig } from "../../config/types.js";
+import { expiryDayBounds } from "../../core/expiry-days.js";
 import type {
   DatasetCapabilities,
   DatasetDriver,
@@ -53,11 +54,18 @@ export class SqlDataset implements DatasetDriver {
     };
   }
 
-  /** `expired(now)` as SQL, plus the item's expiry instant for reporting. */
-  private async expiry(now: Date): Promise<{ where: RawBuilder<boolean>; expiresAt: RawBuilder<number | null> }> {
+  /**
+   * `expired(now)` as SQL: `where` adds an index range on the creation column
+   * (for scans); `exact` has none, for statements driven by a key list, where
+   * a range would tempt the planner away from the primary key lookups.
+   */
+  private async expiry(
+    now: Date,
+    withBound = true,
+  ): Promise<{ where: RawBuilder<boolean>; exact: RawBuilder<boolean>; expiresAt: RawBuilder<number | null> }> {
     const r = this.config.retention;
     const { createdAt, encoding, createdType } = this.cols;
-    if (r.kind === "never" || !createdAt) return { where: FALSE, expiresAt: sql<null>`null` };
+    if (r.kind === "never" || !createdAt) return { where: FALSE, exact: FALSE, expiresAt: sql<null>`null` };
     const nowS = now.getTime() / 1000;
     const created = this.d.epochSeconds(createdAt, encoding, createdType);
     if (r.kind === "duration") {
@@ -66,17 +74,19 @@ export class SqlDataset implements DatasetDriver {
       const exact = sql<boolean>`${created} <= ${cutoff}`;
       return {
         where: bound ? sql<boolean>`(${bound} and ${exact})` : exact,
+        exact,
         expiresAt: sql<number>`(${created} + ${r.seconds})`,
       };
     }
     const ret = sql.id(r.column);
+    const expiresAt = sql<number>`(${created} + ${ret} * ${r.unitSeconds})`;
+    const exact = sql<boolean>`${expiresAt} <= ${nowS}`;
+    if (!withBound) return { where: exact, exact, expiresAt };
     const min = await sql<{ m: number | null }>`select min(${ret}) as m from ${this.t}`.execute(this.d.db);
     const minRet = Number(min.rows[0]?.m ?? 0);
     // Bounding by the smallest per-row retention lets the creation index narrow the scan.
     const bound = this.d.rangeBound(createdAt, encoding, createdType, nowS - minRet * r.unitSeconds);
-    const expiresAt = sql<number>`(${created} + ${ret} * ${r.unitSeconds})`;
-    const exact = sql<boolean>`${expiresAt} <= ${nowS}`;
-    return { where: bound ? sql<boolean>`(${bound} and ${exact})` : exact, expiresAt };
+    return { where: bound ? sql<boolean>`(${bound} and ${exact})` : exact, exact, expiresAt };
   }
 
   private select(expiresAt: RawBuilder<unknown>) {
@@ -131,10 +141,14 @@ export class SqlDataset implements DatasetDriver {
 
   async fetchExpired(keys: Item["key"][], now: Date): Promise<Item[]> {
     if (keys.length === 0) return [];
-    const { where, expiresAt } = await this.expiry(now);
+    const { exact, expiresAt } = await this.expiry(now, false);
     const r = await sql<Row>`select ${this.select(expiresAt)} from ${this.t}
-      where ${this.d.inList(this.cols.key, this.cols.keyType, keys)} and ${where}`.execute(this.d.db);
+      where ${this.d.inList(this.cols.key, this.cols.keyType, keys)} and ${exact}`.execute(this.d.db);
     return r.rows.map((row) => this.toItem(row));
+  }
+
+  async *list(batchSize: number): AsyncIterable<Item[]> {
+    yield* this.pages(sql<boolean>`1 = 1`, sql`null`, batchSize);
   }
 
   async *scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]> {
@@ -145,7 +159,7 @@ export class SqlDataset implements DatasetDriver {
 
   async deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult> {
     if (items.length === 0) return { deleted: [], failed: [] };
-    const guard = opts.expiredAt ? (await this.expiry(opts.expiredAt)).where : sql<boolean>`1 = 1`;
+    const guard = opts.expiredAt ? (await this.expiry(opts.expiredAt, false)).exact : sql<boolean>`1 = 1`;
     const run = async (batch: Item[]) => {
       const keys = batch.map((i) => i.key);
       const r = await sql<Row>`delete from ${this.t} where ${this.d.inList(this.cols.key, this.cols.keyType, keys)}
@@ -168,11 +182,37 @@ export class SqlDataset implements DatasetDriver {
     }
   }
 
+  async contents(items: Item[]): Promise<string[]> {
+    if (items.length === 0) return [];
+    const r = await sql<Record<string, unknown>>`select * from ${this.t}
+      where ${this.d.inList(
+        this.cols.key,
+        this.cols.keyType,
+        items.map((i) => i.key),
+      )}`.execute(this.d.db);
+    return distinctiveValues(r.rows);
+  }
+
   async existing(keys: Item["key"][]): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
     const r = await sql<{ k: string | number }>`select ${sql.id(this.cols.key)} as k from ${this.t}
       where ${this.d.inList(this.cols.key, this.cols.keyType, keys)}`.execute(this.d.db);
     return new Set(r.rows.map((row) => String(row.k)));
+  }
+
+  async expiryHistogram(now: Date, days: number): Promise<number[]> {
+    const bounds = expiryDayBounds(now, days);
+    if (this.config.retention.kind === "never") return new Array(days).fill(0);
+    const { expiresAt } = await this.expiry(now);
+    // One pass: each row's expiry is computed once in the subquery, then counted into its day.
+    const buckets = bounds
+      .slice(0, -1)
+      .map((lo, i) => sql`sum(case when e >= ${lo} and e < ${bounds[i + 1]} then 1 else 0 end) as ${sql.id(`d${i}`)}`);
+    const r = await sql<Record<string, number | string | null>>`select ${sql.join(buckets)}
+      from (select ${expiresAt} as e from ${this.t}) as s
+      where e >= ${bounds[0]} and e < ${bounds[days]}`.execute(this.d.db);
+    const row = r.rows[0] ?? {};
+    return bounds.slice(0, -1).map((_, i) => Number(row[`d${i}`] ?? 0));
   }
 
   async oldestExpiry(now: Date): Promise<number | undefined> {
@@ -183,4 +223,22 @@ export class SqlDataset implements DatasetDriver {
     const m = r.rows[0]?.m;
     return m === null || m === undefined ? undefined : Number(m);
   }
+}
+
+/** Timestamps and numbers recur across many rows; searching files for them proves nothing. */
+const COMMON = /^[\d\s:.+\-TZ]*$/;
+const MIN_DISTINCT = 12;
+
+/**
+ * Text values long and specific enough to look for in a database file:
+ * at least 12 characters, not a timestamp or number, and not repeated
+ * within the rows (a value shared by several rows is likely categorical,
+ * e.g. a model name, and would also be found in everyone else's rows).
+ */
+export function distinctiveValues(rows: Record<string, unknown>[]): string[] {
+  const seen = new Map<string, number>();
+  for (const row of rows)
+    for (const v of Object.values(row))
+      if (typeof v === "string" && v.length >= MIN_DISTINCT && !COMMON.test(v)) seen.set(v, (seen.get(v) ?? 0) + 1);
+  return [...seen].filter(([, n]) => n === 1 || rows.length === 1).map(([v]) => v);
 }

@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
+import { purgeSqlite } from "./sqlite-purge.js";
 import {
   type AnyDb,
   type ColumnInfo,
@@ -23,6 +24,9 @@ export function openSqliteTarget(path: string): TargetDialect {
   return {
     name: "sqlite",
     db,
+    async purge(store, values, mode) {
+      return purgeSqlite(raw, path, store, values, mode);
+    },
     async introspect(table) {
       const cols = raw.prepare("select name, type from pragma_table_info(?)").all(table) as {
         name: string;

@@ -1,4 +1,5 @@
 import type { Kysely, RawBuilder } from "kysely";
+import type { PurgeMode, PurgeReport } from "../../core/types.js";
 
 /**
  * How a timestamp column is encoded, detected per column at load:
@@ -43,6 +44,8 @@ export interface TargetDialect {
   inList(column: string, colType: string, values: (string | number)[]): RawBuilder<boolean>;
   /** Can `value` ever equal a value of this column type? (avoids cast errors) */
   comparable(colType: string, value: string): boolean;
+  /** After an erasure: search the files for the erased values and rewrite them away (SQLite). */
+  purge?(store: string, values: string[], mode: PurgeMode): Promise<PurgeReport>;
   /** After deletions: make removed bytes unrecoverable from the files where the engine allows. */
   scrub(): Promise<void>;
   close(): Promise<void>;
