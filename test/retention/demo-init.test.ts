@@ -1,0 +1,49 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { parseConfig } from "../../src/config/load.js";
+import { lethe, tempDir } from "../helpers/cli.js";
+
+describe("lethe demo", () => {
+  it("builds the sample data set and runs plan → apply → audit verify end to end", () => {
+    const dir = join(tempDir(), "demo");
+    const r = lethe(["demo", "--dir", dir], process.cwd());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/1\. plan/);
+    expect(r.stdout).toMatch(/audit verify: OK/);
+    // The configs and READMEs beside the checkpoints survive; expired checkpoints do not.
+    expect(r.stdout).toMatch(/16 of 16 untouched/);
+    const runs = readdirSync(join(dir, "data", "models", "checkpoints"));
+    for (const run of runs) {
+      expect(existsSync(join(dir, "data", "models", "checkpoints", run, "config.json"))).toBe(true);
+      expect(existsSync(join(dir, "data", "models", "checkpoints", run, "README.md"))).toBe(true);
+    }
+    expect(existsSync(join(dir, "data", "models", "checkpoints", "run-8", "model.pt"))).toBe(false);
+    expect(existsSync(join(dir, "data", "models", "checkpoints", "run-1", "model.pt"))).toBe(true);
+    // The demo leaves a working project: the ledger verifies from the CLI too.
+    expect(lethe(["audit", "verify", "--json"], dir).json).toMatchObject({ ok: true });
+    // Nothing expired is left.
+    const plan = lethe(["plan", "--json"], dir).json as { datasets: { expired: number }[] };
+    expect(plan.datasets.every((d) => d.expired === 0)).toBe(true);
+  });
+
+  it("refuses a folder that is not empty", () => {
+    const dir = tempDir();
+    lethe(["init"], dir);
+    expect(lethe(["demo", "--dir", dir], process.cwd()).code).toBe(2);
+  });
+});
+
+describe("lethe init", () => {
+  it("writes a commented, valid starter config and never overwrites it", () => {
+    const dir = tempDir();
+    expect(lethe(["init"], dir).code).toBe(0);
+    const text = readFileSync(join(dir, "lethe.yaml"), "utf8");
+    expect(text).toMatch(/^# /m);
+    expect(() => parseConfig(parse(text), dir)).not.toThrow();
+    const again = lethe(["init"], dir);
+    expect(again.code).toBe(2);
+    expect(readFileSync(join(dir, "lethe.yaml"), "utf8")).toBe(text);
+  });
+});
