@@ -17,6 +17,8 @@ export function openSqliteState(dir: string): { db: Kysely<StateDatabase>; diale
   raw.pragma("secure_delete = ON");
   raw.pragma("busy_timeout = 10000");
   raw.pragma("foreign_keys = ON");
+  // The ledger's subject index takes random keys; a larger page cache keeps its hot pages in memory.
+  raw.pragma("cache_size = -65536");
   const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: raw }) });
   // Prepared on first use: the table exists only once migrations have run.
   let insert: Database.Statement | undefined;

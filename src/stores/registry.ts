@@ -1,4 +1,3 @@
-import { LetheError } from "../core/errors.js";
 import type { DriverRegistry } from "../core/types.js";
 import { createFsStore } from "./fs/driver.js";
 import { createSqlStore } from "./sql/driver.js";
@@ -10,7 +9,6 @@ import { createSqlStore } from "./sql/driver.js";
 export const defaultDrivers: DriverRegistry = {
   sql: createSqlStore,
   fs: createFsStore,
-  s3: async (config) => {
-    throw new LetheError("CONFIG_INVALID", `stores.${config.name}: the s3 driver is not available in this build`);
-  },
+  // Imported on demand: the AWS SDK loads only when an s3 store is configured.
+  s3: async (config) => (await import("./s3/driver.js")).createS3Store(config),
 };

@@ -1,0 +1,147 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { lethe, tempDir, writeConfig } from "../helpers/cli.js";
+import { createTestBucket, requireService } from "../helpers/services.js";
+import { listAll, putObjects } from "./s3-helpers.js";
+
+const RETENTION_S = 20;
+/** Fresh objects are written this long after the old ones: the window plan + apply must fit in. */
+const FRESH_GAP_MS = 10_000;
+const OLD = ["lethe/users/alice/old-1.bin", "lethe/users/bob/old-2.bin", "lethe/users/bob/old-3.bin"];
+const FRESH = [
+  "lethe/users/alice/new-1.bin",
+  "lethe/users/carol/new-2.bin",
+  "lethe/users/carol/new-3.bin",
+  "lethe/users/dave/new-4.bin",
+];
+const FOREIGN = ["elsewhere/users/alice/old-9.bin", "lethe/users/alice/keep.txt"];
+const sleepUntil = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms - Date.now())));
+
+interface ApplyJson {
+  runId: string;
+  datasets: { name: string; expired: number; deleted: number; held: number; failed: number; filesRemoved: number }[];
+}
+
+/** Runs the built CLI (npm run build first) against s3rver, then reads the bucket with our own client. */
+describe("lethe apply with an s3 dataset (real CLI process)", () => {
+  let t: Awaited<ReturnType<typeof createTestBucket>>;
+  beforeEach(async (ctx) => {
+    requireService(ctx, "s3");
+    t = await createTestBucket();
+  });
+  afterEach(async () => {
+    await t?.drop();
+  });
+
+  it("deletes exactly the expired objects under the prefix, records each, and the ledger verifies", async () => {
+    const dir = tempDir("lethe-s3-cli-");
+    writeConfig(
+      dir,
+      `version: 1
+state: ./.lethe
+stores:
+  blobs: { kind: s3, bucket: ${t.bucket}, prefix: "lethe/", endpoint: "${process.env.LETHE_TEST_S3_ENDPOINT}", forcePathStyle: true }
+datasets:
+  uploads:
+    store: blobs
+    include: ["users/**/*.bin"]
+    subjectFromPath: "users/{subject}/**"
+    retention: ${RETENTION_S}s
+`,
+    );
+    // LastModified is the server's clock: old objects now, fresh ones 10s later; then wait until
+    // only the old ones are past the 20s retention (a window of about 9s for plan + apply).
+    await putObjects(t.client, t.bucket, [...OLD, ...FOREIGN]);
+    const oldAt = Math.max(...(await listAll(t.client, t.bucket)).map((o) => o.lastModified.getTime()));
+    await sleepUntil(oldAt + FRESH_GAP_MS);
+    await putObjects(t.client, t.bucket, FRESH);
+    await sleepUntil(oldAt + RETENTION_S * 1000 + 200);
+
+    const plan = lethe(["plan", "--json"], dir);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.json).toMatchObject({ datasets: [{ name: "uploads", store: "blobs", total: 7, expired: 3, held: 0 }] });
+    const apply = lethe(["apply", "--json"], dir);
+    expect(apply.code, apply.stderr).toBe(0);
+    const aj = apply.json as ApplyJson;
+    expect(aj.datasets).toEqual([
+      { name: "uploads", expired: 3, deleted: 3, held: 0, failed: 0, filesRemoved: 0, failures: [] },
+    ]);
+    expect(Date.now()).toBeLessThan(oldAt + FRESH_GAP_MS - 1_000 + RETENTION_S * 1000); // fresh objects were not yet expired
+
+    const left = (await listAll(t.client, t.bucket)).map((o) => o.key).sort();
+    expect(left).toEqual([...FRESH, ...FOREIGN].sort());
+
+    const log = lethe(["audit", "log", "--run", aj.runId, "--json"], dir).json as {
+      entries: { action: string; key?: string; keyHash?: string; subjectHash?: string }[];
+    };
+    const deleted = log.entries.filter((e) => e.action === "deleted");
+    expect(deleted).toHaveLength(3);
+    // Object keys are not integers: only their HMAC is on the ledger, and the subject's.
+    for (const e of deleted) {
+      expect(e.key).toBeUndefined();
+      expect(e.keyHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(e.subjectHash).toMatch(/^[0-9a-f]{64}$/);
+    }
+
+    // Erasure: every object of one subject, only under the prefix and matched by the globs.
+    const dry = lethe(["erase", "alice", "--json"], dir);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json).toMatchObject({
+      subject: "alice",
+      dryRun: true,
+      datasets: [{ name: "uploads", found: 1, deleted: 0 }],
+    });
+    const erase = lethe(["erase", "alice", "--yes", "--json"], dir);
+    expect(erase.code, erase.stderr).toBe(0);
+    expect(erase.json).toMatchObject({
+      subject: "alice",
+      dryRun: false,
+      datasets: [{ name: "uploads", found: 1, deleted: 1 }],
+    });
+    const afterErase = (await listAll(t.client, t.bucket)).map((o) => o.key).sort();
+    expect(afterErase).toEqual([...FRESH, ...FOREIGN].filter((k) => k !== "lethe/users/alice/new-1.bin").sort());
+    expect(lethe(["audit", "verify", "--json"], dir).json).toMatchObject({ ok: true });
+    // Neither keys nor subject ids are written in clear into lethe's state files.
+    const stateDir = join(dir, ".lethe");
+    for (const f of readdirSync(stateDir)) {
+      const bytes = readFileSync(join(stateDir, f));
+      for (const needle of ["old-1.bin", "users/bob", "alice"])
+        expect(bytes.includes(Buffer.from(needle)), `${f} holds ${needle}`).toBe(false);
+    }
+  }, 90_000);
+
+  it("a missing bucket is a configuration error (exit 2) naming the key", () => {
+    const dir = tempDir("lethe-s3-cli-");
+    writeConfig(
+      dir,
+      `version: 1
+stores:
+  blobs: { kind: s3, bucket: no-such-bucket-${process.pid}, endpoint: "${process.env.LETHE_TEST_S3_ENDPOINT}", forcePathStyle: true }
+datasets:
+  uploads: { store: blobs, retention: 1d }
+`,
+    );
+    const r = lethe(["plan", "--json"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr + r.stdout).toContain("stores.blobs.bucket");
+  });
+
+  it("a missing region (no endpoint, nothing in the SDK chain) is a configuration error naming the key", () => {
+    const dir = tempDir("lethe-s3-cli-");
+    writeConfig(
+      dir,
+      "version: 1\nstores:\n  blobs: { kind: s3, bucket: some-bucket }\ndatasets:\n  u: { store: blobs, retention: 1d }\n",
+    );
+    const r = lethe(["plan", "--json"], dir, {
+      AWS_REGION: "",
+      AWS_PROFILE: "",
+      HOME: dir,
+      AWS_CONFIG_FILE: `${dir}/none`,
+    });
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({
+      error: { code: "CONFIG_INVALID", message: expect.stringContaining("stores.blobs.region") },
+    });
+  });
+});
