@@ -19,6 +19,9 @@ export function openSqliteState(dir: string): { db: Kysely<StateDatabase>; diale
   raw.pragma("foreign_keys = ON");
   // The ledger's subject index takes random keys; a larger page cache keeps its hot pages in memory.
   raw.pragma("cache_size = -65536");
+  // A long run rewrites the same index pages in every batch: checkpoint rarely and let the
+  // WAL coalesce them (a run ends with wal_checkpoint(TRUNCATE) anyway).
+  raw.pragma("wal_autocheckpoint = 20000");
   const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: raw }) });
   // Prepared on first use: the table exists only once migrations have run.
   let insert: Database.Statement | undefined;
