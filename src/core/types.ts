@@ -58,7 +58,8 @@ export interface DatasetDriver {
   readonly config: DatasetConfig;
   readonly capabilities: DatasetCapabilities;
   count(): Promise<number>;
-  summarizeExpired(now: Date): Promise<ExpiredSummary>;
+  /** Expired counts; `bySubject` only when asked (it groups every expired row, so only holds need it). */
+  summarizeExpired(now: Date, opts?: { bySubject?: boolean }): Promise<ExpiredSummary>;
   /** Expired items in batches, in key order, starting after `afterKey`. */
   scanExpired(now: Date, batchSize: number): AsyncIterable<Item[]>;
   /** Those of `keys` that exist and are expired at `now` (plan files). */
@@ -73,6 +74,10 @@ export interface DatasetDriver {
   oldestExpiry(now: Date): Promise<number | undefined>;
   /** Every item, in batches (model lineage lists a derived dataset's artifacts). */
   list?(batchSize: number): AsyncIterable<Item[]>;
+  /** Distinctive text values held by these items (kept in memory only), so a purge can look for leftovers. */
+  contents?(items: Item[]): Promise<string[]>;
+  /** Items expiring per UTC day over the next `days` days (see `expiryDayBounds`), for the forecast chart. */
+  expiryHistogram?(now: Date, days: number): Promise<number[]>;
 }
 
 export interface FileRemoval {
@@ -91,9 +96,30 @@ export interface StoreDriver {
   removeFile?(path: string, action: "delete" | "shred"): Promise<FileRemoval>;
   /** After deletions: make removed bytes unrecoverable where the engine allows (SQLite WAL). */
   scrub?(): Promise<void>;
+  /**
+   * After an erasure: make sure the erased `values` are not left anywhere in
+   * the store's files (stale copies in free page space), rewriting them if
+   * needed. `mode` is `erasure.scrub`.
+   */
+  purge?(values: string[], mode: PurgeMode): Promise<PurgeReport>;
   /** Schema introspection for `lethe discover`: every table, its columns and a few sampled values. */
   discover?(opts: { sampleSize: number }): Promise<DiscoveredTable[]>;
   close(): Promise<void>;
+}
+
+export type PurgeMode = "verify" | "vacuum" | "checkpoint";
+
+/** What a store's purge did; `complete: false` means erased bytes may remain in its files. */
+export interface PurgeReport {
+  store: string;
+  mode: PurgeMode;
+  /** Bytes of database files searched for the erased values. */
+  scannedBytes: number;
+  /** Erased values found in the files before any rewrite. */
+  found: number;
+  vacuumed: boolean;
+  complete: boolean;
+  reason?: string;
 }
 
 /** One table as `discover` sees it. Sampled values stay in memory and are never logged or stored. */

@@ -71,7 +71,7 @@ export function runStoreConformance(
 
     it("counts every item and exactly the expired ones", async () => {
       expect(await fx.dataset.count()).toBe(ITEMS.length);
-      const s = await fx.dataset.summarizeExpired(now);
+      const s = await fx.dataset.summarizeExpired(now, { bySubject: true });
       expect(s.expired).toBe(EXPIRED.length);
       if (subjects && fx.dataset.capabilities.subjects) {
         expect(Object.fromEntries(s.bySubject ?? [])).toEqual({ alice: 2, bob: 1, carol: 2 });

@@ -107,11 +107,11 @@ export class SqlDataset implements DatasetDriver {
     return Number(r.rows[0]?.n ?? 0);
   }
 
-  async summarizeExpired(now: Date): Promise<ExpiredSummary> {
+  async summarizeExpired(now: Date, opts: { bySubject?: boolean } = {}): Promise<ExpiredSummary> {
     const { where } = await this.expiry(now);
     const n = await sql<{ n: number }>`select count(*) as n from ${this.t} where ${where}`.execute(this.d.db);
     const out: ExpiredSummary = { expired: Number(n.rows[0]?.n ?? 0) };
-    if (this.cols.subject && out.expired > 0) {
+    if (opts.bySubject && this.cols.subject && out.expired > 0) {
       const s = sql.id(this.cols.subject);
       const g = await sql<{ s: string | number | null; n: number }>`select ${s} as s, count(*) as n from ${this.t}
         where ${where} group by ${s}`.execute(this.d.db);
