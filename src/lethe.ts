@@ -3,11 +3,25 @@ import { loadConfigFile, parseConfig } from "./config/load.js";
 import { resolveSecret } from "./config/secrets.js";
 import type { LetheConfig } from "./config/types.js";
 import { DataMap } from "./core/data-map.js";
+import { type DiscoverOptions, type DiscoverResult, discover, ownStateTables } from "./core/discover.js";
+import { type ErasureDeps, eraseSubjects } from "./core/erasure.js";
+import type {
+  EraseOptions,
+  EraseResult,
+  SingleErasure,
+  SubjectErasedHook,
+  SubjectErasure,
+} from "./core/erasure-types.js";
 import { Holds } from "./core/holds.js";
+import { type JanitorOptions, type JanitorReport, runJanitor } from "./core/janitor.js";
 import { makePlan, type Plan, type PlanOptions } from "./core/planner.js";
 import { reconcile } from "./core/reconcile.js";
+import { ErasureRequests } from "./core/requests/requests.js";
+import { requestSubjectKey } from "./core/requests/subject-box.js";
 import { type ApplyOptions, type ApplyResult, applyRetention } from "./core/retention.js";
+import { type ShreddedFile, shredPaths } from "./core/shred-files.js";
 import type { DriverRegistry } from "./core/types.js";
+import { KeyRing, type KeyRingOptions } from "./crypto/keyring.js";
 import { loadMasterKey } from "./crypto/master-key.js";
 import { Ledger } from "./ledger/ledger.js";
 import { type InclusionProof, proveInclusion } from "./ledger/proof.js";
@@ -19,6 +33,9 @@ import { type VerifyResult, verifyLedger } from "./ledger/verify.js";
 import { openState, type StateHandle } from "./state/open-state.js";
 import { getOrCreateSecret } from "./state/secret-store.js";
 import { defaultDrivers } from "./stores/registry.js";
+import type { LifecycleSyncResult } from "./stores/s3/lifecycle-sync.js";
+import { type CompleteResult, Events, type EventsOptions } from "./transient/events.js";
+import { type TransientFn, type TransientOptions, TransientService } from "./transient/workspace-manager.js";
 
 export interface LetheLogger {
   warn(msg: string): void;
@@ -28,6 +45,10 @@ export interface LetheLogger {
 export interface OpenOptions {
   drivers?: DriverRegistry;
   logger?: LetheLogger;
+  /** Key ring tuning (e.g. encryptions per key before rotation). */
+  keyring?: KeyRingOptions;
+  /** Event queue tuning (attempts, backoff, in-process retries). */
+  events?: EventsOptions;
 }
 
 const stderrLogger: LetheLogger = {
@@ -68,7 +89,7 @@ export async function openLethe(
       : await getOrCreateSecret(state, master, "subject-hmac", () => randomBytes(32));
     const signing = privateKeyFromDer(await getOrCreateSecret(state, master, "ledger-signing", newSigningKeyDer));
     const ledger = new Ledger(state, hmacKey, signing);
-    const lethe = new Lethe(config, state, ledger, map, master, logger);
+    const lethe = new Lethe(config, state, ledger, map, master, logger, opts);
     await reconcile(state, ledger, map);
     return lethe;
   } catch (err) {
@@ -80,6 +101,19 @@ export async function openLethe(
 
 export class Lethe {
   readonly holds: Holds;
+  /** Erasure requests: create, list, show, process, extend, receipt. */
+  readonly requests: ErasureRequests;
+  /**
+   * Called once per subject after a complete erasure (nothing held back),
+   * e.g. by the key ring to destroy the subject's crypto-shredding key.
+   */
+  readonly onSubjectErased: SubjectErasedHook[] = [];
+  /** Per-subject data keys for crypto-shredding: encrypt, decrypt, destroy. */
+  readonly keys: KeyRing;
+  /** Durable inference-complete events: enqueue, process, depth (used by the HTTP API). */
+  readonly events: Events;
+  private readonly transientService: TransientService;
+  private requestKey: Promise<Buffer> | undefined;
 
   constructor(
     readonly config: LetheConfig,
@@ -89,8 +123,28 @@ export class Lethe {
     /** Wraps per-subject and workspace keys; never leaves the process. */
     protected readonly masterKey: Buffer,
     readonly logger: LetheLogger,
+    opts: OpenOptions = {},
   ) {
     this.holds = new Holds(state, ledger);
+    this.keys = new KeyRing(state, ledger, masterKey, opts.keyring);
+    this.transientService = new TransientService({ config, state, ledger, masterKey, logger });
+    this.events = new Events({ state, ledger, map, holds: this.holds, masterKey, logger }, opts.events);
+    // Erasing a subject also destroys its crypto-shredding keys, so copies in backups become unreadable.
+    this.onSubjectErased.push(async (e) => {
+      const r = await this.keys.destroy(e.subject, { reason: "erasure", runId: e.runId });
+      return r.destroyed > 0 ? { action: "key_destroyed", detail: `${r.destroyed} key version(s)` } : undefined;
+    });
+    this.requests = new ErasureRequests(
+      () => this.erasureDeps(),
+      () => {
+        this.requestKey ??= requestSubjectKey(this.state, this.masterKey);
+        return this.requestKey;
+      },
+    );
+  }
+
+  private erasureDeps(): ErasureDeps {
+    return { ...this.deps(), hooks: this.onSubjectErased };
   }
 
   private deps() {
@@ -108,6 +162,28 @@ export class Lethe {
     return applyRetention(this.deps(), opts);
   }
 
+  /**
+   * Right to erasure. Without `yes` a dry run (counts, one ledger entry). One
+   * subject gives that subject's result; an array gives `{ dryRun, subjects }`.
+   */
+  async erase(subject: string, opts?: EraseOptions): Promise<SingleErasure>;
+  async erase(subjects: string[], opts?: EraseOptions): Promise<EraseResult>;
+  async erase(input: string | string[], opts: EraseOptions = {}): Promise<EraseResult | SingleErasure> {
+    const r = await eraseSubjects(this.erasureDeps(), Array.isArray(input) ? input : [input], opts);
+    if (Array.isArray(input)) return r;
+    return {
+      ...(r.subjects[0] as SubjectErasure),
+      ...(r.runId ? { runId: r.runId } : {}),
+      ...(r.scrub ? { scrub: r.scrub } : {}),
+    };
+  }
+
+  /** Tables and columns that look like personal data but are not covered by the data map. */
+  async discover(opts: DiscoverOptions = {}): Promise<DiscoverResult> {
+    const own = await ownStateTables(this.config);
+    return discover(this.map, { ...opts, ignore: (st, t) => own(st, t) || (opts.ignore?.(st, t) ?? false) });
+  }
+
   readonly audit = {
     verify: (checkpoint?: Checkpoint): Promise<VerifyResult> =>
       verifyLedger(this.state, this.ledger.publicKeyPem(), checkpoint),
@@ -118,7 +194,51 @@ export class Lethe {
     publicKey: (): string => this.ledger.publicKeyPem(),
   };
 
+  /**
+   * Runs `fn` in a private, encrypted, per-request workspace that is shredded
+   * when `fn` returns, throws or runs past `ttl` (then the call rejects with
+   * TIMEOUT and `fn`'s AbortSignal fires).
+   */
+  transient<T>(requestId: string, fn: TransientFn<T>, opts: TransientOptions = {}): Promise<T> {
+    return this.transientService.run(requestId, fn, opts);
+  }
+
+  /** Inference complete: durably records the event, then deletes its artifacts at once. */
+  complete(event: {
+    requestId: string;
+    artifacts: { dataset: string; key: string | number }[];
+  }): Promise<CompleteResult> {
+    return this.events.complete(event);
+  }
+
+  /** Finds what escaped (overdue items, orphaned workspaces, stale leases, failed events); `apply` fixes it. */
+  janitor(opts: JanitorOptions = {}): Promise<JanitorReport> {
+    return runJanitor(
+      { ...this.deps(), transient: this.transientService, events: this.events, logger: this.logger },
+      opts,
+    );
+  }
+
+  /** Overwrites, syncs and unlinks files, each outcome on the ledger (`lethe shred`). */
+  shred(paths: string[]): Promise<ShreddedFile[]> {
+    return shredPaths(paths, this.ledger);
+  }
+
+  /** Writes (with `dryRun`: only plans) bucket lifecycle rules mirroring each s3 dataset's retention. */
+  async lifecycleSync(opts: { dryRun?: boolean } = {}): Promise<LifecycleSyncResult> {
+    // Imported on demand so the AWS SDK loads only when it is used.
+    const { lifecycleSync } = await import("./stores/s3/lifecycle-sync.js");
+    return lifecycleSync(this.config, this.holds, opts);
+  }
+
+  /** The transient workspace root in use (configured, /dev/shm/lethe, or the temp dir). */
+  get transientRoot(): string {
+    return this.transientService.root;
+  }
+
   async close(): Promise<void> {
+    await this.transientService.closeAll();
+    await this.events.close();
     await this.map.close();
     await this.state.close();
   }

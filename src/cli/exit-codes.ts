@@ -24,4 +24,6 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 2,
   TIMEOUT: 1,
   INTERNAL: 1,
+  UNSUPPORTED_MEDIA_TYPE: 2,
+  UNAVAILABLE: 1,
 };

@@ -2,10 +2,19 @@ import { Command } from "commander";
 import { registerApply } from "./commands/apply.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerDiscover } from "./commands/discover.js";
+import { registerErase } from "./commands/erase.js";
 import { registerHold } from "./commands/hold.js";
 import { registerInit } from "./commands/init.js";
+import { registerJanitor } from "./commands/janitor.js";
+import { registerLifecycle } from "./commands/lifecycle.js";
 import { registerPlan } from "./commands/plan.js";
+import { registerReceipt } from "./commands/receipt.js";
+import { registerRequests } from "./commands/requests.js";
+import { registerScanLogs } from "./commands/scan-logs.js";
+import { registerServe } from "./commands/serve.js";
 import { registerShred } from "./commands/shred.js";
+import { registerToken } from "./commands/token.js";
 import type { CommandResult } from "./result.js";
 
 /** Runs one command body and hands its result back to the entry file. */
@@ -28,8 +37,17 @@ export function buildProgram(run: Runner): Command {
     registerDemo,
     registerPlan,
     registerApply,
+    registerErase,
+    registerRequests,
+    registerReceipt,
+    registerDiscover,
     registerHold,
+    registerServe,
+    registerToken,
     registerAudit,
+    registerLifecycle,
+    registerJanitor,
+    registerScanLogs,
     registerShred,
   ]) {
     register(program, run);

@@ -83,7 +83,7 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
     safety: raw.safety,
     stores,
     datasets,
-    erasure: { deadlineSeconds: seconds(raw.erasure?.deadline ?? "30d") },
+    erasure: { deadlineSeconds: seconds(raw.erasure?.deadline ?? "30d"), scrub: raw.erasure?.scrub ?? "verify" },
     transient: {
       root: raw.transient?.root ? resolve(baseDir, raw.transient.root) : undefined,
       ttlSeconds: seconds(raw.transient?.ttl ?? "5m"),
@@ -92,7 +92,12 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
     alerts: { webhook: raw.alerts?.webhook },
     redact: { patterns: raw.redact?.patterns ?? [], keys: raw.redact?.keys ?? [] },
     janitor: { graceSeconds: seconds(raw.janitor?.grace ?? "1h"), schedule: raw.janitor?.schedule },
-    server: raw.server ?? { port: 8787, host: "127.0.0.1", bodyLimit: 1_048_576 },
+    server: {
+      port: raw.server?.port ?? 8787,
+      host: raw.server?.host ?? "127.0.0.1",
+      bodyLimit: raw.server?.bodyLimit ?? 1_048_576,
+      leaseTtlSeconds: seconds(raw.server?.leaseTtl ?? "15s"),
+    },
     policyHash: createHash("sha256").update(JSON.stringify(policy)).digest("hex"),
   };
 }

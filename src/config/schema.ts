@@ -109,7 +109,12 @@ export const configSchema = z.strictObject({
   safety: z.strictObject({ maxFraction: z.number().gt(0).lte(1).default(0.9) }).default({ maxFraction: 0.9 }),
   stores: z.record(identifierSchema, storeSchema),
   datasets: z.record(identifierSchema, datasetSchema),
-  erasure: z.strictObject({ deadline: durationSchema.default("30d") }).optional(),
+  erasure: z
+    .strictObject({
+      deadline: durationSchema.default("30d"),
+      scrub: z.enum(["verify", "vacuum", "checkpoint"]).default("verify"),
+    })
+    .optional(),
   transient: z.strictObject({ root: z.string().optional(), ttl: durationSchema.default("5m") }).optional(),
   secrets: z.strictObject({ masterKey: secretRefSchema.optional(), subjectKey: secretRefSchema.optional() }).optional(),
   alerts: z.strictObject({ webhook: z.url() }).optional(),
@@ -125,6 +130,7 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65_535).default(8787),
       host: z.string().default("127.0.0.1"),
       bodyLimit: z.number().int().min(1024).default(1_048_576),
+      leaseTtl: durationSchema.default("15s"),
     })
     .optional(),
 });

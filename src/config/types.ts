@@ -62,13 +62,15 @@ export interface LetheConfig {
   safety: { maxFraction: number };
   stores: Map<string, StoreConfig>;
   datasets: Map<string, DatasetConfig>;
-  erasure: { deadlineSeconds: number };
+  /** `scrub`: what an erasure does about erased bytes left in SQLite files (docs/erasure.md). */
+  erasure: { deadlineSeconds: number; scrub: "verify" | "vacuum" | "checkpoint" };
   transient: { root: string | undefined; ttlSeconds: number };
   secrets: { masterKey: string | undefined; subjectKey: string | undefined };
   alerts: { webhook: string | undefined };
   redact: { patterns: { name: string; regex: string }[]; keys: string[] };
   janitor: { graceSeconds: number; schedule: string | undefined };
-  server: { port: number; host: string; bodyLimit: number };
+  /** `lethe serve`: listen address, body limit, and the scheduler lease's time to live. */
+  server: { port: number; host: string; bodyLimit: number; leaseTtlSeconds: number };
   /** Canonical JSON of the policy-relevant parts, hashed into plans. */
   policyHash: string;
 }

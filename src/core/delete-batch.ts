@@ -43,6 +43,9 @@ export async function deleteBatch(
   batch: Item[],
   counts: BatchCounts,
 ): Promise<void> {
+  // With SQLite state and targets every await resolves at once, so a long run would be one unbroken
+  // microtask chain: yield once per batch so timers (lease heartbeats) and HTTP requests still run.
+  await new Promise((resolve) => setImmediate(resolve));
   const name = ds.config.name;
   const action = ds.config.action;
   counts.found += batch.length;

@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   CONFLICT: "the request conflicts with the current state",
   TIMEOUT: "the operation ran out of time",
   INTERNAL: "an unexpected internal error",
+  UNSUPPORTED_MEDIA_TYPE: "the request body is not in a supported format (send application/json)",
+  UNAVAILABLE: "the service is starting or shutting down; retry shortly",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -36,6 +36,10 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
             action: r.shredded ? "shredded" : "deleted",
             reason: `${reason}: linked file (reconciled)`,
           });
+        // The interrupted run unlinks files before it records the batch: a file already gone was
+        // (almost certainly) its work, and must not be a deletion without a record.
+        else if (r.ok && r.missing)
+          entries.push({ ...base, action: "deleted", reason: `${reason}: linked file (reconciled: already gone)` });
         else if (!r.ok) entries.push({ ...base, action: "failed", reason: `linked file: ${r.reason}` });
       }
     }

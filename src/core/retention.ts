@@ -23,6 +23,8 @@ export interface ApplyDataset {
 export interface ApplyResult {
   runId: string;
   datasets: ApplyDataset[];
+  /** Set when `shouldStop` ended the run early (after a fully recorded batch). */
+  interrupted?: boolean;
 }
 
 export interface ApplyOptions {
@@ -31,6 +33,10 @@ export interface ApplyOptions {
   force?: boolean;
   now?: Date;
   onProgress?: (p: { dataset: string; done: number; expected: number }) => void;
+  /** Called once the run exists (its `run_started` is on the ledger), before the first delete. */
+  onRunStarted?: (runId: string) => void | Promise<void>;
+  /** Asked between batches: true ends the run after the current batch, recorded as interrupted (shutdown, lost lease). */
+  shouldStop?: () => boolean;
 }
 
 export interface RetentionDeps {
@@ -79,7 +85,7 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
     let n: number;
     if (planned) n = planned.get(ds.config.name)?.length ?? 0;
     else {
-      const s = await ds.summarizeExpired(now);
+      const s = await ds.summarizeExpired(now, { bySubject: holds.subjects.size > 0 });
       n = s.expired - heldCount(ds, s, holds, ledger);
     }
     expected.set(ds.config.name, n);
@@ -104,8 +110,11 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
       data: { datasets: targets.map((d) => d.config.name), at: now.toISOString() },
     },
   ]);
+  await opts.onRunStarted?.(runId);
   const results: ApplyDataset[] = [];
+  let interrupted = false;
   for (const ds of targets) {
+    if (interrupted) break;
     const counts = emptyCounts();
     const ctx = {
       state,
@@ -121,18 +130,21 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
     for await (const batch of source(ds, now, planned?.get(ds.config.name))) {
       await deleteBatch(ctx, ds, batch, counts);
       progress();
+      if (opts.shouldStop?.()) {
+        interrupted = true;
+        break;
+      }
     }
     results.push(toResult(ds.config.name, counts));
   }
   const failed = results.reduce((n, r) => n + r.failed, 0);
   const summary = results.map(({ failures: _f, ...r }) => r);
-  await ledger.append([
-    { action: "run_finished", runId, reason: failed > 0 ? `${failed} failed` : "ok", data: { datasets: summary } },
-  ]);
+  const outcome = interrupted ? "interrupted: stopped after the current batch" : failed > 0 ? `${failed} failed` : "ok";
+  await ledger.append([{ action: "run_finished", runId, reason: outcome, data: { datasets: summary } }]);
   await ledger.checkpoint();
   for (const store of map.stores.values()) await store.scrub?.();
-  await finishRun(state, runId, failed > 0 ? "partial" : "ok", summary);
-  return { runId, datasets: results };
+  await finishRun(state, runId, interrupted ? "interrupted" : failed > 0 ? "partial" : "ok", summary);
+  return { runId, datasets: results, ...(interrupted ? { interrupted } : {}) };
 }
 
 async function* source(

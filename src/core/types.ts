@@ -115,8 +115,10 @@ export interface PurgeReport {
   mode: PurgeMode;
   /** Bytes of database files searched for the erased values. */
   scannedBytes: number;
-  /** Erased values found in the files before any rewrite. */
+  /** Leftover copies of erased values found in the files (outside live rows) before any rewrite. */
   found: number;
+  /** Occurrences inside live rows (someone else's data holding the same text): left alone. */
+  liveMatches?: number;
   vacuumed: boolean;
   complete: boolean;
   reason?: string;

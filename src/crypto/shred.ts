@@ -1,17 +1,55 @@
 import { randomFillSync } from "node:crypto";
 import { closeSync, constants, fstatSync, fsyncSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { open, unlink } from "node:fs/promises";
 import { LetheError } from "../core/errors.js";
 
 const CHUNK = 1 << 20;
+const FLAGS = constants.O_RDWR | constants.O_NOFOLLOW;
 
 export interface ShredResult {
   bytes: number;
 }
 
+export interface ShredOptions {
+  /**
+   * What to overwrite with: `random` (default) for plaintext; `zero` is as
+   * good and cheaper for files that only ever held ciphertext whose key is
+   * being dropped anyway.
+   */
+  fill?: "random" | "zero";
+}
+
+function refuse(path: string, st: { isFile(): boolean; nlink: number }): void {
+  if (!st.isFile())
+    throw new LetheError("VALIDATION", `refusing to shred something that is not a regular file: ${path}`);
+  if (st.nlink > 1)
+    throw new LetheError(
+      "VALIDATION",
+      `refusing to shred a file with ${st.nlink} hard links (the other names would be destroyed): ${path}`,
+    );
+}
+
+function openError(path: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ELOOP" ? new LetheError("VALIDATION", `refusing to shred a symbolic link: ${path}`) : err;
+}
+
+/** Shared and never written to, so concurrent shreds can all read it (no allocation, no page faults per call). */
+let zeros: Buffer | undefined;
+
+function pattern(size: number, fill: ShredOptions["fill"]): { buf: Buffer; next(n: number): void } {
+  if (fill === "zero") {
+    zeros ??= Buffer.alloc(CHUNK);
+    return { buf: zeros, next: () => undefined };
+  }
+  const buf = Buffer.alloc(Math.min(CHUNK, Math.max(size, 1)));
+  return { buf, next: (n) => randomFillSync(buf, 0, n) };
+}
+
 /**
  * Overwrites a file in place through one descriptor, syncs, then unlinks it.
  * The overwrite happens on the same inode, so a process that already has the
- * file open reads random bytes afterwards, not the original.
+ * file open reads the overwrite afterwards, not the original.
  *
  * It refuses symlinks (O_NOFOLLOW), non-regular files and files with more
  * than one hard link (overwriting would destroy the other name's content).
@@ -21,31 +59,23 @@ export interface ShredResult {
  * @example
  * shredFile("/data/models/ckpt-1.pt");
  */
-export function shredFile(path: string): ShredResult {
+export function shredFile(path: string, opts: ShredOptions = {}): ShredResult {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
+    fd = openSync(path, FLAGS);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ELOOP") throw new LetheError("VALIDATION", `refusing to shred a symbolic link: ${path}`);
-    throw err;
+    throw openError(path, err);
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile())
-      throw new LetheError("VALIDATION", `refusing to shred something that is not a regular file: ${path}`);
-    if (st.nlink > 1)
-      throw new LetheError(
-        "VALIDATION",
-        `refusing to shred a file with ${st.nlink} hard links (the other names would be destroyed): ${path}`,
-      );
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(st.size, 1)));
+    refuse(path, st);
+    const p = pattern(st.size, opts.fill);
     let pos = 0;
     while (pos < st.size) {
-      const n = Math.min(buf.length, st.size - pos);
-      randomFillSync(buf, 0, n);
+      const n = Math.min(p.buf.length, st.size - pos);
+      p.next(n);
       let written = 0;
-      while (written < n) written += writeSync(fd, buf, written, n - written, pos + written);
+      while (written < n) written += writeSync(fd, p.buf, written, n - written, pos + written);
       pos += n;
     }
     fsyncSync(fd);
@@ -53,5 +83,36 @@ export function shredFile(path: string): ShredResult {
     return { bytes: st.size };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * {@link shredFile} without blocking the event loop, for large files in a
+ * serving process.
+ *
+ * @example
+ * await shredFileAsync("/dev/shm/lethe/…/upload.bin");
+ */
+export async function shredFileAsync(path: string, opts: ShredOptions = {}): Promise<ShredResult> {
+  const fh = await open(path, FLAGS).catch((err: unknown) => {
+    throw openError(path, err);
+  });
+  try {
+    const st = await fh.stat();
+    refuse(path, st);
+    const p = pattern(st.size, opts.fill);
+    let pos = 0;
+    while (pos < st.size) {
+      const n = Math.min(p.buf.length, st.size - pos);
+      p.next(n);
+      let written = 0;
+      while (written < n) written += (await fh.write(p.buf, written, n - written, pos + written)).bytesWritten;
+      pos += n;
+    }
+    await fh.sync();
+    await unlink(path);
+    return { bytes: st.size };
+  } finally {
+    await fh.close();
   }
 }

@@ -8,6 +8,7 @@ import type {
   ExpiredSummary,
   Item,
 } from "../../core/types.js";
+import { expiryBucket, expiryDayBounds } from "../../core/expiry-days.js";
 import { shredFile } from "../../crypto/shred.js";
 import { insideRoot, safeRealpath } from "./safe-path.js";
 import { type SubjectPattern, subjectPattern } from "./subject-pattern.js";
@@ -86,6 +87,13 @@ export class FsDataset implements DatasetDriver {
     return out;
   }
 
+  async *list(batchSize: number): AsyncIterable<Item[]> {
+    function* all(files: ReturnType<typeof walkFiles>, self: FsDataset): Generator<Item> {
+      for (const f of files) yield self.item(f.rel, f.stat.mtimeMs, f.stat.size);
+    }
+    yield* batches(all(walkFiles(this.root, this.match), this), batchSize);
+  }
+
   async *scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]> {
     const pattern = this.subjects;
     if (!pattern) return;
@@ -134,6 +142,17 @@ export class FsDataset implements DatasetDriver {
   async existing(keys: Item["key"][]): Promise<Set<string>> {
     const realRoot = safeRealpath(this.root);
     return new Set(keys.map(String).filter((k) => this.statItem(k, realRoot) !== undefined));
+  }
+
+  async expiryHistogram(now: Date, days: number): Promise<number[]> {
+    const bounds = expiryDayBounds(now, days);
+    const out = new Array<number>(days).fill(0);
+    for (const f of walkFiles(this.root, this.match)) {
+      const exp = this.expiresAt(f.stat.mtimeMs);
+      const i = exp === undefined ? -1 : expiryBucket(bounds, exp);
+      if (i >= 0) out[i] = (out[i] ?? 0) + 1;
+    }
+    return out;
   }
 
   async oldestExpiry(now: Date): Promise<number | undefined> {

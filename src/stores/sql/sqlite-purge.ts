@@ -1,10 +1,11 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import type Database from "better-sqlite3";
 import type { PurgeMode, PurgeReport } from "../../core/types.js";
+import { SqlitePages } from "./sqlite-pages.js";
 
-/** Beyond this many values one VACUUM is cheaper than searching the file for each. */
-export const MAX_NEEDLES = 64;
-const CHUNK = 8 << 20;
+/** Beyond this many values (a very large batch) the search regex gets unwieldy: one VACUUM instead. */
+export const MAX_NEEDLES = 100_000;
+const CHUNK = 16 << 20;
 
 /**
  * After an erasure on a SQLite file: secure_delete zeroed the deleted cells
@@ -12,9 +13,11 @@ const CHUNK = 8 << 20;
  * own connections left behind earlier (a page split moves cells and leaves
  * the old bytes in the page's unused space; a freed page keeps its content)
  * are not touched by deleting the row. In `verify` mode the database file
- * and WAL are searched for the erased values and, if any is found, the
- * database is rewritten with VACUUM (every page rebuilt from live rows only);
- * `vacuum` always rewrites; `checkpoint` does neither.
+ * and WAL are searched for the erased values; an occurrence inside a live
+ * cell is someone else's current data and left alone, any other occurrence
+ * is a leftover, and then the database is rewritten with VACUUM (every page
+ * rebuilt from live rows only). `vacuum` always rewrites; `checkpoint` does
+ * neither.
  *
  * @example
  * const report = purgeSqlite(raw, "/data/app.db", "appdb", values, "verify");
@@ -33,10 +36,20 @@ export function purgeSqlite(
     const needles = encodeAll(values, String(raw.pragma("encoding", { simple: true })));
     if (needles.length > MAX_NEEDLES) rewrite = true;
     else if (needles.length > 0) {
-      const r = search([path, `${path}-wal`], needles);
-      report.scannedBytes = r.bytes;
-      report.found = r.found;
-      rewrite = r.found > 0;
+      const pages = new SqlitePages(path);
+      let live = 0;
+      try {
+        report.scannedBytes += scanFile(path, needles, (offset, length) => {
+          if (pages.isLive(offset, length)) live++;
+          else report.found++;
+        });
+      } finally {
+        pages.close();
+      }
+      // Whatever a blocked checkpoint left in the WAL counts as a leftover.
+      report.scannedBytes += scanFile(`${path}-wal`, needles, () => report.found++);
+      if (live > 0) report.liveMatches = live;
+      rewrite = report.found > 0;
     }
   }
   if (rewrite) {
@@ -66,36 +79,49 @@ function encodeAll(values: string[], encoding: string): Buffer[] {
   return [...new Set(values)].map(enc);
 }
 
-/** How many of the needles occur in the files (each needle counted once). */
-export function search(paths: string[], needles: Buffer[]): { found: number; bytes: number } {
-  const pending = new Set(needles);
-  const overlap = Math.max(...needles.map((n) => n.length)) - 1;
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+/**
+ * Calls `onMatch` for every occurrence of every needle in a file (overlapping
+ * ones included); returns the bytes read. One alternation regex over the
+ * bytes read as latin1 (one char per byte, so byte-exact): V8 runs it at
+ * about the speed of a single `indexOf` whatever the number of needles, where
+ * N searches would cost N passes over the file.
+ */
+export function scanFile(path: string, needles: Buffer[], onMatch: (offset: number, length: number) => void): number {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return 0; // no WAL: nothing to search
+  }
+  // Longest first: at one position the longest needle wins; shorter ones there lie inside it.
+  const sorted = [...needles].sort((a, b) => b.length - a.length);
+  const re = new RegExp(sorted.map((n) => escapeRegex(n.toString("latin1"))).join("|"), "g");
+  const overlap = (sorted[0]?.length ?? 1) - 1;
   const buf = Buffer.alloc(CHUNK + overlap);
   let bytes = 0;
-  for (const p of paths) {
-    let fd: number;
-    try {
-      fd = openSync(p, "r");
-    } catch {
-      continue; // no WAL: nothing to search
-    }
-    try {
-      let carry = 0;
-      let pos = 0;
-      for (;;) {
-        const n = readSync(fd, buf, carry, CHUNK, pos);
-        if (n <= 0) break;
-        pos += n;
-        bytes += n;
-        const view = buf.subarray(0, carry + n);
-        for (const needle of pending) if (view.includes(needle)) pending.delete(needle);
-        if (pending.size === 0) break;
-        carry = Math.min(overlap, view.length);
-        view.copy(buf, 0, view.length - carry);
+  try {
+    let carry = 0; // the tail of the previous chunk, so a value split across two reads is still seen
+    let pos = 0; // file offset of buf[carry]
+    for (;;) {
+      const n = readSync(fd, buf, carry, CHUNK, pos);
+      if (n <= 0) break;
+      bytes += n;
+      const len = carry + n;
+      const text = buf.toString("latin1", 0, len);
+      re.lastIndex = 0;
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        // Matches wholly inside the carried tail were reported with the previous chunk.
+        if (m.index + m[0].length > carry) onMatch(pos - carry + m.index, m[0].length);
+        re.lastIndex = m.index + 1;
       }
-    } finally {
-      closeSync(fd);
+      pos += n;
+      carry = Math.min(overlap, len);
+      buf.copy(buf, 0, len - carry, len);
     }
+  } finally {
+    closeSync(fd);
   }
-  return { found: needles.length - pending.size, bytes };
+  return bytes;
 }

@@ -1,0 +1,37 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { LetheError } from "../../core/errors.js";
+import { verifyReceiptText } from "../../core/receipts.js";
+import type { Runner } from "../program.js";
+import { type GlobalOptions, result } from "../result.js";
+
+function read(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new LetheError("USAGE", `${path}: cannot read ${what}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * `lethe receipt verify FILE --public-key PEM`: offline, needs no config or
+ * state, only the receipt and the key from `lethe audit public-key`. Exit 4
+ * when the receipt does not verify.
+ */
+export function registerReceipt(program: Command, run: Runner): void {
+  const receipt = program.command("receipt").description("erasure receipts");
+  receipt
+    .command("verify <file>")
+    .description("check an erasure receipt offline against the ledger's public key; exit 4 if it fails")
+    .requiredOption("--public-key <pem>", "the PEM file from lethe audit public-key")
+    .action((file: string, _o, cmd: Command) =>
+      run(async () => {
+        const o = cmd.optsWithGlobals<GlobalOptions & { publicKey: string }>();
+        const r = verifyReceiptText(read(file, "a receipt"), read(o.publicKey, "a public key").toString("utf8"));
+        const text = r.ok
+          ? `Receipt OK: request ${r.requestId} (${r.status}), signature and embedded ledger checkpoint verified.`
+          : `RECEIPT INVALID: ${r.reason}`;
+        return result(r, text, r.ok ? 0 : 4);
+      }),
+    );
+}

@@ -1,0 +1,231 @@
+import type { LetheConfig } from "../config/types.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { EntryInput } from "../ledger/types.js";
+import type { StateHandle } from "../state/open-state.js";
+import type { DataMap } from "./data-map.js";
+import { deleteBatch, emptyCounts } from "./delete-batch.js";
+import { assemble, dryRun, holdFor, toResult, totals } from "./erasure-results.js";
+import type {
+  EraseDatasetResult,
+  EraseOptions,
+  EraseResult,
+  HoldHit,
+  HookOutcome,
+  SubjectErasedHook,
+  SubjectErasure,
+} from "./erasure-types.js";
+import { LetheError } from "./errors.js";
+import type { ActiveHolds, Holds } from "./holds.js";
+import { Lineage } from "./lineage.js";
+import { reconcile } from "./reconcile.js";
+import { finishRun, startRun } from "./runs.js";
+import type { DatasetDriver, Item, PurgeReport } from "./types.js";
+
+export interface ErasureDeps {
+  config: LetheConfig;
+  state: StateHandle;
+  ledger: Ledger;
+  holds: Holds;
+  map: DataMap;
+  /** Run per subject after a complete erasure (key destruction…). */
+  hooks: readonly SubjectErasedHook[];
+}
+
+/** Shorter subject ids occur inside other values too often to be worth searching files for. */
+const MIN_NEEDLE = 12;
+
+/** What one run collects for the byte-level purge: erased values per store, and the stores erased from. */
+interface PurgeWork {
+  values: Map<string, Set<string>>;
+  touched: Set<string>;
+}
+
+/** The datasets an erasure covers: every dataset that can find items by subject, or the named ones. */
+export function erasureTargets(map: DataMap, names?: string[]): DatasetDriver[] {
+  const targets = names ? names.map((n) => map.select(n)[0] as DatasetDriver) : map.select();
+  const usable = targets.filter((d) => d.capabilities.subjects);
+  if (names) {
+    const bad = targets.filter((d) => !d.capabilities.subjects).map((d) => d.config.name);
+    if (bad.length > 0)
+      throw new LetheError("USAGE", `dataset(s) ${bad.join(", ")} have no subject; cannot erase from them`);
+  }
+  if (usable.length === 0)
+    throw new LetheError(
+      "USAGE",
+      "no dataset in the data map has a subject (datasets.*.subject or subjectFromPath); nothing could be erased",
+    );
+  return usable;
+}
+
+/** Distinct, non-empty subject ids, validated before anything is touched. */
+export function normalizeSubjects(subjects: string[]): string[] {
+  if (subjects.length === 0) throw new LetheError("USAGE", "name at least one subject (or --from FILE)");
+  for (const s of subjects)
+    if (typeof s !== "string" || s.length === 0 || s.includes("\0"))
+      throw new LetheError("VALIDATION", "a subject id must be a non-empty string without NUL characters");
+  return [...new Set(subjects)];
+}
+
+/**
+ * Right to erasure: every item of each subject in every dataset that has a
+ * subject, deleted through the one deletion path (held items split off and
+ * recorded, intent → delete → outcome, linked files, reason `erasure`, no
+ * expiry re-check), then verified by querying every dataset again. Without
+ * `yes` it is a dry run: counts only and one summary ledger entry.
+ *
+ * @example
+ * const r = await eraseSubjects(deps, ["user-42"], { yes: true });
+ * if (r.subjects[0]?.residue) console.error("residue remains");
+ */
+export async function eraseSubjects(deps: ErasureDeps, input: string[], opts: EraseOptions = {}): Promise<EraseResult> {
+  const subjects = normalizeSubjects(input);
+  const targets = erasureTargets(deps.map, opts.datasets);
+  const lineage = new Lineage(deps.map, deps.ledger);
+  if (!opts.yes) return dryRun(deps, subjects, targets, lineage, opts);
+
+  const { state, ledger, map } = deps;
+  await reconcile(state, ledger, map);
+  const holds = await deps.holds.active();
+  const runId = opts.runId ?? (await startRun(state, "erasure"));
+  const names = targets.map((d) => d.config.name);
+  await ledger.append([
+    {
+      action: "run_started",
+      runId,
+      reason: "erasure",
+      data: { subjects: subjects.length, datasets: names, requestId: opts.requestId, note: opts.reason },
+    },
+  ]);
+  const out: SubjectErasure[] = [];
+  const work: PurgeWork = { values: new Map(), touched: new Set() };
+  let scrub: PurgeReport[] = [];
+  try {
+    for (const [i, subject] of subjects.entries()) {
+      out.push(await eraseOne(deps, subject, targets, holds, lineage, runId, opts, work));
+      opts.onProgress?.({ dataset: "subjects", done: i + 1, expected: subjects.length });
+    }
+    scrub = await purge(deps, work);
+  } catch (err) {
+    await ledger
+      .append([{ action: "run_finished", runId, reason: `error: ${(err as Error).message.slice(0, 200)}` }])
+      .catch(() => undefined);
+    await finishRun(state, runId, "failed", { subjects: out.length }).catch(() => undefined);
+    throw err;
+  }
+  const bad = out.reduce((n, s) => n + s.failed + s.residue, 0) + scrub.filter((s) => !s.complete).length;
+  const summary = { subjects: out.length, ...totals(out), scrub };
+  await ledger.append([
+    { action: "run_finished", runId, reason: bad > 0 ? `${bad} failed or residual` : "ok", data: summary },
+  ]);
+  await ledger.checkpoint();
+  await finishRun(state, runId, bad > 0 ? "partial" : "ok", summary);
+  return { runId, dryRun: false, subjects: out, scrub };
+}
+
+/**
+ * Byte-level follow-up per store: stores that can purge (SQLite) search
+ * their files for the erased values and rewrite them away; the others get
+ * their usual scrub. Values stay in memory and are dropped here.
+ */
+async function purge(deps: ErasureDeps, work: PurgeWork): Promise<PurgeReport[]> {
+  const reports: PurgeReport[] = [];
+  for (const [name, store] of deps.map.stores) {
+    if (store.purge && work.touched.has(name))
+      reports.push(await store.purge([...(work.values.get(name) ?? [])], deps.config.erasure.scrub));
+    else await store.scrub?.();
+  }
+  work.values.clear();
+  return reports;
+}
+
+async function eraseOne(
+  deps: ErasureDeps,
+  subject: string,
+  targets: DatasetDriver[],
+  holds: ActiveHolds,
+  lineage: Lineage,
+  runId: string,
+  opts: EraseOptions,
+  work: PurgeWork,
+): Promise<SubjectErasure> {
+  const { state, ledger, map } = deps;
+  const sh = ledger.subjectHash(subject);
+  const results: EraseDatasetResult[] = [];
+  const hits: HoldHit[] = [];
+  const heldIn = new Set<string>();
+  for (const ds of targets) {
+    const counts = emptyCounts();
+    const ctx = { state, ledger, holds, runId, reason: "erasure", filesStore: map.filesStore(ds.config) };
+    const values = collector(deps, work, ds, holdFor(holds, ds.config.name, sh) !== undefined);
+    for await (const batch of ds.scanSubject(subject, ds.config.batchSize)) {
+      // Read before the delete: afterwards only the purge can still find leftovers of these values.
+      if (values && ds.contents) for (const v of await ds.contents(batch)) values.add(v);
+      await deleteBatch(ctx, ds, batch, counts);
+    }
+    work.touched.add(ds.config.store);
+    if (counts.held > 0) heldIn.add(ds.config.store);
+    const residue = await residual(ds, subject, sh, holds);
+    results.push(toResult(ds.config.name, counts, residue));
+    for (const [id, reason] of counts.holdsHit) hits.push({ id, reason, dataset: ds.config.name, held: counts.held });
+  }
+  // The id itself is in every row of the subject, so in every leftover copy, unless some rows are held.
+  // (A repeated erasure thus still finds copies an earlier run in `checkpoint` mode left behind.)
+  if (subject.length >= MIN_NEEDLE)
+    for (const ds of targets) if (!heldIn.has(ds.config.store)) collector(deps, work, ds, false)?.add(subject);
+  const r = assemble(subject, sh, false, results, hits);
+  r.lineage = await lineage.forDatasets(results.filter((d) => d.found > 0).map((d) => d.name));
+  const entries: EntryInput[] = lineage.entries(r.lineage, sh, runId);
+  // A held item may be encrypted under the subject's key: destroying it would defeat the hold.
+  if (r.held === 0 && !holds.subjects.has(sh)) {
+    for (const hook of deps.hooks) {
+      try {
+        const outcome = await hook({
+          subject,
+          subjectHash: sh,
+          runId,
+          ...(opts.requestId ? { requestId: opts.requestId } : {}),
+        });
+        if (isOutcome(outcome)) r.actions.push(outcome);
+      } catch (err) {
+        r.failed++;
+        entries.push({
+          action: "failed",
+          subjectHash: sh,
+          runId,
+          reason: `after-erasure hook: ${(err as Error).message.slice(0, 200)}`,
+        });
+      }
+    }
+  }
+  if (!opts.requestId)
+    entries.push({
+      action: "erasure_completed",
+      subjectHash: sh,
+      runId,
+      reason: opts.reason ?? "erasure",
+      data: { datasets: results.map(({ failures: _f, residueKeys: _r, ...d }) => d), held: r.held, residue: r.residue },
+    });
+  if (entries.length > 0) await ledger.append(entries);
+  return r;
+}
+
+/** The set erased values of this dataset go into, when its store can purge and values are wanted. */
+function collector(deps: ErasureDeps, work: PurgeWork, ds: DatasetDriver, held: boolean): Set<string> | undefined {
+  const store = deps.map.stores.get(ds.config.store);
+  if (held || !store?.purge || !ds.contents || deps.config.erasure.scrub !== "verify") return undefined;
+  const set = work.values.get(ds.config.store) ?? new Set<string>();
+  work.values.set(ds.config.store, set);
+  return set;
+}
+
+/** Re-queries a dataset for the subject: whatever is still there and not held is residue. */
+async function residual(ds: DatasetDriver, subject: string, sh: string, holds: ActiveHolds): Promise<Item[]> {
+  if (holdFor(holds, ds.config.name, sh)) return [];
+  const left: Item[] = [];
+  for await (const batch of ds.scanSubject(subject, ds.config.batchSize)) left.push(...batch);
+  return left;
+}
+
+function isOutcome(v: unknown): v is HookOutcome {
+  return typeof v === "object" && v !== null && typeof (v as HookOutcome).action === "string";
+}

@@ -1,0 +1,245 @@
+import type { LetheConfig } from "../config/types.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { EntryInput } from "../ledger/types.js";
+import type { StateHandle } from "../state/open-state.js";
+import type { Events } from "../transient/events.js";
+import type { TransientService } from "../transient/workspace-manager.js";
+import { fixWorkspace, scanWorkspaces } from "../transient/workspace-scan.js";
+import type { DataMap } from "./data-map.js";
+import type { Holds } from "./holds.js";
+import { type AlertOutcome, postAlert } from "./janitor-alert.js";
+import { checkDataset, type DatasetCheck, fixDataset } from "./janitor-datasets.js";
+import { finishRun, startRun } from "./runs.js";
+
+export type FindingKind =
+  | "expired_item"
+  | "workspace_orphaned"
+  | "lease_expired"
+  | "lease_abandoned"
+  | "workspace_foreign"
+  | "event_failed"
+  | "event_pending";
+
+/** DESIGN.md shape `{dataset?, kind, path?, key?, age?}` plus a few additive fields. */
+export interface JanitorFinding {
+  kind: FindingKind;
+  dataset?: string;
+  path?: string;
+  /** Integer primary keys only; other keys appear as keyHash (HMAC), never raw. */
+  key?: number;
+  keyHash?: string;
+  age?: number;
+  id?: string;
+  plaintext?: boolean;
+  reason?: string;
+  fixed?: boolean;
+}
+
+export interface JanitorReport {
+  runId: string;
+  at: string;
+  graceSeconds: number;
+  applied: boolean;
+  findings: JanitorFinding[];
+  /** Findings per kind, including items beyond the listing cap. */
+  counts: Partial<Record<FindingKind, number>>;
+  /** Overdue items per dataset that were counted but not listed (listing cap). */
+  omitted: { dataset: string; count: number }[];
+  lag: { dataset: string; seconds: number }[];
+  datasets: { name: string; overdue: number; deleted?: number; held?: number; failed?: number; refused?: string }[];
+  alert: { webhook: AlertOutcome | "not configured" | "not needed"; logged: boolean };
+}
+
+export interface JanitorOptions {
+  apply?: boolean;
+  /** Seconds; default `janitor.grace`. */
+  graceSeconds?: number;
+  /** Go past safety.maxFraction when deleting overdue items. */
+  force?: boolean;
+  now?: Date;
+  /** Items listed (and recorded one by one) per dataset; the rest are counted. Default 1000. */
+  maxListed?: number;
+}
+
+export interface JanitorDeps {
+  config: LetheConfig;
+  state: StateHandle;
+  ledger: Ledger;
+  map: DataMap;
+  holds: Holds;
+  transient: TransientService;
+  events: Events;
+  logger: { warn(msg: string): void };
+}
+
+function itemKey(key: string | number, dataset: string, ledger: Ledger): Pick<JanitorFinding, "key" | "keyHash"> {
+  return typeof key === "number" && Number.isSafeInteger(key) ? { key } : { keyHash: ledger.keyHash(dataset, key) };
+}
+
+/**
+ * `lethe janitor`: proves nothing escaped. It finds dataset items past expiry
+ * + grace, workspace directories without an open lease, leases past expiry
+ * (or whose process died) and failed or undelivered events; records each
+ * finding on the ledger (`janitor_found`), optionally fixes them (`--apply`,
+ * through the same deletion path as everything else) and raises an alert:
+ * a webhook POST, a log line, and (in the CLI) exit code 1.
+ *
+ * @example
+ * const report = await lethe.janitor({ apply: true });
+ * if (report.findings.length > 0) process.exitCode = 1;
+ */
+export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions = {}): Promise<JanitorReport> {
+  const { config, state, ledger, map } = deps;
+  const now = opts.now ?? new Date();
+  const grace = opts.graceSeconds ?? config.janitor.graceSeconds;
+  const cap = opts.maxListed ?? 1000;
+  const runId = await startRun(state, "janitor");
+  const holds = await deps.holds.active(now);
+  const findings: JanitorFinding[] = [];
+  const entries: EntryInput[] = [];
+  const found = (f: JanitorFinding, e: Omit<EntryInput, "action" | "runId">) => {
+    findings.push(f);
+    entries.push({ action: "janitor_found", runId, reason: f.kind, ...e });
+  };
+
+  const workspaces = await scanWorkspaces(deps.transient, now, grace);
+  for (const w of workspaces)
+    found(
+      { kind: w.kind, id: w.id, path: w.path, age: w.age, ...(w.plaintext ? { plaintext: true } : {}) },
+      { data: { workspace: w.id, age: w.age, plaintext: w.plaintext ?? false } },
+    );
+
+  const checks: DatasetCheck[] = [];
+  const itemFindings = new Map<string, { finding: JanitorFinding; key: string | number }[]>();
+  for (const ds of map.select()) {
+    const c = await checkDataset(ds, holds, ledger, now, grace, cap);
+    checks.push(c);
+    const mine: { finding: JanitorFinding; key: string | number }[] = [];
+    itemFindings.set(c.name, mine);
+    for (const l of c.listed) {
+      const finding: JanitorFinding = {
+        kind: "expired_item",
+        dataset: c.name,
+        ...itemKey(l.item.key, c.name, ledger),
+        ...(l.age !== undefined ? { age: l.age } : {}),
+      };
+      mine.push({ finding, key: l.item.key });
+      found(finding, { dataset: c.name, key: l.item.key, subject: l.item.subject, data: { age: l.age } });
+    }
+    if (c.overdue > c.listed.length)
+      entries.push({
+        action: "janitor_found",
+        runId,
+        dataset: c.name,
+        reason: "expired_item",
+        data: { overdue: c.overdue, listed: c.listed.length },
+      });
+  }
+
+  const events = await deps.events.queue.problems(now, grace);
+  for (const e of events) {
+    const kind: FindingKind = e.status === "failed" ? "event_failed" : "event_pending";
+    const age = Math.max(0, Math.round((now.getTime() - Date.parse(e.receivedAt)) / 1000));
+    found(
+      {
+        kind,
+        id: e.id,
+        age,
+        reason: `${e.status} after ${e.attempts} attempt(s)${e.lastError ? `: ${e.lastError.slice(0, 200)}` : ""}`,
+      },
+      { data: { event: e.id, status: e.status, attempts: e.attempts, age } },
+    );
+  }
+  if (entries.length > 0)
+    for (let i = 0; i < entries.length; i += 1000) await ledger.append(entries.slice(i, i + 1000));
+
+  if (opts.apply) {
+    for (const [i, w] of workspaces.entries()) {
+      const r = await fixWorkspace(deps.transient, w);
+      const f = findings[i];
+      if (f) Object.assign(f, { fixed: r.fixed }, r.reason ? { reason: r.reason } : {});
+    }
+    for (const c of checks) {
+      const ds = map.datasets.get(c.name);
+      if (!ds) continue;
+      await fixDataset(
+        { config, state, ledger, holds, runId, filesStore: map.filesStore(ds.config), force: opts.force === true },
+        ds,
+        c,
+        now,
+        grace,
+      );
+      const mine = itemFindings.get(c.name) ?? [];
+      if (mine.length === 0) continue;
+      const still = await ds.existing(mine.map((m) => m.key));
+      for (const m of mine) m.finding.fixed = !still.has(String(m.key));
+      if (c.refused) for (const m of mine) m.finding.reason = c.refused;
+    }
+    const eventFindings = findings.filter((f) => f.kind === "event_failed" || f.kind === "event_pending");
+    for (const f of eventFindings) if (f.id) await deps.events.queue.rearm(f.id);
+    if (eventFindings.length > 0) await deps.events.process();
+    for (const f of eventFindings) if (f.id) f.fixed = (await deps.events.get(f.id))?.status === "done";
+  }
+  for (const store of map.stores.values()) await store.scrub?.();
+
+  const report = build(runId, now, grace, opts.apply === true, findings, checks);
+  if (findings.length > 0 || report.omitted.length > 0) await alert(deps, report);
+  await finishRun(state, runId, findings.length > 0 ? "findings" : "ok", {
+    counts: report.counts,
+    applied: report.applied,
+  });
+  return report;
+}
+
+function build(
+  runId: string,
+  now: Date,
+  grace: number,
+  applied: boolean,
+  findings: JanitorFinding[],
+  checks: DatasetCheck[],
+): JanitorReport {
+  const counts: Partial<Record<FindingKind, number>> = {};
+  for (const f of findings) if (f.kind !== "expired_item") counts[f.kind] = (counts[f.kind] ?? 0) + 1;
+  const overdue = checks.reduce((n, c) => n + c.overdue, 0);
+  if (overdue > 0) counts.expired_item = overdue;
+  return {
+    runId,
+    at: now.toISOString(),
+    graceSeconds: grace,
+    applied,
+    findings,
+    counts,
+    omitted: checks
+      .filter((c) => c.overdue > c.listed.length)
+      .map((c) => ({ dataset: c.name, count: c.overdue - c.listed.length })),
+    lag: checks.map((c) => ({ dataset: c.name, seconds: c.lagSeconds })),
+    datasets: checks.map(({ listed: _l, lagSeconds: _s, ...rest }) => rest),
+    alert: { webhook: "not needed", logged: false },
+  };
+}
+
+async function alert(deps: JanitorDeps, report: JanitorReport): Promise<void> {
+  const total = Object.values(report.counts).reduce((n, v) => n + (v ?? 0), 0);
+  const parts = Object.entries(report.counts).map(([k, v]) => `${k}=${v}`);
+  deps.logger.warn(
+    `janitor: ${total} finding(s) (${parts.join(", ")})${report.applied ? "; --apply fixed what it could" : ""}; run ${report.runId}`,
+  );
+  report.alert.logged = true;
+  const url = deps.config.alerts.webhook;
+  if (!url) {
+    report.alert.webhook = "not configured";
+    return;
+  }
+  report.alert.webhook = await postAlert(url, {
+    source: "lethe",
+    kind: "janitor",
+    runId: report.runId,
+    at: report.at,
+    applied: report.applied,
+    counts: report.counts,
+    lag: report.lag,
+    // Ids, paths of random workspace names, integer keys and HMACs only: nothing personal leaves the process.
+    findings: report.findings.slice(0, 500).map(({ reason: _r, ...f }) => f),
+  });
+}

@@ -1,0 +1,180 @@
+import { timingSafeEqual } from "node:crypto";
+import type { EntryInput } from "../../ledger/types.js";
+import { type ErasureDeps, eraseSubjects, erasureTargets } from "../erasure.js";
+import { LetheError } from "../errors.js";
+import { startRun } from "../runs.js";
+import { receiptText } from "./receipt.js";
+import { claim, loadRequest, newOwner, type RequestRow, release, renew } from "./store.js";
+import { openSubject } from "./subject-box.js";
+import { tallyRequest } from "./tally.js";
+import type { RequestOutcome, RequestStatus } from "./types.js";
+
+export interface ProcessContext {
+  deps: ErasureDeps;
+  /** The key that opens requests' subject boxes. */
+  boxKey(): Promise<Buffer>;
+}
+
+/**
+ * Moves one request forward: received → verified → processing → completed |
+ * partially_held | failed. Every change is one ledger entry committed with
+ * the row update. The policy version is frozen when processing first starts;
+ * each attempt gets its own run, recorded on the request before anything is
+ * deleted, so after a kill -9 the next `process` reconciles the interrupted
+ * batch, resumes with what is left and sums every attempt from the ledger.
+ * Processing an already completed request changes nothing (idempotent).
+ *
+ * @example
+ * const status = await processRequest(ctx, "req_…");
+ */
+export async function processRequest(ctx: ProcessContext, id: string): Promise<RequestStatus> {
+  const { state } = ctx.deps;
+  const row = await loadRequest(state, id);
+  if (row.status === "completed") {
+    await receiptText(state, ctx.deps.ledger, id);
+    return "completed";
+  }
+  const owner = newOwner();
+  if (!(await claim(state, row, owner)))
+    throw new LetheError("CONFLICT", `request ${id} is being processed by another process (${row.lease_owner})`);
+  const timer = setInterval(() => void renew(state, id, owner).catch(() => undefined), 60_000);
+  timer.unref();
+  try {
+    return await advance(ctx, await loadRequest(state, id), owner);
+  } catch (err) {
+    const message = (err as Error).message.slice(0, 500);
+    try {
+      await transition(ctx, id, owner, "failed", { action: "erasure_failed", reason: message }, { error: message });
+    } catch {
+      throw err; // the claim was lost (or the state is unreachable): report the original problem
+    }
+    return "failed";
+  } finally {
+    clearInterval(timer);
+    await release(state, id, owner).catch(() => undefined);
+  }
+}
+
+async function advance(ctx: ProcessContext, row: RequestRow, owner: string): Promise<RequestStatus> {
+  const { ledger, map, config, state } = ctx.deps;
+  if (row.subject_box === null) throw new LetheError("CONFLICT", "the request's subject was already wiped");
+  const subject = openSubject(await ctx.boxKey(), row.id, row.subject_box);
+  if (row.status === "received") {
+    const a = Buffer.from(ledger.subjectHash(subject), "hex");
+    const b = Buffer.from(row.subject_hash, "hex");
+    if (a.length !== b.length || !timingSafeEqual(a, b))
+      throw new LetheError("CRYPTO_ERROR", "the stored subject does not match its HMAC (was the subject key changed?)");
+    await transition(ctx, row.id, owner, "verified", { action: "erasure_verified", reason: "request well-formed" }, {});
+  }
+
+  const current = erasureTargets(map).map((d) => d.config.name);
+  const frozen = row.policy_datasets ? (JSON.parse(row.policy_datasets) as string[]) : current;
+  const missing = frozen.filter((n) => !map.datasets.has(n));
+  if (missing.length > 0)
+    throw new LetheError(
+      "CONFLICT",
+      `dataset(s) ${missing.join(", ")} of the policy frozen at start are no longer in the data map`,
+    );
+  const attempt = Number(row.attempts) + 1;
+  const first = row.policy_hash === null;
+  const runId = await startRun(state, "erasure");
+  const runIds = [...(JSON.parse(row.run_ids) as string[]), runId];
+  await transition(
+    ctx,
+    row.id,
+    owner,
+    "processing",
+    {
+      action: "erasure_processing",
+      runId,
+      reason: first ? "started" : `attempt ${attempt} (resumed)`,
+      data: { policyHash: row.policy_hash ?? config.policyHash, attempt },
+    },
+    {
+      attempts: attempt,
+      run_ids: JSON.stringify(runIds),
+      ...(first
+        ? {
+            policy_hash: config.policyHash,
+            policy_datasets: JSON.stringify(frozen),
+            started_at: new Date().toISOString(),
+          }
+        : {}),
+    },
+  );
+
+  // An erasure never covers less than the frozen policy; datasets added since are erased too.
+  const datasets = [...new Set([...frozen, ...current])];
+  const r = await eraseSubjects(ctx.deps, [subject], {
+    yes: true,
+    runId,
+    requestId: row.id,
+    datasets,
+    reason: `request ${row.id}`,
+  });
+  const last = r.subjects[0];
+  if (!last) throw new Error("erasure returned no result");
+  const outcome: RequestOutcome = {
+    ...(await tallyRequest(state, row.subject_hash, runIds, last)),
+    scrub: r.scrub ?? [],
+  };
+  const unclean = outcome.scrub?.some((p) => !p.complete) ?? false;
+  const status: RequestStatus =
+    outcome.failed > 0 || outcome.residue > 0 || unclean ? "failed" : outcome.held > 0 ? "partially_held" : "completed";
+  await transition(ctx, row.id, owner, status, completionEntry(status, runId, outcome), {
+    result: JSON.stringify(outcome),
+    completed_at: status === "failed" ? null : new Date().toISOString(),
+    error:
+      status === "failed"
+        ? `${outcome.failed} failed, ${outcome.residue} residual item(s)${unclean ? ", erased bytes left in a store's files" : ""}`
+        : null,
+    // Only a fully answered request forgets its subject; a held or failed one must be able to finish later.
+    ...(status === "completed" ? { subject_box: null } : {}),
+  });
+  if (status !== "failed") await receiptText(state, ledger, row.id);
+  return status;
+}
+
+function completionEntry(status: RequestStatus, runId: string, o: RequestOutcome): Omit<EntryInput, "subjectHash"> {
+  return {
+    action: status === "failed" ? "erasure_failed" : "erasure_completed",
+    runId,
+    reason: status,
+    data: {
+      status,
+      datasets: o.datasets,
+      held: o.held,
+      holds: o.holds.map((h) => ({ id: h.id, dataset: h.dataset, held: h.held })),
+      failed: o.failed,
+      residue: o.residue,
+      actions: o.actions,
+    },
+  };
+}
+
+type RowPatch = Partial<Omit<RequestRow, "id">>;
+
+/** One state change: its ledger entry first, then the row, in one transaction; only while we hold the claim. */
+async function transition(
+  ctx: ProcessContext,
+  id: string,
+  owner: string,
+  status: RequestStatus,
+  entry: Omit<EntryInput, "subjectHash">,
+  patch: RowPatch,
+): Promise<void> {
+  const { state, ledger } = ctx.deps;
+  const row = await loadRequest(state, id);
+  await state.db.transaction().execute(async (trx) => {
+    const seq = await ledger.appendInTx(trx, [
+      { ...entry, subjectHash: row.subject_hash, data: { requestId: id, ...(entry.data ?? {}) } },
+    ]);
+    const r = await trx
+      .updateTable("erasure_requests")
+      .set({ ...patch, status, ledger_last: seq.last, updated_at: new Date().toISOString() })
+      .where("id", "=", id)
+      .where("lease_owner", "=", owner)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) throw new LetheError("CONFLICT", `lost the claim on request ${id}`);
+  });
+}

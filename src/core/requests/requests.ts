@@ -1,0 +1,195 @@
+import { randomUUID } from "node:crypto";
+import { parseDuration } from "../../config/duration.js";
+import type { ErasureDeps } from "../erasure.js";
+import { normalizeSubjects } from "../erasure.js";
+import { LetheError } from "../errors.js";
+import { processRequest } from "./process.js";
+import { receiptText } from "./receipt.js";
+import { claimable, listRequests, loadRequest, toDetail } from "./store.js";
+import { sealSubject } from "./subject-box.js";
+import {
+  ANSWERED,
+  type CreateRequestOptions,
+  type ListRequestOptions,
+  REQUEST_STATUSES,
+  type RequestCreated,
+  type RequestDetail,
+  type RequestExtension,
+  type RequestStatus,
+  type RequestSummary,
+} from "./types.js";
+
+/** A received-at this far in the future is a mistake, not clock skew. */
+const MAX_SKEW_MS = 5 * 60_000;
+const OPEN: RequestStatus[] = ["received", "verified", "processing"];
+
+export interface ProcessedRequest {
+  id: string;
+  status: RequestStatus;
+}
+
+/**
+ * Erasure requests: a durable record per request with its legal deadline,
+ * processed through the same erasure as `lethe erase`. Transport-agnostic:
+ * the CLI and the HTTP API call these methods.
+ *
+ * @example
+ * const r = await lethe.requests.create("user-42", { reason: "email of 2026-03-01" });
+ * await lethe.requests.process(r.id);
+ * const receipt = await lethe.requests.receipt(r.id);
+ */
+export class ErasureRequests {
+  constructor(
+    private readonly deps: () => ErasureDeps,
+    private readonly boxKey: () => Promise<Buffer>,
+  ) {}
+
+  /** Records a request (`received`); an open request for the same subject is returned instead of a duplicate. */
+  async create(subject: string, opts: CreateRequestOptions = {}): Promise<RequestCreated> {
+    const [s] = normalizeSubjects([subject]);
+    const { state, ledger, config } = this.deps();
+    const received = opts.receivedAt ?? new Date();
+    if (Number.isNaN(received.getTime())) throw new LetheError("VALIDATION", "receivedAt: not a valid date");
+    if (received.getTime() > Date.now() + MAX_SKEW_MS)
+      throw new LetheError("VALIDATION", "receivedAt: lies in the future");
+    const subjectHash = ledger.subjectHash(s as string);
+    const open = await state.db
+      .selectFrom("erasure_requests")
+      .selectAll()
+      .where("subject_hash", "=", subjectHash)
+      .where("status", "in", OPEN)
+      .orderBy("received_at")
+      .executeTakeFirst();
+    if (open)
+      return {
+        id: open.id,
+        status: open.status as RequestStatus,
+        receivedAt: open.received_at,
+        dueAt: open.due_at,
+        existing: true,
+      };
+
+    const id = `req_${randomUUID()}`;
+    const receivedAt = received.toISOString();
+    const dueAt = new Date(received.getTime() + config.erasure.deadlineSeconds * 1000).toISOString();
+    const box = sealSubject(await this.boxKey(), id, s as string);
+    const now = new Date().toISOString();
+    await state.db.transaction().execute(async (trx) => {
+      const seq = await ledger.appendInTx(trx, [
+        { action: "erasure_requested", subjectHash, reason: opts.reason, data: { requestId: id, receivedAt, dueAt } },
+      ]);
+      await trx
+        .insertInto("erasure_requests")
+        .values({
+          id,
+          subject_hash: subjectHash,
+          subject_box: box,
+          status: "received",
+          reason: opts.reason ?? null,
+          received_at: receivedAt,
+          due_at: dueAt,
+          extensions: "[]",
+          policy_hash: null,
+          policy_datasets: null,
+          run_ids: "[]",
+          attempts: 0,
+          lease_owner: null,
+          lease_until: null,
+          started_at: null,
+          completed_at: null,
+          result: null,
+          error: null,
+          receipt: null,
+          ledger_first: seq.first,
+          ledger_last: seq.last,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+    });
+    return { id, status: "received", receivedAt, dueAt };
+  }
+
+  async list(opts: ListRequestOptions = {}): Promise<RequestSummary[]> {
+    if (opts.status !== undefined && !REQUEST_STATUSES.includes(opts.status))
+      throw new LetheError("VALIDATION", `status: expected one of ${REQUEST_STATUSES.join(", ")}`);
+    return listRequests(this.deps().state, opts);
+  }
+
+  async show(id: string): Promise<RequestDetail> {
+    return toDetail(await loadRequest(this.deps().state, id));
+  }
+
+  /**
+   * Processes one request (any status but completed, e.g. a failed or
+   * partially held one after its hold was released), or every open one:
+   * received, verified, and processing ones whose process died.
+   */
+  async process(id?: string): Promise<ProcessedRequest[]> {
+    const ctx = { deps: this.deps(), boxKey: this.boxKey };
+    if (id !== undefined) return [{ id, status: await processRequest(ctx, id) }];
+    const { state } = ctx.deps;
+    const rows = await state.db
+      .selectFrom("erasure_requests")
+      .selectAll()
+      .where("status", "in", OPEN)
+      .orderBy("due_at")
+      .execute();
+    const out: ProcessedRequest[] = [];
+    for (const row of rows) {
+      if (!claimable(row)) continue; // another live process has it
+      try {
+        out.push({ id: row.id, status: await processRequest(ctx, row.id) });
+      } catch (err) {
+        if (err instanceof LetheError && err.code === "CONFLICT") continue; // lost the race for it
+        throw err;
+      }
+    }
+    return out;
+  }
+
+  /** Moves the due date by a duration (`30d`), with the reason recorded on the request and the ledger. */
+  async extend(id: string, by: string, reason: string): Promise<RequestDetail> {
+    const seconds = parseDuration(by);
+    if (seconds === undefined || seconds <= 0)
+      throw new LetheError("VALIDATION", `by: expected a duration like 30d, got ${by}`);
+    if (!reason.trim()) throw new LetheError("VALIDATION", "an extension needs a reason");
+    const { state, ledger } = this.deps();
+    const row = await loadRequest(state, id);
+    if (ANSWERED.includes(row.status as RequestStatus))
+      throw new LetheError("CONFLICT", `request ${id} is already ${row.status}; its deadline no longer runs`);
+    const dueAt = new Date(Date.parse(row.due_at) + seconds * 1000).toISOString();
+    const ext: RequestExtension = { by, reason, at: new Date().toISOString(), previousDueAt: row.due_at, dueAt };
+    await state.db.transaction().execute(async (trx) => {
+      const seq = await ledger.appendInTx(trx, [
+        {
+          action: "erasure_extended",
+          subjectHash: row.subject_hash,
+          reason,
+          data: { requestId: id, by, previousDueAt: row.due_at, dueAt },
+        },
+      ]);
+      const r = await trx
+        .updateTable("erasure_requests")
+        .set({
+          due_at: dueAt,
+          extensions: JSON.stringify([...(JSON.parse(row.extensions) as RequestExtension[]), ext]),
+          ledger_last: seq.last,
+          updated_at: ext.at,
+        })
+        .where("id", "=", id)
+        .where("due_at", "=", row.due_at)
+        .executeTakeFirst();
+      // A concurrent extension must not be lost: roll back, entry included.
+      if (Number(r.numUpdatedRows) !== 1)
+        throw new LetheError("CONFLICT", `request ${id} was extended concurrently; retry`);
+    });
+    return toDetail(await loadRequest(state, id));
+  }
+
+  /** The signed receipt file's exact text (completed or partially held requests). */
+  async receipt(id: string): Promise<string> {
+    const { state, ledger } = this.deps();
+    return receiptText(state, ledger, id);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Time as the scheduler sees it. Injected so cron matching, misfire
+ * decisions and lease expiry are testable without waiting.
+ *
+ * @example
+ * const clock = new ManualClock(new Date("2026-01-01T00:00:00Z"));
+ * clock.advance(5_000);
+ */
+export interface Clock {
+  now(): Date;
+  /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal?.addEventListener("abort", done, { once: true });
+    }),
+};
+
+/** A clock that moves only when told to; sleeping waiters wake when their time is reached. */
+export class ManualClock implements Clock {
+  private ms: number;
+  private waiters: { at: number; resolve: () => void }[] = [];
+
+  constructor(start: Date) {
+    this.ms = start.getTime();
+  }
+
+  now(): Date {
+    return new Date(this.ms);
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted || ms <= 0) return resolve();
+      const waiter = { at: this.ms + ms, resolve };
+      this.waiters.push(waiter);
+      signal?.addEventListener("abort", () => resolve(), { once: true });
+    });
+  }
+
+  advance(ms: number): void {
+    this.set(new Date(this.ms + ms));
+  }
+
+  set(to: Date): void {
+    this.ms = to.getTime();
+    const due = this.waiters.filter((w) => w.at <= this.ms);
+    this.waiters = this.waiters.filter((w) => w.at > this.ms);
+    for (const w of due) w.resolve();
+  }
+}

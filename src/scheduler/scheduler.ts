@@ -1,0 +1,211 @@
+import { isLetheError } from "../core/errors.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { StateHandle } from "../state/open-state.js";
+import { Claims } from "./claims.js";
+import { type Clock, systemClock } from "./clock.js";
+import type { Job, JobOutcome } from "./job.js";
+import { LeaderLease } from "./lease.js";
+import { decideDue } from "./misfire.js";
+import { closeInterruptedRun } from "./takeover.js";
+
+/** Structured log calls the scheduler makes (pino-compatible). */
+export interface SchedulerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface SchedulerOptions {
+  state: StateHandle;
+  ledger: Ledger;
+  jobs: Job[];
+  /** `misfireGrace` in seconds. */
+  graceSeconds: number;
+  /** Unique id of this instance. */
+  instance: string;
+  leaseTtlMs: number;
+  clock?: Clock;
+  /** Longest sleep between passes (default 1000 ms); passes also wake for the next fire time. */
+  pollMs?: number;
+  log?: SchedulerLog;
+  onRunFinished?: (job: string, outcome: JobOutcome, seconds: number) => void;
+}
+
+const REFUSALS = new Set(["SAFETY_LIMIT", "HOLD_ACTIVE", "STALE_PLAN", "CONFLICT"]);
+const quiet: SchedulerLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * Runs every job on its cron schedule, exactly once per fire time across all
+ * instances sharing the state: only the lease holder works, every run is
+ * claimed first (unique (job, fire time), fenced by the lease epoch), runs a
+ * crashed leader left behind are closed and run again by the next leader, and
+ * missed fire times follow the misfire policy in {@link decideDue}.
+ *
+ * @example
+ * const s = new Scheduler({ state, ledger, jobs, graceSeconds: 3600, instance: "a", leaseTtlMs: 15_000 });
+ * s.start();
+ * process.once("SIGTERM", () => s.stop());
+ */
+export class Scheduler {
+  readonly lease: LeaderLease;
+  readonly claims: Claims;
+  private readonly clock: Clock;
+  private readonly log: SchedulerLog;
+  private readonly jobs: Map<string, Job>;
+  private readonly cursors = new Map<string, Date>();
+  private readonly wake = new AbortController();
+  private readonly stopBeat = new AbortController();
+  private stopping = false;
+  private termEpoch: number | undefined;
+  private loops: Promise<void>[] = [];
+  /** The run in progress, if any. */
+  current: { job: string; fireTime: Date } | undefined;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? quiet;
+    this.jobs = new Map(opts.jobs.map((j) => [j.name, j]));
+    this.lease = new LeaderLease(opts.state, { name: "scheduler", holder: opts.instance, ttlMs: opts.leaseTtlMs, clock: this.clock });
+    this.claims = new Claims(opts.state, this.lease);
+  }
+
+  start(): void {
+    this.loops = [this.mainLoop(), this.heartbeatLoop()];
+  }
+
+  /** Ends after the current batch of the current run, records it, and gives the lease up. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake.abort();
+    await this.loops[0];
+    this.stopBeat.abort();
+    await Promise.all(this.loops);
+    await this.lease.release().catch((err: Error) => this.log.warn({ err: err.message }, "could not release the lease"));
+  }
+
+  isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Each job's next fire time after now. */
+  nextFireTimes(now = this.clock.now()): { job: string; next: Date | undefined }[] {
+    return [...this.jobs.values()].map((j) => ({ job: j.name, next: j.schedule.next(now) }));
+  }
+
+  /** One pass: keep or take the lease; as leader, resume abandoned runs and run what is due. */
+  async tick(): Promise<void> {
+    if (this.stopping) return;
+    if (!this.lease.isLeader() && !(await this.lease.tryAcquire())) {
+      this.termEpoch = undefined;
+      return;
+    }
+    const epoch = this.lease.epoch as number;
+    if (this.termEpoch !== epoch) {
+      this.termEpoch = epoch;
+      this.cursors.clear();
+      this.log.info({ instance: this.opts.instance, epoch }, "became scheduler leader");
+      await this.resume(epoch);
+    }
+    for (const job of this.jobs.values()) {
+      if (this.shouldStop(epoch)) return;
+      await this.handle(job, epoch);
+    }
+  }
+
+  private shouldStop(epoch: number): boolean {
+    return this.stopping || !this.lease.isLeader() || this.lease.epoch !== epoch;
+  }
+
+  private async handle(job: Job, epoch: number): Promise<void> {
+    const now = this.clock.now();
+    let cursor = this.cursors.get(job.name) ?? (await this.claims.cursor(job.name));
+    const due = decideDue(job.schedule, cursor, now, this.opts.graceSeconds);
+    if (due.missed) {
+      const why = due.run
+        ? `superseded by the run for ${due.run.toISOString()}`
+        : `not run within misfireGrace (${this.opts.graceSeconds}s)`;
+      const recorded = await this.claims.recordMissed(job.recordMissed ? this.opts.ledger : undefined, job.name, due.missed, why);
+      if (recorded) this.log.warn({ job: job.name, count: due.missed.count, last: due.missed.last.toISOString() }, "run missed");
+      cursor = due.missed.last;
+    }
+    if (due.run) {
+      if (await this.claims.claim(job.name, due.run)) await this.execute(job, due.run, epoch);
+      cursor = due.run;
+    }
+    this.cursors.set(job.name, cursor);
+  }
+
+  private async resume(epoch: number): Promise<void> {
+    for (const c of await this.claims.resumable()) {
+      if (this.shouldStop(epoch)) return;
+      if (!(await this.claims.takeOver(c))) continue;
+      if (c.runId) {
+        const why = `instance ${c.instance} stopped before finishing it; resumed by ${this.opts.instance}`;
+        await closeInterruptedRun(this.opts.state, this.opts.ledger, c.runId, why);
+      }
+      const job = this.jobs.get(c.job);
+      this.log.info({ job: c.job, fireTime: c.fireTime.toISOString(), from: c.instance }, "resuming an interrupted run");
+      if (job) await this.execute(job, c.fireTime, epoch);
+      else await this.claims.finish(c.job, c.fireTime, epoch, "failed", undefined, "job no longer configured");
+    }
+  }
+
+  private async execute(job: Job, fireTime: Date, epoch: number): Promise<void> {
+    this.current = { job: job.name, fireTime };
+    const started = performance.now();
+    let outcome: JobOutcome;
+    try {
+      outcome = await job.run({
+        fireTime,
+        shouldStop: () => this.shouldStop(epoch),
+        onRunStarted: (runId) => this.claims.setRunId(job.name, fireTime, epoch, runId),
+      });
+    } catch (err) {
+      const refused = isLetheError(err) && REFUSALS.has(err.code);
+      outcome = { status: refused ? "refused" : "failed", detail: (err as Error).message.slice(0, 500) };
+    }
+    const seconds = (performance.now() - started) / 1000;
+    try {
+      await this.claims.finish(job.name, fireTime, epoch, outcome.status, outcome.runId, outcome.detail);
+    } finally {
+      this.current = undefined;
+    }
+    const fields = { job: job.name, fireTime: fireTime.toISOString(), status: outcome.status, runId: outcome.runId, seconds };
+    if (outcome.status === "failed" || outcome.status === "refused") this.log.error({ ...fields, detail: outcome.detail }, "scheduled run did not complete");
+    else this.log.info(fields, "scheduled run finished");
+    this.opts.onRunFinished?.(job.name, outcome, seconds);
+  }
+
+  private sleepMs(): number {
+    const poll = this.opts.pollMs ?? 1000;
+    if (!this.lease.isLeader()) return Math.min(poll, this.opts.leaseTtlMs / 3);
+    const now = this.clock.now().getTime();
+    let ms = poll;
+    for (const { next } of this.nextFireTimes()) if (next) ms = Math.min(ms, next.getTime() - now + 5);
+    return Math.max(10, ms);
+  }
+
+  private async mainLoop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.tick();
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, "scheduler pass failed");
+      }
+      if (this.stopping) break;
+      await this.clock.sleep(this.sleepMs(), this.wake.signal);
+    }
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    while (!this.stopBeat.signal.aborted) {
+      await this.clock.sleep(this.opts.leaseTtlMs / 3, this.stopBeat.signal);
+      if (this.stopBeat.signal.aborted || this.lease.epoch === undefined) continue;
+      try {
+        if (!(await this.lease.renew())) this.log.warn({ instance: this.opts.instance }, "lost the scheduler lease");
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, "lease renewal failed");
+      }
+    }
+  }
+}

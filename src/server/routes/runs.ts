@@ -1,0 +1,39 @@
+import type { FastifyInstance } from "fastify";
+import { LetheError } from "../../core/errors.js";
+import { getRun, listRuns } from "../../core/runs.js";
+import type { ServerContext } from "../context.js";
+import { idParams, listQuery, planQuery, runBody } from "../schemas.js";
+import { parseInput } from "../validate.js";
+
+/** `GET /v1/plan`, `POST /v1/runs`, `GET /v1/runs/:id`, `GET /v1/runs`. */
+export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get("/v1/plan", { config: { scopes: ["read"] } }, async (req) => {
+    const q = parseInput(planQuery, req.query, "query");
+    const plan = await ctx.lethe.plan(q.dataset !== undefined ? { dataset: q.dataset } : {});
+    return {
+      planId: plan.planId,
+      at: plan.at,
+      policyHash: plan.policyHash,
+      contentHash: plan.contentHash,
+      datasets: plan.datasets.map(({ items: _items, ...d }) => d),
+    };
+  });
+
+  app.post("/v1/runs", { config: { scopes: ["admin"] } }, async (req, reply) => {
+    const body = parseInput(runBody, req.body ?? {}, "body");
+    const runId = await ctx.runs.start(body);
+    return reply.status(202).header("location", `/v1/runs/${runId}`).send({ runId, status: "running" });
+  });
+
+  app.get("/v1/runs/:id", { config: { scopes: ["read"] } }, async (req) => {
+    const { id } = parseInput(idParams, req.params, "path");
+    const run = await getRun(ctx.lethe.state, id);
+    if (!run) throw new LetheError("NOT_FOUND", `no run with id ${id}`);
+    return run;
+  });
+
+  app.get("/v1/runs", { config: { scopes: ["read"] } }, async (req) => {
+    const { limit } = parseInput(listQuery, req.query, "query");
+    return { runs: await listRuns(ctx.lethe.state, limit) };
+  });
+}

@@ -1,0 +1,107 @@
+import type { StoreConfig } from "../config/types.js";
+import type { DataMap } from "../core/data-map.js";
+import { deleteBatch, emptyCounts } from "../core/delete-batch.js";
+import type { ActiveHolds } from "../core/holds.js";
+import type { DatasetDriver, Item } from "../core/types.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { StateHandle } from "../state/open-state.js";
+// A pure helper (pattern → subject), not the fs driver: artifacts carry no subject, but subject holds must still apply.
+import { subjectPattern } from "../stores/fs/subject-pattern.js";
+import type { ClaimedEvent, EventDatasetResult, EventResult } from "./event-queue.js";
+import type { Artifact } from "./event-schema.js";
+
+export interface ProcessorDeps {
+  /** Store configs by name (for the key prefix subject patterns are relative to). */
+  stores: ReadonlyMap<string, StoreConfig>;
+  state: StateHandle;
+  ledger: Ledger;
+  map: DataMap;
+  holds: () => Promise<ActiveHolds>;
+}
+
+function group(artifacts: Artifact[]): Map<string, Artifact["key"][]> {
+  const by = new Map<string, Artifact["key"][]>();
+  for (const a of artifacts) {
+    const keys = by.get(a.dataset) ?? [];
+    if (!keys.some((k) => k === a.key)) keys.push(a.key);
+    by.set(a.dataset, keys);
+  }
+  return by;
+}
+
+/**
+ * Items for explicit keys, with the subject where the dataset's
+ * `subjectFromPath` yields one. Patterns apply to keys relative to the
+ * store's prefix (object stores); fs keys are already relative to the root.
+ */
+function toItems(ds: DatasetDriver, keys: Artifact["key"][], store: StoreConfig | undefined): Item[] {
+  const pattern = ds.config.subjectFromPath ? subjectPattern(ds.config.subjectFromPath) : undefined;
+  const prefix = store && "prefix" in store ? store.prefix : "";
+  return keys.map((key) => {
+    if (!pattern || typeof key !== "string") return { key };
+    const rel = prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key;
+    const subject = pattern.extract(rel);
+    return subject ? { key, subject } : { key };
+  });
+}
+
+/**
+ * Deletes one event's artifacts through the single deletion path
+ * (core/delete-batch: holds, intent, driver delete, ledger outcome), with the
+ * event id as the run id and reason `event`. Afterwards it asks each store
+ * which artifacts still exist: anything left that was neither held nor
+ * already counted as failed is a failure too, so the event is retried.
+ *
+ * @example
+ * const r = await processEvent(deps, claimed);
+ */
+export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promise<EventResult> {
+  const holds = await deps.holds();
+  const out: EventResult = { datasets: [], failures: [] };
+  for (const [name, keys] of group(ev.artifacts)) {
+    const r: EventDatasetResult = { name, requested: keys.length, deleted: 0, missing: 0, held: 0, failed: 0 };
+    out.datasets.push(r);
+    const ds = deps.map.datasets.get(name);
+    if (!ds) {
+      r.failed = keys.length;
+      out.failures.push(`${name}: not a dataset of the current configuration`);
+      continue;
+    }
+    try {
+      const counts = emptyCounts();
+      const ctx = {
+        state: deps.state,
+        ledger: deps.ledger,
+        holds,
+        runId: ev.id,
+        reason: "event",
+        filesStore: deps.map.filesStore(ds.config),
+      };
+      const items = toItems(ds, keys, deps.stores.get(ds.config.store));
+      for (let i = 0; i < items.length; i += ds.config.batchSize)
+        await deleteBatch(ctx, ds, items.slice(i, i + ds.config.batchSize), counts);
+      const failedKeys = new Set(counts.failures.map((f) => String(f.key)));
+      const heldKeys = new Set<string>();
+      if (counts.held > 0) for (const it of items) if (isHeld(ds, it, holds, deps.ledger)) heldKeys.add(String(it.key));
+      const still = await ds.existing(keys);
+      const leftover = keys.filter(
+        (k) => still.has(String(k)) && !failedKeys.has(String(k)) && !heldKeys.has(String(k)),
+      );
+      r.deleted = counts.deleted;
+      r.held = counts.held;
+      r.failed = counts.failed + leftover.length;
+      r.missing = Math.max(0, keys.length - r.deleted - r.held - r.failed);
+      for (const f of counts.failures.slice(0, 5)) out.failures.push(`${name}: ${f.reason}`);
+      if (leftover.length > 0) out.failures.push(`${name}: ${leftover.length} item(s) still present after delete`);
+    } catch (err) {
+      r.failed = keys.length;
+      out.failures.push(`${name}: ${(err as Error).message}`.slice(0, 300));
+    }
+  }
+  return out;
+}
+
+function isHeld(ds: DatasetDriver, item: Item, holds: ActiveHolds, ledger: Ledger): boolean {
+  if (holds.datasets.has(ds.config.name)) return true;
+  return item.subject ? holds.subjects.has(ledger.subjectHash(item.subject)) : false;
+}

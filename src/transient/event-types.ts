@@ -1,0 +1,56 @@
+import type { Artifact } from "./event-schema.js";
+
+/** The event queue's public shapes (see event-queue.ts). */
+export type EventStatus = "pending" | "processing" | "done" | "failed";
+
+export interface EventRecord {
+  id: string;
+  status: EventStatus;
+  attempts: number;
+  artifacts: number;
+  receivedAt: string;
+  nextAttemptAt: string;
+  updatedAt: string;
+  lastError?: string;
+  result?: EventResult;
+}
+
+export interface EventDatasetResult {
+  name: string;
+  requested: number;
+  deleted: number;
+  /** Already gone (or never an item of the dataset). */
+  missing: number;
+  held: number;
+  failed: number;
+}
+
+export interface EventResult {
+  datasets: EventDatasetResult[];
+  failures: string[];
+}
+
+export interface EnqueueResult {
+  id: string;
+  status: EventStatus;
+  /** The request id was already accepted; nothing new was stored. */
+  duplicate: boolean;
+  receivedAt: string;
+}
+
+export interface ClaimedEvent {
+  id: string;
+  attempts: number;
+  artifacts: Artifact[];
+}
+
+export interface QueueOptions {
+  /** Attempts before an event is marked failed (janitor finding). Default 8. */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt. Default 1 s. */
+  baseDelayMs?: number;
+  /** Cap on the retry delay. Default 1 h. */
+  maxDelayMs?: number;
+  /** A processing claim older than this is taken over (crashed worker). Default 5 min. */
+  lockMs?: number;
+}

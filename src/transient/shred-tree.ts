@@ -1,0 +1,129 @@
+import { type Dirent, lstatSync, readdirSync, rmdirSync, type Stats, unlinkSync } from "node:fs";
+import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { shredFile, shredFileAsync } from "../crypto/shred.js";
+import { SYNC_MAX_BYTES } from "./file-io.js";
+
+export interface TreeShredResult {
+  files: number;
+  bytes: number;
+  /** Files that could only be unlinked, not overwritten (extra hard links, odd types), relative to the root. */
+  unshredded: string[];
+  /** The directory itself is gone. */
+  removed: boolean;
+  errors: string[];
+}
+
+/** Names of files that only ever held ciphertext: overwritten with zeros (cheaper, as good). */
+export type CipherPredicate = (relPath: string) => boolean;
+
+interface Ops {
+  lstat(p: string): Promise<Stats>;
+  readdir(p: string): Promise<Dirent[]>;
+  rmdir(p: string): Promise<void>;
+  unlink(p: string): Promise<void>;
+  shred(p: string, fill: "zero" | "random"): Promise<{ bytes: number }>;
+}
+
+const asyncOps: Ops = {
+  lstat: (p) => lstat(p),
+  readdir: (p) => readdir(p, { withFileTypes: true }),
+  rmdir: (p) => rmdir(p),
+  unlink: (p) => unlink(p),
+  shred: (p, fill) => shredFileAsync(p, { fill }),
+};
+
+/** tmpfs: every call is a memory operation, so skip the thread-pool round trips (large files still go async). */
+const syncOps: Ops = {
+  lstat: async (p) => lstatSync(p),
+  readdir: async (p) => readdirSync(p, { withFileTypes: true }),
+  rmdir: async (p) => rmdirSync(p),
+  unlink: async (p) => unlinkSync(p),
+  shred: async (p, fill) =>
+    (lstatSync(p, { throwIfNoEntry: false })?.size ?? 0) <= SYNC_MAX_BYTES
+      ? shredFile(p, { fill })
+      : shredFileAsync(p, { fill }),
+};
+
+const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
+
+/**
+ * Shreds every regular file under `dir` (never following a symlink), unlinks
+ * anything else, removes the directories bottom-up and finally `dir` itself.
+ * Missing entries are fine: a concurrent cleanup may have been first.
+ *
+ * @example
+ * const r = await shredTree("/dev/shm/lethe/ns/ws_…", (rel) => rel.startsWith("e-"));
+ */
+export async function shredTree(
+  dir: string,
+  isCipher: CipherPredicate = () => false,
+  opts: { memoryBacked?: boolean } = {},
+): Promise<TreeShredResult> {
+  const ops = opts.memoryBacked ? syncOps : asyncOps;
+  const out: TreeShredResult = { files: 0, bytes: 0, unshredded: [], removed: false, errors: [] };
+  let st: Stats;
+  try {
+    st = await ops.lstat(dir);
+  } catch (err) {
+    if (code(err) === "ENOENT") return { ...out, removed: true };
+    throw err;
+  }
+  if (!st.isDirectory()) {
+    out.errors.push(`${dir} is not a directory; left alone`);
+    return out;
+  }
+  await walk(ops, dir, "", isCipher, out);
+  try {
+    await ops.rmdir(dir);
+    out.removed = true;
+  } catch (err) {
+    if (code(err) === "ENOENT") out.removed = true;
+    else out.errors.push(`${dir}: ${(err as Error).message}`);
+  }
+  return out;
+}
+
+async function walk(
+  ops: Ops,
+  abs: string,
+  rel: string,
+  isCipher: CipherPredicate,
+  out: TreeShredResult,
+): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await ops.readdir(abs);
+  } catch (err) {
+    if (code(err) !== "ENOENT") out.errors.push(`${rel || "."}: ${(err as Error).message}`);
+    return;
+  }
+  for (const e of entries) {
+    const childAbs = join(abs, e.name);
+    const childRel = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) {
+      await walk(ops, childAbs, childRel, isCipher, out);
+      await ops.rmdir(childAbs).catch((err: unknown) => {
+        if (code(err) !== "ENOENT") out.errors.push(`${childRel}: ${(err as Error).message}`);
+      });
+    } else if (e.isFile()) {
+      try {
+        out.bytes += (await ops.shred(childAbs, isCipher(childRel) ? "zero" : "random")).bytes;
+        out.files++;
+      } catch (err) {
+        if (code(err) === "ENOENT") continue;
+        // Refused (e.g. a second hard link): the name must still go so the workspace can be removed.
+        out.unshredded.push(childRel);
+        await unlinkQuiet(ops, childAbs, childRel, out);
+      }
+    } else {
+      await unlinkQuiet(ops, childAbs, childRel, out);
+    }
+  }
+}
+
+async function unlinkQuiet(ops: Ops, abs: string, rel: string, out: TreeShredResult): Promise<void> {
+  await ops.unlink(abs).catch((err: unknown) => {
+    if (code(err) !== "ENOENT") out.errors.push(`${rel}: ${(err as Error).message}`);
+  });
+}

@@ -1,0 +1,224 @@
+import { randomBytes, randomFillSync } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { mkdir, statfs } from "node:fs/promises";
+import { join } from "node:path";
+import { parseDuration } from "../config/duration.js";
+import type { LetheConfig } from "../config/types.js";
+import { LetheError } from "../core/errors.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { StateHandle } from "../state/open-state.js";
+import { getOrCreateSecret } from "../state/secret-store.js";
+import { Leases } from "./leases.js";
+import { defaultTransientRoot, ensurePrivateDir, isMemoryBacked } from "./root.js";
+import { shredTree } from "./shred-tree.js";
+import { CIPHER_PREFIX, Workspace } from "./workspace.js";
+
+export interface TransientOptions {
+  /** A duration like "5m", or milliseconds; default `transient.ttl`. */
+  ttl?: string | number;
+  /** Plaintext bytes per sealed chunk (default 64 KiB). */
+  chunkSize?: number;
+}
+
+export type TransientFn<T> = (ws: Workspace, signal: AbortSignal) => Promise<T> | T;
+
+export interface TransientDeps {
+  config: LetheConfig;
+  state: StateHandle;
+  ledger: Ledger;
+  masterKey: Buffer;
+  logger: { warn(msg: string): void };
+}
+
+/** Longest ttl a Node timer can hold (about 24.8 days). */
+const MAX_TTL_MS = 2 ** 31 - 1;
+export const WORKSPACE_PREFIX = "ws_";
+/** Shared by every instance in the process, so one instance's janitor never mistakes another's live workspace for abandoned. */
+const RUNNING_IN_PROCESS = new Set<string>();
+/** statfs magic numbers of memory-backed filesystems: tmpfs, ramfs. */
+const MEMORY_FS = new Set([0x01021994, 0x858458f6]);
+
+/** Top-level `e-…` files only ever held ciphertext: a zero overwrite is enough. */
+export const isCipherFile = (rel: string): boolean => rel.startsWith(CIPHER_PREFIX) && !rel.includes("/");
+
+function ttlMs(ttl: TransientOptions["ttl"], fallbackSeconds: number): number {
+  if (ttl === undefined) return fallbackSeconds * 1000;
+  const ms = typeof ttl === "number" ? ttl : (parseDuration(ttl) ?? Number.NaN) * 1000;
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_TTL_MS)
+    throw new LetheError(
+      "VALIDATION",
+      `ttl: expected a duration like 5m (or milliseconds), at most 24d; got ${String(ttl)}`,
+    );
+  return Math.ceil(ms);
+}
+
+/**
+ * Runs callbacks in per-request workspaces. Each call gets its own directory
+ * (mode 0700, 128-bit random name) and its own in-memory key; two calls with
+ * the same request id get two distinct workspaces, never a shared one.
+ *
+ * @example
+ * const svc = new TransientService({ config, state, ledger, masterKey, logger });
+ * const n = await svc.run("req-1", async (ws) => (await ws.read("in")).length, { ttl: "1m" });
+ */
+export class TransientService {
+  readonly leases: Leases;
+  private nsDir: Promise<string> | undefined;
+  private memory: Promise<boolean> | undefined;
+  private readonly active = new Map<string, { abort(err: LetheError): void; done: Promise<unknown> }>();
+
+  constructor(private readonly deps: TransientDeps) {
+    this.leases = new Leases(deps.state, deps.ledger);
+  }
+
+  /** The configured (or default) root. */
+  get root(): string {
+    return this.deps.config.transient.root ?? defaultTransientRoot();
+  }
+
+  /**
+   * `<root>/<namespace>`: the namespace is a random id kept in this state, so
+   * two lethe deployments sharing a root never judge each other's workspaces.
+   */
+  namespaceDir(): Promise<string> {
+    this.nsDir ??= (async () => {
+      const ns = (
+        await getOrCreateSecret(this.deps.state, this.deps.masterKey, "transient-namespace", () => randomBytes(8))
+      ).toString("hex");
+      const dir = join(this.root, ns);
+      await ensurePrivateDir(this.root);
+      await ensurePrivateDir(dir);
+      return dir;
+    })().catch((err: unknown) => {
+      this.nsDir = undefined;
+      throw err;
+    });
+    return this.nsDir;
+  }
+
+  /** Whether this process (any lethe instance in it) is running the workspace right now. */
+  isActive(id: string): boolean {
+    return RUNNING_IN_PROCESS.has(id);
+  }
+
+  /** Whether the root is tmpfs/ramfs (decided once, from the filesystem type). */
+  memoryBacked(): Promise<boolean> {
+    this.memory ??= statfs(this.root).then(
+      (st) => MEMORY_FS.has(Number(st.type)) || isMemoryBacked(this.root),
+      () => isMemoryBacked(this.root),
+    );
+    return this.memory;
+  }
+
+  /** Workspaces currently running in this process. */
+  get running(): number {
+    return this.active.size;
+  }
+
+  async run<T>(requestId: string, fn: TransientFn<T>, opts: TransientOptions = {}): Promise<T> {
+    if (typeof requestId !== "string" || requestId.length === 0 || requestId.length > 512)
+      throw new LetheError("VALIDATION", "requestId: expected a non-empty string of at most 512 characters");
+    const ms = ttlMs(opts.ttl, this.deps.config.transient.ttlSeconds);
+    const ns = await this.namespaceDir();
+    const id = `${WORKSPACE_PREFIX}${randomBytes(16).toString("hex")}`;
+    const dir = join(ns, id);
+    const openedAt = new Date();
+    // The lease (and its expiry) is durable before the directory or any byte exists.
+    await this.leases.open({ id, requestId, dir, openedAt, expiresAt: new Date(openedAt.getTime() + ms) });
+
+    const ac = new AbortController();
+    let ws: Workspace | undefined;
+    let outcome = "ok";
+    let result: T | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let settle: () => void = () => undefined;
+    RUNNING_IN_PROCESS.add(id);
+    this.active.set(id, { abort: (err) => ac.abort(err), done: new Promise<void>((r) => (settle = r)) });
+    try {
+      // The umask can only narrow 0700, never widen it. On tmpfs a synchronous mkdir skips a thread-pool hop.
+      if (await this.memoryBacked()) mkdirSync(dir, { mode: 0o700 });
+      else await mkdir(dir, { mode: 0o700 });
+      const key = Buffer.alloc(32);
+      randomFillSync(key);
+      ws = new Workspace(
+        id,
+        dir,
+        key,
+        ac.signal,
+        (name) => this.leases.markPlaintext(id, requestId, name),
+        opts.chunkSize,
+        await this.memoryBacked(),
+      );
+      const w = ws;
+      const aborted = new Promise<never>((_, reject) => {
+        const onAbort = () => reject(ac.signal.reason);
+        ac.signal.addEventListener("abort", onAbort, { once: true });
+        timer = setTimeout(
+          () =>
+            ac.abort(new LetheError("TIMEOUT", `transient workspace exceeded its ttl of ${ms} ms; it was shredded`)),
+          ms,
+        );
+      });
+      aborted.catch(() => undefined); // rejects on every close; only the race observes it
+      const work = Promise.resolve().then(() => fn(w, ac.signal));
+      work.catch(() => undefined); // after a timeout its late rejection is expected, not unhandled
+      result = await Promise.race([work, aborted]);
+      return result;
+    } catch (err) {
+      outcome = err instanceof LetheError && err.code === "TIMEOUT" ? "timeout" : "error";
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      if (!ac.signal.aborted) ac.abort(new LetheError("CONFLICT", "workspace closed"));
+      await this.cleanup(id, requestId, dir, ws, outcome, result, openedAt);
+      this.active.delete(id);
+      RUNNING_IN_PROCESS.delete(id);
+      settle();
+    }
+  }
+
+  /** Key dropped, directory shredded and removed, then the lease closed: never throws over the callback's outcome. */
+  private async cleanup(
+    id: string,
+    requestId: string,
+    dir: string,
+    ws: Workspace | undefined,
+    outcome: string,
+    result: unknown,
+    openedAt: Date,
+  ): Promise<void> {
+    ws?.dispose(outcome, result);
+    try {
+      const r = await shredTree(dir, isCipherFile, { memoryBacked: await this.memoryBacked() });
+      if (!r.removed || r.errors.length > 0) {
+        // Leave the lease open: the janitor finds it once it expires and finishes the job.
+        this.deps.logger.warn(
+          `workspace ${id}: cleanup incomplete (${r.errors.slice(0, 3).join("; ")}); left for the janitor`,
+        );
+        return;
+      }
+      await this.leases.close({
+        id,
+        requestId,
+        reason: outcome,
+        data: {
+          outcome,
+          files: r.files,
+          bytes: r.bytes,
+          plaintext: ws?.plaintext ?? false,
+          unshredded: r.unshredded.length,
+          ms: Date.now() - openedAt.getTime(),
+        },
+      });
+    } catch (err) {
+      this.deps.logger.warn(`workspace ${id}: cleanup failed (${(err as Error).message}); left for the janitor`);
+    }
+  }
+
+  /** Aborts every running workspace and waits until each is cleaned up (lethe.close()). */
+  async closeAll(): Promise<void> {
+    const pending = [...this.active.values()];
+    for (const a of pending) a.abort(new LetheError("CONFLICT", "lethe is closing; the workspace was shredded"));
+    await Promise.all(pending.map((a) => a.done));
+  }
+}

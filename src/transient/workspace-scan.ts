@@ -1,0 +1,132 @@
+import { lstat, readdir } from "node:fs/promises";
+import { hostname } from "node:os";
+import { basename, join } from "node:path";
+import type { LeaseRow } from "./leases.js";
+import { shredTree } from "./shred-tree.js";
+import { isCipherFile, type TransientService, WORKSPACE_PREFIX } from "./workspace-manager.js";
+
+/**
+ * The janitor's view of workspaces: directories under this deployment's
+ * namespace without an open lease, leases past expiry + grace, and leases
+ * whose owning process on this host is gone (a crash or SIGKILL: its
+ * directory holds ciphertext whose key died with the process).
+ *
+ * @example
+ * for (const f of await scanWorkspaces(svc, new Date(), 3600)) await fixWorkspace(svc, f);
+ */
+export type WorkspaceFindingKind = "workspace_orphaned" | "lease_expired" | "lease_abandoned" | "workspace_foreign";
+
+export interface WorkspaceFinding {
+  kind: WorkspaceFindingKind;
+  id: string;
+  path: string;
+  /** Seconds past the lease expiry, or since the directory last changed. */
+  age: number;
+  plaintext?: boolean;
+  lease?: LeaseRow;
+}
+
+const WS_NAME = /^ws_[0-9a-f]{32}$/;
+/** A foreign namespace's workspace untouched this long is reported (never removed: it may be another deployment's). */
+const FOREIGN_AFTER_S = 86_400;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function wsDirs(dir: string): Promise<{ name: string; path: string; mtimeMs: number }[]> {
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return [] as string[];
+    throw err;
+  });
+  const out: { name: string; path: string; mtimeMs: number }[] = [];
+  for (const name of names) {
+    if (!name.startsWith(WORKSPACE_PREFIX)) continue;
+    const st = await lstat(join(dir, name)).catch(() => undefined);
+    if (st?.isDirectory()) out.push({ name, path: join(dir, name), mtimeMs: st.mtimeMs });
+  }
+  return out;
+}
+
+export async function scanWorkspaces(
+  svc: TransientService,
+  now: Date,
+  graceSeconds: number,
+): Promise<WorkspaceFinding[]> {
+  const nowMs = now.getTime();
+  const ns = await svc.namespaceDir();
+  // Directories first, leases second: a lease is committed before its directory exists, so any
+  // directory seen here already has its lease unless it is being removed right now (re-checked below).
+  const dirs = await wsDirs(ns);
+  const leases = await svc.leases.list();
+  const byId = new Map(leases.map((l) => [l.id, l]));
+  const host = hostname();
+  const out: WorkspaceFinding[] = [];
+  for (const l of leases) {
+    const pastMs = nowMs - Date.parse(l.expiresAt);
+    const base = { id: l.id, path: l.dir, plaintext: l.plaintext, lease: l };
+    if (pastMs > graceSeconds * 1000) out.push({ ...base, kind: "lease_expired", age: Math.round(pastMs / 1000) });
+    else if (l.host === host && (l.pid === process.pid ? !svc.isActive(l.id) : !alive(l.pid)))
+      out.push({
+        ...base,
+        kind: "lease_abandoned",
+        age: Math.max(0, Math.round((nowMs - Date.parse(l.openedAt)) / 1000)),
+      });
+  }
+  for (const d of dirs) {
+    if (byId.has(d.name)) continue;
+    const still = await lstat(d.path).catch(() => undefined);
+    if (!still) continue;
+    out.push({
+      kind: "workspace_orphaned",
+      id: d.name,
+      path: d.path,
+      age: Math.max(0, Math.round((nowMs - d.mtimeMs) / 1000)),
+    });
+  }
+  for (const name of await readdir(svc.root).catch(() => [] as string[])) {
+    const other = join(svc.root, name);
+    if (other === ns || !(await lstat(other).catch(() => undefined))?.isDirectory()) continue;
+    for (const d of await wsDirs(other)) {
+      const age = Math.round((nowMs - d.mtimeMs) / 1000);
+      if (age > FOREIGN_AFTER_S + graceSeconds) out.push({ kind: "workspace_foreign", id: d.name, path: d.path, age });
+    }
+  }
+  return out;
+}
+
+/**
+ * Shreds and removes what a finding points at and closes its lease (with a
+ * `workspace_closed` entry). Only `ws_<128-bit hex>` directories are ever
+ * touched; foreign namespaces are only reported.
+ */
+export async function fixWorkspace(
+  svc: TransientService,
+  f: WorkspaceFinding,
+): Promise<{ fixed: boolean; reason?: string }> {
+  if (f.kind === "workspace_foreign")
+    return { fixed: false, reason: "another deployment's namespace: reported, not removed" };
+  if (!WS_NAME.test(basename(f.path)) || basename(f.path) !== f.id)
+    return { fixed: false, reason: "not a lethe workspace path; left alone" };
+  const r = await shredTree(f.path, isCipherFile, { memoryBacked: await svc.memoryBacked() });
+  if (!r.removed) return { fixed: false, reason: r.errors.slice(0, 3).join("; ") };
+  await svc.leases.close({
+    id: f.id,
+    requestHash: f.lease?.requestHash,
+    reason: "janitor",
+    data: {
+      outcome: "janitor",
+      finding: f.kind,
+      files: r.files,
+      bytes: r.bytes,
+      plaintext: f.plaintext ?? false,
+      unshredded: r.unshredded.length,
+    },
+  });
+  return { fixed: true };
+}

@@ -1,0 +1,243 @@
+import { existsSync, linkSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Lethe, OpenOptions } from "../../src/lethe.js";
+import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { makeTransientProject, type TransientProject } from "./helpers.js";
+import { child, cli, DIST } from "./process.js";
+
+let opened: Lethe[] = [];
+async function openP(p: TransientProject, o: OpenOptions = {}): Promise<Lethe> {
+  const l = await p.open(o);
+  opened.push(l);
+  return l;
+}
+afterEach(async () => {
+  for (const l of opened) await l.close().catch(() => undefined);
+  opened = [];
+});
+
+function upload(p: TransientProject, name: string, body = "scan bytes"): string {
+  const abs = join(p.data, "uploads", name);
+  writeFileSync(abs, body);
+  return `uploads/${name}`;
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() - t0 > ms) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("lethe.complete", () => {
+  it("deletes the listed artifacts at once and records each with the event as run", async () => {
+    const p = makeTransientProject();
+    const a = upload(p, "req-1-a.dcm");
+    const b = upload(p, "req-1-b.dcm");
+    const keep = upload(p, "req-2.dcm");
+    const lethe = await openP(p);
+    const r = await lethe.complete({
+      requestId: "req-1",
+      artifacts: [
+        { dataset: "uploads", key: a },
+        { dataset: "uploads", key: b },
+        { dataset: "uploads", key: "uploads/never-existed" },
+      ],
+    });
+    expect(r).toMatchObject({ status: "done", duplicate: false, attempts: 1, artifacts: 3 });
+    expect(r.result?.datasets).toEqual([{ name: "uploads", requested: 3, deleted: 2, missing: 1, held: 0, failed: 0 }]);
+    expect(existsSync(join(p.data, a))).toBe(false);
+    expect(existsSync(join(p.data, b))).toBe(false);
+    expect(existsSync(join(p.data, keep))).toBe(true);
+    const log = await lethe.audit.log({ runId: r.id });
+    expect(log.map((e) => e.action)).toEqual(["event_received", "deleted", "deleted"]);
+    expect(
+      log.filter((e) => e.action === "deleted").every((e) => e.reason === "event" && e.dataset === "uploads"),
+    ).toBe(true);
+    expect((await lethe.audit.log({ dataset: "uploads", key: a })).map((e) => e.action)).toEqual(["deleted"]);
+    expect(JSON.stringify(log)).not.toContain("req-1");
+    expect(await lethe.events.depth()).toEqual({ pending: 0, processing: 0, done: 1, failed: 0 });
+  });
+
+  it("is idempotent per request id; a different artifact list for the same id is a CONFLICT", async () => {
+    const p = makeTransientProject();
+    const a = upload(p, "x.bin");
+    const lethe = await openP(p);
+    const first = await lethe.complete({ requestId: "req-dup", artifacts: [{ dataset: "uploads", key: a }] });
+    writeFileSync(join(p.data, a), "uploaded again later"); // must not be deleted by a replay
+    const again = await lethe.complete({ requestId: "req-dup", artifacts: [{ dataset: "uploads", key: a }] });
+    expect(again).toMatchObject({ id: first.id, duplicate: true, status: "done" });
+    expect(existsSync(join(p.data, a))).toBe(true);
+    const viaQueue = await lethe.events.enqueue({ requestId: "req-dup", artifacts: [{ dataset: "uploads", key: a }] });
+    expect(viaQueue).toMatchObject({ id: first.id, duplicate: true });
+    await expect(
+      lethe.complete({ requestId: "req-dup", artifacts: [{ dataset: "uploads", key: "uploads/other" }] }),
+    ).rejects.toMatchObject({ code: "CONFLICT" });
+    const concurrent = await Promise.all(
+      [1, 2, 3, 4].map(() => lethe.events.enqueue({ requestId: "req-par", artifacts: [] })),
+    );
+    expect(new Set(concurrent.map((c) => c.id)).size).toBe(1);
+    expect(concurrent.filter((c) => !c.duplicate)).toHaveLength(1);
+    const received = (await lethe.audit.log({})).filter((e) => e.action === "event_received");
+    expect(received).toHaveLength(2);
+  });
+
+  it("respects holds: a held subject's artifact stays, is recorded as held, and the event still completes", async () => {
+    const p = makeTransientProject({
+      datasets: {
+        uploads: { store: "files", include: ["uploads/**"], subjectFromPath: "uploads/{subject}/**", retention: "1h" },
+      },
+    });
+    const { mkdirSync } = await import("node:fs");
+    for (const s of ["alice", "bob"]) mkdirSync(join(p.data, "uploads", s));
+    const a = upload(p, "alice/scan.dcm");
+    const b = upload(p, "bob/scan.dcm");
+    const lethe = await openP(p);
+    await lethe.holds.add({ subject: "alice", reason: "litigation 7" });
+    const r = await lethe.complete({
+      requestId: "req-hold",
+      artifacts: [a, b].map((key) => ({ dataset: "uploads", key })),
+    });
+    expect(r.status).toBe("done");
+    expect(r.result?.datasets[0]).toMatchObject({ deleted: 1, held: 1, failed: 0 });
+    expect(existsSync(join(p.data, a))).toBe(true);
+    expect(existsSync(join(p.data, b))).toBe(false);
+    const held = (await lethe.audit.log({ subject: "alice" })).filter((e) => e.action === "held");
+    expect(held).toHaveLength(1);
+    expect(held[0]?.reason).toContain("litigation 7");
+  });
+
+  it("validates before storing anything: unknown fields, unknown datasets, datasets with row-linked files", async () => {
+    const p = makeTransientProject({
+      extra: { stores: { files: { kind: "fs", root: "./data" }, app: { kind: "sql", url: "sqlite:./app.db" } } },
+      datasets: {
+        uploads: { store: "files", include: ["uploads/**"], retention: "1h" },
+        training: {
+          store: "app",
+          table: "training",
+          key: "id",
+          createdAt: "created_at",
+          retention: "30d",
+          files: { column: "path", store: "files" },
+        },
+      },
+    });
+    const db = new Database(join(p.dir, "app.db"));
+    db.exec("create table training (id integer primary key, path text, created_at text not null)");
+    db.close();
+    const lethe = await openP(p);
+    const bad = [
+      { requestId: "r", artifacts: [{ dataset: "uploads", key: "k", extra: 1 }] },
+      { requestId: "r", artifacts: [], priority: "high" },
+      { requestId: "", artifacts: [] },
+      { requestId: "r", artifacts: [{ dataset: "nope", key: "k" }] },
+      { requestId: "r", artifacts: [{ dataset: "training", key: 1 }] },
+    ];
+    for (const b of bad) await expect(lethe.events.enqueue(b)).rejects.toMatchObject({ code: "VALIDATION" });
+    expect(await lethe.events.depth()).toEqual({ pending: 0, processing: 0, done: 0, failed: 0 });
+  });
+});
+
+const ENQUEUER = `
+import { openLethe } from ${JSON.stringify(DIST)};
+const [config, key] = process.argv.slice(1);
+const lethe = await openLethe(config, { logger: { warn() {}, info() {} } });
+const r = await lethe.events.enqueue({ requestId: "req-kill", artifacts: [{ dataset: "uploads", key }] });
+process.stdout.write("ACK " + r.id + "\\n");
+await new Promise(() => {});
+`;
+
+describe("durability", () => {
+  it("an acknowledged event survives kill -9 and is processed after restart", async () => {
+    const p = makeTransientProject();
+    const key = upload(p, "kill.bin");
+    const { proc, line, exited } = await child(ENQUEUER, [p.configPath, key], "ACK ");
+    proc.kill("SIGKILL");
+    await exited;
+    const id = line.slice(4).trim();
+    expect(existsSync(join(p.data, key))).toBe(true);
+    const lethe = await openP(p);
+    expect(await lethe.events.get(id)).toMatchObject({ status: "pending", attempts: 0 });
+    expect(await lethe.events.process()).toEqual({ processed: 1, done: 1, retrying: 0, failed: 0 });
+    expect(existsSync(join(p.data, key))).toBe(false);
+    expect(await lethe.events.get(id)).toMatchObject({ status: "done" });
+  });
+});
+
+describe("failed deletions", () => {
+  it("are retried with growing backoff, end up failed, are reported by the janitor (exit 1) and fixed by --apply", async () => {
+    const p = makeTransientProject({
+      datasets: { uploads: { store: "files", include: ["uploads/**"], retention: "1h", action: "shred" } },
+    });
+    const key = upload(p, "linked.bin");
+    // A second hard link makes shred refuse the file: a real, persistent deletion failure.
+    linkSync(join(p.data, key), join(p.data, "elsewhere.bin"));
+    const lethe = await openP(p, { events: { baseDelayMs: 200, maxAttempts: 4 } });
+    const first = await lethe.complete({ requestId: "req-fail", artifacts: [{ dataset: "uploads", key }] });
+    expect(first).toMatchObject({ status: "pending", attempts: 1 });
+    expect(first.lastError).toMatch(/hard links/);
+    const final = await until(
+      () => lethe.events.get(first.id),
+      (e) => e?.status === "failed",
+    );
+    expect(final).toMatchObject({ status: "failed", attempts: 4 });
+    const failures = (await lethe.audit.log({ runId: first.id })).filter((e) => e.action === "failed");
+    expect(failures).toHaveLength(5); // one per attempt, plus "gave up"
+    expect(failures[4]?.reason).toMatch(/gave up after 4 attempts/);
+    const t = failures.slice(0, 4).map((e) => Date.parse(e.at));
+    const gaps = [t[1]! - t[0]!, t[2]! - t[1]!, t[3]! - t[2]!];
+    expect(gaps[0]).toBeGreaterThanOrEqual(150);
+    expect(gaps[1]).toBeGreaterThan(gaps[0]!);
+    expect(gaps[2]).toBeGreaterThan(gaps[1]!);
+    await lethe.close();
+    opened = [];
+
+    const report = await cli(["janitor", "--json", "--config", p.configPath], p.dir);
+    expect(report.code).toBe(1);
+    expect((report.json as { findings: unknown[] }).findings).toEqual([
+      expect.objectContaining({ kind: "event_failed", id: first.id }),
+    ]);
+
+    unlinkSync(join(p.data, "elsewhere.bin"));
+    const fix = await cli(["janitor", "--apply", "--json", "--config", p.configPath], p.dir);
+    expect(fix.code).toBe(1);
+    expect((fix.json as { findings: unknown[] }).findings).toEqual([
+      expect.objectContaining({ kind: "event_failed", fixed: true }),
+    ]);
+    expect(existsSync(join(p.data, key))).toBe(false);
+    const clean = await cli(["janitor", "--json", "--config", p.configPath], p.dir);
+    expect(clean.code).toBe(0);
+  });
+});
+
+describe("event queue on PostgreSQL", () => {
+  let pg: { url: string; drop(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    if (process.env.LETHE_TEST_PG_URL) pg = await createTestPgDatabase();
+  });
+  afterAll(async () => {
+    await pg?.drop();
+  });
+
+  it("two instances processing the same queue delete each artifact exactly once", async (ctx) => {
+    requireService(ctx, "pg");
+    const p = makeTransientProject({ state: pg?.url as string });
+    const keys = Array.from({ length: 30 }, (_, i) => upload(p, `pg-${i}.bin`));
+    const a = await openP(p);
+    const b = await openP(p);
+    for (const [i, key] of keys.entries())
+      await (i % 2 ? a : b).events.enqueue({ requestId: `req-pg-${i}`, artifacts: [{ dataset: "uploads", key }] });
+    expect((await a.events.depth()).pending).toBe(30);
+    const [ra, rb] = await Promise.all([a.events.process(), b.events.process()]);
+    expect(ra.done + rb.done).toBe(30);
+    for (const key of keys) expect(existsSync(join(p.data, key))).toBe(false);
+    const deleted = (await a.audit.log({})).filter((e) => e.action === "deleted");
+    expect(deleted).toHaveLength(30);
+    expect(await a.events.depth()).toEqual({ pending: 0, processing: 0, done: 30, failed: 0 });
+    expect((await a.audit.verify()).ok).toBe(true);
+  });
+});
