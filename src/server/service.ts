@@ -66,8 +66,8 @@ export class LetheService {
       events: new Drainer({
         name: "events",
         log,
-        pass: async () => (await lethe.events.process({ limit: intake.perSecond() > HOT_INTAKE ? 10 : 100 })).processed,
-        pace: () => (intake.perSecond() > HOT_INTAKE ? 100 : 0),
+        pass: async () => (await lethe.events.process({ limit: intake.perSecond() > HOT_INTAKE ? 25 : 100 })).processed,
+        pace: () => (intake.perSecond() > HOT_INTAKE ? 250 : 0),
       }),
       requests: new Drainer({
         name: "erasure-requests",

@@ -1,0 +1,150 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { personalName, valueKind } from "../../src/core/discover-rules.js";
+import { lethe } from "../helpers/cli.js";
+import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { config, type ErasureFixture, pgFixture, sqliteFixture } from "./fixture.js";
+
+interface Unmapped {
+  store: string;
+  table: string;
+  column: string;
+  reason: string;
+}
+const opened: ErasureFixture[] = [];
+afterEach(() => {
+  for (const f of opened.splice(0)) f.app?.close();
+});
+
+describe("lethe discover", () => {
+  it("finds a table added outside the data map, by column name and by sampled values (exit 1)", () => {
+    const f = sqliteFixture(["ann", "bob"], 2);
+    opened.push(f);
+    // The data map as configured covers everything: nothing to report.
+    const clean = lethe(["discover", "--json"], f.dir);
+    expect(clean.code).toBe(0);
+    expect(clean.json).toMatchObject({ unmapped: [] });
+
+    // Someone adds tables last month.
+    f.app?.exec(`create table support_tickets (id integer primary key, customer_email text, body text);
+      insert into support_tickets values (1, 'ann@example.com', 'my order'), (2, 'bob@example.org', 'refund');
+      create table feedback (id integer primary key, contact text, score integer);
+      insert into feedback values (1, 'ann@example.com', 5), (2, 'bob@example.org', 3), (3, 'cid@example.net', 4);
+      create table model_versions (id integer primary key, name text, released text);
+      insert into model_versions values (1, 'llama-3-8b', '2026-01-01');`);
+    const r = lethe(["discover", "--json"], f.dir);
+    expect(r.code).toBe(1);
+    const found = (r.json as { unmapped: Unmapped[] }).unmapped;
+    expect(found.map((u) => [u.store, u.table, u.column])).toEqual([
+      ["appdb", "feedback", "contact"],
+      ["appdb", "support_tickets", "customer_email"],
+    ]);
+    expect(found[0]?.reason).toMatch(/3 of 3 sampled values look like email addresses/);
+    expect(found[1]?.reason).toMatch(/not in the data map; the column name suggests an email address/);
+    // Sampled values never reach the output.
+    expect(r.stdout).not.toContain("example.com");
+    const text = lethe(["discover"], f.dir);
+    expect(text.stdout).toMatch(/support_tickets\s+customer_email/);
+
+    // Mapping the table with a subject column covers it; the other one is still reported.
+    writeFileSync(
+      join(f.dir, "lethe.yaml"),
+      config(
+        "sqlite:./app.db",
+        "  tickets: { store: appdb, table: support_tickets, key: id, subject: customer_email, retention: never }\n",
+      ),
+    );
+    const after = lethe(["discover", "--json"], f.dir);
+    expect((after.json as { unmapped: Unmapped[] }).unmapped.map((u) => u.table)).toEqual(["feedback"]);
+  });
+
+  it("flags a mapped table without a subject column: retention reaches it, erasure cannot", () => {
+    const f = sqliteFixture(
+      ["ann"],
+      1,
+      undefined,
+      "  metrics: { store: appdb, table: usage_metrics, key: id, createdAt: at, retention: 30d }\n",
+    );
+    opened.push(f);
+    f.app?.exec("create table usage_metrics (id integer primary key, user_id text, at text)");
+    const r = lethe(["discover", "--json"], f.dir);
+    // The config was written before the table existed; re-run now that it does.
+    expect(r.code).toBe(1);
+    expect((r.json as { unmapped: Unmapped[] }).unmapped).toEqual([
+      expect.objectContaining({
+        table: "usage_metrics",
+        column: "user_id",
+        reason: expect.stringMatching(/dataset "metrics" but has no subject column/),
+      }),
+    ]);
+  });
+
+  describe("on PostgreSQL", () => {
+    const drops: (() => Promise<void>)[] = [];
+    afterAll(async () => {
+      for (const d of drops) await d().catch(() => undefined);
+    });
+    it("finds an unmapped table in another schema and ignores lethe's own state tables in the same database", async (ctx) => {
+      requireService(ctx, "pg");
+      const db = await createTestPgDatabase();
+      drops.push(db.drop);
+      const f = await pgFixture(db.url, ["ann", "bob"], 2, undefined, { state: db.url });
+      expect(lethe(["discover", "--json"], f.dir).code).toBe(0); // state tables (ledger, holds…) are lethe's, not user data
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      await c.query(`create schema crm; create table crm.leads (id bigint primary key, "phoneNumber" text, note text);
+        create table public.sessions (id bigint primary key, ip_address text, started timestamptz)`);
+      await c.end();
+      const r = lethe(["discover", "--json"], f.dir);
+      expect(r.code).toBe(1);
+      expect((r.json as { unmapped: Unmapped[] }).unmapped.map((u) => [u.table, u.column])).toEqual([
+        ["crm.leads", "phoneNumber"],
+        ["sessions", "ip_address"],
+      ]);
+    });
+  });
+});
+
+describe("discover rules", () => {
+  it("recognises personal column names in any spelling and leaves ordinary ones alone", () => {
+    for (const n of [
+      "user_id",
+      "userId",
+      "UserID",
+      "customer_email",
+      "email",
+      "phone_number",
+      "patient_id",
+      "ip_address",
+      "ssn",
+      "date_of_birth",
+      "first_name",
+      "customerId",
+      "device_id",
+    ])
+      expect(personalName(n), n).toBeDefined();
+    for (const n of [
+      "id",
+      "model_name",
+      "created_at",
+      "retention_days",
+      "prompt_text",
+      "user_agent",
+      "account_type",
+      "file_path",
+      "score",
+    ])
+      expect(personalName(n), n).toBeUndefined();
+  });
+
+  it("judges values by share: emails, phone numbers, IPs; not ids or timestamps", () => {
+    expect(valueKind(["a@b.io", "c@d.org", "e@f.net", "n/a"])?.kind).toBe("email addresses");
+    expect(valueKind(["+44 20 7946 0958", "+1 (555) 123-4567", "+49 30 1234567"])?.kind).toBe("phone numbers");
+    expect(valueKind(["10.0.0.1", "192.168.1.20", "8.8.8.8"])?.kind).toBe("IP addresses");
+    expect(valueKind(["1714567890123", "1714567890124", "1714567890125"])).toBeUndefined();
+    expect(valueKind(["2026-01-01 10:00:00", "2026-01-02 10:00:00", "2026-01-03 10:00:00"])).toBeUndefined();
+    expect(valueKind(["a@b.io", "x", "y", "z", "w"])).toBeUndefined();
+  });
+});

@@ -1,0 +1,108 @@
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { openLethe } from "../../src/lethe.js";
+import { lethe, letheAsync } from "../helpers/cli.js";
+import { type ErasureFixture, expected, filesUnder, remaining, sqliteFixture } from "./fixture.js";
+
+const ERASED = Array.from({ length: 10 }, (_, i) => `kill-subject-${String(i).padStart(2, "0")}`);
+const KEPT = ["kept-subject-a1", "kept-subject-b2", "kept-subject-c3"];
+const PER_SUBJECT = 300;
+const opened: ErasureFixture[] = [];
+afterEach(() => {
+  for (const f of opened.splice(0)) f.app?.close();
+});
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Reads lethe's state from outside, as an operator would, while the processor runs. */
+function peek<T>(f: ErasureFixture, q: string): T[] {
+  const db = new Database(join(f.dir, ".lethe", "state.db"), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(q).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+describe("requests process survives kill -9", () => {
+  it("a processor killed mid-way is resumed by the next run: everything erased once, ledger consistent", async () => {
+    const f = sqliteFixture([...ERASED, ...KEPT], PER_SUBJECT);
+    opened.push(f);
+    const setup = await openLethe(join(f.dir, "lethe.yaml"), {
+      logger: { warn: () => undefined, info: () => undefined },
+    });
+    const ids: string[] = [];
+    try {
+      for (const s of ERASED) ids.push((await setup.requests.create(s)).id);
+    } finally {
+      await setup.close();
+    }
+
+    const child = letheAsync(["requests", "process", "--json"], f.dir);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_c, sig) => resolve(sig)));
+    let deletedAtKill = 0;
+    for (let i = 0; i < 3000; i++) {
+      await sleep(5);
+      if (child.exitCode !== null) break;
+      const n = peek<{ n: number }>(f, "select count(*) as n from ledger where action = 'deleted'")[0]?.n ?? 0;
+      if (n >= 400) {
+        child.kill("SIGKILL");
+        deletedAtKill = n;
+        break;
+      }
+    }
+    expect(await exited).toBe("SIGKILL");
+    const total = ERASED.length * (PER_SUBJECT + PER_SUBJECT / 2 + 2);
+    expect(deletedAtKill).toBeGreaterThan(0);
+    expect(deletedAtKill).toBeLessThan(total); // really mid-way
+    const statuses = peek<{ status: string }>(f, "select status from erasure_requests").map((r) => r.status);
+    expect(statuses.filter((s) => s === "completed").length).toBeLessThan(ERASED.length);
+
+    const rerun = lethe(["requests", "process", "--json"], f.dir);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const list = lethe(["requests", "list", "--json"], f.dir).json as { requests: { id: string; status: string }[] };
+    expect(list.requests.map((r) => r.status)).toEqual(ERASED.map(() => "completed"));
+
+    // Ground truth: every erased subject's rows and files gone, the kept subjects untouched.
+    const want = expected(f, new Set(ERASED));
+    expect(await remaining(f, "inference_logs")).toEqual(want.logs);
+    expect(await remaining(f, "training_records")).toEqual(want.training);
+    expect(filesUnder(f.models)).toEqual(want.modelFiles);
+    expect(filesUnder(f.uploads)).toEqual(want.uploads);
+
+    // Every erased item is on the ledger exactly once (the interrupted batch settled by reconciliation).
+    const rows = peek<{ dataset: string; item_key: string | null; key_hash: string | null; reason: string }>(
+      f,
+      "select dataset, item_key, key_hash, reason from ledger where action = 'deleted' and reason not like '%linked file%'",
+    );
+    const keys = rows.map((r) => `${r.dataset}/${r.item_key ?? r.key_hash}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.length).toBe(total);
+    const linked = peek<{ n: number }>(
+      f,
+      "select count(*) as n from ledger where action = 'deleted' and reason like '%linked file%'",
+    );
+    expect(linked[0]?.n).toBe((ERASED.length * PER_SUBJECT) / 2);
+    expect(peek<{ n: number }>(f, "select count(*) as n from intents")[0]?.n).toBe(0);
+    expect(lethe(["audit", "verify", "--json"], f.dir).json).toMatchObject({ ok: true });
+
+    // Each request's totals sum every attempt: they match what was planted.
+    let resumed = 0;
+    for (const id of ids) {
+      const show = lethe(["requests", "show", id, "--json"], f.dir).json as {
+        attempts: number;
+        datasets: { name: string; deleted: number; filesRemoved: number }[];
+      };
+      resumed += show.attempts > 1 ? 1 : 0;
+      expect(Object.fromEntries(show.datasets.map((d) => [d.name, [d.deleted, d.filesRemoved]]))).toEqual({
+        inference_logs: [PER_SUBJECT, 0],
+        training_records: [PER_SUBJECT / 2, PER_SUBJECT / 2],
+        uploads: [2, 0],
+      });
+    }
+    expect(resumed).toBe(1); // exactly the one the kill interrupted
+  });
+});
