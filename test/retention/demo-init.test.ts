@@ -12,6 +12,7 @@ describe("lethe demo", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/1\. plan/);
     expect(r.stdout).toMatch(/audit verify: OK/);
+    expect(r.stdout).toMatch(/erase user-7 .*\n(.*\n)*.*residue after re-checking every dataset: 0/);
     // The configs and READMEs beside the checkpoints survive; expired checkpoints do not.
     expect(r.stdout).toMatch(/16 of 16 untouched/);
     const runs = readdirSync(join(dir, "data", "models", "checkpoints"));

@@ -52,14 +52,33 @@ export async function runDemo(dirOpt: string | undefined, log: (line: string) =>
       `\n3. configs and READMEs beside the checkpoints: ${survivors} of ${data.keepers.length} untouched (not in the include globs)`,
     );
 
+    const subject = "user-7";
+    const dry = await lethe.erase(subject);
+    const erased = await lethe.erase(subject, { yes: true, reason: "demo: right-to-erasure request" });
+    const found = dry.datasets.reduce((n, d) => n + d.found, 0);
+    log(`\n4. erase ${subject} (GDPR Art. 17): dry run found ${found} item(s); with --yes:`);
+    log(
+      indent(
+        table([
+          ["dataset", "deleted", "files removed", "held"],
+          ...erased.datasets.map((d) => [d.name, d.deleted, d.filesRemoved, d.held]),
+        ]),
+      ),
+    );
+    log(
+      `   residue after re-checking every dataset: ${erased.residue}${erased.lineage.length ? `; models trained on that data (retrain or retire): ${erased.lineage.flatMap((l) => l.derived.map((d) => `${d.dataset} (${d.count} artifacts)`)).join(", ")}` : ""}`,
+    );
+
     const verify = await lethe.audit.verify();
     log(
-      `\n4. audit verify: ${verify.ok ? "OK" : `FAILED at ${verify.firstBad}: ${verify.reason}`}, ${verify.entries} ledger entries, hash chain + signed Merkle checkpoints`,
+      `\n5. audit verify: ${verify.ok ? "OK" : `FAILED at ${verify.firstBad}: ${verify.reason}`}, ${verify.entries} ledger entries, hash chain + signed Merkle checkpoints`,
     );
-    const sample = (await lethe.audit.log({ dataset: "inference_logs", key: "1" }))[0];
-    if (sample) log(`   e.g. inference_logs row 1: ${sample.action} at ${sample.at} (entry #${sample.seq})`);
+    const trail = await lethe.audit.log({ subject });
+    log(
+      `   ${subject} on the ledger: ${trail.length} entries, found by the subject's HMAC; the raw id is stored nowhere`,
+    );
     log(`\nExplore: cd ${dir} && npx lethe audit log --subject user-7   (subject ids are stored only as HMACs)`);
-    return { dir, plan, run, verify, keepersIntact: survivors === data.keepers.length };
+    return { dir, plan, run, erased, verify, keepersIntact: survivors === data.keepers.length && erased.residue === 0 };
   } finally {
     await lethe.close();
   }
@@ -75,7 +94,7 @@ function indent(s: string): string {
 export function registerDemo(program: Command, run: Runner): void {
   program
     .command("demo")
-    .description("build a sample AI data set and show plan → apply → audit verify end to end")
+    .description("build a sample AI data set and show plan → apply → erase → audit verify end to end")
     .option("--dir <dir>", "where to build it (default: a new temp folder)")
     .action((_o, cmd: Command) =>
       run(async () => {
@@ -83,7 +102,11 @@ export function registerDemo(program: Command, run: Runner): void {
         const lines: string[] = [];
         const out = await runDemo(o.dir, (l) => (o.json ? lines.push(l) : process.stdout.write(`${l}\n`)));
         const ok = out.verify.ok && out.keepersIntact;
-        return result({ dir: out.dir, plan: out.plan, run: out.run, verify: out.verify }, "", ok ? 0 : 1);
+        return result(
+          { dir: out.dir, plan: out.plan, run: out.run, erase: out.erased, verify: out.verify },
+          "",
+          ok ? 0 : 1,
+        );
       }),
     );
 }
