@@ -1,5 +1,6 @@
-import { createHmac, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { sql } from "kysely";
+import { FastHmac } from "../crypto/fast-hmac.js";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { LedgerTable } from "../state/schema.js";
@@ -18,18 +19,21 @@ import type { EntryInput } from "./types.js";
  */
 export class Ledger {
   private readonly subjectCache = new Map<string, string>();
+  private readonly hmac: FastHmac;
 
   constructor(
     private readonly state: StateHandle,
-    private readonly hmacKey: Buffer,
+    hmacKey: Buffer,
     private readonly signingKey: KeyObject,
-  ) {}
+  ) {
+    this.hmac = new FastHmac(hmacKey);
+  }
 
   /** HMAC-SHA256(subject key, subject id), hex. */
   subjectHash(subject: string): string {
     let h = this.subjectCache.get(subject);
     if (h === undefined) {
-      h = createHmac("sha256", this.hmacKey).update(`subject\0${subject}`).digest("hex");
+      h = this.hmac.hex(`subject\0${subject}`);
       // Runs touch a bounded set of subjects; the cap keeps a huge run from growing it forever.
       if (this.subjectCache.size > 200_000) this.subjectCache.clear();
       this.subjectCache.set(subject, h);
@@ -38,9 +42,7 @@ export class Ledger {
   }
 
   keyHash(dataset: string, key: string | number): string {
-    return createHmac("sha256", this.hmacKey)
-      .update(`key\0${dataset}\0${String(key)}`)
-      .digest("hex");
+    return this.hmac.hex(`key\0${dataset}\0${String(key)}`);
   }
 
   publicKeyPem(): string {

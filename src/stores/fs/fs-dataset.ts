@@ -1,5 +1,6 @@
 import { lstatSync, unlinkSync } from "node:fs";
 import type { DatasetConfig } from "../../config/types.js";
+import { expiryBucket, expiryDayBounds } from "../../core/expiry-days.js";
 import type {
   DatasetCapabilities,
   DatasetDriver,
@@ -8,7 +9,6 @@ import type {
   ExpiredSummary,
   Item,
 } from "../../core/types.js";
-import { expiryBucket, expiryDayBounds } from "../../core/expiry-days.js";
 import { shredFile } from "../../crypto/shred.js";
 import { insideRoot, safeRealpath } from "./safe-path.js";
 import { type SubjectPattern, subjectPattern } from "./subject-pattern.js";
@@ -105,9 +105,9 @@ export class FsDataset implements DatasetDriver {
   }
 
   /** lstat of a matched, contained, regular file; undefined otherwise. */
-  private statItem(rel: string, realRoot = safeRealpath(this.root)) {
+  private statItem(rel: string, realRoot = safeRealpath(this.root), parents?: Map<string, string | undefined>) {
     if (!this.match(rel)) return undefined;
-    const abs = insideRoot(this.root, rel, realRoot);
+    const abs = insideRoot(this.root, rel, realRoot, parents);
     if (!abs) return undefined;
     try {
       const st = lstatSync(abs);
@@ -121,9 +121,10 @@ export class FsDataset implements DatasetDriver {
     const out: DeleteResult = { deleted: [], failed: [] };
     const realRoot = safeRealpath(this.root);
     const nowS = opts.expiredAt ? opts.expiredAt.getTime() / 1000 : undefined;
+    const parents = new Map<string, string | undefined>();
     for (const item of items) {
       const rel = String(item.key);
-      const st = this.statItem(rel, realRoot);
+      const st = this.statItem(rel, realRoot, parents);
       if (!st) continue; // gone, or no longer a matched regular file inside the root
       const exp = this.expiresAt(st.mtimeMs);
       if (nowS !== undefined && (exp === undefined || exp > nowS)) continue; // modified since: not expired any more

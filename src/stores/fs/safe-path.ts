@@ -10,7 +10,13 @@ import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
  * @example
  * insideRoot("/data/models", "../etc/passwd"); // undefined
  */
-export function insideRoot(root: string, p: string, realRoot = safeRealpath(root)): string | undefined {
+export function insideRoot(
+  root: string,
+  p: string,
+  realRoot = safeRealpath(root),
+  /** Resolved parents, reused within one batch (siblings share their directory). */
+  parents?: Map<string, string | undefined>,
+): string | undefined {
   if (p.includes("\0")) return undefined;
   const abs = isAbsolute(p) ? resolve(p) : resolve(root, p);
   const rel = relative(resolve(root), abs);
@@ -20,7 +26,13 @@ export function insideRoot(root: string, p: string, realRoot = safeRealpath(root
   if (lexicalOutside && (realRoot === undefined || relReal === "" || relReal.startsWith("..") || isAbsolute(relReal))) {
     return undefined;
   }
-  const parent = safeRealpath(dirname(abs));
+  const dir = dirname(abs);
+  let parent: string | undefined;
+  if (parents?.has(dir)) parent = parents.get(dir);
+  else {
+    parent = safeRealpath(dir);
+    parents?.set(dir, parent);
+  }
   if (parent === undefined) return abs; // the directory is gone, so is the file
   if (realRoot === undefined) return undefined;
   if (parent !== realRoot && !parent.startsWith(realRoot + sep)) return undefined;

@@ -98,6 +98,7 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
         subjectType,
         createdAt: ds.createdAt,
         createdType,
+        createdIndexed: ds.createdAt !== undefined && info.indexed.has(ds.createdAt),
         encoding,
         file: ds.files?.column,
       });

@@ -96,6 +96,9 @@ export function openPostgresTarget(url: string): TargetDialect {
       if (enc === "text") return sql<boolean>`${v} < ${isoDateBound(cutoff)}`;
       return undefined;
     },
+    // Text keeps microseconds and offsets that a JS Date would lose; the cast restores the column type.
+    cursorValue: (column) => sql`${c(column)}::text`,
+    cursorParam: (value, type) => sql`cast(${String(value)} as ${sql.raw(/^[a-z ]+$/.test(type) ? type : "text")})`,
     inList(column, type, values) {
       const arrayType = ARRAY_TYPE[type] ?? "text[]";
       const col = arrayType === "text[]" ? sql`${c(column)}::text` : c(column);

@@ -80,6 +80,9 @@ export function openSqliteTarget(path: string): TargetDialect {
       if (enc === "text") return sql<boolean>`${v} < ${isoDateBound(cutoff)}`;
       return undefined;
     },
+    // SQLite hands back exactly what it stored, text or number alike.
+    cursorValue: (column) => sql`${c(column)}`,
+    cursorParam: (value) => sql`${value}`,
     inList(column, _type, values) {
       return sql<boolean>`${c(column)} in (select value from json_each(${JSON.stringify(values)}))`;
     },

@@ -40,6 +40,10 @@ export interface TargetDialect {
   epochSeconds(column: string, enc: TsEncoding, colType: string): RawBuilder<number | null>;
   /** An index-friendly superset predicate for `epochSeconds(column) <= cutoff`, if one exists. */
   rangeBound(column: string, enc: TsEncoding, colType: string, cutoff: number): RawBuilder<boolean> | undefined;
+  /** The column's value in a form that round-trips exactly as a query parameter (page cursors). */
+  cursorValue(column: string): RawBuilder<unknown>;
+  /** A cursor value as a parameter comparable with the column. */
+  cursorParam(value: unknown, colType: string): RawBuilder<unknown>;
   /** `column IN (keys)` as one parameter, whatever the number of keys. */
   inList(column: string, colType: string, values: (string | number)[]): RawBuilder<boolean>;
   /** Can `value` ever equal a value of this column type? (avoids cast errors) */
