@@ -76,7 +76,7 @@ async function benchPg(rows, url) {
     await c.query(`create table inference_logs (id bigint primary key, model_name text, user_id text, prompt_text text,
       response_text text, created_at timestamptz not null, retention_days integer not null)`);
     await c.query(`insert into inference_logs select i, 'model-' || (i % 3), 'user-' || (i % 50000), 'prompt text number ' || i,
-      'response ' || i, now() - ((i * 7919) % (120 * 86400)) * interval '1 second', 30 from generate_series(1, ${rows}) i`);
+      'response ' || i, now() - ((i::bigint * 7919) % (120 * 86400)) * interval '1 second', 30 from generate_series(1, ${rows}) i`);
     await c.query(
       "create index il_user on inference_logs (user_id); create index il_created on inference_logs (created_at); analyze inference_logs",
     );

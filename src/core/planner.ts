@@ -62,7 +62,10 @@ export async function makePlan(
   const now = opts.now ?? new Date();
   const datasets: PlanDataset[] = [];
   for (const ds of map.select(opts.dataset)) {
-    const [total, summary] = await Promise.all([ds.count(), ds.summarizeExpired(now, { bySubject: holds.subjects.size > 0 })]);
+    const [total, summary] = await Promise.all([
+      ds.count(),
+      ds.summarizeExpired(now, { bySubject: holds.subjects.size > 0 }),
+    ]);
     const entry: PlanDataset = {
       name: ds.config.name,
       store: ds.config.store,

@@ -56,12 +56,22 @@ export class Claims {
       .values({ job, registered_at: this.now().toISOString() })
       .onConflict((oc) => oc.column("job").doNothing())
       .execute();
-    const reg = await this.state.db.selectFrom("schedule_jobs").select("registered_at").where("job", "=", job).executeTakeFirstOrThrow();
+    const reg = await this.state.db
+      .selectFrom("schedule_jobs")
+      .select("registered_at")
+      .where("job", "=", job)
+      .executeTakeFirstOrThrow();
     return new Date(reg.registered_at);
   }
 
   /** Inserts the claim if (job, fire time) is unclaimed and our lease still holds; true if it is ours. */
-  async claim(job: string, fireTime: Date, status: ClaimStatus = "running", detail?: string, trx?: StateTx): Promise<boolean> {
+  async claim(
+    job: string,
+    fireTime: Date,
+    status: ClaimStatus = "running",
+    detail?: string,
+    trx?: StateTx,
+  ): Promise<boolean> {
     const epoch = this.lease.epoch;
     if (epoch === undefined) return false;
     const db = trx ?? this.state.db;
@@ -106,7 +116,13 @@ export class Claims {
           {
             action: "run_missed",
             reason: `${job}: ${detail}`,
-            data: { job, count: missed.count, capped: missed.capped, first: missed.first.toISOString(), last: missed.last.toISOString() },
+            data: {
+              job,
+              count: missed.count,
+              capped: missed.capped,
+              first: missed.first.toISOString(),
+              last: missed.last.toISOString(),
+            },
           },
         ]);
         if (!(await this.claim(job, missed.last, "missed", detail, trx))) throw new AlreadyClaimed();
@@ -139,7 +155,12 @@ export class Claims {
   ): Promise<void> {
     await this.state.db
       .updateTable("schedule_claims")
-      .set({ status, finished_at: this.now().toISOString(), ...(runId ? { run_id: runId } : {}), detail: detail ?? null })
+      .set({
+        status,
+        finished_at: this.now().toISOString(),
+        ...(runId ? { run_id: runId } : {}),
+        detail: detail ?? null,
+      })
       .where("job", "=", job)
       .where("fire_time", "=", fireTime.toISOString())
       .where("epoch", "=", epoch)

@@ -119,7 +119,11 @@ export class LeaderLease {
 
   /** The lease as stored (for the dashboard and tests). */
   async read(): Promise<LeaseRow | undefined> {
-    const r = await this.state.db.selectFrom("leader_lease").selectAll().where("name", "=", this.opts.name).executeTakeFirst();
+    const r = await this.state.db
+      .selectFrom("leader_lease")
+      .selectAll()
+      .where("name", "=", this.opts.name)
+      .executeTakeFirst();
     return r ? { holder: r.holder, epoch: Number(r.epoch), expiresAt: new Date(Number(r.expires_at)) } : undefined;
   }
 }

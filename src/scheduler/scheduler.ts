@@ -65,7 +65,12 @@ export class Scheduler {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? quiet;
     this.jobs = new Map(opts.jobs.map((j) => [j.name, j]));
-    this.lease = new LeaderLease(opts.state, { name: "scheduler", holder: opts.instance, ttlMs: opts.leaseTtlMs, clock: this.clock });
+    this.lease = new LeaderLease(opts.state, {
+      name: "scheduler",
+      holder: opts.instance,
+      ttlMs: opts.leaseTtlMs,
+      clock: this.clock,
+    });
     this.claims = new Claims(opts.state, this.lease);
   }
 
@@ -80,16 +85,22 @@ export class Scheduler {
     await this.loops[0];
     this.stopBeat.abort();
     await Promise.all(this.loops);
-    await this.lease.release().catch((err: Error) => this.log.warn({ err: err.message }, "could not release the lease"));
+    await this.lease
+      .release()
+      .catch((err: Error) => this.log.warn({ err: err.message }, "could not release the lease"));
   }
 
   isStopping(): boolean {
     return this.stopping;
   }
 
-  /** Each job's next fire time after now. */
-  nextFireTimes(now = this.clock.now()): { job: string; next: Date | undefined }[] {
-    return [...this.jobs.values()].map((j) => ({ job: j.name, next: j.schedule.next(now) }));
+  /** Each job's schedule and next fire time after now. */
+  nextFireTimes(now = this.clock.now()): { job: string; schedule: string; next: Date | undefined }[] {
+    return [...this.jobs.values()].map((j) => ({
+      job: j.name,
+      schedule: j.schedule.pattern,
+      next: j.schedule.next(now),
+    }));
   }
 
   /** One pass: keep or take the lease; as leader, resume abandoned runs and run what is due. */
@@ -124,8 +135,14 @@ export class Scheduler {
       const why = due.run
         ? `superseded by the run for ${due.run.toISOString()}`
         : `not run within misfireGrace (${this.opts.graceSeconds}s)`;
-      const recorded = await this.claims.recordMissed(job.recordMissed ? this.opts.ledger : undefined, job.name, due.missed, why);
-      if (recorded) this.log.warn({ job: job.name, count: due.missed.count, last: due.missed.last.toISOString() }, "run missed");
+      const recorded = await this.claims.recordMissed(
+        job.recordMissed ? this.opts.ledger : undefined,
+        job.name,
+        due.missed,
+        why,
+      );
+      if (recorded)
+        this.log.warn({ job: job.name, count: due.missed.count, last: due.missed.last.toISOString() }, "run missed");
       cursor = due.missed.last;
     }
     if (due.run) {
@@ -144,7 +161,10 @@ export class Scheduler {
         await closeInterruptedRun(this.opts.state, this.opts.ledger, c.runId, why);
       }
       const job = this.jobs.get(c.job);
-      this.log.info({ job: c.job, fireTime: c.fireTime.toISOString(), from: c.instance }, "resuming an interrupted run");
+      this.log.info(
+        { job: c.job, fireTime: c.fireTime.toISOString(), from: c.instance },
+        "resuming an interrupted run",
+      );
       if (job) await this.execute(job, c.fireTime, epoch);
       else await this.claims.finish(c.job, c.fireTime, epoch, "failed", undefined, "job no longer configured");
     }
@@ -170,8 +190,15 @@ export class Scheduler {
     } finally {
       this.current = undefined;
     }
-    const fields = { job: job.name, fireTime: fireTime.toISOString(), status: outcome.status, runId: outcome.runId, seconds };
-    if (outcome.status === "failed" || outcome.status === "refused") this.log.error({ ...fields, detail: outcome.detail }, "scheduled run did not complete");
+    const fields = {
+      job: job.name,
+      fireTime: fireTime.toISOString(),
+      status: outcome.status,
+      runId: outcome.runId,
+      seconds,
+    };
+    if (outcome.status === "failed" || outcome.status === "refused")
+      this.log.error({ ...fields, detail: outcome.detail }, "scheduled run did not complete");
     else this.log.info(fields, "scheduled run finished");
     this.opts.onRunFinished?.(job.name, outcome, seconds);
   }

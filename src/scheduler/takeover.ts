@@ -12,7 +12,12 @@ class NotRunning extends Error {}
  * @example
  * await closeInterruptedRun(state, ledger, claim.runId, "instance a stopped; resumed by b");
  */
-export async function closeInterruptedRun(state: StateHandle, ledger: Ledger, runId: string, why: string): Promise<boolean> {
+export async function closeInterruptedRun(
+  state: StateHandle,
+  ledger: Ledger,
+  runId: string,
+  why: string,
+): Promise<boolean> {
   try {
     await state.db.transaction().execute(async (trx) => {
       await ledger.appendInTx(trx, [{ action: "run_finished", runId, reason: `interrupted: ${why}` }]);

@@ -35,6 +35,8 @@ export function errorHandler(log: ServerLog) {
       return;
     }
     log.error({ err, route: req.routeOptions.url ?? "(none)", method: req.method }, "request failed");
-    void reply.status(httpStatus("INTERNAL")).send(errorBody("INTERNAL", "an unexpected internal error (see the server log)"));
+    void reply
+      .status(httpStatus("INTERNAL"))
+      .send(errorBody("INTERNAL", "an unexpected internal error (see the server log)"));
   };
 }

@@ -28,7 +28,9 @@ export function retentionJob(lethe: Lethe, dataset: string, pattern: string, hoo
       const r = await lethe.apply({ dataset, onRunStarted: ctx.onRunStarted, shouldStop: ctx.shouldStop });
       hooks.changed?.();
       const d = r.datasets[0];
-      const detail = d ? `expired ${d.expired}, deleted ${d.deleted}, held ${d.held}, failed ${d.failed}` : "nothing to do";
+      const detail = d
+        ? `expired ${d.expired}, deleted ${d.deleted}, held ${d.held}, failed ${d.failed}`
+        : "nothing to do";
       const status = r.interrupted ? "interrupted" : (d?.failed ?? 0) > 0 ? "partial" : "ok";
       return { status, runId: r.runId, detail };
     },

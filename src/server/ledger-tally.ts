@@ -21,7 +21,11 @@ export class LedgerTally {
 
   /** Reads entries appended since the last refresh; returns the ledger size. */
   async refresh(): Promise<number> {
-    const head = await this.state.db.selectFrom("ledger_head").select("seq").where("id", "=", 1).executeTakeFirstOrThrow();
+    const head = await this.state.db
+      .selectFrom("ledger_head")
+      .select("seq")
+      .where("id", "=", 1)
+      .executeTakeFirstOrThrow();
     const size = Number(head.seq);
     if (size <= this.seq) return size;
     const rows = await this.state.db

@@ -99,7 +99,12 @@ export class Metrics {
     const register = [this.registry];
     const snap = this.snapshot;
     const src = this.src;
-    const gauge = (name: string, help: string, labelNames: string[], set: (g: Gauge<string>, s: Snapshot) => Promise<void> | void) =>
+    const gauge = (
+      name: string,
+      help: string,
+      labelNames: string[],
+      set: (g: Gauge<string>, s: Snapshot) => Promise<void> | void,
+    ) =>
       new Gauge({
         name,
         help,
@@ -111,9 +116,14 @@ export class Metrics {
           await set(this, s);
         },
       });
-    gauge("lethe_retention_lag_seconds", "Seconds since the oldest expired item expired (0: nothing overdue)", ["dataset"], async (g) => {
-      for (const d of await src.stats.get()) g.set({ dataset: d.name }, d.lagSeconds);
-    });
+    gauge(
+      "lethe_retention_lag_seconds",
+      "Seconds since the oldest expired item expired (0: nothing overdue)",
+      ["dataset"],
+      async (g) => {
+        for (const d of await src.stats.get()) g.set({ dataset: d.name }, d.lagSeconds);
+      },
+    );
     gauge("lethe_dataset_items", "Items in each dataset", ["dataset"], async (g) => {
       for (const d of await src.stats.get()) g.set({ dataset: d.name }, d.total);
     });
@@ -121,12 +131,20 @@ export class Metrics {
       for (const d of await src.stats.get()) g.set({ dataset: d.name }, d.expired);
     });
     gauge("lethe_ledger_entries", "Entries in the audit ledger", [], (g, s) => g.set(s.ledgerSize));
-    gauge("lethe_ledger_verification_ok", "1 if the last ledger verification passed, 0 if it failed, -1 if none yet", [], (g, s) =>
-      g.set(s.verification ? (s.verification.ok ? 1 : 0) : -1),
+    gauge(
+      "lethe_ledger_verification_ok",
+      "1 if the last ledger verification passed, 0 if it failed, -1 if none yet",
+      [],
+      (g, s) => g.set(s.verification ? (s.verification.ok ? 1 : 0) : -1),
     );
-    gauge("lethe_ledger_verification_timestamp_seconds", "When the ledger was last verified (epoch seconds)", [], (g, s) => {
-      if (s.verification) g.set(Date.parse(s.verification.at) / 1000);
-    });
+    gauge(
+      "lethe_ledger_verification_timestamp_seconds",
+      "When the ledger was last verified (epoch seconds)",
+      [],
+      (g, s) => {
+        if (s.verification) g.set(Date.parse(s.verification.at) / 1000);
+      },
+    );
     gauge("lethe_ledger_verified_entries", "Entries covered by the last ledger verification", [], (g, s) => {
       if (s.verification) g.set(s.verification.entries);
     });
@@ -139,7 +157,9 @@ export class Metrics {
     gauge("lethe_event_queue_depth", "Inference-complete events accepted but not yet processed", [], (g, s) => {
       if (s.queueDepth !== undefined) g.set(s.queueDepth);
     });
-    gauge("lethe_scheduler_leader", "1 if this instance holds the scheduler lease", [], (g) => g.set(src.isLeader() ? 1 : 0));
+    gauge("lethe_scheduler_leader", "1 if this instance holds the scheduler lease", [], (g) =>
+      g.set(src.isLeader() ? 1 : 0),
+    );
   }
 
   private async read(): Promise<Snapshot> {

@@ -8,7 +8,10 @@ import type { StateHandle } from "../state/open-state.js";
  * @example
  * const { byStatus, overdue } = await requestCounts(lethe.state);
  */
-export async function requestCounts(state: StateHandle, now = new Date()): Promise<{ byStatus: Map<string, number>; overdue: number }> {
+export async function requestCounts(
+  state: StateHandle,
+  now = new Date(),
+): Promise<{ byStatus: Map<string, number>; overdue: number }> {
   const rows = await state.db
     .selectFrom("erasure_requests")
     .select((eb) => ["status", eb.fn.countAll<number>().as("n")])

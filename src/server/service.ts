@@ -58,7 +58,8 @@ export class LetheService {
       instance,
       leaseTtlMs: lethe.config.server.leaseTtlSeconds * 1000,
       log,
-      onRunFinished: (job, outcome, seconds) => service?.app.lethe.metrics.runDuration.observe({ job, status: outcome.status }, seconds),
+      onRunFinished: (job, outcome, seconds) =>
+        service?.app.lethe.metrics.runDuration.observe({ job, status: outcome.status }, seconds),
     });
     const intake = new IntakeRate();
     const drainers = {
@@ -89,7 +90,10 @@ export class LetheService {
       accessLog: opts.accessLog ?? true,
       isReady: () => service !== undefined && !service.stopping,
     });
-    const url = await app.listen({ port: opts.port ?? lethe.config.server.port, host: opts.host ?? lethe.config.server.host });
+    const url = await app.listen({
+      port: opts.port ?? lethe.config.server.port,
+      host: opts.host ?? lethe.config.server.host,
+    });
     service = new LetheService(lethe, app, scheduler, drainers, url, instance, log);
     scheduler.start();
     drainers.events.start();
@@ -110,7 +114,12 @@ export class LetheService {
     this.stopping = true;
     this.log.info({ reason, instance: this.instance }, "shutting down: finishing the current batch");
     // In parallel: HTTP stops accepting (in-flight requests finish) while runs finish their batch.
-    await Promise.all([this.app.close(), this.scheduler.stop(), this.drainers.events.stop(), this.drainers.requests.stop()]);
+    await Promise.all([
+      this.app.close(),
+      this.scheduler.stop(),
+      this.drainers.events.stop(),
+      this.drainers.requests.stop(),
+    ]);
     await this.lethe.close();
     this.log.info({ instance: this.instance }, "stopped");
   }

@@ -18,7 +18,11 @@ const KEY = "ledger_verification";
  * @example
  * await saveVerification(state, await lethe.audit.verify());
  */
-export async function saveVerification(state: StateHandle, r: VerifyResult, at = new Date()): Promise<VerificationStatus> {
+export async function saveVerification(
+  state: StateHandle,
+  r: VerifyResult,
+  at = new Date(),
+): Promise<VerificationStatus> {
   const v: VerificationStatus = {
     at: at.toISOString(),
     ok: r.ok,

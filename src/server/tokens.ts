@@ -35,7 +35,10 @@ export function parseScopes(input: string): Scope[] {
     .filter(Boolean);
   const bad = parts.filter((s) => !isScope(s));
   if (parts.length === 0 || bad.length > 0)
-    throw new LetheError("USAGE", `--scopes: expected a comma-separated list of ${SCOPES.join(", ")}${bad.length ? ` (unknown: ${bad.join(", ")})` : ""}`);
+    throw new LetheError(
+      "USAGE",
+      `--scopes: expected a comma-separated list of ${SCOPES.join(", ")}${bad.length ? ` (unknown: ${bad.join(", ")})` : ""}`,
+    );
   return [...new Set(parts as Scope[])];
 }
 
@@ -118,7 +121,13 @@ export class TokenStore {
         .where("id", "=", id)
         .where("revoked_at", "is", null)
         .executeTakeFirst();
-      entry = row ? { hash: Buffer.from(row.hash, "hex"), scopes: row.scopes.split(",").filter(isScope), until: now + this.cacheMs } : undefined;
+      entry = row
+        ? {
+            hash: Buffer.from(row.hash, "hex"),
+            scopes: row.scopes.split(",").filter(isScope),
+            until: now + this.cacheMs,
+          }
+        : undefined;
       if (entry) this.cache.set(id, entry);
       else this.cache.delete(id);
     }

@@ -13,7 +13,11 @@ function path(p: readonly PropertyKey[]): string {
  * @example
  * const body = parseInput(holdBody, req.body, "body");
  */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where: "body" | "query" | "path"): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: "body" | "query" | "path",
+): z.output<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => `${where === "body" ? "" : `${where}.`}${path(i.path)}: ${i.message}`);

@@ -77,7 +77,9 @@ describe("ledger tamper evidence", () => {
     const db = unguarded(state);
     const a = db.prepare("select * from ledger where seq = 10").get() as Record<string, unknown>;
     const b = db.prepare("select * from ledger where seq = 11").get() as Record<string, unknown>;
-    const upd = db.prepare("update ledger set at=@at, action=@action, dataset=@dataset, item_key=@item_key, key_hash=@key_hash, subject_hash=@subject_hash, reason=@reason, run_id=@run_id, data=@data, prev_hash=@prev_hash, hash=@hash where seq=@seq");
+    const upd = db.prepare(
+      "update ledger set at=@at, action=@action, dataset=@dataset, item_key=@item_key, key_hash=@key_hash, subject_hash=@subject_hash, reason=@reason, run_id=@run_id, data=@data, prev_hash=@prev_hash, hash=@hash where seq=@seq",
+    );
     upd.run({ ...b, seq: 10 });
     upd.run({ ...a, seq: 11 });
     db.close();
@@ -89,7 +91,10 @@ describe("ledger tamper evidence", () => {
   it("catches a truncated tail against the stored signed checkpoints", () => {
     const { p, state, size } = ledgerProject();
     const db = unguarded(state);
-    const last = db.prepare("select seq, hash from ledger where seq = ?").get(size - 3) as { seq: number; hash: string };
+    const last = db.prepare("select seq, hash from ledger where seq = ?").get(size - 3) as {
+      seq: number;
+      hash: string;
+    };
     db.prepare("delete from ledger where seq > ?").run(size - 3);
     db.prepare("update ledger_head set seq = ?, hash = ?").run(last.seq, last.hash);
     db.close();
@@ -110,7 +115,11 @@ describe("ledger tamper evidence", () => {
     let frontier: string[] = [];
     const rows = db.prepare("select seq, hash from ledger order by seq").all() as { seq: number; hash: string }[];
     for (const r of rows) frontier = appendLeaf(frontier, r.seq - 1, leafHash(r.hash));
-    db.prepare("update ledger_head set seq = ?, hash = ?, frontier = ?").run(keep, rows[rows.length - 1]?.hash, JSON.stringify(frontier));
+    db.prepare("update ledger_head set seq = ?, hash = ?, frontier = ?").run(
+      keep,
+      rows[rows.length - 1]?.hash,
+      JSON.stringify(frontier),
+    );
     db.close();
     // The attacker holds the signing key and re-signs the shortened history.
     const l = await openLethe(join(p.dir, "lethe.yaml"), { logger: { warn: () => undefined, info: () => undefined } });

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { rawPg, type RawSql, rawSqlite } from "../conformance/sql-fixture.js";
+import { type RawSql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
 import { lethe, letheAsync, tempDir } from "../helpers/cli.js";
 import { createTestPgDatabase, hasPg } from "../helpers/services.js";
 
@@ -91,14 +91,18 @@ describe("kill -9 during apply", () => {
     await raw.close();
   }, 180_000);
 
-  it.skipIf(!hasPg)("PostgreSQL target, PostgreSQL state: ledger and data agree after every crash", async () => {
-    const target = await createTestPgDatabase();
-    const state = await createTestPgDatabase();
-    const raw = rawPg(target.url);
-    await seed(raw, true);
-    await crashLoop(target.url, state.url, raw);
-    await raw.close();
-    await target.drop();
-    await state.drop();
-  }, 180_000);
+  it.skipIf(!hasPg)(
+    "PostgreSQL target, PostgreSQL state: ledger and data agree after every crash",
+    async () => {
+      const target = await createTestPgDatabase();
+      const state = await createTestPgDatabase();
+      const raw = rawPg(target.url);
+      await seed(raw, true);
+      await crashLoop(target.url, state.url, raw);
+      await raw.close();
+      await target.drop();
+      await state.drop();
+    },
+    180_000,
+  );
 });

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { loadConfigFile } from "../../config/load.js";
-import { TokenStore, parseScopes } from "../../server/tokens.js";
+import { parseScopes, TokenStore } from "../../server/tokens.js";
 import { openState, type StateHandle } from "../../state/open-state.js";
 import { table } from "../format.js";
 import type { Runner } from "../program.js";
@@ -21,9 +21,11 @@ export async function tokenCreate(tokens: TokenStore, scopesArg: string, label?:
   const t = await tokens.create(parseScopes(scopesArg), label);
   return result(
     { id: t.id, token: t.token, scopes: t.scopes },
-    [`Token ${t.id} (scopes: ${t.scopes.join(", ")}). It is shown only now; lethe keeps its SHA-256 only:`, "", `  ${t.token}`].join(
-      "\n",
-    ),
+    [
+      `Token ${t.id} (scopes: ${t.scopes.join(", ")}). It is shown only now; lethe keeps its SHA-256 only:`,
+      "",
+      `  ${t.token}`,
+    ].join("\n"),
   );
 }
 

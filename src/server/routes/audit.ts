@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { toEntry } from "../../ledger/query.js";
 import type { ServerContext } from "../context.js";
-import { lastVerification, saveVerification } from "../status-store.js";
 import { auditQuery, listQuery } from "../schemas.js";
+import { lastVerification, saveVerification } from "../status-store.js";
 import { parseInput } from "../validate.js";
 
 /** `GET /v1/audit`, `GET /v1/audit/verify`, plus the ledger status and janitor alerts for the dashboard. */

@@ -20,7 +20,9 @@ export function datasetRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const { days } = parseInput(forecastQuery, req.query, "query");
     const now = new Date();
     const midnight = Math.floor(now.getTime() / 86_400_000) * 86_400_000;
-    const dates = Array.from({ length: days }, (_, i) => new Date(midnight + i * 86_400_000).toISOString().slice(0, 10));
+    const dates = Array.from({ length: days }, (_, i) =>
+      new Date(midnight + i * 86_400_000).toISOString().slice(0, 10),
+    );
     const datasets: { name: string; counts: number[] | null }[] = [];
     for (const ds of lethe.map.datasets.values())
       datasets.push({ name: ds.config.name, counts: ds.expiryHistogram ? await ds.expiryHistogram(now, days) : null });
@@ -35,10 +37,12 @@ export function datasetRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return {
       instance: s?.lease.opts.holder ?? null,
       leader: lease && lease.expiresAt.getTime() > Date.now() ? { instance: lease.holder, epoch: lease.epoch } : null,
-      jobs: (s?.nextFireTimes() ?? []).map((j) => ({ job: j.job, next: j.next?.toISOString() ?? null })),
-      claims: s
-        ? (await s.claims.recent(limit)).map((c) => ({ ...c, fireTime: c.fireTime.toISOString() }))
-        : [],
+      jobs: (s?.nextFireTimes() ?? []).map((j) => ({
+        job: j.job,
+        schedule: j.schedule,
+        next: j.next?.toISOString() ?? null,
+      })),
+      claims: s ? (await s.claims.recent(limit)).map((c) => ({ ...c, fireTime: c.fireTime.toISOString() })) : [],
     };
   });
 }

@@ -1,0 +1,141 @@
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { afterEach, describe, expect, it } from "vitest";
+import { lethe, tempDir } from "../helpers/cli.js";
+import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { until } from "./helpers.js";
+import { addExpiredLogs, type ServeProcess, startServe } from "./serve-process.js";
+
+// Two real `lethe serve` processes (the BUILT CLI: run `npm run build` first) on one PostgreSQL state.
+const running = new Set<ServeProcess>();
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const s of running) s.signal("SIGKILL");
+  await Promise.all([...running].map((s) => s.exited));
+  running.clear();
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface ClaimRow {
+  job: string;
+  fire_time: string;
+  status: string;
+  instance: string;
+  run_id: string | null;
+  resumed_from: string | null;
+}
+
+describe("two lethe serve processes on one PostgreSQL state", () => {
+  it("every tick runs exactly once across a handover; kill -9 of the leader mid-run: the other completes it", async (ctx) => {
+    requireService(ctx, "pg");
+    const db = await createTestPgDatabase();
+    cleanups.push(() => db.drop());
+    const dir = tempDir();
+    const app = new Database(join(dir, "app.db"));
+    app.exec(
+      "create table logs (id integer primary key, user_id text, prompt text, created_at text not null); create index logs_created on logs (created_at); create index logs_user on logs (user_id);",
+    );
+    app.close();
+    addExpiredLogs(join(dir, "app.db"), 1, 20); // something to delete on the first tick
+    writeFileSync(
+      join(dir, "lethe.yaml"),
+      `version: 1
+state: "${db.url}"
+schedule: "*/3 * * * * *"
+safety: { maxFraction: 1 }
+secrets: { masterKey: env:LETHE_MASTER_KEY }
+server: { leaseTtl: 3s }
+stores:
+  appdb: { kind: sql, url: "sqlite:./app.db" }
+datasets:
+  logs: { store: appdb, table: logs, key: id, subject: user_id, createdAt: created_at, retention: 30d, batchSize: 25 }
+`,
+    );
+    const env = { LETHE_MASTER_KEY: randomBytes(32).toString("hex"), LETHE_ACCESS_LOG: "off" };
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    cleanups.push(() => pool.end());
+    const q = async <T>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as T[];
+    const start = async () => {
+      const s = await startServe(dir, env);
+      running.add(s);
+      return s;
+    };
+    const pidOf = (instance: string) => Number(instance.split(":")[1]);
+    const byPid = (pid: number) => [...running].find((s) => s.proc.pid === pid);
+
+    // Phase 1: two instances; halfway, the leader is stopped with SIGTERM and a third one joins.
+    await start();
+    await start();
+    await new Promise((r) => setTimeout(r, 16_000));
+    const leader = (await q<{ holder: string }>("select holder from leader_lease"))[0]?.holder as string;
+    const first = byPid(pidOf(leader));
+    expect(first).toBeDefined();
+    first?.signal("SIGTERM");
+    expect(await first?.exited).toBe(0);
+    running.delete(first as ServeProcess);
+    await start();
+    await new Promise((r) => setTimeout(r, 16_000));
+
+    const claims = await q<ClaimRow>("select * from schedule_claims where job = 'retention:logs' order by fire_time");
+    expect(claims.length).toBeGreaterThanOrEqual(9);
+    // Consecutive fire times 3 s apart from the first to the last: none skipped, none twice (the key), all ran.
+    for (let i = 1; i < claims.length; i++)
+      expect(Date.parse(claims[i]!.fire_time) - Date.parse(claims[i - 1]!.fire_time), claims[i]!.fire_time).toBe(3000);
+    expect(claims.map((c) => c.status)).toEqual(claims.map(() => "ok"));
+    expect(new Set(claims.map((c) => c.instance)).size).toBeGreaterThanOrEqual(2); // the handover happened
+    const started = await q<{ run_id: string }>("select run_id from ledger where action = 'run_started'");
+    const runIds = claims.map((c) => c.run_id);
+    expect(started.map((r) => r.run_id).sort()).toEqual([...runIds].sort() as string[]);
+
+    // Phase 2: a long run; kill -9 its instance mid-run.
+    addExpiredLogs(join(dir, "app.db"), 100_000, 6000);
+    const victim = await until(
+      async () => {
+        const c = (
+          await q<ClaimRow>("select * from schedule_claims where status = 'running' and run_id is not null")
+        )[0];
+        if (!c) return undefined;
+        const n = (
+          await q<{ n: string }>("select count(*) as n from ledger where run_id = $1 and action = 'deleted'", [
+            c.run_id,
+          ])
+        )[0];
+        return Number(n?.n) >= 300 && c;
+      },
+      60_000,
+      50,
+    );
+    const proc = byPid(pidOf(victim.instance));
+    expect(proc).toBeDefined();
+    proc?.signal("SIGKILL");
+    await proc?.exited;
+    running.delete(proc as ServeProcess);
+
+    const resumed = await until(async () => {
+      const c = (await q<ClaimRow>("select * from schedule_claims where resumed_from = $1", [victim.run_id]))[0];
+      return c?.status === "ok" && c;
+    }, 60_000);
+    expect(resumed).toMatchObject({ job: victim.job, fire_time: victim.fire_time });
+    expect(pidOf(resumed.instance)).not.toBe(pidOf(victim.instance));
+    const left = new Database(join(dir, "app.db"), { readonly: true });
+    expect((left.prepare("select count(*) as n from logs").get() as { n: number }).n).toBe(0);
+    left.close();
+    // Never a deletion without a record: one `deleted` entry per row ever removed, across the kill.
+    const deleted = await q<{ n: string }>(
+      "select count(*) as n from ledger where action = 'deleted' and dataset = 'logs'",
+    );
+    expect(Number(deleted[0]?.n)).toBe(6020);
+    const closed = await q<{ reason: string }>(
+      "select reason from ledger where action = 'run_finished' and run_id = $1",
+      [victim.run_id],
+    );
+    expect(closed).toHaveLength(1);
+    expect(closed[0]?.reason).toMatch(/^interrupted/);
+    const verify = lethe(["audit", "verify", "--json"], dir, env);
+    expect(verify.code).toBe(0);
+    expect(verify.json).toMatchObject({ ok: true });
+  }, 180_000);
+});
