@@ -56,8 +56,21 @@ datasets:
   let interrupted = 0;
   for (let round = 0; round < 6; round++) {
     const child = letheAsync(["apply", "--force"], dir);
-    const exited = new Promise((r) => child.on("exit", r));
-    await new Promise((r) => setTimeout(r, 400 + Math.random() * 1200));
+    let done = false;
+    const exited = new Promise((r) =>
+      child.on("exit", () => {
+        done = true;
+        r(undefined);
+      }),
+    );
+    // Wait until rows are really disappearing (a slow machine may take seconds to start), then
+    // kill at a random moment of the deletion loop.
+    const before = (await remaining(raw)).size;
+    const deadline = Date.now() + 60_000;
+    while (!done && Date.now() < deadline && (await remaining(raw)).size === before) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, Math.random() * 500));
     child.kill("SIGKILL");
     await exited;
     // At every moment: no "deleted" entry for an item that still exists.
