@@ -7,7 +7,7 @@ import { createHash, hash } from "node:crypto";
  * O(log n) instead of rereading the whole ledger.
  *
  * @example
- * let f: string[] = []; f = appendLeaf(f, 0, leafHash("ab".repeat(32))); rootOf(f);
+ * const f = new FrontierBuilder(); f.add("ab".repeat(32)); f.root();
  */
 const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
@@ -23,18 +23,20 @@ export function nodeHash(leftHex: string, rightHex: string): string {
 }
 
 /**
- * The append hot path on raw bytes: a frontier of Buffers, converted to and
- * from hex only once per batch.
+ * The tree's compact frontier, built entry by entry on raw bytes (hex only at
+ * the edges). The one implementation of "append a leaf": ledger appends,
+ * verification and tests all use it.
  */
 export class FrontierBuilder {
   private readonly f: Buffer[];
   constructor(
-    frontierHex: string[],
-    private size: number,
+    frontierHex: string[] = [],
+    private size = 0,
   ) {
     this.f = frontierHex.map((h) => Buffer.from(h, "hex"));
   }
 
+  /** Appends the leaf of one ledger entry hash. */
   add(entryHashHex: string): void {
     this.f.push(hash("sha256", Buffer.concat([LEAF, Buffer.from(entryHashHex, "hex")]), "buffer"));
     let n = this.size + 1;
@@ -50,24 +52,9 @@ export class FrontierBuilder {
   toHex(): string[] {
     return this.f.map((b) => b.toString("hex"));
   }
-}
 
-/** Adds the leaf at index `size` (the tree's size before the append). */
-export function appendLeaf(frontier: string[], size: number, leaf: string): string[] {
-  const f = frontier.slice();
-  appendLeafInPlace(f, size, leaf);
-  return f;
-}
-
-/** As {@link appendLeaf}, mutating the frontier (the ledger's hot path). */
-export function appendLeafInPlace(f: string[], size: number, leaf: string): void {
-  f.push(leaf);
-  let n = size + 1;
-  while (n % 2 === 0) {
-    const right = f.pop() as string;
-    const left = f.pop() as string;
-    f.push(nodeHash(left, right));
-    n /= 2;
+  root(): string {
+    return rootOf(this.toHex());
   }
 }
 

@@ -55,8 +55,8 @@ export async function auditLog(state: StateHandle, ledger: Ledger, q: AuditQuery
   return rows.map(toEntry);
 }
 
-/** Streams the whole ledger in pages, oldest first. */
-export async function* allEntries(state: StateHandle, page = 5000): AsyncGenerator<LedgerEntry> {
+/** The stored ledger rows, oldest first, a page at a time (verification and export). */
+export async function* ledgerRows(state: StateHandle, page = 5000): AsyncGenerator<LedgerTable> {
   let after = 0;
   for (;;) {
     const rows = await state.db
@@ -66,8 +66,13 @@ export async function* allEntries(state: StateHandle, page = 5000): AsyncGenerat
       .orderBy("seq")
       .limit(page)
       .execute();
-    for (const r of rows) yield toEntry(r);
+    yield* rows;
     if (rows.length < page) return;
     after = Number(rows[rows.length - 1]?.seq);
   }
+}
+
+/** Streams the whole ledger as entries, oldest first. */
+export async function* allEntries(state: StateHandle, page = 5000): AsyncGenerator<LedgerEntry> {
+  for await (const row of ledgerRows(state, page)) yield toEntry(row);
 }

@@ -1,6 +1,7 @@
 import type { StateHandle } from "../state/open-state.js";
 import { entryHash, GENESIS } from "./canonical.js";
-import { appendLeafInPlace, leafHash, rootOf } from "./merkle.js";
+import { FrontierBuilder } from "./merkle.js";
+import { ledgerRows } from "./query.js";
 import { type Checkpoint, verifyCheckpoint } from "./signing.js";
 
 export interface VerifyResult {
@@ -42,41 +43,31 @@ export async function verifyLedger(
     reason,
     checkpoints: stored.length,
   });
-  const checkAt = (size: number, frontier: string[]): string | undefined => {
+  const checkAt = (size: number, frontier: FrontierBuilder): string | undefined => {
     for (const c of wanted.get(size) ?? []) {
       const label = c === external ? "the given checkpoint" : `checkpoint at size ${size}`;
       if (!verifyCheckpoint(publicPem, c)) return `${label} has an invalid signature`;
-      if (rootOf(frontier) !== c.root) return `${label} does not match the ledger: history was rewritten`;
+      if (frontier.root() !== c.root) return `${label} does not match the ledger: history was rewritten`;
     }
     return undefined;
   };
 
   let expected = 1;
   let prev = GENESIS;
-  const frontier: string[] = [];
+  const frontier = new FrontierBuilder();
   const bad = checkAt(0, frontier);
   if (bad) return fail(0, undefined, bad);
-  for (;;) {
-    const rows = await state.db
-      .selectFrom("ledger")
-      .selectAll()
-      .where("seq", ">=", expected)
-      .orderBy("seq")
-      .limit(PAGE)
-      .execute();
-    for (const row of rows) {
-      const seq = Number(row.seq);
-      if (seq !== expected) return fail(expected - 1, expected, `entry ${expected} is missing (sequence gap)`);
-      if (row.prev_hash !== prev)
-        return fail(expected - 1, seq, `entry ${seq} does not link to entry ${seq - 1} (prevHash)`);
-      if (entryHash(prev, row) !== row.hash) return fail(expected - 1, seq, `entry ${seq} was altered (hash mismatch)`);
-      appendLeafInPlace(frontier, seq - 1, leafHash(row.hash));
-      prev = row.hash;
-      const cpBad = checkAt(seq, frontier);
-      if (cpBad) return fail(seq, seq, cpBad);
-      expected += 1;
-    }
-    if (rows.length < PAGE) break;
+  for await (const row of ledgerRows(state, PAGE)) {
+    const seq = Number(row.seq);
+    if (seq !== expected) return fail(expected - 1, expected, `entry ${expected} is missing (sequence gap)`);
+    if (row.prev_hash !== prev)
+      return fail(expected - 1, seq, `entry ${seq} does not link to entry ${seq - 1} (prevHash)`);
+    if (entryHash(prev, row) !== row.hash) return fail(expected - 1, seq, `entry ${seq} was altered (hash mismatch)`);
+    frontier.add(row.hash);
+    prev = row.hash;
+    const cpBad = checkAt(seq, frontier);
+    if (cpBad) return fail(seq, seq, cpBad);
+    expected += 1;
   }
   const size = expected - 1;
   const head = await state.db.selectFrom("ledger_head").selectAll().where("id", "=", 1).executeTakeFirst();

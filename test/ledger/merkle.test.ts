@@ -1,18 +1,20 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { appendLeaf, inclusionPath, leafHash, rootFromPath, rootOf, treeHash } from "../../src/ledger/merkle.js";
+import { FrontierBuilder, inclusionPath, leafHash, rootFromPath, treeHash } from "../../src/ledger/merkle.js";
 
 const h = (i: number) => createHash("sha256").update(`entry ${i}`).digest("hex");
 
 describe("RFC 6962 Merkle tree", () => {
   it("the incremental frontier root equals the recursive tree hash at every size", () => {
-    let frontier: string[] = [];
+    const frontier = new FrontierBuilder();
     const leaves: string[] = [];
-    expect(rootOf(frontier)).toBe(treeHash([]));
+    expect(frontier.root()).toBe(treeHash([]));
     for (let i = 0; i < 70; i++) {
       leaves.push(leafHash(h(i)));
-      frontier = appendLeaf(frontier, i, leafHash(h(i)));
-      expect(rootOf(frontier)).toBe(treeHash(leaves));
+      frontier.add(h(i));
+      expect(frontier.root()).toBe(treeHash(leaves));
+      // Resuming from the stored hex frontier continues the same tree.
+      if (i === 40) expect(new FrontierBuilder(frontier.toHex(), 41).root()).toBe(frontier.root());
     }
   });
 

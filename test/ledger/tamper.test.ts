@@ -111,14 +111,14 @@ describe("ledger tamper evidence", () => {
     const keep = size - 5;
     db.prepare("delete from ledger where seq > ?").run(keep);
     db.prepare("delete from checkpoints where size > ?").run(keep);
-    const { appendLeaf, leafHash } = await import("../../src/ledger/merkle.js");
-    let frontier: string[] = [];
+    const { FrontierBuilder } = await import("../../src/ledger/merkle.js");
+    const frontier = new FrontierBuilder();
     const rows = db.prepare("select seq, hash from ledger order by seq").all() as { seq: number; hash: string }[];
-    for (const r of rows) frontier = appendLeaf(frontier, r.seq - 1, leafHash(r.hash));
+    for (const r of rows) frontier.add(r.hash);
     db.prepare("update ledger_head set seq = ?, hash = ?, frontier = ?").run(
       keep,
       rows[rows.length - 1]?.hash,
-      JSON.stringify(frontier),
+      JSON.stringify(frontier.toHex()),
     );
     db.close();
     // The attacker holds the signing key and re-signs the shortened history.
