@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Ledger } from "../ledger/ledger.js";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
+import type { StateDatabase } from "../state/schema.js";
 import type { LeaderLease } from "./lease.js";
 import type { Missed } from "./misfire.js";
 
@@ -217,18 +218,7 @@ export class Claims {
 
 class AlreadyClaimed extends Error {}
 
-function toClaim(r: {
-  job: string;
-  fire_time: string;
-  status: string;
-  instance: string;
-  epoch: number;
-  claimed_at: string;
-  finished_at: string | null;
-  run_id: string | null;
-  resumed_from: string | null;
-  detail: string | null;
-}): Claim {
+function toClaim(r: StateDatabase["schedule_claims"]): Claim {
   return {
     job: r.job,
     fireTime: new Date(r.fire_time),

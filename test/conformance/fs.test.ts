@@ -1,25 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import type { Item } from "../../src/core/types.js";
 import { createFsStore } from "../../src/stores/fs/driver.js";
 import { collectIssues, datasetConfig } from "../helpers/config.js";
+import { relativeFilesUnder } from "../helpers/files.js";
 import { type ConformanceFixture, runStoreConformance } from "./store-conformance.js";
 
 const DAY = 86_400;
-
-function listFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(relative(root, p));
-    }
-  };
-  walk(root);
-  return out;
-}
 
 async function fsFixture(): Promise<ConformanceFixture> {
   const root = mkdtempSync(join(tmpdir(), "lethe-conf-fs-"));
@@ -54,7 +42,7 @@ async function fsFixture(): Promise<ConformanceFixture> {
       return now;
     },
     async present() {
-      return listFiles(root)
+      return relativeFilesUnder(root)
         .filter((p) => p.endsWith(".bin"))
         .map((p) => p.split("/").pop()?.replace(".bin", "") ?? p);
     },

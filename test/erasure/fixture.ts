@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { tempDir, writeConfig } from "../helpers/cli.js";
@@ -189,18 +189,7 @@ export async function remaining(f: ErasureFixture, table: string): Promise<numbe
 }
 
 /** Every file under a root, relative, sorted. */
-export function filesUnder(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(relative(root, p));
-    }
-  };
-  walk(root);
-  return out.sort();
-}
+export { relativeFilesUnder as filesUnder } from "../helpers/files.js";
 
 /** Ground truth after erasing `erased`: everything else must be exactly as it was. */
 export function expected(f: ErasureFixture, erased: Set<string>) {

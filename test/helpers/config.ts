@@ -21,17 +21,6 @@ export function datasetConfig(partial: Partial<DatasetConfig> & { name: string; 
   };
 }
 
-export const noIssues = {
-  errors: [] as string[],
-  warnings: [] as string[],
-  error(p: string, m: string) {
-    this.errors.push(`${p}: ${m}`);
-  },
-  warn(p: string, m: string) {
-    this.warnings.push(`${p}: ${m}`);
-  },
-};
-
 export function collectIssues() {
   const errors: string[] = [];
   const warnings: string[] = [];

@@ -1,23 +1,14 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { type CliResult, lethe } from "../helpers/cli.js";
+import { filesUnder } from "../helpers/files.js";
 import { makeProject, ts } from "../helpers/project.js";
 
 // Distinctive values: if they show up anywhere they must not, nothing else could have put them there.
 const SUBJECT = "canary-subject-7f3a91";
 const PROMPT = "canary prompt: my diagnosis is zebra-42-quokka";
-
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...filesUnder(p));
-    else if (statSync(p).isFile()) out.push(p);
-  }
-  return out;
-}
 
 describe("no raw subject ids or prompts in logs or lethe's state", () => {
   it("drives every command with a canary subject and prompt; stderr and state never hold them", () => {

@@ -1,7 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { afterEach } from "vitest";
 import { stringify } from "yaml";
 import { type Lethe, type OpenOptions, openLethe } from "../../src/lethe.js";
+import type { Workspace } from "../../src/transient/workspace.js";
 import { tempDir } from "../helpers/cli.js";
 
 /** A project for transient tests: an fs store with an `uploads` dataset, a private workspace root, SQLite or PostgreSQL state. */
@@ -38,23 +40,7 @@ export function makeTransientProject(
   return { dir, data, root, config, configPath, open: (o = {}) => openLethe(configPath, { logger: quiet, ...o }) };
 }
 
-/** Every regular file under `dir`, recursively. */
-export function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    const p = join(dir, n);
-    const st = statSync(p, { throwIfNoEntry: false });
-    if (st?.isDirectory()) out.push(...filesUnder(p));
-    else if (st?.isFile()) out.push(p);
-  }
-  return out;
-}
+export { filesUnder } from "../helpers/files.js";
 
 /** Directories named ws_* anywhere under `dir`. */
 export function workspaceDirs(dir: string): string[] {
@@ -80,4 +66,42 @@ export function filesContaining(files: string[], needles: Buffer[]): string[] {
     const bytes = readFileSync(f);
     return needles.some((n) => bytes.includes(n));
   });
+}
+
+/**
+ * Opens transient projects for a test file and closes every one after each
+ * test (tolerating those a test already closed itself).
+ */
+export function useTransientProjects() {
+  let open: Lethe[] = [];
+  afterEach(async () => {
+    for (const l of open) await l.close().catch(() => undefined);
+    open = [];
+  });
+  const track = (lethe: Lethe) => {
+    open.push(lethe);
+    return lethe;
+  };
+  const start = async (opts: Parameters<typeof makeTransientProject>[0] = {}) => {
+    const p = makeTransientProject(opts);
+    return { p, lethe: track(await p.open()) };
+  };
+  return { start, track };
+}
+
+/** The encrypted files of a workspace. */
+export function cipherFiles(ws: Workspace): string[] {
+  return readdirSync(ws.dir)
+    .filter((n) => n.startsWith("e-"))
+    .map((n) => join(ws.dir, n));
+}
+
+/** The LetheError code a promise rejects with, or undefined when it resolves. */
+export async function errCode(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
 }

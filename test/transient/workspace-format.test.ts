@@ -3,38 +3,12 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, 
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { afterEach, describe, expect, it } from "vitest";
-import type { Lethe } from "../../src/lethe.js";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_CHUNK } from "../../src/transient/chunk-format.js";
 import type { Workspace } from "../../src/transient/workspace.js";
-import { makeTransientProject, workspaceDirs } from "./helpers.js";
+import { cipherFiles, errCode, useTransientProjects, workspaceDirs } from "./helpers.js";
 
-let open: Lethe[] = [];
-async function start(opts: Parameters<typeof makeTransientProject>[0] = {}) {
-  const p = makeTransientProject(opts);
-  const lethe = await p.open();
-  open.push(lethe);
-  return { p, lethe };
-}
-afterEach(async () => {
-  for (const l of open) await l.close();
-  open = [];
-});
-
-function cipherFiles(ws: Workspace): string[] {
-  return readdirSync(ws.dir)
-    .filter((n) => n.startsWith("e-"))
-    .map((n) => join(ws.dir, n));
-}
-
-async function errCode(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-}
+const { start } = useTransientProjects();
 
 describe("lethe.transient: at-rest format", () => {
   async function tamper(mutate: (file: string, ws: Workspace) => void, chunkSize = 1000): Promise<string | undefined> {

@@ -1,38 +1,19 @@
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import type { Lethe } from "../../src/lethe.js";
+import { describe, expect, it } from "vitest";
 import { defaultTransientRoot } from "../../src/transient/root.js";
 import type { Workspace } from "../../src/transient/workspace.js";
-import { filesContaining, filesUnder, makeTransientProject, workspaceDirs } from "./helpers.js";
+import {
+  errCode,
+  filesContaining,
+  filesUnder,
+  makeTransientProject,
+  useTransientProjects,
+  workspaceDirs,
+} from "./helpers.js";
 
-let open: Lethe[] = [];
-async function start(opts: Parameters<typeof makeTransientProject>[0] = {}) {
-  const p = makeTransientProject(opts);
-  const lethe = await p.open();
-  open.push(lethe);
-  return { p, lethe };
-}
-afterEach(async () => {
-  for (const l of open) await l.close();
-  open = [];
-});
-
-function _cipherFiles(ws: Workspace): string[] {
-  return readdirSync(ws.dir)
-    .filter((n) => n.startsWith("e-"))
-    .map((n) => join(ws.dir, n));
-}
-
-async function errCode(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-}
+const { start, track } = useTransientProjects();
 
 describe("lethe.transient: lifecycle", () => {
   it("a private, randomly named 0700 directory holding only ciphertext under hashed names, gone afterwards", async () => {
@@ -88,7 +69,6 @@ describe("lethe.transient: lifecycle", () => {
     for (const e of mine) expect(e.keyHash).toBe(lethe.ledger.keyHash("", requestId));
     expect(mine[1]?.data).toMatchObject({ outcome: "ok", files: 0, plaintext: false });
     await lethe.close();
-    open = [];
     const stateFiles = filesUnder(join(p.dir, ".lethe"));
     expect(filesContaining(stateFiles, [Buffer.from(requestId)])).toEqual([]);
   });
@@ -205,7 +185,6 @@ describe("lethe.transient: lifecycle", () => {
     });
     await new Promise((r) => setTimeout(r, 100));
     await lethe.close();
-    open = [];
     await expect(call).rejects.toMatchObject({ code: "CONFLICT" });
     expect(existsSync(dir)).toBe(false);
     expect(workspaceDirs(p.root)).toEqual([]);
@@ -246,7 +225,7 @@ describe("workspace root", () => {
     mkdirSync(join(a.dir, "elsewhere"));
     symlinkSync(join(a.dir, "elsewhere"), a.root);
     const la = await a.open();
-    open.push(la);
+    track(la);
     await expect(la.transient("r", async () => 1)).rejects.toMatchObject({ code: "STATE_ERROR" });
 
     if (process.getuid?.() === 0) {
@@ -254,7 +233,7 @@ describe("workspace root", () => {
       mkdirSync(b.root, { mode: 0o700 });
       chownSync(b.root, 4242, 4242);
       const lb = await b.open();
-      open.push(lb);
+      track(lb);
       await expect(lb.transient("r", async () => 1)).rejects.toMatchObject({
         code: "STATE_ERROR",
         message: expect.stringContaining("another user"),
@@ -264,7 +243,7 @@ describe("workspace root", () => {
     const c = makeTransientProject();
     mkdirSync(c.root, { mode: 0o755 });
     const lc = await c.open();
-    open.push(lc);
+    track(lc);
     await lc.transient("r", async () => 1);
     expect(statSync(c.root).mode & 0o777).toBe(0o700);
   });
