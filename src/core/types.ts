@@ -68,6 +68,8 @@ export interface DatasetDriver {
   scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]>;
   /** Deletes the given items; items already gone are neither deleted nor failed. */
   deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult>;
+  /** The subject an item key belongs to, for drivers that carry it in the key (`subjectFromPath`). */
+  subjectOf?(key: Item["key"]): string | undefined;
   /** Which of these keys still exist (crash reconciliation, residue checks). */
   existing(keys: Item["key"][]): Promise<Set<string>>;
   /** Expiry (epoch s) of the oldest expired item, for retention lag. */

@@ -13,6 +13,12 @@ export interface StateDialect {
   insertLedgerRows(trx: Transaction<StateDatabase>, rows: LedgerTable[]): Promise<void>;
   /** Installs triggers that refuse UPDATE and DELETE on the ledger. */
   installLedgerGuards(db: Kysely<StateDatabase>): Promise<void>;
+  /**
+   * Runs `fn` so that its commit survives power loss, not only a process
+   * crash (SQLite: synchronous=FULL on a held connection; PostgreSQL commits
+   * are durable already).
+   */
+  durably<T>(db: Kysely<StateDatabase>, fn: (db: Kysely<StateDatabase>) => Promise<T>): Promise<T>;
   /** Makes deleted bytes unrecoverable from the files (SQLite: WAL checkpoint). */
   scrub(db: Kysely<StateDatabase>): Promise<void>;
   close(): Promise<void>;

@@ -53,6 +53,18 @@ export function openSqliteState(dir: string): { db: Kysely<StateDatabase>; diale
           r.hash,
         );
     },
+    // WAL with synchronous=NORMAL survives kill -9; acknowledgements promised as durable get FULL
+    // on a connection held for the call, so no other commit is slowed by the switch.
+    durably(k, fn) {
+      return k.connection().execute(async (conn) => {
+        await sql`pragma synchronous = FULL`.execute(conn);
+        try {
+          return await fn(conn);
+        } finally {
+          await sql`pragma synchronous = NORMAL`.execute(conn);
+        }
+      });
+    },
     async installLedgerGuards(k) {
       await sql`create trigger if not exists ledger_no_update before update on ledger
         begin select raise(abort, 'the ledger is append-only: UPDATE refused'); end`.execute(k);

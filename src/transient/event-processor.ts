@@ -1,18 +1,13 @@
-import type { StoreConfig } from "../config/types.js";
 import type { DataMap } from "../core/data-map.js";
 import { deleteBatch, emptyCounts } from "../core/delete-batch.js";
 import type { ActiveHolds } from "../core/holds.js";
 import type { DatasetDriver, Item } from "../core/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { StateHandle } from "../state/open-state.js";
-// A pure helper (pattern → subject), not the fs driver: artifacts carry no subject, but subject holds must still apply.
-import { subjectPattern } from "../stores/fs/subject-pattern.js";
 import type { ClaimedEvent, EventDatasetResult, EventResult } from "./event-queue.js";
 import type { Artifact } from "./event-schema.js";
 
 export interface ProcessorDeps {
-  /** Store configs by name (for the key prefix subject patterns are relative to). */
-  stores: ReadonlyMap<string, StoreConfig>;
   state: StateHandle;
   ledger: Ledger;
   map: DataMap;
@@ -29,18 +24,10 @@ function group(artifacts: Artifact[]): Map<string, Artifact["key"][]> {
   return by;
 }
 
-/**
- * Items for explicit keys, with the subject where the dataset's
- * `subjectFromPath` yields one. Patterns apply to keys relative to the
- * store's prefix (object stores); fs keys are already relative to the root.
- */
-function toItems(ds: DatasetDriver, keys: Artifact["key"][], store: StoreConfig | undefined): Item[] {
-  const pattern = ds.config.subjectFromPath ? subjectPattern(ds.config.subjectFromPath) : undefined;
-  const prefix = store && "prefix" in store ? store.prefix : "";
+/** Items for explicit keys, with the subject where the driver can tell it from the key. */
+function toItems(ds: DatasetDriver, keys: Artifact["key"][]): Item[] {
   return keys.map((key) => {
-    if (!pattern || typeof key !== "string") return { key };
-    const rel = prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key;
-    const subject = pattern.extract(rel);
+    const subject = ds.subjectOf?.(key);
     return subject ? { key, subject } : { key };
   });
 }
@@ -77,7 +64,7 @@ export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promi
         reason: "event",
         filesStore: deps.map.filesStore(ds.config),
       };
-      const items = toItems(ds, keys, deps.stores.get(ds.config.store));
+      const items = toItems(ds, keys);
       for (let i = 0; i < items.length; i += ds.config.batchSize)
         await deleteBatch(ctx, ds, items.slice(i, i + ds.config.batchSize), counts);
       const failedKeys = new Set(counts.failures.map((f) => String(f.key)));

@@ -165,13 +165,10 @@ export class Events {
     const ev = await this.queue.claim(id);
     if (!ev) return undefined;
     const { state, ledger, map, holds } = this.deps;
-    const stores = new Map([...map.stores].map(([name, st]) => [name, st.config]));
-    const result = await processEvent({ stores, state, ledger, map, holds: () => holds.active() }, ev).catch(
-      (err: Error) => ({
-        datasets: [],
-        failures: [`processing error: ${err.message}`.slice(0, 300)],
-      }),
-    );
+    const result = await processEvent({ state, ledger, map, holds: () => holds.active() }, ev).catch((err: Error) => ({
+      datasets: [],
+      failures: [`processing error: ${err.message}`.slice(0, 300)],
+    }));
     if (result.failures.length === 0) {
       await this.queue.succeed(ev.id, result);
       return "done";

@@ -54,6 +54,10 @@ export class FsDataset implements DatasetDriver {
     }
   }
 
+  subjectOf(key: Item["key"]): string | undefined {
+    return this.subjects?.extract(String(key));
+  }
+
   async count(): Promise<number> {
     let n = 0;
     for (const _ of walkFiles(this.root, this.match)) n++;

@@ -65,6 +65,12 @@ export class S3Dataset implements DatasetDriver {
     return exp !== undefined && exp <= nowS;
   }
 
+  /** Patterns apply to keys relative to the store prefix. */
+  subjectOf(key: Item["key"]): string | undefined {
+    const k = String(key);
+    return k.startsWith(this.ctx.prefix) ? this.subjects?.extract(k.slice(this.ctx.prefix.length)) : undefined;
+  }
+
   private item(s: KeyState): Item {
     const item: Item = { key: s.key, bytes: s.size };
     const exp = this.expiresAt(s);
