@@ -88,17 +88,17 @@ export class Holds {
       .selectFrom("holds")
       .selectAll()
       .where("released_at", "is", null)
+      // ISO-8601 UTC strings order like the instants they name.
+      .where((eb) => eb.or([eb("until", "is", null), eb("until", ">", now.toISOString())]))
       .orderBy("created_at")
       .execute();
-    return rows
-      .filter((r) => r.until === null || r.until > now.toISOString())
-      .map((r) => ({
-        id: r.id,
-        reason: r.reason,
-        ...(r.subject_hash ? { subjectHash: r.subject_hash } : {}),
-        ...(r.dataset ? { dataset: r.dataset } : {}),
-        ...(r.until ? { until: r.until } : {}),
-      }));
+    return rows.map((r) => ({
+      id: r.id,
+      reason: r.reason,
+      ...(r.subject_hash ? { subjectHash: r.subject_hash } : {}),
+      ...(r.dataset ? { dataset: r.dataset } : {}),
+      ...(r.until ? { until: r.until } : {}),
+    }));
   }
 
   async active(now = new Date()): Promise<ActiveHolds> {

@@ -120,6 +120,17 @@ describe("plan and apply through the CLI", () => {
     expect(again.datasets[0]).toMatchObject({ deleted: 0, held: held.length });
   });
 
+  it("a hold ends by itself at its --until date", () => {
+    const p = makeProject({ logs: 20 });
+    lethe(["hold", "add", "--subject", "user-0", "--reason", "ended", "--until", "2000-01-01"], p.dir);
+    lethe(["hold", "add", "--subject", "user-1", "--reason", "running", "--until", "2999-01-01"], p.dir);
+    const list = lethe(["hold", "list", "--json"], p.dir).json as { holds: { reason: string }[] };
+    expect(list.holds.map((h) => h.reason)).toEqual(["running"]);
+    const r = lethe(["apply", "--json"], p.dir).json as ApplyJson;
+    const heldUser1 = p.expiredLogs.filter((i) => i % 5 === 1);
+    expect(r.datasets[0]).toMatchObject({ held: heldUser1.length, deleted: p.expiredLogs.length - heldUser1.length });
+  });
+
   it("keeps raw subject ids and prompts out of lethe's state files", () => {
     const p = makeProject({ logs: 30 });
     lethe(["hold", "add", "--subject", "user-3", "--reason", "r"], p.dir);
