@@ -28,6 +28,9 @@ export async function verifyLedger(
   publicPem: string,
   external?: Checkpoint,
 ): Promise<VerifyResult> {
+  // Other instances may append while this runs: the head read first bounds what is verified, so a
+  // live ledger is checked as of one consistent moment (the head commits with its rows).
+  const head = await readHead(state);
   const stored = (await state.db.selectFrom("checkpoints").selectAll().orderBy("size").execute()).map((c) => ({
     ...c,
     size: Number(c.size),
@@ -54,11 +57,16 @@ export async function verifyLedger(
 
   let expected = 1;
   let prev = GENESIS;
+  let pastHead: number | undefined;
   const frontier = new FrontierBuilder();
   const bad = checkAt(0, frontier);
   if (bad) return fail(0, undefined, bad);
   for await (const row of ledgerRows(state, PAGE)) {
     const seq = Number(row.seq);
+    if (head && seq > head.seq) {
+      pastHead = seq;
+      break;
+    }
     if (seq !== expected) return fail(expected - 1, expected, `entry ${expected} is missing (sequence gap)`);
     if (row.prev_hash !== prev)
       return fail(expected - 1, seq, `entry ${seq} does not link to entry ${seq - 1} (prevHash)`);
@@ -70,11 +78,17 @@ export async function verifyLedger(
     expected += 1;
   }
   const size = expected - 1;
-  const head = await state.db.selectFrom("ledger_head").selectAll().where("id", "=", 1).executeTakeFirst();
-  if (!head || Number(head.seq) !== size || head.hash !== prev) {
+  if (!head || head.seq !== size || head.hash !== prev) {
     return fail(size, size + 1, `the ledger head says ${head?.seq} entries but ${size} verify: entries were removed`);
   }
-  const beyond = [...wanted.keys()].filter((s) => s > size);
+  // A stored checkpoint past the verified head is fine if the ledger has grown to it since; one past
+  // the current head means entries it signed are gone. The given checkpoint predates this run.
+  const now = (await readHead(state))?.seq ?? 0;
+  if (pastHead !== undefined && pastHead > now)
+    return fail(size, pastHead, `entry ${pastHead} lies beyond the ledger head: the head was rolled back`);
+  const beyond = [...wanted.entries()]
+    .filter(([s, cps]) => s > size && (s > now || (external !== undefined && cps.includes(external))))
+    .map(([s]) => s);
   if (beyond.length > 0) {
     const max = Math.max(...beyond);
     return fail(
@@ -84,4 +98,9 @@ export async function verifyLedger(
     );
   }
   return { ok: true, entries: size, checkpoints: stored.length };
+}
+
+async function readHead(state: StateHandle): Promise<{ seq: number; hash: string } | undefined> {
+  const h = await state.db.selectFrom("ledger_head").select(["seq", "hash"]).where("id", "=", 1).executeTakeFirst();
+  return h && { seq: Number(h.seq), hash: h.hash };
 }

@@ -103,6 +103,19 @@ describe("ledger tamper evidence", () => {
     expect(r.json.reason).toMatch(/truncated|checkpoint/);
   });
 
+  it("catches a head rolled back below entries that are still stored", () => {
+    const { p, state, size } = ledgerProject();
+    const db = unguarded(state);
+    db.prepare("delete from checkpoints").run();
+    const row = db.prepare("select seq, hash from ledger where seq = ?").get(size - 2) as { seq: number; hash: string };
+    db.prepare("update ledger_head set seq = ?, hash = ?").run(row.seq, row.hash);
+    db.close();
+    const r = verify(p.dir);
+    expect(r.code).toBe(4);
+    expect(r.json).toMatchObject({ ok: false, firstBad: size - 1 });
+    expect(r.json.reason).toMatch(/beyond the ledger head/);
+  });
+
   it("catches a truncated and re-signed ledger only with an exported checkpoint", async () => {
     const { p, state, size } = ledgerProject();
     expect(lethe(["audit", "checkpoint", "--out", "cp.json"], p.dir).code).toBe(0);

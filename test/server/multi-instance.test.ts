@@ -135,7 +135,7 @@ datasets:
     expect(closed).toHaveLength(1);
     expect(closed[0]?.reason).toMatch(/^interrupted/);
     const verify = lethe(["audit", "verify", "--json"], dir, env);
+    expect(verify.json, verify.stdout).toMatchObject({ ok: true });
     expect(verify.code).toBe(0);
-    expect(verify.json).toMatchObject({ ok: true });
   }, 180_000);
 });

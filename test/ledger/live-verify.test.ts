@@ -1,0 +1,77 @@
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { openLethe } from "../../src/lethe.js";
+import { tempDir, writeConfig } from "../helpers/cli.js";
+import { createTestPgDatabase, requireService } from "../helpers/services.js";
+
+// `audit verify` on a ledger that other instances keep appending to (several `lethe serve`
+// processes on one PostgreSQL state) must judge one consistent moment, not report tampering.
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const quiet = { logger: { warn: () => undefined, info: () => undefined } };
+
+async function project(state: string) {
+  const dir = tempDir();
+  new Database(join(dir, "app.db"))
+    .exec("create table logs (id integer primary key, user_id text, created_at text not null)")
+    .close();
+  writeConfig(
+    dir,
+    `version: 1
+state: "${state}"
+stores:
+  appdb: { kind: sql, url: "sqlite:./app.db" }
+datasets:
+  logs: { store: appdb, table: logs, key: id, subject: user_id, createdAt: created_at, retention: 30d }
+`,
+  );
+  const lethe = await openLethe(join(dir, "lethe.yaml"), quiet);
+  cleanups.push(() => lethe.close());
+  return lethe;
+}
+
+async function verifyWhileAppending(state: string) {
+  const lethe = await project(state);
+  // More than one verification page (10,000 rows), so appends land between pages.
+  for (let b = 0; b < 5; b++)
+    await lethe.ledger.append(
+      Array.from({ length: 5000 }, (_, i) => ({ action: "deleted" as const, dataset: "logs", key: b * 5000 + i })),
+    );
+  await lethe.audit.checkpoint();
+  const before = await lethe.ledger.size();
+  let done = false;
+  let appended = 0;
+  const writer = (async () => {
+    while (!done) {
+      await lethe.ledger.append([{ action: "deleted", dataset: "logs", key: 1_000_000 + appended }]);
+      appended += 1;
+      if (appended % 5 === 0) await lethe.audit.checkpoint();
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  const result = await lethe.audit.verify();
+  const sizeAfterVerify = await lethe.ledger.size();
+  done = true;
+  await writer;
+  expect(sizeAfterVerify).toBeGreaterThan(before); // the ledger really grew while it was verified
+  expect(result).toMatchObject({ ok: true });
+  expect(result.entries).toBeGreaterThanOrEqual(before);
+  expect(await lethe.audit.verify()).toMatchObject({ ok: true, entries: before + appended });
+}
+
+describe("audit verify on a ledger that is being appended to", () => {
+  it("SQLite state: ok, as of the head it read first", async () => {
+    await verifyWhileAppending("./.lethe");
+  }, 60_000);
+
+  it("PostgreSQL state: ok, as of the head it read first", async (ctx) => {
+    requireService(ctx, "pg");
+    const db = await createTestPgDatabase();
+    cleanups.push(() => db.drop());
+    await verifyWhileAppending(db.url);
+  }, 60_000);
+});
