@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerApply } from "./commands/apply.js";
 import { registerAudit } from "./commands/audit.js";
@@ -28,6 +29,7 @@ export function buildProgram(run: Runner): Command {
   const program = new Command()
     .name("lethe")
     .description("makes sensitive AI data disappear on time, and proves it")
+    .version(packageVersion(), "-V, --version")
     .option("--config <path>", "config file (default ./lethe.yaml or $LETHE_CONFIG)")
     .option("--json", "one JSON document on stdout")
     .showHelpAfterError()
@@ -58,6 +60,12 @@ export function buildProgram(run: Runner): Command {
     cmd.option("--config <path>", "config file").option("--json", "one JSON document on stdout").exitOverride();
   }
   return program;
+}
+
+/** src/cli and dist/cli are both two levels below the package root. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
 }
 
 function allCommands(cmd: Command): Command[] {

@@ -28,6 +28,8 @@ export async function openState(state: LetheConfig["state"]): Promise<StateHandl
       migrationTableName: "lethe_migrations",
       migrationLockTableName: "lethe_migrations_lock",
       allowUnorderedMigrations: true,
+      // Kysely's default localeCompare builds an ICU collator: ~200 ms on every CLI start.
+      nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
     });
     const { error } = await migrator.migrateToLatest();
     if (error) throw error;

@@ -48,3 +48,12 @@ describe("lethe init", () => {
     expect(readFileSync(join(dir, "lethe.yaml"), "utf8")).toBe(text);
   });
 });
+
+describe("lethe --version", () => {
+  it("prints the package version and exits 0", () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
+    const r = lethe(["--version"], tempDir());
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+});
