@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { StateHandle } from "../state/open-state.js";
 import type { LedgerTable } from "../state/schema.js";
 import type { Ledger } from "./ledger.js";
+import { itemIs, subjectIs } from "./lookup.js";
 import type { LedgerEntry } from "./types.js";
 
 /** Maps a stored row to the DESIGN.md entry shape, omitting empty fields. */
@@ -40,13 +41,12 @@ export interface AuditQuery {
  */
 export async function auditLog(state: StateHandle, ledger: Ledger, q: AuditQuery): Promise<LedgerEntry[]> {
   let query = state.db.selectFrom("ledger").selectAll();
-  if (q.subject !== undefined) query = query.where("subject_hash", "=", ledger.subjectHash(q.subject));
+  if (q.subject !== undefined) query = query.where(subjectIs(ledger.subjectHash(q.subject)));
   if (q.dataset !== undefined) query = query.where("dataset", "=", q.dataset);
   if (q.runId !== undefined) query = query.where("run_id", "=", q.runId);
   if (q.key !== undefined) {
     const refs = q.dataset !== undefined ? [q.key, ledger.keyHash(q.dataset, q.key)] : [q.key];
-    // Matches the (dataset, coalesce(item_key, key_hash)) index.
-    query = query.where(sql<string>`coalesce(item_key, key_hash)`, "in", refs);
+    query = query.where(itemIs(refs));
   }
   const rows = await query
     .orderBy("seq")

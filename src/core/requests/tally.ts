@@ -1,3 +1,4 @@
+import { subjectIs } from "../../ledger/lookup.js";
 import type { StateHandle } from "../../state/open-state.js";
 import type { SubjectErasure } from "../erasure-types.js";
 import type { RequestDataset, RequestOutcome } from "./types.js";
@@ -35,7 +36,7 @@ export async function tallyRequest(
     const rows = await state.db
       .selectFrom("ledger")
       .select((eb) => ["dataset", "action", "reason", eb.fn.countAll<number>().as("n")])
-      .where("subject_hash", "=", subjectHash)
+      .where(subjectIs(subjectHash))
       .where("run_id", "in", runIds)
       .where("action", "in", ["deleted", "shredded", "failed"])
       .groupBy(["dataset", "action", "reason"])

@@ -3,6 +3,7 @@ import * as m0001 from "./0001-init.js";
 import * as m0002 from "./0002-erasure.js";
 import * as m0003 from "./0003-transient.js";
 import * as m0004 from "./0004-server.js";
+import * as m0005 from "./0005-ledger-tags.js";
 
 /**
  * Numbered migrations, applied automatically on open. Append only: a shipped
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0002-erasure": m0002,
   "0003-transient": m0003,
   "0004-server": m0004,
+  "0005-ledger-tags": m0005,
 };
 
 export const migrationProvider: MigrationProvider = {
