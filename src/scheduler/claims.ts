@@ -108,7 +108,13 @@ export class Claims {
    * claim on the last of them, in one transaction, so only one instance ever
    * records a given gap.
    */
-  async recordMissed(ledger: Ledger | undefined, job: string, missed: Missed, why: string): Promise<boolean> {
+  async recordMissed(
+    ledger: Ledger | undefined,
+    job: string,
+    missed: Missed,
+    why: string,
+    dataset?: string,
+  ): Promise<boolean> {
     const detail = `${missed.capped ? "at least " : ""}${missed.count} fire time(s) from ${missed.first.toISOString()} to ${missed.last.toISOString()}: ${why}`;
     if (!ledger) return this.claim(job, missed.last, "missed", detail);
     try {
@@ -116,6 +122,7 @@ export class Claims {
         await ledger.appendInTx(trx, [
           {
             action: "run_missed",
+            ...(dataset !== undefined ? { dataset } : {}),
             reason: `${job}: ${detail}`,
             data: {
               job,

@@ -26,6 +26,8 @@ export interface JobOutcome {
  */
 export interface Job {
   name: string;
+  /** The dataset a retention job serves: its `run_missed` entries carry it. */
+  dataset?: string;
   schedule: CronSchedule;
   /** Put fire times that will not run on the ledger as `run_missed` (retention runs: yes). */
   recordMissed: boolean;

@@ -58,8 +58,8 @@ export class Scheduler {
   private stopping = false;
   private termEpoch: number | undefined;
   private loops: Promise<void>[] = [];
-  /** The run in progress, if any. */
-  current: { job: string; fireTime: Date } | undefined;
+  /** Runs in progress, one chain per job: a long run of one job never holds up another's ticks. */
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: SchedulerOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -78,11 +78,12 @@ export class Scheduler {
     this.loops = [this.mainLoop(), this.heartbeatLoop()];
   }
 
-  /** Ends after the current batch of the current run, records it, and gives the lease up. */
+  /** Ends after the current batch of every run in progress, records them, and gives the lease up. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake.abort();
     await this.loops[0];
+    await this.settled(); // the lease keeps beating until the last run has recorded its batch
     this.stopBeat.abort();
     await Promise.all(this.loops);
     await this.lease
@@ -103,8 +104,28 @@ export class Scheduler {
     }));
   }
 
-  /** One pass: keep or take the lease; as leader, resume abandoned runs and run what is due. */
-  async tick(): Promise<void> {
+  /** Jobs with a run in progress. */
+  runningJobs(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Resolves when no run is in progress. */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running.values());
+  }
+
+  /**
+   * One pass: keep or take the lease; as leader, resume abandoned runs and
+   * start what is due. Jobs run side by side; a job still running is left to
+   * finish (its overrun ticks are coalesced when it does). By default the pass
+   * waits for the runs it started; the service's loop does not.
+   */
+  async tick(opts: { wait?: boolean } = {}): Promise<void> {
+    await this.pass();
+    if (opts.wait !== false) await this.settled();
+  }
+
+  private async pass(): Promise<void> {
     if (this.stopping) return;
     if (!this.lease.isLeader() && !(await this.lease.tryAcquire())) {
       this.termEpoch = undefined;
@@ -119,8 +140,22 @@ export class Scheduler {
     }
     for (const job of this.jobs.values()) {
       if (this.shouldStop(epoch)) return;
-      await this.handle(job, epoch);
+      if (!this.running.has(job.name)) await this.handle(job, epoch);
     }
+  }
+
+  /** Starts a run after any run of the same job still in progress; never rejects. */
+  private launch(job: Job, fireTime: Date, epoch: number): void {
+    const before = this.running.get(job.name) ?? Promise.resolve();
+    const run: Promise<void> = before
+      .then(() => this.execute(job, fireTime, epoch))
+      .catch((err: Error) =>
+        this.log.error({ job: job.name, fireTime: fireTime.toISOString(), err: err.message }, "scheduled run failed"),
+      )
+      .finally(() => {
+        if (this.running.get(job.name) === run) this.running.delete(job.name);
+      });
+    this.running.set(job.name, run);
   }
 
   private shouldStop(epoch: number): boolean {
@@ -140,13 +175,14 @@ export class Scheduler {
         job.name,
         due.missed,
         why,
+        job.dataset,
       );
       if (recorded)
         this.log.warn({ job: job.name, count: due.missed.count, last: due.missed.last.toISOString() }, "run missed");
       cursor = due.missed.last;
     }
     if (due.run) {
-      if (await this.claims.claim(job.name, due.run)) await this.execute(job, due.run, epoch);
+      if (await this.claims.claim(job.name, due.run)) this.launch(job, due.run, epoch);
       cursor = due.run;
     }
     this.cursors.set(job.name, cursor);
@@ -155,6 +191,8 @@ export class Scheduler {
   private async resume(epoch: number): Promise<void> {
     for (const c of await this.claims.resumable()) {
       if (this.shouldStop(epoch)) return;
+      // Our own run from a lost term: it stops after its batch (its epoch is stale); take over after that.
+      await this.running.get(c.job);
       if (!(await this.claims.takeOver(c))) continue;
       if (c.runId) {
         const why = `instance ${c.instance} stopped before finishing it; resumed by ${this.opts.instance}`;
@@ -165,13 +203,12 @@ export class Scheduler {
         { job: c.job, fireTime: c.fireTime.toISOString(), from: c.instance },
         "resuming an interrupted run",
       );
-      if (job) await this.execute(job, c.fireTime, epoch);
+      if (job) this.launch(job, c.fireTime, epoch);
       else await this.claims.finish(c.job, c.fireTime, epoch, "failed", undefined, "job no longer configured");
     }
   }
 
   private async execute(job: Job, fireTime: Date, epoch: number): Promise<void> {
-    this.current = { job: job.name, fireTime };
     const started = performance.now();
     let outcome: JobOutcome;
     try {
@@ -185,11 +222,7 @@ export class Scheduler {
       outcome = { status: refused ? "refused" : "failed", detail: (err as Error).message.slice(0, 500) };
     }
     const seconds = (performance.now() - started) / 1000;
-    try {
-      await this.claims.finish(job.name, fireTime, epoch, outcome.status, outcome.runId, outcome.detail);
-    } finally {
-      this.current = undefined;
-    }
+    await this.claims.finish(job.name, fireTime, epoch, outcome.status, outcome.runId, outcome.detail);
     const fields = {
       job: job.name,
       fireTime: fireTime.toISOString(),
@@ -215,7 +248,7 @@ export class Scheduler {
   private async mainLoop(): Promise<void> {
     while (!this.stopping) {
       try {
-        await this.tick();
+        await this.tick({ wait: false });
       } catch (err) {
         this.log.error({ err: (err as Error).message }, "scheduler pass failed");
       }

@@ -22,6 +22,7 @@ export interface JobHooks {
 export function retentionJob(lethe: Lethe, dataset: string, pattern: string, hooks: JobHooks = {}): Job {
   return {
     name: `retention:${dataset}`,
+    dataset,
     schedule: cronSchedule(pattern),
     recordMissed: true,
     async run(ctx) {

@@ -211,6 +211,54 @@ describe.each(["sqlite", "postgres"] as const)("scheduler on %s state (injected 
     expect((await la.audit.verify()).ok).toBe(true);
   });
 
+  it("jobs run side by side: a long run of one job never costs another job a tick", async (ctx) => {
+    const p = await project(ctx, kind);
+    const la = await open(p);
+    const clock = new ManualClock(new Date("2026-05-04T10:00:00.500Z"));
+    const ran: { job: string; fire: string; by: string }[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: Job = {
+      name: "retention:logs",
+      dataset: "logs",
+      schedule: cronSchedule("*/5 * * * * *"),
+      recordMissed: true,
+      async run(c) {
+        ran.push({ job: "slow", fire: c.fireTime.toISOString(), by: "a" });
+        if (ran.filter((r) => r.job === "slow").length === 1) await gate; // the first run is a long one
+        return { status: "ok" };
+      },
+    };
+    const s = scheduler(la, clock, "a", [slow, counterJob("fast", "*/5 * * * * *", ran, "a")]);
+    await s.tick({ wait: false }); // registers both jobs
+    for (const at of ["05", "10", "15"]) {
+      clock.set(new Date(`2026-05-04T10:00:${at}.100Z`));
+      expect(await s.lease.renew()).toBe(true); // the heartbeat's job (start() is not called here)
+      await s.tick({ wait: false });
+      const done = () => ran.some((r) => r.job === "fast" && r.fire.includes(`:${at}.`));
+      for (let i = 0; i < 500 && (!done() || s.runningJobs().includes("fast")); i++)
+        await new Promise((r) => setTimeout(r, 10));
+    }
+    const fast = ran.filter((r) => r.job === "fast").map((r) => r.fire.slice(17, 19));
+    expect(fast).toEqual(["05", "10", "15"]); // not held up behind the slow run
+    expect(s.runningJobs()).toEqual(["retention:logs"]);
+    release();
+    await s.settled();
+    clock.set(new Date("2026-05-04T10:00:20.100Z"));
+    expect(await s.lease.renew()).toBe(true);
+    await s.tick();
+    // The slow job's own overrun is coalesced: 10 and 15 are one run_missed entry, labelled with its dataset.
+    expect(ran.filter((r) => r.job === "slow").map((r) => r.fire.slice(17, 19))).toEqual(["05", "20"]);
+    const missed = await actions(la, "run_missed");
+    expect(missed).toHaveLength(1);
+    expect(missed[0]?.dataset).toBe("logs");
+    expect(JSON.parse(missed[0]?.data ?? "{}")).toMatchObject({ job: "retention:logs", count: 2 });
+    const claims = await la.state.db.selectFrom("schedule_claims").selectAll().where("job", "=", "fast").execute();
+    expect(claims.map((c) => c.status)).toEqual(["ok", "ok", "ok", "ok"]);
+  });
+
   it("stop(): the run ends after the current batch, is recorded, the lease is released and the next leader resumes", async (ctx) => {
     const p = await project(ctx, kind, { logs: 40, expiredEvery: 2 }); // 20 expired, batchSize 7
     const [la, lb] = [await open(p), await open(p)];
