@@ -86,6 +86,7 @@ export async function deleteBatch(
   const result = await ds.deleteBatch(todo, { action, ...(ctx.expiredAt ? { expiredAt: ctx.expiredAt } : {}) });
   const rowAction = action === "shred" && !ds.capabilities.linkedFiles ? "shredded" : "deleted";
   const entries: EntryInput[] = [];
+  const shared = await filesStillLinked(ds, result.deleted);
   for (const item of result.deleted) {
     entries.push({
       action: rowAction,
@@ -95,7 +96,7 @@ export async function deleteBatch(
       reason: ctx.reason,
       runId: ctx.runId,
     });
-    if (item.file && ctx.filesStore?.removeFile) {
+    if (item.file && ctx.filesStore?.removeFile && !shared.has(item.file)) {
       const r = await ctx.filesStore.removeFile(item.file, action);
       if (r.ok && !r.missing) {
         counts.filesRemoved++;
@@ -138,4 +139,11 @@ export async function deleteBatch(
     if (entries.length > 0) await ctx.ledger.appendInTx(trx, entries);
     await closeIntent(trx, intentId);
   });
+}
+
+/** Linked files of deleted rows that other rows still point at: those stay. */
+export async function filesStillLinked(ds: DatasetDriver, deleted: { file?: string | null }[]): Promise<Set<string>> {
+  const paths = [...new Set(deleted.flatMap((i) => (i.file ? [i.file] : [])))];
+  if (paths.length === 0 || !ds.filesInUse) return new Set();
+  return ds.filesInUse(paths);
 }

@@ -153,6 +153,7 @@ async function eraseOne(
   const results: EraseDatasetResult[] = [];
   const hits: HoldHit[] = [];
   const heldIn = new Set<string>();
+  const erased: { ds: DatasetDriver; counts: ReturnType<typeof emptyCounts> }[] = [];
   for (const ds of targets) {
     const counts = emptyCounts();
     const ctx = { state, ledger, holds, runId, reason: "erasure", filesStore: map.filesStore(ds.config) };
@@ -164,6 +165,10 @@ async function eraseOne(
     }
     work.touched.add(ds.config.store);
     if (counts.held > 0) heldIn.add(ds.config.store);
+    erased.push({ ds, counts });
+  }
+  // Only once every dataset is done: rows a concurrent writer added to an earlier one meanwhile are residue too.
+  for (const { ds, counts } of erased) {
     const residue = await residual(ds, subject, sh, holds);
     results.push(toResult(ds.config.name, counts, residue));
     for (const [id, reason] of counts.holdsHit) hits.push({ id, reason, dataset: ds.config.name, held: counts.held });

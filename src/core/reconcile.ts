@@ -2,6 +2,7 @@ import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { DataMap } from "./data-map.js";
+import { filesStillLinked } from "./delete-batch.js";
 import { closeIntent, orphanedIntents } from "./intents.js";
 
 /**
@@ -24,11 +25,15 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
     const filesStore = map.filesStore(ds.config);
     const rowAction = action === "shred" && !ds.capabilities.linkedFiles ? "shredded" : "deleted";
     const entries: EntryInput[] = [];
-    for (const item of items) {
-      if (still.has(String(item.k))) continue;
+    const gone = items.filter((i) => !still.has(String(i.k)));
+    const shared = await filesStillLinked(
+      ds,
+      gone.map((i) => ({ file: i.f })),
+    );
+    for (const item of gone) {
       const base = { dataset: intent.dataset, key: item.k, subjectHash: item.s, runId: intent.runId };
       entries.push({ ...base, action: rowAction, reason: `${reason} (reconciled after an interrupted run)` });
-      if (item.f && filesStore?.removeFile) {
+      if (item.f && filesStore?.removeFile && !shared.has(item.f)) {
         const r = await filesStore.removeFile(item.f, action);
         if (r.ok && !r.missing)
           entries.push({

@@ -70,6 +70,12 @@ export interface DatasetDriver {
   deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult>;
   /** The subject an item key belongs to, for drivers that carry it in the key (`subjectFromPath`). */
   subjectOf?(key: Item["key"]): string | undefined;
+  /**
+   * Linked-file datasets: which of these file paths rows still point at. A file
+   * two rows share outlives the first row's deletion (the other row may belong
+   * to another subject, or be held).
+   */
+  filesInUse?(paths: string[]): Promise<Set<string>>;
   /** Which of these keys still exist (crash reconciliation, residue checks). */
   existing(keys: Item["key"][]): Promise<Set<string>>;
   /** Expiry (epoch s) of the oldest expired item, for retention lag. */

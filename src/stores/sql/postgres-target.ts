@@ -104,6 +104,8 @@ export function openPostgresTarget(url: string): TargetDialect {
       const col = arrayType === "text[]" ? sql`${c(column)}::text` : c(column);
       return sql<boolean>`${col} = any(${values.map(String)}::${sql.raw(arrayType)})`;
     },
+    // Deterministic collations (the default) already compare text exactly.
+    equalsExactly: (column, value) => sql<boolean>`${c(column)} = ${value}`,
     comparable(type, value) {
       if (NUMERIC.test(type)) return /^-?\d+(\.\d+)?$/.test(value);
       if (type === "uuid") return /^[0-9a-f-]{32,36}$/i.test(value);

@@ -184,7 +184,7 @@ export class SqlDataset implements DatasetDriver {
   async *scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]> {
     const col = this.cols.subject;
     if (!col || !this.d.comparable(this.cols.subjectType, subject)) return;
-    yield* this.pages(sql<boolean>`${sql.id(col)} = ${subject}`, sql`null`, batchSize);
+    yield* this.pages(this.d.equalsExactly(col, subject), sql`null`, batchSize);
   }
 
   async deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult> {
@@ -228,6 +228,14 @@ export class SqlDataset implements DatasetDriver {
     const r = await sql<{ k: string | number }>`select ${sql.id(this.cols.key)} as k from ${this.t}
       where ${this.d.inList(this.cols.key, this.cols.keyType, keys)}`.execute(this.d.db);
     return new Set(r.rows.map((row) => String(row.k)));
+  }
+
+  async filesInUse(paths: string[]): Promise<Set<string>> {
+    const file = this.cols.file;
+    if (!file || paths.length === 0) return new Set();
+    const r = await sql<{ f: string }>`select distinct ${sql.id(file)} as f from ${this.t}
+      where ${this.d.inList(file, "text", paths)}`.execute(this.d.db);
+    return new Set(r.rows.map((row) => String(row.f)));
   }
 
   async expiryHistogram(now: Date, days: number): Promise<number[]> {

@@ -86,6 +86,8 @@ export function openSqliteTarget(path: string): TargetDialect {
     inList(column, _type, values) {
       return sql<boolean>`${c(column)} in (select value from json_each(${JSON.stringify(values)}))`;
     },
+    // A NOCASE column would otherwise match "carol" to "CAROL"; a BINARY column's index still serves this.
+    equalsExactly: (column, value) => sql<boolean>`${c(column)} = ${value} collate binary`,
     comparable() {
       return true;
     },

@@ -46,6 +46,8 @@ export interface TargetDialect {
   cursorParam(value: unknown, colType: string): RawBuilder<unknown>;
   /** `column IN (keys)` as one parameter, whatever the number of keys. */
   inList(column: string, colType: string, values: (string | number)[]): RawBuilder<boolean>;
+  /** `column = value`, compared byte for byte whatever the column's collation: subject ids are exact. */
+  equalsExactly(column: string, value: string): RawBuilder<boolean>;
   /** Can `value` ever equal a value of this column type? (avoids cast errors) */
   comparable(colType: string, value: string): boolean;
   /** After an erasure: search the files for the erased values and rewrite them away (SQLite). */
