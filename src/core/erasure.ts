@@ -17,6 +17,7 @@ import type {
 import { LetheError } from "./errors.js";
 import type { ActiveHolds, Holds } from "./holds.js";
 import { Lineage } from "./lineage.js";
+import { clearPurgePending, purgePending } from "./purge-pending.js";
 import { reconcile } from "./reconcile.js";
 import { finishRun, startRun } from "./runs.js";
 import type { DatasetDriver, Item, PurgeReport } from "./types.js";
@@ -129,10 +130,16 @@ export async function eraseSubjects(deps: ErasureDeps, input: string[], opts: Er
  */
 async function purge(deps: ErasureDeps, work: PurgeWork): Promise<PurgeReport[]> {
   const reports: PurgeReport[] = [];
+  const owed = await purgePending(deps.state);
+  const configured = deps.config.erasure.scrub;
   for (const [name, store] of deps.map.stores) {
-    if (store.purge && work.touched.has(name))
-      reports.push(await store.purge([...(work.values.get(name) ?? [])], deps.config.erasure.scrub));
-    else await store.scrub?.();
+    if (store.purge && (work.touched.has(name) || owed.has(name))) {
+      // A store owed a rewrite (an erasure there was interrupted) is rewritten, unless scrubbing is off.
+      const mode = owed.has(name) && configured !== "checkpoint" ? "vacuum" : configured;
+      const report = await store.purge([...(work.values.get(name) ?? [])], mode);
+      reports.push(report);
+      if (owed.has(name) && report.complete && mode === "vacuum") await clearPurgePending(deps.state, name);
+    } else await store.scrub?.();
   }
   work.values.clear();
   return reports;

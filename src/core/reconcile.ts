@@ -4,6 +4,7 @@ import type { StateHandle } from "../state/open-state.js";
 import type { DataMap } from "./data-map.js";
 import { filesStillLinked } from "./delete-batch.js";
 import { closeIntent, orphanedIntents } from "./intents.js";
+import { markPurgePending } from "./purge-pending.js";
 
 /**
  * Settles batches a crashed process left between "intent" and "outcome":
@@ -53,6 +54,9 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
       .execute(async (trx) => {
         if (entries.length > 0) await ledger.appendInTx(trx, entries);
         if (!(await closeIntent(trx, intent.id))) throw new Error("already reconciled");
+        // The erased values died with the interrupted run: its store's next purge rewrites unconditionally.
+        if (reason === "erasure" && entries.length > 0 && map.stores.get(ds.config.store)?.purge)
+          await markPurgePending(trx, ds.config.store);
       })
       .then(() => {
         settled++;

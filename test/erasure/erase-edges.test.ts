@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { openLethe } from "../../src/lethe.js";
 import { lethe, tempDir } from "../helpers/cli.js";
 
 function project(schema: string, datasets: string): { dir: string; db: string } {
@@ -64,5 +65,47 @@ describe("erasure edge cases", () => {
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ held: 0, residue: 0, datasets: [{ name: "ci", found: 1, deleted: 1 }] });
     expect(rows(p.db, "select user_id from ci order by id")).toEqual([{ user_id: "Carol" }, { user_id: "CAROL" }]);
+  });
+
+  it("after an erasure was interrupted (kill -9), the next erasure rewrites the store: the lost values cannot be searched for", async () => {
+    const p = project(
+      `create table logs (id integer primary key, user_id text, body text, created_at text);
+       create index logs_user on logs (user_id);
+       insert into logs (user_id, body, created_at) values ('victim', 'canary body one', '2026-01-01'),
+         ('victim', 'canary body two', '2026-01-01'), ('other', 'x', '2026-01-01');`,
+      `  logs: { store: appdb, table: logs, key: id, subject: user_id, createdAt: created_at, retention: 30d }
+`,
+    );
+    const quiet = { logger: { warn: () => undefined, info: () => undefined } };
+    let l = await openLethe(join(p.dir, "lethe.yaml"), quiet);
+    // What a killed `erase victim --yes` leaves: its intent, its rows deleted, no outcome recorded.
+    await l.state.db
+      .insertInto("intents")
+      .values({
+        id: "crashed-intent",
+        run_id: "run_crashed",
+        dataset: "logs",
+        opened_at: new Date().toISOString(),
+        payload: JSON.stringify({
+          pid: 4_194_303, // not a live process
+          host: (await import("node:os")).hostname(),
+          reason: "erasure",
+          action: "delete",
+          items: [{ k: 1 }, { k: 2 }],
+        }),
+      })
+      .execute();
+    await l.close();
+    const d = new Database(p.db);
+    d.exec("delete from logs where user_id = 'victim'");
+    d.close();
+    l = await openLethe(join(p.dir, "lethe.yaml"), quiet); // reconciles the crashed batch
+    const again = await l.erase("victim", { yes: true });
+    expect(again.scrub?.[0]).toMatchObject({ store: "appdb", mode: "vacuum", vacuumed: true, complete: true });
+    const next = await l.erase("other", { yes: true }); // owed rewrite done: back to the configured mode
+    expect(next.scrub?.[0]).toMatchObject({ mode: "verify" });
+    const deleted = (await l.audit.log({ dataset: "logs" })).filter((e) => e.action === "deleted");
+    expect(deleted.map((e) => e.key).sort()).toEqual([1, 2, 3]);
+    await l.close();
   });
 });

@@ -59,7 +59,7 @@ export function purgeSqlite(
   }
   if (cp.busy) {
     report.complete = false;
-    report.reason = `another connection kept the WAL from being checkpointed: erased bytes may remain in ${path}-wal or the database file until it is`;
+    report.reason = `another connection kept the WAL from being checkpointed: erased bytes may remain in ${path}-wal or the database file until it is checkpointed (run the erasure again when the other connection is gone)`;
   }
   return report;
 }
