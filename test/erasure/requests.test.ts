@@ -195,6 +195,9 @@ describe("erasure requests (CLI, SQLite state)", () => {
     // Not overdue (answered as far as the law allows), but the subject is kept sealed to finish later.
     expect(stateRow(f, r.id).subject_box).not.toBeNull();
     expect(await remaining(f, "training_records")).toHaveLength(f.training.length);
+    const receiptOf = () =>
+      (JSON.parse(lethe(["requests", "receipt", r.id], f.dir).stdout) as { receipt: { status: string } }).receipt;
+    expect(receiptOf().status).toBe("partially_held");
 
     j(["hold", "release", hold.id], f.dir);
     expect(j<{ processed: { status: string }[] }>(["requests", "process", r.id], f.dir).processed[0]?.status).toBe(
@@ -209,6 +212,11 @@ describe("erasure requests (CLI, SQLite state)", () => {
     });
     expect(stateRow(f, r.id).subject_box).toBeNull();
     expect(await remaining(f, "training_records")).toEqual(expected(f, new Set(["subject-delta-0004"])).training);
+    // The receipt now speaks for the completed outcome, not the earlier held one.
+    expect(receiptOf()).toMatchObject({
+      status: "completed",
+      datasets: expect.arrayContaining([expect.objectContaining({ name: "training_records", deleted: 2 })]),
+    });
   });
 });
 

@@ -130,6 +130,8 @@ async function advance(ctx: ProcessContext, row: RequestRow, owner: string): Pro
         : null,
     // Only a fully answered request forgets its subject; a held or failed one must be able to finish later.
     ...(status === "completed" ? { subject_box: null } : {}),
+    // A receipt speaks for one outcome: after a later attempt (a hold released), the next one is issued afresh.
+    receipt: null,
   });
   if (status !== "failed") await receiptText(state, ledger, row.id);
   return status;
