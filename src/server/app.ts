@@ -6,7 +6,8 @@ import { accessLogHook } from "./access-log.js";
 import { authHook } from "./auth.js";
 import type { ServerContext, ServerLog } from "./context.js";
 import { type DatasetStats, datasetStats } from "./dataset-stats.js";
-import { errorBody, errorHandler } from "./http-errors.js";
+import { clientErrorHandler, errorBody, errorHandler, frameworkErrorHandler } from "./http-errors.js";
+import { jsonBodyParser } from "./json-body.js";
 import { Metrics } from "./metrics.js";
 import { QUEUE_ENDPOINTS } from "./openapi-queues.js";
 import { requestCounts } from "./request-counts.js";
@@ -89,10 +90,14 @@ export async function buildApp(lethe: Lethe, opts: AppOptions = {}): Promise<Fas
     return503OnClosing: true,
     // Unique per process and cheap: a random prefix and a counter.
     genReqId: () => `${reqPrefix}-${(reqSeq++).toString(36)}`,
+    // Errors before routing (HTTP parser, bad URL) in lethe's error shape too.
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
   });
   app.decorate("lethe", ctx);
   // JSON only: any other body type is a 415, not a string for the validators to puzzle over.
   app.removeContentTypeParser("text/plain");
+  jsonBodyParser(app);
   app.setErrorHandler(errorHandler(log));
   app.setNotFoundHandler((_req, reply) => {
     void reply.status(404).send(errorBody("NOT_FOUND", "no such endpoint"));

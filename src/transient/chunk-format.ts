@@ -85,6 +85,9 @@ export function openChunkInto(
   at: number,
 ): number {
   if (record.length < RECORD_OVERHEAD) throw new LetheError("CRYPTO_ERROR", "workspace file is truncated");
+  // A record whose plaintext cannot fit is a file whose length lies about its records (bytes appended or cut).
+  if (record.length - RECORD_OVERHEAD > out.length - at)
+    throw new LetheError("CRYPTO_ERROR", "workspace file is corrupt (its length does not match its records)");
   let plain: Buffer | undefined;
   try {
     const decipher = createDecipheriv("aes-256-gcm", key, record.subarray(0, NONCE_LEN), { authTagLength: TAG_LEN });
@@ -155,6 +158,10 @@ export function openAll(key: Buffer, workspaceId: string, name: string, file: Bu
   const records = Math.max(1, Math.ceil(body / recLen));
   const plainLen = body - records * RECORD_OVERHEAD;
   if (plainLen < 0) throw new LetheError("CRYPTO_ERROR", "workspace file is truncated");
+  // Every record, the final one included, holds at least a nonce and a tag: 1-27 bytes past
+  // a full record are no record at all (and would make the plaintext shorter than the full ones).
+  if (body - (records - 1) * recLen < RECORD_OVERHEAD)
+    throw new LetheError("CRYPTO_ERROR", "workspace file is truncated or has bytes appended");
   if (records === 1) return openSingle(key, prefix, file.subarray(HEADER_LEN));
   const out = Buffer.alloc(plainLen);
   let at = 0;

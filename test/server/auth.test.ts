@@ -64,6 +64,18 @@ describe("bearer-token auth", () => {
     expect(await footprint(h.lethe)).toEqual(before);
   });
 
+  it("the auth scheme is case-insensitive (RFC 7235): bearer, BEARER and bEaReR all work", async () => {
+    for (const scheme of ["bearer", "BEARER", "bEaReR"]) {
+      const r = await h.app.inject({ url: "/v1/datasets", headers: { authorization: `${scheme} ${h.tokens.read}` } });
+      expect(r.statusCode, scheme).toBe(200);
+      const wrong = await h.app.inject({
+        url: "/v1/datasets",
+        headers: { authorization: `${scheme} ${h.tokens.read.slice(0, -4)}AAAA` },
+      });
+      expect(wrong.statusCode, scheme).toBe(401);
+    }
+  });
+
   it("403 for a valid token without the scope, distinct from 401; admin may call everything", async () => {
     const before = await footprint(h.lethe);
     const byScope = { read: h.tokens.read, "erasure:write": h.tokens.erasure, "events:write": h.tokens.events };

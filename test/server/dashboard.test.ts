@@ -5,6 +5,7 @@ import { type Browser, chromium } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { lethe } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
+import { bearer, type Harness, harness } from "./helpers.js";
 import { api, createToken, type ServeProcess, startServe } from "./serve-process.js";
 
 // A real headless Chromium (Debian `chromium`, never a downloaded browser) against the BUILT `lethe serve`.
@@ -14,20 +15,40 @@ const ARTIFACTS = resolve(import.meta.dirname, "../artifacts");
 
 let server: ServeProcess | undefined;
 let browser: Browser | undefined;
+let inProcess: Harness | undefined;
 afterEach(async () => {
   await browser?.close();
   server?.signal("SIGKILL");
   await server?.exited;
+  await inProcess?.close();
   browser = undefined;
   server = undefined;
+  inProcess = undefined;
 });
+
+function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+function needChromium(ctx: { skip: (note: string) => void }): void {
+  if (existsSync(CHROMIUM)) return;
+  if (inCi) throw new Error(`${CHROMIUM} is missing in CI (the CI script installs Debian's chromium)`);
+  ctx.skip(`no Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` to run the dashboard test`);
+}
 
 describe("dashboard in headless Chromium", () => {
   it("logs in with a token, shows the CLI's numbers, creates an erasure request that completes, highlights overdue", async (ctx) => {
-    if (!existsSync(CHROMIUM)) {
-      if (inCi) throw new Error(`${CHROMIUM} is missing in CI (the CI script installs Debian's chromium)`);
-      ctx.skip(`no Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` to run the dashboard test`);
-    }
+    needChromium(ctx);
     const p = makeProject({ logs: 30, expiredEvery: 3 });
     // user-3's rows cannot be deleted: a request for them fails and, received 40 days ago, is overdue.
     const db = new Database(p.db);
@@ -46,17 +67,7 @@ describe("dashboard in headless Chromium", () => {
     });
     expect(stuck.status).toBe(202);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launch();
     const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -102,4 +113,64 @@ describe("dashboard in headless Chromium", () => {
     await page.click("#logout");
     expect(await page.evaluate("sessionStorage.getItem('lethe.token')")).toBeNull();
   }, 120_000);
+
+  // In-process (the app from src, not the built package), so it checks the page as the source has it now.
+  it("shows deleted/held/failed for retention and erasure runs, and loads without a console error", async (ctx) => {
+    needChromium(ctx);
+    const p = makeProject({ logs: 30, expiredEvery: 3 });
+    // user-3's rows cannot be deleted: retention and erasure both record failures for them.
+    const db = new Database(p.db);
+    db.exec(
+      "create trigger logs_locked before delete on logs when old.user_id = 'user-3' begin select raise(abort, 'locked by the test'); end",
+    );
+    db.close();
+    inProcess = await harness(p, { accessLog: false });
+    const h = inProcess;
+    const hold = await h.app.inject({
+      method: "POST",
+      url: "/v1/holds",
+      headers: bearer(h.tokens.admin),
+      payload: { subject: "user-1", reason: "litigation" },
+    });
+    expect(hold.statusCode).toBe(201);
+    const retention = await h.lethe.apply();
+    const erasure = await h.lethe.erase(["user-2", "user-3"], { yes: true });
+    const erasureRun = erasure.runId as string;
+    const sum = (k: "deleted" | "held" | "failed") => retention.datasets.reduce((n, d) => n + d[k], 0);
+    const expected = {
+      [retention.runId]: { deleted: sum("deleted"), held: sum("held"), failed: sum("failed") },
+      [erasureRun]: (await h.app.inject({ url: `/v1/runs/${erasureRun}`, headers: bearer(h.tokens.read) })).json()
+        .summary as Record<string, number>,
+    };
+    // Every column has something to show, so a blank cell cannot pass as a zero.
+    expect(expected[retention.runId]).toEqual({ deleted: 6, held: 2, failed: 2 });
+    expect(expected[erasureRun]?.deleted).toBeGreaterThan(0);
+    expect(expected[erasureRun]?.failed).toBeGreaterThan(0);
+
+    const base = await h.app.listen({ port: 0, host: "127.0.0.1" });
+    browser = await launch();
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on("response", (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`);
+    });
+    await page.goto(`${base}/`);
+    await page.fill("#token", h.tokens.read);
+    await page.click("#login-form button[type=submit]");
+    for (const [id, counts] of Object.entries(expected)) {
+      const row = page.locator(`#runs tr[data-run="${id}"]`);
+      await row.waitFor();
+      for (const k of ["deleted", "held", "failed"] as const)
+        expect(await row.locator(`[data-field=${k}]`).textContent(), `${id} ${k}`).toBe(String(counts[k]));
+    }
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.textContent("#refresh-error")).toBe("");
+    // No 404 for /favicon.ico (a browser asks for it unless the page names an icon), no other error.
+    expect(problems).toEqual([]);
+    expect((await h.app.inject({ url: "/favicon.ico" })).statusCode).toBe(204);
+  }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { type AddressInfo, connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeProject } from "../helpers/project.js";
 import { bearer, footprint, type Harness, harness } from "./helpers.js";
@@ -81,11 +82,51 @@ describe("bad requests: clear 4xx with a stable code, nothing stored", () => {
     expect(await footprint(h.lethe)).toEqual(before);
   });
 
-  it("prototype-poisoning keys are refused", async () => {
+  it("prototype-poisoning keys are refused, saying which key is not allowed (not 'invalid JSON')", async () => {
     const before = await footprint(h.lethe);
-    const r = await post("/v1/erasure-requests", '{"subject":"u","__proto__":{"admin":true}}');
-    expect(r.statusCode).toBe(400);
+    const cases: [string, string, string][] = [
+      ["/v1/erasure-requests", '{"subject":"u","__proto__":{"admin":true}}', "__proto__"],
+      ["/v1/holds", '{"subject":"u","reason":"x","constructor":{"prototype":{"admin":true}}}', "constructor.prototype"],
+      [
+        "/v1/events/inference-complete",
+        '{"requestId":"r1","artifacts":[{"dataset":"logs","key":1,"__proto__":{}}]}',
+        "artifacts.0.__proto__",
+      ],
+    ];
+    for (const [url, body, key] of cases) {
+      const r = await post(url, body);
+      expect(r.statusCode, body).toBe(400);
+      expect(r.json().error.code, body).toBe("VALIDATION");
+      expect(r.json().error.message, body).toBe(`${key}: this key is not allowed in a request body`);
+    }
+    // Still plain malformed JSON when it is: a bad body with such a key is not blamed on the key.
+    const bad = await post("/v1/erasure-requests", '{"__proto__":{}');
+    expect(bad.json().error).toEqual({ code: "VALIDATION", message: "the body is not valid JSON" });
     expect(await footprint(h.lethe)).toEqual(before);
+  });
+
+  it("errors before routing and from the HTTP parser keep lethe's error shape (real socket)", async () => {
+    const bad = await h.app.inject({ url: "/v1/runs/%E0%A4%A", headers: bearer(h.tokens.admin) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toEqual({ error: { code: "VALIDATION", message: expect.stringContaining("path") } });
+
+    // inject() skips Node's HTTP parser: these need a listening server and raw bytes.
+    await h.app.listen({ port: 0, host: "127.0.0.1" });
+    const port = (h.app.server.address() as AddressInfo).port;
+    const cases: [string, number][] = [
+      [`GET /v1/datasets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${"a".repeat(100_000)}\r\n\r\n`, 431],
+      ["GET /v1/datasets HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n", 400],
+      ['POST /v1/erasure-requests HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{"subject":"u"}', 400],
+      ["GET /healthz HTTP/9.9 junk\r\n\r\n", 400],
+    ];
+    for (const [request, status] of cases) {
+      const label = `${request.slice(0, 40)} → ${status}`;
+      const res = parseRaw(await rawHttp(port, request));
+      expect(res.status, label).toBe(status);
+      expect(res.headers["content-type"], label).toMatch(/^application\/json/);
+      expect(Number(res.headers["content-length"]), label).toBe(Buffer.byteLength(res.body));
+      expect(JSON.parse(res.body), label).toEqual({ error: { code: "VALIDATION", message: expect.any(String) } });
+    }
   });
 
   it("bad query strings → 400; unknown routes → 404 in the same error shape", async () => {
@@ -112,3 +153,35 @@ describe("bad requests: clear 4xx with a stable code, nothing stored", () => {
     expect(unknownDataset.statusCode).toBe(400);
   });
 });
+
+/** Sends raw bytes and resolves with everything the server writes before it closes the connection. */
+function rawHttp(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error("the server did not close the connection"));
+    }, 10_000);
+    socket.on("data", (d) => chunks.push(d));
+    // The server may reset the connection once it answered, while the request is still being written.
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    socket.write(request);
+  });
+}
+
+function parseRaw(raw: string): { status: number; headers: Record<string, string>; body: string } {
+  const end = raw.indexOf("\r\n\r\n");
+  if (end < 0) throw new Error(`no complete HTTP response: ${JSON.stringify(raw.slice(0, 200))}`);
+  const [statusLine = "", ...lines] = raw.slice(0, end).split("\r\n");
+  const headers: Record<string, string> = {};
+  for (const l of lines) {
+    const i = l.indexOf(":");
+    headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+  }
+  return { status: Number(statusLine.split(" ")[1]), headers, body: raw.slice(end + 4) };
+}

@@ -100,6 +100,29 @@ describe("lethe.transient: at-rest format", () => {
       await tamper((f) => writeFileSync(f, Buffer.concat([readFileSync(f), readFileSync(f).subarray(8, 8 + RECORD)]))),
     ).toBe("CRYPTO_ERROR");
   });
+  it("1-27 bytes appended to a file of whole default chunks fail as CRYPTO_ERROR, not a RangeError", async () => {
+    const { lethe } = await start();
+    await lethe.transient("req-append", async (ws) => {
+      for (const n of [DEFAULT_CHUNK, 2 * DEFAULT_CHUNK])
+        for (const extra of [1, 5, 27]) {
+          const name = `whole-${n}-${extra}`;
+          const before = new Set(cipherFiles(ws));
+          await ws.write(name, Buffer.alloc(n));
+          const added = cipherFiles(ws).filter((f) => !before.has(f));
+          expect(added, name).toHaveLength(1);
+          const sealed = added[0] as string;
+          expect(statSync(sealed).size, name).toBe(8 + n + (n / DEFAULT_CHUNK) * 28);
+          writeFileSync(sealed, Buffer.concat([readFileSync(sealed), Buffer.alloc(extra, 0x5a)]));
+          expect(await errCode(ws.read(name)), name).toBe("CRYPTO_ERROR");
+          const viaStream = await errCode(
+            pipeline(ws.createReadStream(name), async (src) => {
+              for await (const _ of src);
+            }),
+          );
+          expect(viaStream, name).toBe("CRYPTO_ERROR");
+        }
+    });
+  });
   it("a file moved onto another name fails", async () => {
     expect(
       await tamper((f, ws) => {

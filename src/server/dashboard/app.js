@@ -196,24 +196,35 @@ async function loadRequests() {
   );
 }
 
+/**
+ * One count from a run's summary, or "" when the run has none: a retention run's
+ * summary is an array of per-dataset results (summed here), an erasure run's an
+ * object of totals ({subjects, found, deleted, held, failed, ...}).
+ */
+function runCount(summary, key) {
+  const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+  const perDataset = Array.isArray(summary) ? summary : Array.isArray(summary?.datasets) ? summary.datasets : undefined;
+  if (perDataset) return String(perDataset.reduce((n, d) => n + (num(d?.[key]) ?? 0), 0));
+  const v = summary && typeof summary === "object" ? num(summary[key]) : undefined;
+  return v === undefined ? "" : String(v);
+}
+
 async function loadRuns() {
   const { runs } = await api("/v1/runs?limit=15");
-  const sum = (r, k) =>
-    Array.isArray(r.summary?.datasets) ? r.summary.datasets.reduce((n, d) => n + (d[k] ?? 0), 0) : "";
   fill(
     "runs",
     runs.map((r) =>
       el(
         "tr",
-        {},
+        { "data-run": r.id },
         el("td", {}, r.id),
         el("td", {}, r.kind),
         el("td", { class: `status-${r.status}` }, r.status),
         el("td", {}, when(r.startedAt)),
         el("td", {}, when(r.finishedAt)),
-        el("td", { class: "num" }, String(sum(r, "deleted"))),
-        el("td", { class: "num" }, String(sum(r, "held"))),
-        el("td", { class: "num" }, String(sum(r, "failed"))),
+        el("td", { class: "num", "data-field": "deleted" }, runCount(r.summary, "deleted")),
+        el("td", { class: "num", "data-field": "held" }, runCount(r.summary, "held")),
+        el("td", { class: "num", "data-field": "failed" }, runCount(r.summary, "failed")),
       ),
     ),
     8,

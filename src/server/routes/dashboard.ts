@@ -40,4 +40,6 @@ export function dashboardRoutes(app: FastifyInstance): void {
   app.get("/", send("index.html"));
   app.get("/dashboard/app.js", send("app.js"));
   app.get("/dashboard/style.css", send("style.css"));
+  // The page declares an empty icon; this answers clients that ask anyway, without a 404.
+  app.get("/favicon.ico", async (_req, reply) => reply.status(204).header("cache-control", "max-age=86400").send());
 }
