@@ -1,4 +1,5 @@
 import type { LetheConfig } from "../config/types.js";
+import { scrubFreeText } from "../ledger/free-text.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
@@ -20,6 +21,7 @@ import { Lineage } from "./lineage.js";
 import { clearPurgePending, purgePending } from "./purge-pending.js";
 import { reconcile } from "./reconcile.js";
 import { finishRun, startRun } from "./runs.js";
+import { safeReason } from "./safe-reason.js";
 import type { DatasetDriver, Item, PurgeReport } from "./types.js";
 
 export interface ErasureDeps {
@@ -94,7 +96,12 @@ export async function eraseSubjects(deps: ErasureDeps, input: string[], opts: Er
       action: "run_started",
       runId,
       reason: "erasure",
-      data: { subjects: subjects.length, datasets: names, requestId: opts.requestId, note: opts.reason },
+      data: {
+        subjects: subjects.length,
+        datasets: names,
+        requestId: opts.requestId,
+        note: opts.reason === undefined ? undefined : scrubFreeText(opts.reason),
+      },
     },
   ]);
   const out: SubjectErasure[] = [];
@@ -108,7 +115,7 @@ export async function eraseSubjects(deps: ErasureDeps, input: string[], opts: Er
     scrub = await purge(deps, work);
   } catch (err) {
     await ledger
-      .append([{ action: "run_finished", runId, reason: `error: ${(err as Error).message.slice(0, 200)}` }])
+      .append([{ action: "run_finished", runId, reason: `error: ${safeReason(err)}` }])
       .catch(() => undefined);
     await finishRun(state, runId, "failed", { subjects: out.length }).catch(() => undefined);
     throw err;
@@ -204,7 +211,7 @@ async function eraseOne(
           action: "failed",
           subjectHash: sh,
           runId,
-          reason: `after-erasure hook: ${(err as Error).message.slice(0, 200)}`,
+          reason: `after-erasure hook: ${safeReason(err)}`,
         });
       }
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { scrubFreeText } from "../ledger/free-text.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { StateHandle } from "../state/open-state.js";
 import { LetheError } from "./errors.js";
@@ -41,7 +42,7 @@ export class Holds {
           action: "hold_added",
           subjectHash: subjectHash ?? undefined,
           dataset: h.dataset,
-          reason: h.reason,
+          reason: scrubFreeText(h.reason),
           data: { holdId: id, until: h.until?.toISOString() },
         },
       ]);
@@ -51,7 +52,7 @@ export class Holds {
           id,
           subject_hash: subjectHash,
           dataset: h.dataset ?? null,
-          reason: h.reason,
+          reason: scrubFreeText(h.reason),
           until: h.until?.toISOString() ?? null,
           created_at: new Date().toISOString(),
           released_at: null,

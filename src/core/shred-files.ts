@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { shredFile } from "../crypto/shred.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
+import { safeReason } from "./safe-reason.js";
 
 export interface ShreddedFile {
   path: string;
@@ -29,7 +30,7 @@ export async function shredPaths(paths: string[], ledger?: Ledger): Promise<Shre
       files.push({ path, ok: true, bytes });
       entries.push({ action: "shredded", key: abs, reason: "shred", data: { bytes } });
     } catch (err) {
-      const reason = (err as Error).message;
+      const reason = safeReason(err);
       files.push({ path, ok: false, reason });
       entries.push({
         action: "failed",

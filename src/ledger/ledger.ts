@@ -5,6 +5,7 @@ import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { LedgerTable } from "../state/schema.js";
 import { entryHash } from "./canonical.js";
+import { scrubFreeText } from "./free-text.js";
 import { FrontierBuilder, rootOf } from "./merkle.js";
 import { type Checkpoint, checkpointMessage, publicKeyPem, signBytes } from "./signing.js";
 import type { EntryInput } from "./types.js";
@@ -84,7 +85,7 @@ export class Ledger {
         item_key: e.key !== undefined && isIntKey ? String(e.key) : null,
         key_hash: e.key !== undefined && !isIntKey ? this.keyHash(e.dataset ?? "", e.key) : null,
         subject_hash: e.subjectHash ?? (e.subject ? this.subjectHash(e.subject) : null),
-        reason: e.reason ?? null,
+        reason: e.reason === undefined ? null : scrubFreeText(e.reason),
         run_id: e.runId ?? null,
         data: e.data ? JSON.stringify(e.data) : null,
       };

@@ -1,6 +1,7 @@
 import type { DataMap } from "../core/data-map.js";
 import { deleteBatch, emptyCounts } from "../core/delete-batch.js";
 import type { ActiveHolds } from "../core/holds.js";
+import { safeReason } from "../core/safe-reason.js";
 import type { DatasetDriver, Item } from "../core/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { StateHandle } from "../state/open-state.js";
@@ -82,7 +83,7 @@ export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promi
       if (leftover.length > 0) out.failures.push(`${name}: ${leftover.length} item(s) still present after delete`);
     } catch (err) {
       r.failed = keys.length;
-      out.failures.push(`${name}: ${(err as Error).message}`.slice(0, 300));
+      out.failures.push(`${name}: ${safeReason(err, 280)}`);
     }
   }
   return out;

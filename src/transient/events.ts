@@ -1,6 +1,7 @@
 import type { DataMap } from "../core/data-map.js";
 import { LetheError } from "../core/errors.js";
 import type { Holds } from "../core/holds.js";
+import { safeReason } from "../core/safe-reason.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { StateHandle } from "../state/open-state.js";
 import { processEvent } from "./event-processor.js";
@@ -167,7 +168,7 @@ export class Events {
     const { state, ledger, map, holds } = this.deps;
     const result = await processEvent({ state, ledger, map, holds: () => holds.active() }, ev).catch((err: Error) => ({
       datasets: [],
-      failures: [`processing error: ${err.message}`.slice(0, 300)],
+      failures: [`processing error: ${safeReason(err, 280)}`],
     }));
     if (result.failures.length === 0) {
       await this.queue.succeed(ev.id, result);

@@ -3,6 +3,7 @@ import type { EntryInput } from "../../ledger/types.js";
 import { type ErasureDeps, eraseSubjects, erasureTargets } from "../erasure.js";
 import { LetheError } from "../errors.js";
 import { startRun } from "../runs.js";
+import { safeReason } from "../safe-reason.js";
 import { receiptText } from "./receipt.js";
 import { claim, loadRequest, newOwner, type RequestRow, release, renew } from "./store.js";
 import { openSubject } from "./subject-box.js";
@@ -42,7 +43,7 @@ export async function processRequest(ctx: ProcessContext, id: string): Promise<R
   try {
     return await advance(ctx, await loadRequest(state, id), owner);
   } catch (err) {
-    const message = (err as Error).message.slice(0, 500);
+    const message = safeReason(err, 500);
     try {
       await transition(ctx, id, owner, "failed", { action: "erasure_failed", reason: message }, { error: message });
     } catch {

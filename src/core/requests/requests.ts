@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { parseDuration } from "../../config/duration.js";
+import { scrubFreeText } from "../../ledger/free-text.js";
 import type { ErasureDeps } from "../erasure.js";
 import { normalizeSubjects } from "../erasure.js";
 import { LetheError } from "../errors.js";
@@ -85,7 +86,7 @@ export class ErasureRequests {
           subject_hash: subjectHash,
           subject_box: box,
           status: "received",
-          reason: opts.reason ?? null,
+          reason: opts.reason === undefined ? null : scrubFreeText(opts.reason),
           received_at: receivedAt,
           due_at: dueAt,
           extensions: "[]",

@@ -1,6 +1,7 @@
 import { lstatSync, statSync, unlinkSync } from "node:fs";
 import type { DatasetConfig, StoreConfig } from "../../config/types.js";
 import { LetheError } from "../../core/errors.js";
+import { safeReason } from "../../core/safe-reason.js";
 import type { FileRemoval, Issues, StoreDriver } from "../../core/types.js";
 import { shredFile } from "../../crypto/shred.js";
 import { FsDataset } from "./fs-dataset.js";
@@ -42,7 +43,7 @@ export async function createFsStore(config: StoreConfig): Promise<StoreDriver> {
         return { ok: true, shredded: action === "shred" };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, missing: true };
-        return { ok: false, reason: (err as Error).message.slice(0, 200) };
+        return { ok: false, reason: safeReason(err) };
       }
     },
     async close() {},

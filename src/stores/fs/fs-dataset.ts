@@ -1,6 +1,7 @@
 import { lstatSync, unlinkSync } from "node:fs";
 import type { DatasetConfig } from "../../config/types.js";
 import { expiryBucket, expiryDayBounds } from "../../core/expiry-days.js";
+import { safeReason } from "../../core/safe-reason.js";
 import type {
   DatasetCapabilities,
   DatasetDriver,
@@ -138,7 +139,7 @@ export class FsDataset implements DatasetDriver {
         out.deleted.push(item);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
-        out.failed.push({ item, reason: (err as Error).message.slice(0, 200) });
+        out.failed.push({ item, reason: safeReason(err) });
       }
     }
     return out;

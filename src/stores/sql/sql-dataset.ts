@@ -1,6 +1,7 @@
 import { type RawBuilder, sql } from "kysely";
 import type { DatasetConfig } from "../../config/types.js";
 import { expiryDayBounds } from "../../core/expiry-days.js";
+import { safeReason } from "../../core/safe-reason.js";
 import type {
   DatasetCapabilities,
   DatasetDriver,
@@ -205,7 +206,7 @@ export class SqlDataset implements DatasetDriver {
         try {
           out.deleted.push(...(await run([item])));
         } catch (err) {
-          out.failed.push({ item, reason: (err as Error).message.slice(0, 200) });
+          out.failed.push({ item, reason: safeReason(err) });
         }
       }
       return out;
