@@ -68,6 +68,12 @@ export interface DatasetDriver {
   scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]>;
   /** Deletes the given items; items already gone are neither deleted nor failed. */
   deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult>;
+  /**
+   * Could this key name an item of the dataset at all (inside its root or
+   * prefix, matched by its globs)? Pure, no I/O: lets events refuse artifact
+   * keys lethe would never delete instead of reporting them as already gone.
+   */
+  ownsKey?(key: Item["key"]): boolean;
   /** The subject an item key belongs to, for drivers that carry it in the key (`subjectFromPath`). */
   subjectOf?(key: Item["key"]): string | undefined;
   /**

@@ -84,6 +84,12 @@ export class Events {
           "VALIDATION",
           `artifacts.${i}.dataset: "${a.dataset}" has row-linked files; events delete fs/s3 items and plain rows only`,
         );
+      // The key itself is not echoed: it may carry a subject id.
+      if (ds.ownsKey && !ds.ownsKey(a.key))
+        throw new LetheError(
+          "VALIDATION",
+          `artifacts.${i}.key: not an item of dataset "${a.dataset}" (outside its root or prefix, or not matched by its include/exclude globs)`,
+        );
     });
     return r.data;
   }

@@ -136,8 +136,19 @@ describe("lethe.complete", () => {
       { requestId: "", artifacts: [] },
       { requestId: "r", artifacts: [{ dataset: "nope", key: "k" }] },
       { requestId: "r", artifacts: [{ dataset: "training", key: 1 }] },
+      // Keys lethe would never delete: not matched by the globs, outside the root.
+      { requestId: "r", artifacts: [{ dataset: "uploads", key: "config-jane@example.com.yaml" }] },
+      { requestId: "r", artifacts: [{ dataset: "uploads", key: "../uploads/x" }] },
+      { requestId: "r", artifacts: [{ dataset: "uploads", key: "uploads/../../x" }] },
+      { requestId: "r", artifacts: [{ dataset: "uploads", key: "/etc/passwd" }] },
     ];
     for (const b of bad) await expect(lethe.events.enqueue(b)).rejects.toMatchObject({ code: "VALIDATION" });
+    await expect(
+      lethe.events.enqueue({
+        requestId: "r",
+        artifacts: [{ dataset: "uploads", key: "config-jane@example.com.yaml" }],
+      }),
+    ).rejects.toThrow(/artifacts\.0\.key: not an item of dataset "uploads"(?!.*jane)/);
     expect(await lethe.events.depth()).toEqual({ pending: 0, processing: 0, done: 0, failed: 0 });
   });
 });

@@ -1,4 +1,5 @@
 import { lstatSync, unlinkSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import type { DatasetConfig } from "../../config/types.js";
 import { expiryBucket, expiryDayBounds } from "../../core/expiry-days.js";
 import { safeReason } from "../../core/safe-reason.js";
@@ -107,6 +108,12 @@ export class FsDataset implements DatasetDriver {
         if (pattern?.extract(f.rel) === subject) yield self.item(f.rel, f.stat.mtimeMs, f.stat.size);
     }
     yield* batches(mine(walkFiles(this.root, this.match), this), batchSize);
+  }
+
+  ownsKey(key: Item["key"]): boolean {
+    const rel = String(key);
+    if (rel === "" || rel.includes("\0") || isAbsolute(rel)) return false;
+    return !rel.split(/[\\/]/).includes("..") && this.match(rel);
   }
 
   /** lstat of a matched, contained, regular file; undefined otherwise. */

@@ -55,6 +55,10 @@ export class S3Dataset implements DatasetDriver {
     return key.startsWith(this.ctx.prefix) && this.match(key.slice(this.ctx.prefix.length));
   }
 
+  ownsKey(key: Item["key"]): boolean {
+    return this.owns(String(key));
+  }
+
   private expiresAt(s: KeyState): number | undefined {
     const r = this.config.retention;
     return r.kind === "duration" ? Math.floor(s.lastModified.getTime() / 1000) + r.seconds : undefined;
