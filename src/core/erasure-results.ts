@@ -1,3 +1,4 @@
+import { scrubFreeText } from "../ledger/free-text.js";
 import type { BatchCounts } from "./delete-batch.js";
 import { emptyCounts } from "./delete-batch.js";
 import type { ErasureDeps } from "./erasure.js";
@@ -59,7 +60,7 @@ export async function dryRun(
         found: t.found,
         held: t.held,
         datasets: targets.map((d) => d.config.name),
-        note: opts.reason,
+        note: opts.reason === undefined ? undefined : scrubFreeText(opts.reason),
       },
     },
   ]);

@@ -34,6 +34,8 @@ export class Holds {
     if ((h.subject === undefined) === (h.dataset === undefined))
       throw new LetheError("USAGE", "a hold names exactly one of --subject or --dataset");
     if (!h.reason.trim()) throw new LetheError("USAGE", "a hold needs a --reason");
+    if (h.until !== undefined && !(h.until.getTime() > Date.now()))
+      throw new LetheError("VALIDATION", "--until must be a date in the future: this hold would never be active");
     const id = `hold_${randomUUID().slice(0, 8)}`;
     const subjectHash = h.subject !== undefined ? this.ledger.subjectHash(h.subject) : null;
     await this.state.db.transaction().execute(async (trx) => {

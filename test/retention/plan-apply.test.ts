@@ -120,10 +120,18 @@ describe("plan and apply through the CLI", () => {
     expect(again.datasets[0]).toMatchObject({ deleted: 0, held: held.length });
   });
 
-  it("a hold ends by itself at its --until date", () => {
+  it("a hold ends by itself at its --until date; one already past is refused", () => {
     const p = makeProject({ logs: 20 });
-    lethe(["hold", "add", "--subject", "user-0", "--reason", "ended", "--until", "2000-01-01"], p.dir);
+    // A date already past is refused: that hold would never be active.
+    const past = lethe(["hold", "add", "--subject", "user-0", "--reason", "x", "--until", "2000-01-01"], p.dir);
+    expect(past.code).toBe(2);
+    expect(past.stderr).toMatch(/--until must be a date in the future/);
+    const soon = new Date(Date.now() + 6000); // room for a slow CLI start on a loaded machine
+    expect(
+      lethe(["hold", "add", "--subject", "user-0", "--reason", "ended", "--until", soon.toISOString()], p.dir).code,
+    ).toBe(0);
     lethe(["hold", "add", "--subject", "user-1", "--reason", "running", "--until", "2999-01-01"], p.dir);
+    while (Date.now() <= soon.getTime() + 50) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     const list = lethe(["hold", "list", "--json"], p.dir).json as { holds: { reason: string }[] };
     expect(list.holds.map((h) => h.reason)).toEqual(["running"]);
     const r = lethe(["apply", "--json"], p.dir).json as ApplyJson;
