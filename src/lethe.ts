@@ -25,6 +25,7 @@ import { KeyRing, type KeyRingOptions } from "./crypto/keyring.js";
 import { loadMasterKey } from "./crypto/master-key.js";
 import { Ledger } from "./ledger/ledger.js";
 import { type InclusionProof, proveInclusion } from "./ledger/proof.js";
+import { type PruneOptions, type PruneResult, pruneLedger } from "./ledger/prune.js";
 import { type AuditQuery, auditLog } from "./ledger/query.js";
 import type { Checkpoint } from "./ledger/signing.js";
 import { newSigningKeyDer, privateKeyFromDer } from "./ledger/signing.js";
@@ -192,6 +193,8 @@ export class Lethe {
     prove: async (seq: number): Promise<InclusionProof> =>
       proveInclusion(this.state, seq, await this.ledger.checkpoint()),
     publicKey: (): string => this.ledger.publicKeyPem(),
+    /** Removes entries recorded before `before`, keeping a signed anchor; a dry run without `yes`. */
+    prune: (opts: PruneOptions): Promise<PruneResult> => pruneLedger(this.state, this.ledger, opts),
   };
 
   /**

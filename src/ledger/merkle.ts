@@ -113,3 +113,56 @@ export function rootFromPath(leaf: string, index: number, size: number, path: st
   }
   return sn === 0 ? r : undefined;
 }
+
+/**
+ * The tree of a pruned ledger: the first `prunedSize` leaves are gone, but
+ * the frontier kept in the anchor holds the hashes of the perfect subtrees
+ * that cover them (one per set bit of `prunedSize`). Every subtree an audit
+ * path for a later leaf needs is either one of those or is computed from the
+ * remaining leaves, so inclusion proofs keep working after a prune.
+ *
+ * @example
+ * new PrunedTree(anchor.frontier, anchor.size, laterLeaves).path(index, treeSize);
+ */
+export class PrunedTree {
+  private readonly known = new Map<string, string>();
+
+  constructor(
+    frontierHex: string[],
+    private readonly prunedSize: number,
+    /** Leaf hashes of entries `prunedSize + 1 …`, in order. */
+    private readonly leaves: string[],
+  ) {
+    let start = 0;
+    let i = 0;
+    for (let bit = 2 ** Math.floor(Math.log2(Math.max(1, prunedSize))); bit >= 1; bit /= 2) {
+      if (Math.floor(prunedSize / bit) % 2 === 1) {
+        this.known.set(`${start}:${start + bit}`, frontierHex[i++] as string);
+        start += bit;
+      }
+    }
+  }
+
+  hash(from: number, to: number): string {
+    const n = to - from;
+    if (n === 0) return EMPTY_ROOT;
+    const k = this.known.get(`${from}:${to}`);
+    if (k !== undefined) return k;
+    if (n === 1) {
+      const leaf = this.leaves[from - this.prunedSize];
+      if (leaf === undefined) throw new RangeError(`leaf ${from} was pruned`);
+      return leaf;
+    }
+    const half = largestPow2Below(n);
+    return nodeHash(this.hash(from, from + half), this.hash(from + half, to));
+  }
+
+  /** RFC 6962 audit path for leaf `index` in the tree of the first `size` leaves. */
+  path(index: number, size: number, from = 0): string[] {
+    const n = size - from;
+    if (n <= 1) return [];
+    const k = largestPow2Below(n);
+    if (index < from + k) return [...this.path(index, from + k, from), this.hash(from + k, size)];
+    return [...this.path(index, size, from + k), this.hash(from, from + k)];
+  }
+}

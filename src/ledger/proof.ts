@@ -1,5 +1,7 @@
+import { LetheError } from "../core/errors.js";
 import type { StateHandle } from "../state/open-state.js";
-import { inclusionPath, leafHash, rootFromPath } from "./merkle.js";
+import { latestAnchor } from "./anchor.js";
+import { leafHash, PrunedTree, rootFromPath } from "./merkle.js";
 import { type Checkpoint, verifyCheckpoint } from "./signing.js";
 
 /** An inclusion proof: this entry hash is leaf `seq - 1` of the signed tree. */
@@ -20,17 +22,29 @@ export interface InclusionProof {
  */
 export async function proveInclusion(state: StateHandle, seq: number, checkpoint: Checkpoint): Promise<InclusionProof> {
   if (seq < 1 || seq > checkpoint.size)
-    throw new RangeError(`entry ${seq} is not covered by a checkpoint of size ${checkpoint.size}`);
+    throw new LetheError("NOT_FOUND", `entry ${seq} is not covered by a checkpoint of size ${checkpoint.size}`);
+  const anchor = await latestAnchor(state);
+  const pruned = anchor?.size ?? 0;
+  if (seq <= pruned)
+    throw new LetheError(
+      "NOT_FOUND",
+      `entry ${seq} was pruned (entries before ${anchor?.before}); it has no proof any more`,
+    );
   const rows = await state.db
     .selectFrom("ledger")
     .select(["seq", "hash"])
+    .where("seq", ">", pruned)
     .where("seq", "<=", checkpoint.size)
     .orderBy("seq")
     .execute();
-  const leaves = rows.map((r) => leafHash(r.hash));
-  const entry = rows[seq - 1];
-  if (!entry) throw new RangeError(`entry ${seq} does not exist`);
-  return { seq, entryHash: entry.hash, leafIndex: seq - 1, path: inclusionPath(leaves, seq - 1), checkpoint };
+  const entry = rows[seq - pruned - 1];
+  if (!entry || Number(entry.seq) !== seq) throw new LetheError("NOT_FOUND", `entry ${seq} does not exist`);
+  const tree = new PrunedTree(
+    anchor?.frontier ?? [],
+    pruned,
+    rows.map((r) => leafHash(r.hash)),
+  );
+  return { seq, entryHash: entry.hash, leafIndex: seq - 1, path: tree.path(seq - 1, checkpoint.size), checkpoint };
 }
 
 /** Offline check: the checkpoint is signed by `publicPem` and the path leads to its root. */

@@ -22,7 +22,8 @@ export type LedgerAction =
   | "janitor_found"
   | "event_received"
   | "run_missed"
-  | "lineage";
+  | "lineage"
+  | "ledger_pruned";
 
 /** What callers hand to the ledger: raw subject and key, hashed before storage. */
 export interface EntryInput {

@@ -1,6 +1,7 @@
 import type { StateHandle } from "../state/open-state.js";
+import { latestAnchor, verifyAnchor } from "./anchor.js";
 import { entryHash, GENESIS } from "./canonical.js";
-import { FrontierBuilder } from "./merkle.js";
+import { FrontierBuilder, rootOf } from "./merkle.js";
 import { ledgerRows } from "./query.js";
 import { type Checkpoint, verifyCheckpoint } from "./signing.js";
 
@@ -10,6 +11,8 @@ export interface VerifyResult {
   firstBad?: number;
   reason?: string;
   checkpoints: number;
+  /** Set when the ledger was pruned: verification started from this signed anchor. */
+  anchor?: { size: number; before: string };
 }
 
 const PAGE = 10_000;
@@ -36,6 +39,7 @@ export async function verifyLedger(
     size: Number(c.size),
   }));
   const wanted = new Map<number, Checkpoint[]>();
+  // Checkpoints older than a prune anchor cannot be checked against entries that are gone (prune removes them).
   for (const c of external ? [...stored, external] : stored) {
     wanted.set(c.size, [...(wanted.get(c.size) ?? []), c]);
   }
@@ -55,13 +59,27 @@ export async function verifyLedger(
     return undefined;
   };
 
-  let expected = 1;
-  let prev = GENESIS;
+  // A pruned ledger starts from its signed anchor instead of the genesis.
+  const anchor = await latestAnchor(state);
+  const start = anchor?.size ?? 0;
+  if (anchor) {
+    if (!verifyAnchor(publicPem, anchor)) return fail(start, start, "the prune anchor has an invalid signature");
+    if (rootOf(anchor.frontier) !== anchor.root)
+      return fail(start, start, "the prune anchor's Merkle frontier does not match its signed root");
+    if (external && external.size < start)
+      return fail(
+        start,
+        undefined,
+        `the given checkpoint (size ${external.size}) predates the prune anchor (size ${start}, entries before ${anchor.before}): the entries it covers were pruned, so it can no longer be checked`,
+      );
+  }
+  let expected = start + 1;
+  let prev = anchor?.hash ?? GENESIS;
   let pastHead: number | undefined;
-  const frontier = new FrontierBuilder();
-  const bad = checkAt(0, frontier);
-  if (bad) return fail(0, undefined, bad);
-  for await (const row of ledgerRows(state, PAGE)) {
+  const frontier = anchor ? new FrontierBuilder(anchor.frontier, start) : new FrontierBuilder();
+  const bad = checkAt(start, frontier);
+  if (bad) return fail(start, undefined, bad);
+  for await (const row of ledgerRows(state, PAGE, start)) {
     const seq = Number(row.seq);
     if (head && seq > head.seq) {
       pastHead = seq;
@@ -97,7 +115,12 @@ export async function verifyLedger(
       `a signed checkpoint covers ${max} entries but the ledger has ${size}: it was truncated`,
     );
   }
-  return { ok: true, entries: size, checkpoints: stored.length };
+  return {
+    ok: true,
+    entries: size,
+    checkpoints: stored.length,
+    ...(anchor ? { anchor: { size: anchor.size, before: anchor.before } } : {}),
+  };
 }
 
 async function readHead(state: StateHandle): Promise<{ seq: number; hash: string } | undefined> {

@@ -11,6 +11,12 @@ export interface StateDialect {
   readonly shared: boolean;
   /** Inserts many ledger rows in few round trips. */
   insertLedgerRows(trx: Transaction<StateDatabase>, rows: LedgerTable[]): Promise<void>;
+  /**
+   * Removes ledger entries `seq <= upTo` inside `trx`, the one sanctioned
+   * DELETE (`audit prune`): the append-only guard is lifted for this
+   * statement only and is back before the transaction commits.
+   */
+  pruneLedger(trx: Transaction<StateDatabase>, upTo: number): Promise<number>;
   /** Installs triggers that refuse UPDATE and DELETE on the ledger. */
   installLedgerGuards(db: Kysely<StateDatabase>): Promise<void>;
   /**

@@ -47,6 +47,13 @@ export function openPostgresState(url: string): { db: Kysely<StateDatabase>; dia
     },
     // synchronous_commit=on: every commit is already durable.
     durably: (k, fn) => fn(k),
+    async pruneLedger(trx, upTo) {
+      // Transactional too; ALTER TABLE also locks out concurrent appenders until the commit.
+      await sql`alter table ledger disable trigger ledger_append_only`.execute(trx);
+      const r = await sql`delete from ledger where seq <= ${upTo}`.execute(trx);
+      await sql`alter table ledger enable trigger ledger_append_only`.execute(trx);
+      return Number(r.numAffectedRows ?? 0);
+    },
     async installLedgerGuards(k) {
       await sql`create or replace function lethe_ledger_append_only() returns trigger language plpgsql as $$
         begin raise exception 'the ledger is append-only: % refused', tg_op; end $$`.execute(k);

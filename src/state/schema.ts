@@ -18,6 +18,15 @@ export interface StateDatabase {
   ledger: LedgerTable;
   ledger_head: { id: number; seq: number; hash: string; frontier: string };
   checkpoints: { size: number; root: string; at: string; signature: string };
+  ledger_anchors: {
+    size: number;
+    hash: string;
+    frontier: string;
+    root: string;
+    before: string;
+    at: string;
+    signature: string;
+  };
   runs: {
     id: string;
     kind: string;

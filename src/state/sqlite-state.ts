@@ -5,6 +5,9 @@ import { Kysely, SqliteDialect, sql } from "kysely";
 import type { StateDialect } from "./dialect.js";
 import type { LedgerTable, StateDatabase } from "./schema.js";
 
+const NO_DELETE = sql`create trigger if not exists ledger_no_delete before delete on ledger
+  begin select raise(abort, 'the ledger is append-only: DELETE refused'); end`;
+
 /**
  * The embedded default: `state.db` in the state folder. secure_delete wipes
  * freed pages, so secrets and intents removed later leave no bytes behind.
@@ -65,11 +68,17 @@ export function openSqliteState(dir: string): { db: Kysely<StateDatabase>; diale
         }
       });
     },
+    async pruneLedger(trx, upTo) {
+      // DDL is transactional in SQLite: if anything fails, the trigger was never gone.
+      await sql`drop trigger if exists ledger_no_delete`.execute(trx);
+      const r = await sql`delete from ledger where seq <= ${upTo}`.execute(trx);
+      await NO_DELETE.execute(trx);
+      return Number(r.numAffectedRows ?? 0);
+    },
     async installLedgerGuards(k) {
       await sql`create trigger if not exists ledger_no_update before update on ledger
         begin select raise(abort, 'the ledger is append-only: UPDATE refused'); end`.execute(k);
-      await sql`create trigger if not exists ledger_no_delete before delete on ledger
-        begin select raise(abort, 'the ledger is append-only: DELETE refused'); end`.execute(k);
+      await NO_DELETE.execute(k);
     },
     async scrub() {
       raw.pragma("wal_checkpoint(TRUNCATE)");

@@ -37,3 +37,21 @@ describe("RFC 6962 Merkle tree", () => {
     expect(treeHash([])).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   });
 });
+
+describe("PrunedTree", () => {
+  it("gives the same audit paths as the full tree for every leaf after any prune point", async () => {
+    const { PrunedTree } = await import("../../src/ledger/merkle.js");
+    for (const size of [1, 2, 3, 5, 8, 13, 16, 17, 31]) {
+      const entries = Array.from({ length: size }, (_, i) => createHash("sha256").update(`e${i}`).digest("hex"));
+      const leaves = entries.map(leafHash);
+      for (let pruned = 0; pruned < size; pruned++) {
+        const f = new FrontierBuilder();
+        for (const e of entries.slice(0, pruned)) f.add(e);
+        const tree = new PrunedTree(f.toHex(), pruned, leaves.slice(pruned));
+        expect(tree.hash(0, size)).toBe(treeHash(leaves));
+        for (let i = pruned; i < size; i++)
+          expect(tree.path(i, size), `${size}/${pruned}/${i}`).toEqual(inclusionPath(leaves, i));
+      }
+    }
+  });
+});

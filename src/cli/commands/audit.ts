@@ -61,7 +61,7 @@ export function registerAudit(program: Command, run: Runner): void {
           const r = await lethe.audit.verify(cp);
           const { checkpoints: _c, ...json } = r;
           const text = r.ok
-            ? `Ledger OK: ${r.entries} entries, chain and ${r.checkpoints} signed checkpoint(s) verified${cp ? ", extends the given checkpoint" : ""}.`
+            ? `Ledger OK: ${r.entries} entries, chain and ${r.checkpoints} signed checkpoint(s) verified${r.anchor ? ` from the signed prune anchor at entry ${r.anchor.size} (entries before ${r.anchor.before} were pruned)` : ""}${cp ? ", extends the given checkpoint" : ""}.`
             : `LEDGER VERIFICATION FAILED at entry ${r.firstBad ?? "?"}: ${r.reason}`;
           return result(json, text, r.ok ? 0 : 4);
         });
@@ -131,6 +131,28 @@ export function registerAudit(program: Command, run: Runner): void {
             cp,
             `Checkpoint: size ${cp.size}, root ${cp.root}, signed at ${cp.at}${o.out ? `, written to ${o.out}` : ""}`,
           );
+        });
+      }),
+    );
+
+  audit
+    .command("prune")
+    .description(
+      "remove entries recorded before a date, keeping a signed anchor so the rest still verifies (dry run without --yes)",
+    )
+    .requiredOption("--before <date>", "entries recorded before this date go (e.g. 2019-01-01)")
+    .option("--yes", "really prune")
+    .action((_o, cmd: Command) =>
+      run(async () => {
+        const o = cmd.optsWithGlobals<GlobalOptions & { before: string; yes?: boolean }>();
+        const before = new Date(o.before);
+        if (Number.isNaN(before.getTime())) throw new LetheError("USAGE", `--before: not a date: ${o.before}`);
+        return withLethe(o, async (lethe) => {
+          const r = await lethe.audit.prune({ before, yes: o.yes === true });
+          const text = r.dryRun
+            ? `Dry run: ${r.pruned} entries recorded before ${r.before} would be pruned, ${r.remaining} kept. Add --yes to prune.`
+            : `Pruned ${r.pruned} entries recorded before ${r.before}; ${r.remaining} kept, anchored at size ${r.anchor?.size ?? "-"} (root ${r.anchor?.root.slice(0, 16) ?? "-"}…).`;
+          return result(r, text);
         });
       }),
     );

@@ -4,6 +4,7 @@ import * as m0002 from "./0002-erasure.js";
 import * as m0003 from "./0003-transient.js";
 import * as m0004 from "./0004-server.js";
 import * as m0005 from "./0005-ledger-tags.js";
+import * as m0006 from "./0006-ledger-anchors.js";
 
 /**
  * Numbered migrations, applied automatically on open. Append only: a shipped
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0003-transient": m0003,
   "0004-server": m0004,
   "0005-ledger-tags": m0005,
+  "0006-ledger-anchors": m0006,
 };
 
 export const migrationProvider: MigrationProvider = {

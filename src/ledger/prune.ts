@@ -1,0 +1,103 @@
+import { LetheError } from "../core/errors.js";
+import type { StateHandle } from "../state/open-state.js";
+import { type Anchor, anchorMessage, latestAnchor } from "./anchor.js";
+import type { Ledger } from "./ledger.js";
+import { FrontierBuilder } from "./merkle.js";
+import { ledgerRows } from "./query.js";
+import { verifyLedger } from "./verify.js";
+
+export interface PruneOptions {
+  /** Entries recorded before this instant go. */
+  before: Date;
+  /** Without it, a dry run: what would go, nothing touched. */
+  yes?: boolean;
+}
+
+export interface PruneResult {
+  dryRun: boolean;
+  before: string;
+  /** Entries removed (or, in a dry run, that would be). */
+  pruned: number;
+  /** Entries kept after the prune point. */
+  remaining: number;
+  anchor?: { size: number; root: string; before: string };
+}
+
+/**
+ * Ledger pruning (DESIGN.md: "keeps a signed anchor so the remainder still
+ * verifies"). The whole ledger is verified first: a ledger that does not
+ * verify is never pruned, since that would destroy the evidence. Then the
+ * chain hash and Merkle frontier of the prefix that goes are signed into an
+ * anchor, and in one transaction the `ledger_pruned` entry is appended, the
+ * anchor stored, the entries and the checkpoints they alone support removed.
+ *
+ * @example
+ * await pruneLedger(state, ledger, { before: new Date("2019-01-01"), yes: true });
+ */
+export async function pruneLedger(state: StateHandle, ledger: Ledger, opts: PruneOptions): Promise<PruneResult> {
+  const t = opts.before.getTime();
+  if (!Number.isFinite(t)) throw new LetheError("USAGE", "--before: expected a date (e.g. 2019-01-01)");
+  if (t > Date.now()) throw new LetheError("USAGE", "--before: the date is in the future");
+  const before = opts.before.toISOString();
+  const previous = await latestAnchor(state);
+  const start = previous?.size ?? 0;
+  const last = await state.db
+    .selectFrom("ledger")
+    .select((eb) => eb.fn.max("seq").as("s"))
+    .where("seq", ">", start)
+    .where("at", "<", before)
+    .executeTakeFirst();
+  const size = Number(last?.s ?? 0);
+  const head = await ledger.size();
+  if (size <= start) return { dryRun: !opts.yes, before, pruned: 0, remaining: head - start };
+  if (!opts.yes) return { dryRun: true, before, pruned: size - start, remaining: head - size };
+
+  const check = await verifyLedger(state, ledger.publicKeyPem());
+  if (!check.ok)
+    throw new LetheError(
+      "AUDIT_FAILED",
+      `the ledger does not verify (entry ${check.firstBad}: ${check.reason}); pruning it would destroy the evidence`,
+    );
+  const frontier = previous ? new FrontierBuilder(previous.frontier, start) : new FrontierBuilder();
+  let hash = previous?.hash ?? "";
+  for await (const row of ledgerRows(state, 10_000, start)) {
+    if (Number(row.seq) > size) break;
+    frontier.add(row.hash);
+    hash = row.hash;
+  }
+  const body: Omit<Anchor, "signature"> = {
+    size,
+    hash,
+    frontier: frontier.toHex(),
+    root: frontier.root(),
+    before,
+    at: new Date().toISOString(),
+  };
+  const anchor: Anchor = { ...body, signature: ledger.sign(anchorMessage(body)) };
+  let removed = 0;
+  await state.db.transaction().execute(async (trx) => {
+    // First statement: takes the ledger head, so no append interleaves with the prune.
+    await ledger.appendInTx(trx, [
+      {
+        action: "ledger_pruned",
+        reason: `entries ${start + 1}–${size} (recorded before ${before}) pruned; a signed anchor keeps their chain hash and Merkle root`,
+        data: { size, root: anchor.root, before, removed: size - start },
+      },
+    ]);
+    await trx
+      .insertInto("ledger_anchors")
+      .values({ ...anchor, frontier: JSON.stringify(anchor.frontier) })
+      .execute();
+    removed = await state.dialect.pruneLedger(trx, size);
+    await trx.deleteFrom("checkpoints").where("size", "<", size).execute();
+  });
+  await ledger.checkpoint();
+  await state.dialect.scrub(state.db);
+  return {
+    dryRun: false,
+    before,
+    pruned: removed,
+    remaining: (await ledger.size()) - size,
+    anchor: { size, root: anchor.root, before },
+  };
+}

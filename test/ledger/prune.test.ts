@@ -1,0 +1,190 @@
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { afterEach, describe, expect, it, type TestContext } from "vitest";
+import { verifyInclusion } from "../../src/ledger/proof.js";
+import { type Lethe, openLethe } from "../../src/lethe.js";
+import { lethe as cli, tempDir, writeConfig } from "../helpers/cli.js";
+import { createTestPgDatabase, requireService } from "../helpers/services.js";
+
+const quiet = { logger: { warn: () => undefined, info: () => undefined } };
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function project(ctx: TestContext, kind: "sqlite" | "postgres") {
+  let state = "./.lethe";
+  let url: string | undefined;
+  if (kind === "postgres") {
+    requireService(ctx, "pg");
+    const db = await createTestPgDatabase();
+    cleanups.push(() => db.drop());
+    state = db.url;
+    url = db.url;
+  }
+  const dir = tempDir();
+  new Database(join(dir, "app.db"))
+    .exec("create table logs (id integer primary key, user_id text, created_at text)")
+    .close();
+  writeConfig(
+    dir,
+    `version: 1
+state: "${state}"
+stores:
+  appdb: { kind: sql, url: "sqlite:./app.db" }
+datasets:
+  logs: { store: appdb, table: logs, key: id, subject: user_id, createdAt: created_at, retention: 30d }
+`,
+  );
+  const open = async () => {
+    const l = await openLethe(join(dir, "lethe.yaml"), quiet);
+    cleanups.push(() => l.close());
+    return l;
+  };
+  return { dir, url, open };
+}
+
+/** `n` entries now; returns the seq of the last one. */
+async function entries(l: Lethe, n: number, from: number): Promise<number> {
+  const r = await l.ledger.append(
+    Array.from({ length: n }, (_, i) => ({
+      action: "deleted" as const,
+      dataset: "logs",
+      key: from + i,
+      subject: `u${i % 7}`,
+    })),
+  );
+  return r.last;
+}
+
+describe.each(["sqlite", "postgres"] as const)("ledger pruning on %s state", (kind) => {
+  it("keeps a signed anchor: the rest verifies, proofs and later checkpoints still check, older ones are refused", async (ctx) => {
+    const p = await project(ctx, kind);
+    const l = await p.open();
+    await entries(l, 20, 1);
+    const early = await l.audit.checkpoint(); // covers only entries that will be pruned
+    const old = await entries(l, 17, 21);
+    await sleep(30);
+    const cut = new Date();
+    await sleep(30);
+    await entries(l, 20, 100);
+    const late = await l.audit.checkpoint();
+
+    const dry = await l.audit.prune({ before: cut });
+    expect(dry).toMatchObject({ dryRun: true, pruned: old + 0 });
+    expect(await l.ledger.size()).toBe(late.size);
+    expect((await l.audit.log({ dataset: "logs", key: "1" })).length).toBe(1);
+
+    const done = await l.audit.prune({ before: cut, yes: true });
+    expect(done).toMatchObject({ dryRun: false, pruned: old, anchor: { size: old } });
+    expect(await l.audit.log({ dataset: "logs", key: "1" })).toEqual([]); // gone
+    const v = await l.audit.verify();
+    expect(v).toMatchObject({ ok: true, anchor: { size: old } });
+    expect(v.entries).toBeGreaterThan(late.size); // + the ledger_pruned entry
+    expect((await l.audit.verify(late)).ok).toBe(true);
+    const refused = await l.audit.verify(early);
+    expect(refused.ok).toBe(false);
+    expect(refused.reason).toMatch(/predates the prune anchor/);
+
+    // Inclusion proofs after the prune point still verify offline; pruned entries have none.
+    const proof = await l.audit.prove(old + 5);
+    expect(verifyInclusion(l.audit.publicKey(), proof)).toBe(true);
+    await expect(l.audit.prove(3)).rejects.toMatchObject({ code: "NOT_FOUND" });
+
+    // Appends go on, a second prune builds on the first anchor.
+    await sleep(30);
+    const cut2 = new Date();
+    await sleep(30);
+    await entries(l, 5, 500);
+    const second = await l.audit.prune({ before: cut2, yes: true });
+    expect(second.anchor?.size).toBeGreaterThan(old);
+    expect(await l.audit.verify()).toMatchObject({ ok: true });
+    const pr = await l.audit.prove((await l.ledger.size()) - 1);
+    expect(verifyInclusion(l.audit.publicKey(), pr)).toBe(true);
+    const pruned = (await l.audit.log({})).filter((e) => e.action === "ledger_pruned");
+    expect(pruned).toHaveLength(1); // the first prune's own entry was before cut2: pruned by the second
+    expect(pruned[0]?.data).toMatchObject({ size: second.anchor?.size });
+
+    // The append-only guard is back.
+    if (kind === "sqlite") {
+      const raw = new Database(join(p.dir, ".lethe", "state.db"));
+      expect(() => raw.prepare("delete from ledger").run()).toThrow(/append-only/);
+      raw.close();
+    } else {
+      const c = new pg.Client({ connectionString: p.url });
+      await c.connect();
+      await expect(c.query("delete from ledger")).rejects.toThrow(/append-only/);
+      await c.end();
+    }
+  });
+});
+
+describe("ledger pruning: tampering and refusals (SQLite state)", () => {
+  async function pruned(ctx: TestContext) {
+    const p = await project(ctx, "sqlite");
+    const l = await p.open();
+    await entries(l, 30, 1);
+    await sleep(30);
+    const cut = new Date();
+    await sleep(30);
+    await entries(l, 10, 100);
+    const r = await l.audit.prune({ before: cut, yes: true });
+    await l.close();
+    cleanups.pop();
+    const raw = () => {
+      const db = new Database(join(p.dir, ".lethe", "state.db"));
+      db.exec("drop trigger ledger_no_update; drop trigger ledger_no_delete;");
+      return db;
+    };
+    const verify = () => cli(["audit", "verify", "--json"], p.dir);
+    return { p, size: r.anchor?.size as number, raw, verify };
+  }
+
+  it("a removed, altered or forged anchor, or a gap after it, fails verification (exit 4)", async (ctx) => {
+    let t = await pruned(ctx);
+    expect(t.verify().code).toBe(0);
+    let db = t.raw();
+    db.prepare("delete from ledger_anchors").run();
+    db.close();
+    expect(t.verify()).toMatchObject({ code: 4, json: { ok: false, reason: expect.stringMatching(/missing/) } });
+
+    t = await pruned(ctx);
+    db = t.raw();
+    db.prepare("update ledger_anchors set root = ?").run("ab".repeat(32));
+    db.close();
+    expect(t.verify()).toMatchObject({
+      code: 4,
+      json: { reason: expect.stringMatching(/anchor has an invalid signature/) },
+    });
+
+    t = await pruned(ctx);
+    db = t.raw();
+    db.prepare("delete from ledger where seq = ?").run(t.size + 1);
+    db.close();
+    expect(t.verify()).toMatchObject({ code: 4, json: { firstBad: t.size + 1 } });
+  });
+
+  it("refuses to prune a ledger that does not verify, and a date in the future; the CLI dry-runs without --yes", async (ctx) => {
+    const p = await project(ctx, "sqlite");
+    const l = await p.open();
+    await entries(l, 10, 1);
+    await l.close();
+    cleanups.pop();
+    const dry = cli(["audit", "prune", "--before", new Date().toISOString(), "--json"], p.dir);
+    expect(dry).toMatchObject({ code: 0, json: { dryRun: true, pruned: 10 } });
+    expect(cli(["audit", "prune", "--before", "2999-01-01", "--yes"], p.dir).code).toBe(2);
+    expect(cli(["audit", "prune", "--before", "soon", "--yes"], p.dir).code).toBe(2);
+    const db = new Database(join(p.dir, ".lethe", "state.db"));
+    db.exec("drop trigger ledger_no_update");
+    db.prepare("update ledger set reason = 'x' where seq = 4").run();
+    db.close();
+    const r = cli(["audit", "prune", "--before", new Date().toISOString(), "--yes", "--json"], p.dir);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toMatch(/pruning it would destroy the evidence/);
+    const again = new Database(join(p.dir, ".lethe", "state.db"), { readonly: true });
+    expect((again.prepare("select count(*) as n from ledger").get() as { n: number }).n).toBe(10);
+    again.close();
+  });
+});
