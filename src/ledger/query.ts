@@ -1,4 +1,3 @@
-import { sql } from "kysely";
 import type { StateHandle } from "../state/open-state.js";
 import type { LedgerTable } from "../state/schema.js";
 import type { Ledger } from "./ledger.js";

@@ -15,21 +15,28 @@ export async function* lineBatches(
 ): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let size = 0;
-  for await (const chunk of source) {
-    pending.push(chunk);
-    size += chunk.length;
-    if (size < batchBytes) continue;
-    const buf = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, size);
-    const nl = buf.lastIndexOf(10);
-    if (nl === -1 && size < maxLine) {
-      pending = [buf];
-      continue;
+  try {
+    for await (const chunk of source) {
+      pending.push(chunk);
+      size += chunk.length;
+      if (size < batchBytes) continue;
+      const buf = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, size);
+      const nl = buf.lastIndexOf(10);
+      if (nl === -1 && size < maxLine) {
+        pending = [buf];
+        continue;
+      }
+      const cut = nl === -1 ? buf.length : nl + 1;
+      yield buf.subarray(0, cut);
+      const rest = buf.subarray(cut);
+      pending = rest.length > 0 ? [rest] : [];
+      size = rest.length;
     }
-    const cut = nl === -1 ? buf.length : nl + 1;
-    yield buf.subarray(0, cut);
-    const rest = buf.subarray(cut);
-    pending = rest.length > 0 ? [rest] : [];
-    size = rest.length;
+  } catch (err) {
+    // A truncated .gz or a read error: what was read still gets scanned,
+    // then the error is reported.
+    if (size > 0) yield Buffer.concat(pending, size);
+    throw err;
   }
   if (size > 0) yield pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, size);
 }

@@ -156,9 +156,9 @@ async function* scanBatches(
   emit: boolean,
 ): AsyncGenerator<Buffer> {
   let line = 1;
+  let sniffed = false;
   for await (const batch of batches) {
-    // A NUL early on means a database or an image, not a log: rewriting it would corrupt it.
-    if (out.bytes === 0 && batch.subarray(0, 8192).includes(0)) throw new BinaryFile();
+    if (!sniffed) sniffed = sniff(file, batch, out.bytes === 0);
     out.bytes += batch.length;
     const text = batch.toString("latin1");
     const spans = run.scanner.scan(text);
@@ -186,6 +186,35 @@ export function redactedName(file: string, gz: boolean): string {
 }
 
 class BinaryFile extends Error {}
+
+/** Names of log files, rotated or not: `app.log`, `app.log.1`, `err.txt`, `x.jsonl.2.gz`, `syslog`, `messages`. */
+const LOG_NAME =
+  /(?:\.(?:log|txt|out|err|json|jsonl|ndjson)(?:\.\d+)?(?:\.gz)?$|\.log[.-]|(?:^|[._-])(?:sys)?log(?:\.\d+)?$|^messages(?:\.\d+)?$)/i;
+
+/**
+ * Decides, on the first batch with anything but NUL bytes in it, whether
+ * the file is text. A NUL early on usually means a database or an image,
+ * not a log, and rewriting it would corrupt it; but a log truncated by
+ * logrotate's `copytruncate` starts with a run of NULs (the writer's offset
+ * kept going), and a log a crash padded with NULs is still a log. So a NUL
+ * in the first 8 KiB makes a file binary only when it is not named like a
+ * log and what follows the leading NUL run is not mostly text. NUL bytes
+ * in scanned files are left as they are: they separate nothing a detector
+ * could join. Returns whether the decision is made.
+ */
+function sniff(file: string, batch: Buffer, atStart: boolean): boolean {
+  let lead = 0;
+  if (atStart || batch[0] === 0) while (lead < batch.length && batch[lead] === 0) lead++;
+  if (lead === batch.length) return false;
+  const head = batch.subarray(atStart ? 0 : lead, (atStart ? 0 : lead) + 8192);
+  if (!head.includes(0)) return true;
+  if (LOG_NAME.test(basename(file))) return true;
+  const sample = batch.subarray(lead, lead + 8192);
+  let control = 0;
+  for (const b of sample) if (b === 0 || (b < 32 && b !== 9 && b !== 10 && b !== 13 && b !== 12 && b !== 27)) control++;
+  if (control * 50 > sample.length) throw new BinaryFile();
+  return true;
+}
 
 /** By magic number, not extension: rotated logs are often gzipped without `.gz`. */
 async function isGzip(fh: FileHandle): Promise<boolean> {

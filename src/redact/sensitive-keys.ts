@@ -57,6 +57,8 @@ export interface KeyMatcher {
    * may sit anywhere in a key, `suffix` must end it.
    */
   readonly textPatterns: { readonly contained: readonly string[]; readonly suffix: readonly string[] };
+  /** The extra keys (normalised) given on top of the defaults; their values are treated as prose. */
+  readonly extra: readonly string[];
 }
 
 const CACHE_LIMIT = 4096;
@@ -81,6 +83,7 @@ export function createKeyMatcher(extra: readonly string[] = []): KeyMatcher {
   };
   return {
     textPatterns: { contained: CONTAINED_KEYS.map(loosePattern), suffix },
+    extra: [...new Set(extra.map(normalizeKey).filter((k) => k.length > 0))],
     isSensitive(key: string): boolean {
       let hit = cache.get(key);
       if (hit === undefined) {

@@ -1,4 +1,5 @@
 import { BUILTIN_DETECTORS, compileCustomPatterns, fieldDetector } from "./detectors/index.js";
+import { scanPercentEncoded } from "./percent-encoded.js";
 import { createKeyMatcher, type KeyMatcher } from "./sensitive-keys.js";
 import type { Detector, ScannerOptions, Span } from "./types.js";
 
@@ -43,6 +44,7 @@ export function createTextScanner(opts: ScannerOptions = {}): TextScanner {
     if (custom.length === 0 && text.length < PREFILTER_MAX && !MAYBE_SENSITIVE.test(text)) return [];
     const found: Span[] = [];
     for (const d of detectors) d.scan(text, found);
+    scanPercentEncoded(text, detectors, found);
     return settle(text, found);
   };
   const apply = (text: string, spans: readonly Span[]): string => {

@@ -16,7 +16,7 @@ describe("scan-logs command", () => {
     writeFileSync(join(dir, "a.log"), "all quiet v1.2.3.4\n");
     const r = await scanLogsCommand([dir], { json: true });
     expect(r.exitCode).toBe(0);
-    expect(r.json).toEqual({ findings: [], counts: {} });
+    expect(r.json).toEqual({ findings: [], counts: {}, truncated: false, scanned: 1, skipped: [], errors: [] });
     expect(r.text).toBe("no personal data found in 1 file");
   });
 
@@ -28,6 +28,10 @@ describe("scan-logs command", () => {
     expect(r.json).toEqual({
       findings: [{ file, line: 2, type: "email", excerpt: "j***@e***.com" }],
       counts: { email: 1 },
+      truncated: false,
+      scanned: 1,
+      skipped: [],
+      errors: [],
     });
     expect(r.text).toContain(`${file}:2  email  j***@e***.com`);
     expect(r.text).toContain("found 1 in 1 of 1 file: email 1");

@@ -54,6 +54,11 @@ export async function scanLogsCommand(
   const json = {
     findings: res.findings.map((f) => ({ file: f.file, line: f.line, type: f.type, excerpt: f.excerpt })),
     counts: res.counts,
+    // Added fields: findings cut at the cap, files not scanned, files that failed (partly scanned).
+    truncated: res.truncated,
+    scanned: res.files.filter((f) => !f.skipped).length,
+    skipped: res.files.filter((f) => f.skipped).map((f) => ({ file: f.file, reason: f.skipped })),
+    errors: res.files.filter((f) => f.error).map((f) => ({ file: f.file, reason: f.error })),
   };
   return { exitCode: found || failed ? 1 : 0, json, text: render(res, opts) };
 }
@@ -63,22 +68,28 @@ function render(res: ScanLogsResult, opts: ScanLogsCommandOptions): string {
   for (const f of res.findings.slice(0, SHOWN)) lines.push(`${f.file}:${f.line}  ${f.type}  ${f.excerpt}`);
   const total = Object.values(res.counts).reduce((a, b) => a + b, 0);
   if (total > SHOWN) lines.push(`… and ${total - Math.min(SHOWN, res.findings.length)} more (use --json for the list)`);
+  if (res.truncated) lines.push(`(the list keeps the first ${res.findings.length} findings; the counts cover all)`);
   for (const f of res.files) {
     if (f.skipped) lines.push(`skipped ${f.file}: ${f.skipped}`);
     if (f.error) lines.push(`error ${f.file}: ${f.error}`);
     if (f.output && opts.inPlace) lines.push(`redacted ${f.file} in place (old bytes overwritten)`);
     else if (f.output) lines.push(`wrote ${f.output}`);
   }
-  const scanned = res.files.filter((f) => !f.skipped && !f.error).length;
+  // Files that failed part-way were still (partly) scanned and may hold findings.
+  const scanned = res.files.filter((f) => !f.skipped).length;
+  const failed = res.files.filter((f) => f.error).length;
+  const skipped = res.files.filter((f) => f.skipped).length;
+  const notes = [failed > 0 ? `${failed} failed` : "", skipped > 0 ? `${skipped} skipped` : ""].filter(Boolean);
+  const tail = notes.length > 0 ? ` (${notes.join(", ")})` : "";
   if (total === 0) {
-    lines.push(`no personal data found in ${scanned} file${scanned === 1 ? "" : "s"}`);
+    lines.push(`no personal data found in ${scanned} file${scanned === 1 ? "" : "s"}${tail}`);
   } else {
     const dirty = res.files.filter((f) => f.findings > 0).length;
     const byType = Object.entries(res.counts)
       .sort((a, b) => b[1] - a[1])
       .map(([t, n]) => `${t} ${n}`)
       .join(", ");
-    lines.push(`found ${total} in ${dirty} of ${scanned} file${scanned === 1 ? "" : "s"}: ${byType}`);
+    lines.push(`found ${total} in ${dirty} of ${scanned} file${scanned === 1 ? "" : "s"}${tail}: ${byType}`);
   }
   if (opts.inPlace && total > 0) {
     lines.push("Note: overwriting is not a guarantee on copy-on-write, journaling or flash storage.");
@@ -99,11 +110,10 @@ export function registerScanLogs(program: Command, run: Runner): void {
     .command("scan-logs <paths...>")
     .description("find personal data leaked into log files (plain, .gz, JSON lines; directories recursively)")
     .option("--redact", "write a redacted copy next to each file with findings")
-    .option("--in-place", "with --redact: replace the file atomically, then shred the old bytes")
+    .option("--in-place", "replace each file with findings atomically, then shred the old bytes (implies --redact)")
     .action((paths: string[], _o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { redact?: boolean; inPlace?: boolean }>();
-        if (o.inPlace && !o.redact) throw new LetheError("USAGE", "--in-place goes with --redact");
         return scanLogsCommand(paths, {
           ...redactConfig(o.config),
           json: o.json === true,

@@ -1,4 +1,6 @@
+import { codeAt, isDigit } from "../chars.js";
 import { luhnValid } from "../validators.js";
+import { afterIbanHead, groupAfter, groupBefore } from "./digit-runs.js";
 import { type Probe, probe } from "./regex-detector.js";
 
 /**
@@ -9,44 +11,80 @@ import { type Probe, probe } from "./regex-detector.js";
  */
 export const CARD_SOURCE = "[2-6]\\d{3}(?:[ -]?\\d){9,15}(?![\\w]|[.-]\\d)";
 
-/** `DE89 3704 0044 …`: the digits after a country code and check digits are an account number. */
-const IBAN_HEAD = /[A-Z]{2}\d{2}[ -]$/;
-
+/**
+ * The candidate is judged as the whole run of digit groups it belongs to,
+ * never as a window of it: a run that continues to the left (another group,
+ * or an IBAN head such as `FR15 8601 …`) is not a card, and to the right only
+ * short groups may follow (an expiry `12 25` or a CVV `123`), not another
+ * group of four.
+ */
 export const cardProbe: Probe = probe("card", 20, `(?<![\\w.+-])${CARD_SOURCE}`, "", (m, text) => {
-  if (IBAN_HEAD.test(text.slice(Math.max(0, m.index - 5), m.index))) return undefined;
-  const end = validCardPrefix(m[0]);
-  return end === 0 ? undefined : [m.index, m.index + end];
+  const start = m.index;
+  const first = text.charCodeAt(start + 4);
+  // The separator of a grouped card (the first group is always 4 digits); a
+  // plain card is checked against space-separated neighbours.
+  const sep = first === 32 || first === 45 ? first : -1;
+  const near = sep === -1 ? 32 : sep;
+  if (codeAt(text, start - 1) === near && groupBefore(text, start - 1, near)) return undefined;
+  if (afterIbanHead(text, start)) return undefined;
+  const lens: number[] = [];
+  let j = start;
+  for (;;) {
+    let k = j;
+    while (isDigit(codeAt(text, k))) k++;
+    lens.push(k - j);
+    j = k;
+    if (sep === -1 || codeAt(text, j) !== sep || groupAfter(text, j + 1, sep) === -1) break;
+    j++;
+  }
+  // Trailing groups after the run: short ones only.
+  const tail: number[] = [];
+  let t = j;
+  while (codeAt(text, t) === near) {
+    const e = groupAfter(text, t + 1, near);
+    if (e === -1) break;
+    tail.push(e - t - 1);
+    t = e;
+  }
+  return cardSpan(text, start, lens, tail);
 });
 
-/**
- * Length of the longest prefix of `candidate`, ending at a group boundary,
- * that is a plausible card; 0 if none. A greedy match can swallow a trailing
- * group (`4111 1111 1111 1111 12`), so shorter groupings are tried too.
- */
-export function validCardPrefix(candidate: string): number {
-  const ends = [candidate.length];
-  for (let i = candidate.length - 1; i > 0; i--) {
-    const c = candidate.charCodeAt(i);
-    if (c === 32 || c === 45) ends.push(i);
-  }
-  for (const end of ends) {
-    const groups = candidate.slice(0, end).split(/[ -]/);
-    const digits = groups.join("");
+function cardSpan(text: string, start: number, lens: number[], tail: number[]): readonly [number, number] | undefined {
+  const all = [...lens, ...tail];
+  // The whole run first (4-4-4-4-3 is a 19-digit card)…
+  for (let n = all.length; n >= 1; n--) {
+    const groups = all.slice(0, n);
+    const rest = all.slice(n);
+    // …then shorter prefixes, but only when what is cut off is short groups.
+    if (rest.length > 2 || rest.some((g) => g >= 4)) break;
+    let end = start;
+    for (let g = 0; g < groups.length; g++) end += (groups[g] ?? 0) + (g > 0 ? 1 : 0);
+    const raw = text.slice(start, end);
+    const digits = raw.replace(/[ -]/g, "");
     if (digits.length < 13 || digits.length > 19 || !cardGrouping(groups)) continue;
     if (digits.charCodeAt(0) === 51 && !"045678".includes(digits.charAt(1))) continue;
-    if (luhnValid(digits)) return end;
+    if (luhnValid(digits)) return [start, end];
   }
-  return 0;
+  return undefined;
 }
 
 /**
  * Printed cards are grouped 4-4-4-4(-1..3), 4-6-5 (Amex) or 4-6-4 (Diners),
  * or not at all; other groupings are phone numbers, ids or IBAN tails.
  */
-function cardGrouping(groups: readonly string[]): boolean {
-  if (groups.length === 1) return true;
-  const lens = groups.map((g) => g.length);
+function cardGrouping(lens: readonly number[]): boolean {
+  if (lens.length === 1) return true;
   if (lens.length === 3 && lens[0] === 4 && lens[1] === 6) return lens[2] === 4 || lens[2] === 5;
   const last = lens[lens.length - 1] ?? 0;
   return lens.slice(0, -1).every((n) => n === 4) && last >= 1 && last <= 4;
+}
+
+/**
+ * Length of `candidate` if it is a plausible card as a whole (13–19 digits,
+ * optionally grouped as above, a network prefix, Luhn), otherwise 0.
+ */
+export function validCardPrefix(candidate: string): number {
+  const lens = candidate.split(/[ -]/).map((g) => g.length);
+  const span = /^[2-6]/.test(candidate) ? cardSpan(candidate, 0, lens, []) : undefined;
+  return span && span[1] === candidate.length ? span[1] : 0;
 }

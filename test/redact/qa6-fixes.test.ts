@@ -1,0 +1,214 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { gzipSync } from "node:zlib";
+import { Command } from "commander";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { registerScanLogs, scanLogsCommand } from "../../src/cli/commands/scan-logs.js";
+import { createLogger } from "../../src/redact/logger.js";
+import { scanLogs } from "../../src/redact/scan-logs.js";
+import { createTextScanner } from "../../src/redact/text-scanner.js";
+
+const scanner = createTextScanner();
+
+describe("JSON stored as a string", () => {
+  it("redacts sensitive keys at any depth of escaping and keeps the line valid", () => {
+    const inner = { password: "hunter2", api_key: "k-123", prompt: "my secret prompt", n: 5, token: 12345 };
+    const once = JSON.stringify({ msg: `request body: ${JSON.stringify(inner)}` });
+    const twice = JSON.stringify({ a: JSON.stringify({ b: JSON.stringify({ ...inner, secret: { x: 'y"z' } }) }) });
+    for (const line of [once, twice]) {
+      const out = scanner.redact(line);
+      for (const v of ["hunter2", "k-123", "my secret prompt", "12345", 'y\\\\\\"z']) expect(out).not.toContain(v);
+      expect(() => JSON.parse(out)).not.toThrow();
+    }
+    const deep = JSON.parse(JSON.parse(JSON.parse(scanner.redact(twice)).a).b);
+    expect(deep).toMatchObject({ password: "[REDACTED]", token: "[REDACTED]", secret: "[REDACTED]", n: 5 });
+    expect(scanner.redact('{"nested":"{\\"password\\":\\"inner-secret\\"}"}')).toBe(
+      '{"nested":"{\\"password\\":\\"[REDACTED]\\"}"}',
+    );
+  });
+
+  it("the logger does not leak them", () => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(c, _e, cb) {
+        chunks.push(String(c));
+        cb();
+      },
+    });
+    const log = createLogger({ destination: stream });
+    log.info(`request body: ${JSON.stringify({ password: "hunter2", api_key: "k-123", prompt: "my secret prompt" })}`);
+    log.info({ headers: JSON.stringify({ cookie: "sid=s3cr3t" }) }, "req");
+    const out = chunks.join("");
+    for (const v of ["hunter2", "k-123", "my secret prompt", "s3cr3t"]) expect(out).not.toContain(v);
+    for (const l of out.trim().split("\n")) expect(() => JSON.parse(l)).not.toThrow();
+  });
+});
+
+describe("prose values of sensitive keys", () => {
+  it.each([
+    ["prompt: Tell me about my HIV diagnosis", "prompt: [REDACTED]"],
+    ["password=x user=bob", "password=[REDACTED] user=bob"],
+    ["prompt: what is 2+2, user: bob", "prompt: [REDACTED], user: bob"],
+    ['msg="prompt: hi there" next=1', 'msg="prompt: [REDACTED]" next=1'],
+    ['note prompt: he said "hi" to me', "note prompt: [REDACTED]"],
+    ["token=abc processed", "token=[REDACTED] processed"],
+  ])("%j", (text, expected) => {
+    expect(scanner.redact(text)).toBe(expected);
+  });
+
+  it("stops at the end of the JSON string holding the message", () => {
+    const line = JSON.stringify({ msg: 'prompt: he said "hi" to me\nsecond line', x: 1 });
+    const out = scanner.redact(line);
+    expect(JSON.parse(out)).toEqual({ msg: "prompt: [REDACTED]\nsecond line", x: 1 });
+  });
+});
+
+describe("percent-encoded values", () => {
+  it("finds emails, phones, cards and IPs in URLs", () => {
+    expect(scanner.redact("GET /cb?email=jane.doe%40example.com&phone=%2B44%2020%207946%200958 HTTP/1.1")).toBe(
+      "GET /cb?email=[EMAIL]&phone=[PHONE] HTTP/1.1",
+    );
+    expect(scanner.redact("q=4111%201111%201111%201111&ip=2001%3Adb8%3A%3A1&f=%2B44+20+7946+0958")).toBe(
+      "q=[CARD]&ip=[IP]&f=[PHONE]",
+    );
+    expect(scanner.redact("/x?password=hunter%202&token=abc&api_key=k%2D1&x=1")).toBe(
+      "/x?password=[REDACTED]&token=[REDACTED]&api_key=[REDACTED]&x=1",
+    );
+    expect(scanner.redact("progress 100%25 done, 50% left, %zz")).toBe("progress 100%25 done, 50% left, %zz");
+  });
+});
+
+describe("emails", () => {
+  it.each([
+    "josé@example.com",
+    "jane@münchen.de",
+    "用户@例子.广告",
+    "o'brien@example.ie",
+    "jane&john@example.com",
+    "a/b@example.com",
+    "t!#x~y@example.com",
+  ])("%s as a whole", (email) => {
+    expect(scanner.redact(`user ${email} ok`)).toBe("user [EMAIL] ok");
+  });
+
+  it("keeps field names and quotes outside", () => {
+    expect(scanner.redact("user=jane@example.com 'q@x.com' “k@x.com” /users/jane@example.com")).toBe(
+      "user=[EMAIL] '[EMAIL]' “[EMAIL]” /users/[EMAIL]",
+    );
+  });
+
+  it("finds UTF-8 addresses in the Latin-1 view scan-logs uses", () => {
+    const latin1 = Buffer.from("to josé@example.com.", "utf8").toString("latin1");
+    expect(scanner.redact(latin1)).toBe("to [EMAIL].");
+  });
+});
+
+describe("cards inside IBANs", () => {
+  it.each([
+    "FR15 8601 2945 1910 4062 3613 410",
+    "HU92 5841 2413 6377 7787 8428 6399",
+    "PL62 3615 2395 4299 7098 8504 5151",
+    "IT90 X526 7774 6469 7103 4094 047",
+    "5555 4111 1111 1111 1111",
+  ])("%s is not a card", (text) => {
+    expect(scanner.scan(text).filter((s) => s.type === "card")).toEqual([]);
+  });
+
+  it("still finds cards with an expiry, a CVV or a date around them", () => {
+    expect(scanner.redact("card 4111 1111 1111 1111 12/26")).toBe("card [CARD] 12/26");
+    expect(scanner.redact("card 4111 1111 1111 1111 123")).toBe("card [CARD] 123");
+    expect(scanner.redact("2024-01-01 4111-1111-1111-1111 ok")).toBe("2024-01-01 [CARD] ok");
+  });
+});
+
+describe("phone look-alikes", () => {
+  it.each([
+    "044-88-0000",
+    "032 00 9392",
+    "zip 02134-1234",
+    "sku 0123-456-789",
+    "100-200-3000",
+    "NL12 ABNA 0246 8828 97",
+    "IE17 DPAS 0133 5653 1065 13",
+  ])("%s is not a phone", (text) => {
+    expect(scanner.scan(text).filter((s) => s.type === "phone")).toEqual([]);
+  });
+
+  it.each([
+    "+44 20 7946 0958",
+    "(555) 123-4567",
+    "555.123.4567",
+    "+1-555-123-4567",
+    "+49 30 1234567",
+    "07700 900123",
+    "020 7946 0958",
+  ])("%s is still a phone", (phone) => {
+    expect(scanner.redact(`call ${phone} now`)).toBe("call [PHONE] now");
+  });
+});
+
+describe("scan-logs files", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "lethe-qa6-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("scans a copytruncate log that starts with NULs, and keeps the NULs", async () => {
+    const file = join(dir, "app.log");
+    writeFileSync(file, Buffer.concat([Buffer.alloc(20000), Buffer.from("mail jane@example.com\n")]));
+    const unnamed = join(dir, "current");
+    writeFileSync(unnamed, Buffer.concat([Buffer.alloc(100), Buffer.from("mail jane@example.com\nmore text\n")]));
+    const res = await scanLogs(dir, { redact: true });
+    expect(res.counts).toEqual({ email: 2 });
+    expect(res.files.every((f) => f.skipped === undefined)).toBe(true);
+    const copy = readFileSync(`${file}.redacted`);
+    expect(copy.subarray(0, 20000).every((b) => b === 0)).toBe(true);
+    expect(copy.subarray(20000).toString()).toBe("mail [EMAIL]\n");
+  });
+
+  it("reports skipped binaries and failed files in JSON and in the summary", async () => {
+    writeFileSync(join(dir, "db.sqlite"), Buffer.from([0x53, 0x51, 0, 0, 1, 2, 0, 3, 0, 0]));
+    writeFileSync(join(dir, "a.log"), "mail jane@example.com\n");
+    const gz = gzipSync(`${"line jane@example.com\n".repeat(2000)}tail kim@example.org\n`);
+    writeFileSync(join(dir, "b.log.gz"), gz.subarray(0, gz.length - 12));
+    const r = await scanLogsCommand([dir], { json: true });
+    const j = r.json as Record<string, unknown>;
+    expect(r.exitCode).toBe(1);
+    expect(j.skipped).toEqual([{ file: join(dir, "db.sqlite"), reason: "binary file" }]);
+    expect(j.errors).toEqual([{ file: join(dir, "b.log.gz"), reason: expect.any(String) }]);
+    expect(j.truncated).toBe(false);
+    // The decodable part of the truncated .gz is reported.
+    expect((j.counts as Record<string, number>).email).toBeGreaterThan(1000);
+    expect(r.text).toMatch(/found \d+ in 2 of 2 files \(1 failed, 1 skipped\): email \d+/);
+  });
+
+  it("--in-place alone implies --redact", async () => {
+    const file = join(dir, "a.log");
+    writeFileSync(file, "mail jane@example.com\n");
+    let result: unknown;
+    const program = new Command().exitOverride().option("--json").option("--config <path>");
+    registerScanLogs(program, async (fn) => {
+      result = await fn();
+    });
+    await program
+      .parseAsync(["node", "lethe", "scan-logs", file, "--in-place"], {
+        from: "node",
+      })
+      .catch((err: Error) => {
+        result = err;
+      });
+    expect(result).toMatchObject({ exitCode: 1 });
+    expect(readFileSync(file, "utf8")).toBe("mail [EMAIL]\n");
+  });
+
+  it("says when findings were cut at the cap", async () => {
+    writeFileSync(join(dir, "a.log"), "a jane@example.com b kim@example.org\n");
+    const r = await scanLogsCommand([dir], { json: true });
+    expect((r.json as { truncated: boolean }).truncated).toBe(false);
+    const res = await scanLogs(dir, { maxFindings: 1 });
+    expect(res.truncated).toBe(true);
+  });
+});
