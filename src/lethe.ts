@@ -86,7 +86,7 @@ export async function openLethe(
     state = await openState(config.state);
     const master = loadMasterKey(config, (m) => logger.warn(m));
     const hmacKey = config.secrets.subjectKey
-      ? Buffer.from(resolveSecret(config.secrets.subjectKey, config.baseDir))
+      ? Buffer.from(resolveSecret(config.secrets.subjectKey, config.baseDir, "secrets.subjectKey"))
       : await getOrCreateSecret(state, master, "subject-hmac", () => randomBytes(32));
     const signing = privateKeyFromDer(await getOrCreateSecret(state, master, "ledger-signing", newSigningKeyDer));
     const ledger = new Ledger(state, hmacKey, signing);

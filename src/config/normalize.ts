@@ -21,8 +21,8 @@ function retention(r: RawDataset["retention"]): Retention {
 }
 
 /** Resolves `sqlite:relative.db` against the config folder; secret refs are resolved here too. */
-function sqlUrl(url: string, baseDir: string): string {
-  const u = url.startsWith("env:") || url.startsWith("file:") ? resolveSecret(url, baseDir) : url;
+function sqlUrl(url: string, baseDir: string, keyPath: string): string {
+  const u = url.startsWith("env:") || url.startsWith("file:") ? resolveSecret(url, baseDir, keyPath) : url;
   const m = /^sqlite:(?:\/\/)?(.+)$/.exec(u);
   if (m) return `sqlite:${isAbsolute(m[1] as string) ? m[1] : resolve(baseDir, m[1] as string)}`;
   return u;
@@ -35,7 +35,7 @@ function sqlUrl(url: string, baseDir: string): string {
 export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDir: string): LetheConfig {
   const stores = new Map<string, StoreConfig>();
   for (const [name, s] of Object.entries(raw.stores)) {
-    if (s.kind === "sql") stores.set(name, { name, kind: "sql", url: sqlUrl(s.url, baseDir) });
+    if (s.kind === "sql") stores.set(name, { name, kind: "sql", url: sqlUrl(s.url, baseDir, `stores.${name}.url`) });
     else if (s.kind === "fs") stores.set(name, { name, kind: "fs", root: resolve(baseDir, s.root) });
     else
       stores.set(name, {

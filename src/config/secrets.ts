@@ -12,12 +12,13 @@ import { LetheError } from "../core/errors.js";
  */
 export const SECRET_REF_RE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/;
 
-export function resolveSecret(ref: string, baseDir: string): string {
+export function resolveSecret(ref: string, baseDir: string, keyPath?: string): string {
+  const at = keyPath ? `${keyPath}: ` : "";
   if (ref.startsWith("env:")) {
     const name = ref.slice(4);
     const value = process.env[name];
     if (value === undefined || value === "") {
-      throw new LetheError("CONFIG_INVALID", `secret ${ref}: environment variable ${name} is not set`);
+      throw new LetheError("CONFIG_INVALID", `${at}secret ${ref}: environment variable ${name} is not set`);
     }
     return value;
   }
@@ -26,8 +27,8 @@ export function resolveSecret(ref: string, baseDir: string): string {
     try {
       return readFileSync(path, "utf8").trim();
     } catch (err) {
-      throw new LetheError("CONFIG_INVALID", `secret ${ref}: cannot read ${path}`, undefined, { cause: err });
+      throw new LetheError("CONFIG_INVALID", `${at}secret ${ref}: cannot read ${path}`, undefined, { cause: err });
     }
   }
-  throw new LetheError("CONFIG_INVALID", `secret must be env:NAME or file:PATH, got an inline value`);
+  throw new LetheError("CONFIG_INVALID", `${at}a secret must be env:NAME or file:PATH, got an inline value`);
 }

@@ -74,8 +74,13 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
   await reconcile(state, ledger, map);
   const holds = await deps.holds.active(now);
   const planned = opts.plan ? new Map(opts.plan.datasets.map((d) => [d.name, d.items ?? []])) : undefined;
+  if (planned && opts.dataset !== undefined && !planned.has(opts.dataset))
+    throw new LetheError("USAGE", `--dataset ${opts.dataset}: the plan has no such dataset`);
+  // With both, only that dataset's planned items go.
   const targets = planned
-    ? [...planned.keys()].map((n) => map.select(n)[0] as DatasetDriver)
+    ? [...planned.keys()]
+        .filter((n) => opts.dataset === undefined || n === opts.dataset)
+        .map((n) => map.select(n)[0] as DatasetDriver)
     : map.select(opts.dataset);
 
   const expected = new Map<string, number>();

@@ -12,7 +12,7 @@ import type { LetheConfig } from "../config/types.js";
  */
 export function loadMasterKey(config: LetheConfig, warn: (msg: string) => void): Buffer {
   if (config.secrets.masterKey) {
-    const text = resolveSecret(config.secrets.masterKey, config.baseDir);
+    const text = resolveSecret(config.secrets.masterKey, config.baseDir, "secrets.masterKey");
     return deriveKey(text);
   }
   const file = join(config.state.dir, "master.key");

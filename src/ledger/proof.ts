@@ -50,6 +50,8 @@ export async function proveInclusion(state: StateHandle, seq: number, checkpoint
 /** Offline check: the checkpoint is signed by `publicPem` and the path leads to its root. */
 export function verifyInclusion(publicPem: string, proof: InclusionProof): boolean {
   if (!verifyCheckpoint(publicPem, proof.checkpoint)) return false;
+  // The leaf index is what the path proves; a seq that does not match it is an edited proof.
+  if (proof.seq !== proof.leafIndex + 1) return false;
   const root = rootFromPath(leafHash(proof.entryHash), proof.leafIndex, proof.checkpoint.size, proof.path);
   return root === proof.checkpoint.root;
 }

@@ -29,7 +29,7 @@ export interface PruneResult {
  * verify is never pruned, since that would destroy the evidence. Then the
  * chain hash and Merkle frontier of the prefix that goes are signed into an
  * anchor, and in one transaction the `ledger_pruned` entry is appended, the
- * anchor stored, the entries and the checkpoints they alone support removed.
+ * anchor stored and the entries removed.
  *
  * @example
  * await pruneLedger(state, ledger, { before: new Date("2019-01-01"), yes: true });
@@ -89,7 +89,7 @@ export async function pruneLedger(state: StateHandle, ledger: Ledger, opts: Prun
       .values({ ...anchor, frontier: JSON.stringify(anchor.frontier) })
       .execute();
     removed = await state.dialect.pruneLedger(trx, size);
-    await trx.deleteFrom("checkpoints").where("size", "<", size).execute();
+    // Older checkpoints stay (append-only); verification starts at the anchor and passes them by.
   });
   await ledger.checkpoint();
   await state.dialect.scrub(state.db);

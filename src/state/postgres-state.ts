@@ -63,6 +63,15 @@ export function openPostgresState(url: string): { db: Kysely<StateDatabase>; dia
       await sql`drop trigger if exists ledger_no_truncate on ledger`.execute(k);
       await sql`create trigger ledger_no_truncate before truncate on ledger
         for each statement execute function lethe_ledger_append_only()`.execute(k);
+      // Signed checkpoints and prune anchors are evidence too: a deleted checkpoint would hide a truncation.
+      for (const table of ["checkpoints", "ledger_anchors"]) {
+        await sql`drop trigger if exists ${sql.id(`${table}_append_only`)} on ${sql.table(table)}`.execute(k);
+        await sql`create trigger ${sql.id(`${table}_append_only`)} before update or delete on ${sql.table(table)}
+          for each row execute function lethe_ledger_append_only()`.execute(k);
+        await sql`drop trigger if exists ${sql.id(`${table}_no_truncate`)} on ${sql.table(table)}`.execute(k);
+        await sql`create trigger ${sql.id(`${table}_no_truncate`)} before truncate on ${sql.table(table)}
+          for each statement execute function lethe_ledger_append_only()`.execute(k);
+      }
     },
     async scrub() {
       // PostgreSQL keeps dead tuples until VACUUM; see README "What erasure leaves behind".

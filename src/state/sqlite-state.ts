@@ -79,6 +79,13 @@ export function openSqliteState(dir: string): { db: Kysely<StateDatabase>; diale
       await sql`create trigger if not exists ledger_no_update before update on ledger
         begin select raise(abort, 'the ledger is append-only: UPDATE refused'); end`.execute(k);
       await NO_DELETE.execute(k);
+      // Signed checkpoints and prune anchors are evidence too: a deleted checkpoint would hide a truncation.
+      for (const table of ["checkpoints", "ledger_anchors"])
+        for (const op of ["update", "delete"])
+          await sql`create trigger if not exists ${sql.id(`${table}_no_${op}`)} before ${sql.raw(op)} on ${sql.table(table)}
+            begin select raise(abort, ${sql.lit(`${table} are append-only: ${op.toUpperCase()} refused`)}); end`.execute(
+            k,
+          );
     },
     async scrub() {
       raw.pragma("wal_checkpoint(TRUNCATE)");

@@ -116,6 +116,8 @@ describe.each(["sqlite", "postgres"] as const)("ledger pruning on %s state", (ki
       const c = new pg.Client({ connectionString: p.url });
       await c.connect();
       await expect(c.query("delete from ledger")).rejects.toThrow(/append-only/);
+      await expect(c.query("delete from checkpoints")).rejects.toThrow(/append-only/);
+      await expect(c.query("delete from ledger_anchors")).rejects.toThrow(/append-only/);
       await c.end();
     }
   });
@@ -135,7 +137,9 @@ describe("ledger pruning: tampering and refusals (SQLite state)", () => {
     cleanups.pop();
     const raw = () => {
       const db = new Database(join(p.dir, ".lethe", "state.db"));
-      db.exec("drop trigger ledger_no_update; drop trigger ledger_no_delete;");
+      db.exec(
+        "drop trigger ledger_no_update; drop trigger ledger_no_delete; drop trigger ledger_anchors_no_update; drop trigger ledger_anchors_no_delete;",
+      );
       return db;
     };
     const verify = () => cli(["audit", "verify", "--json"], p.dir);

@@ -25,7 +25,9 @@ function ledgerProject() {
 /** What an attacker with write access to the state file does first. */
 function unguarded(path: string): Database.Database {
   const db = new Database(path);
-  db.exec("drop trigger ledger_no_update; drop trigger ledger_no_delete;");
+  db.exec(
+    "drop trigger ledger_no_update; drop trigger ledger_no_delete; drop trigger checkpoints_no_update; drop trigger checkpoints_no_delete;",
+  );
   return db;
 }
 
@@ -35,11 +37,14 @@ function verify(dir: string, extra: string[] = []) {
 }
 
 describe("ledger tamper evidence", () => {
-  it("the table refuses UPDATE and DELETE", () => {
+  it("the ledger and checkpoint tables refuse UPDATE and DELETE", () => {
     const { state } = ledgerProject();
     const db = new Database(state);
     expect(() => db.prepare("update ledger set reason = 'x' where seq = 3").run()).toThrow(/append-only/);
     expect(() => db.prepare("delete from ledger where seq = 3").run()).toThrow(/append-only/);
+    // Signed checkpoints too: deleting them would hide a truncated tail.
+    expect(() => db.prepare("delete from checkpoints").run()).toThrow(/append-only/);
+    expect(() => db.prepare("update checkpoints set root = 'x'").run()).toThrow(/append-only/);
     db.close();
   });
 

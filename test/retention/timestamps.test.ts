@@ -11,7 +11,8 @@ import { createTestPgDatabase, hasPg } from "../helpers/services.js";
 // Local time must never leak into expiry: run the whole file far from UTC.
 process.env.TZ = "Asia/Kolkata";
 
-const NOW = new Date("2026-03-10T12:00:00.000Z");
+// Not a whole second: cutoffs are fractional, as they are in real runs (an integer column must still work).
+const NOW = new Date("2026-03-10T12:00:00.250Z");
 const RET = 30 * 86_400;
 const EXPIRY_CREATED = new Date(NOW.getTime() - RET * 1000); // created exactly one retention ago
 
@@ -40,6 +41,10 @@ const TEXT_ENCODINGS: Record<string, Encoder> = {
   "space, no fraction": (d) => iso(d).replace("T", " ").slice(0, 19),
   "ISO with +05:30 offset": (d) => offset(d, 330),
   "ISO with -08:00 offset": (d) => offset(d, -480),
+  "ISO with +0530 offset (no colon)": (d) => offset(d, 330).replace(/:(\d\d)$/, "$1"),
+  "ISO with +05 offset (hours only)": (d) => offset(d, 300).slice(0, -3),
+  "ISO with lowercase t and z": (d) => iso(d).replace("T", "t").replace("Z", "z"),
+  "ISO with a decimal comma": (d) => iso(d).replace(".", ","),
 };
 const NUMERIC_ENCODINGS: Record<string, Encoder> = {
   "epoch seconds": (d) => Math.floor(d.getTime() / 1000),
@@ -115,6 +120,8 @@ describe.skipIf(!hasPg)("expiry at the boundary, every encoding (PostgreSQL)", (
     ["bigint epoch seconds", "bigint", NUMERIC_ENCODINGS["epoch seconds"] as Encoder],
     ["bigint epoch milliseconds", "bigint", NUMERIC_ENCODINGS["epoch milliseconds"] as Encoder],
     ["double precision epoch seconds", "double precision", (d) => d.getTime() / 1000],
+    ["integer epoch seconds", "integer", NUMERIC_ENCODINGS["epoch seconds"] as Encoder],
+    ["numeric epoch seconds", "numeric", (d) => d.getTime() / 1000],
   ];
   for (const perRow of [false, true]) {
     for (const [name, type, enc] of all) {

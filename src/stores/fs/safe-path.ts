@@ -20,10 +20,10 @@ export function insideRoot(
   if (p.includes("\0")) return undefined;
   const abs = isAbsolute(p) ? resolve(p) : resolve(root, p);
   const rel = relative(resolve(root), abs);
-  const lexicalOutside = rel === "" || rel.startsWith("..") || isAbsolute(rel);
+  const lexicalOutside = rel === "" || parentward(rel) || isAbsolute(rel);
   // An absolute path may name the root through its real path.
   const relReal = relative(realRoot ?? "", abs);
-  if (lexicalOutside && (realRoot === undefined || relReal === "" || relReal.startsWith("..") || isAbsolute(relReal))) {
+  if (lexicalOutside && (realRoot === undefined || relReal === "" || parentward(relReal) || isAbsolute(relReal))) {
     return undefined;
   }
   const dir = dirname(abs);
@@ -45,4 +45,9 @@ export function safeRealpath(p: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `..` or `../x`: above the base. A name that merely starts with two dots (`..weird.pt`) is inside. */
+function parentward(rel: string): boolean {
+  return rel === ".." || rel.startsWith(`..${sep}`);
 }

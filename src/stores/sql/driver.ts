@@ -68,7 +68,7 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
       const subjectType = need("subject", ds.subject);
       const createdType = need("createdAt", ds.createdAt);
       need("files.column", ds.files?.column);
-      if (ds.retention.kind === "column") need("retention.column", ds.retention.column);
+      const retentionType = ds.retention.kind === "column" ? need("retention.column", ds.retention.column) : "";
       if (!ok) return undefined;
       if (ds.subject && !info.indexed.has(ds.subject))
         issues.warn(`${p}.subject`, `column "${ds.subject}" has no index; erasure will scan the whole table`);
@@ -101,6 +101,7 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
         createdIndexed: ds.createdAt !== undefined && info.indexed.has(ds.createdAt),
         encoding,
         file: ds.files?.column,
+        retentionType,
       });
     },
     async scrub() {

@@ -11,7 +11,7 @@ import {
 
 const NUMERIC = /^(smallint|integer|bigint|numeric|real|double precision|decimal)/;
 const TEXTUAL = /^(text|character varying|character|varchar|char)/;
-const ISO_RE = "^\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)?\\s*(Z|[+-]\\d{2}(:?\\d{2})?)?$";
+const ISO_RE = "^\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2}([.,]\\d+)?)?)?\\s*(Z|[+-]\\d{2}(:?\\d{2})?)?$";
 const ARRAY_TYPE: Record<string, string> = {
   smallint: "int2[]",
   integer: "int4[]",
@@ -19,6 +19,18 @@ const ARRAY_TYPE: Record<string, string> = {
   uuid: "uuid[]",
   numeric: "numeric[]",
 };
+
+/**
+ * A number as a parameter of the column's own type family, so the comparison
+ * stays on the column's index and never overflows a narrower parameter type
+ * (PostgreSQL would otherwise type `int_col <= $1` as int and reject 1.5e9.3).
+ * For integer columns `v <= floor(x)` is exactly `v <= x`.
+ */
+function typedNumber(value: number, colType: string) {
+  if (/^(smallint|integer|bigint)/.test(colType)) return sql`cast(${String(Math.floor(value))} as bigint)`;
+  if (/^(numeric|decimal)/.test(colType)) return sql`cast(${String(value)} as numeric)`;
+  return sql`cast(${String(value)} as double precision)`;
+}
 
 function splitTable(table: string): [string, string] {
   const i = table.indexOf(".");
@@ -38,8 +50,8 @@ export function openPostgresTarget(url: string): TargetDialect {
   });
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }) as AnyDb;
   const c = (col: string) => sql.id(col);
-  const epochNumeric = (v: ReturnType<typeof c>) =>
-    sql<number>`(case when ${v} > ${MS_THRESHOLD} then ${v} / 1000.0 else ${v} end)`;
+  const epochNumeric = (v: ReturnType<typeof c>, type: string) =>
+    sql<number>`(case when ${v} > ${typedNumber(MS_THRESHOLD, type)} then ${v} / 1000.0 else ${v} end)`;
   return {
     name: "postgres",
     db,
@@ -78,10 +90,10 @@ export function openPostgresTarget(url: string): TargetDialect {
         // timestamp without time zone and date: their epoch is taken as UTC.
         return sql<number>`extract(epoch from ${v}::timestamp)::float8`;
       }
-      if (enc === "epoch") return sql<number>`${epochNumeric(v)}::float8`;
+      if (enc === "epoch") return sql<number>`${epochNumeric(v, type)}::float8`;
       return sql<number | null>`(case
         when ${v} ~ '^\\d+$' then (case when ${v}::numeric > ${MS_THRESHOLD} then ${v}::numeric / 1000.0 else ${v}::numeric end)::float8
-        when ${v} ~ ${ISO_RE} then extract(epoch from ${v}::timestamptz)::float8
+        when ${v} ~* ${ISO_RE} then extract(epoch from replace(${v}, ',', '.')::timestamptz)::float8
       end)`;
     },
     rangeBound(column, enc, type, cutoff) {
@@ -92,9 +104,15 @@ export function openPostgresTarget(url: string): TargetDialect {
         return sql<boolean>`${v} <= (to_timestamp(${cutoff}) at time zone 'UTC')`;
       }
       if (enc === "epoch")
-        return sql<boolean>`(${v} <= ${cutoff} or (${v} > ${MS_THRESHOLD} and ${v} <= ${cutoff * 1000}))`;
+        return sql<boolean>`(${v} <= ${typedNumber(cutoff, type)} or (${v} > ${typedNumber(MS_THRESHOLD, type)} and ${v} <= ${typedNumber(cutoff * 1000, type)}))`;
       if (enc === "text") return sql<boolean>`${v} < ${isoDateBound(cutoff)}`;
       return undefined;
+    },
+    retentionNumber(column, type) {
+      const v = c(column);
+      if (NUMERIC.test(type)) return sql<number | null>`${v}::float8`;
+      // A text column: only a plain number counts; anything else ("forever", "1 year") never expires.
+      return sql<number | null>`(case when ${v}::text ~ '^\s*-?[0-9]+(\.[0-9]+)?\s*$' then ${v}::text::float8 end)`;
     },
     // Text keeps microseconds and offsets that a JS Date would lose; the cast restores the column type.
     cursorValue: (column) => sql`${c(column)}::text`,

@@ -23,6 +23,8 @@ export interface SqlColumns {
   createdIndexed: boolean;
   encoding: TsEncoding;
   file: string | undefined;
+  /** Type of the per-row retention column ("" without one). */
+  retentionType: string;
 }
 
 interface Row {
@@ -81,12 +83,13 @@ export class SqlDataset implements DatasetDriver {
         expiresAt: sql<number>`(${created} + ${r.seconds})`,
       };
     }
-    const ret = sql.id(r.column);
+    const ret = this.d.retentionNumber(r.column, this.cols.retentionType);
     const expiresAt = sql<number>`(${created} + ${ret} * ${r.unitSeconds})`;
     const exact = sql<boolean>`${expiresAt} <= ${nowS}`;
     if (!withBound) return { where: exact, exact, expiresAt };
     const min = await sql<{ m: number | null }>`select min(${ret}) as m from ${this.t}`.execute(this.d.db);
     const minRet = Number(min.rows[0]?.m ?? 0);
+    if (!Number.isFinite(minRet)) return { where: exact, exact, expiresAt };
     // Bounding by the smallest per-row retention lets the creation index narrow the scan.
     const bound = this.d.rangeBound(createdAt, encoding, createdType, nowS - minRet * r.unitSeconds);
     return { where: bound ? sql<boolean>`(${bound} and ${exact})` : exact, exact, expiresAt };

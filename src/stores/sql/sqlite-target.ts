@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { Kysely, SqliteDialect, sql } from "kysely";
+import { Kysely, type RawBuilder, SqliteDialect, sql } from "kysely";
 import { purgeSqlite } from "./sqlite-purge.js";
 import {
   type AnyDb,
@@ -9,6 +9,21 @@ import {
   type TargetDialect,
   type TsEncoding,
 } from "./target-dialect.js";
+
+/**
+ * ISO 8601 forms SQLite's date functions do not read, rewritten into ones they
+ * do: a lowercase `t`/`z`, a decimal comma, and `+HHMM` or `+HH` offsets.
+ * Only evaluated for values the plain parse rejected.
+ */
+function isoVariants(v: RawBuilder<unknown>): RawBuilder<string> {
+  const n = sql`replace(upper(trim(${v})), ',', '.')`;
+  return sql<string>`(case
+    when ${n} glob '*[0-9]:[0-9][0-9]*[+-][0-9][0-9][0-9][0-9]'
+      then substr(${n}, 1, length(${n}) - 2) || ':' || substr(${n}, -2)
+    when ${n} glob '*[0-9]:[0-9][0-9]*[+-][0-9][0-9]' then ${n} || ':00'
+    else ${n}
+  end)`;
+}
 
 /**
  * SQLite as a deletion target. secure_delete zeroes freed pages and the WAL
@@ -54,11 +69,13 @@ export function openSqliteTarget(path: string): TargetDialect {
       return rows.map((r) => r.name);
     },
     async detectEncoding(table: string, column: ColumnInfo): Promise<TsEncoding> {
-      const r = await sql<{ t: string; n: number }>`select typeof(v) as t, count(*) as n from
-        (select ${c(column.name)} as v from ${sql.table(table)} where ${c(column.name)} is not null limit 1000) group by t`.execute(
-        db,
-      );
-      const kinds = new Set(r.rows.map((x) => (x.t === "integer" || x.t === "real" ? "epoch" : x.t)));
+      // SQLite orders numbers before text before blobs, so the smallest and the largest value tell
+      // whether the whole column mixes kinds (through the index when there is one: two lookups).
+      const r = await sql<{ lo: string | null; hi: string | null }>`select typeof(min(${c(column.name)})) as lo,
+        typeof(max(${c(column.name)})) as hi from ${sql.table(table)}`.execute(db);
+      const row = r.rows[0];
+      const types = [row?.lo, row?.hi].filter((t): t is string => t !== null && t !== undefined && t !== "null");
+      const kinds = new Set(types.map((t) => (t === "integer" || t === "real" ? "epoch" : t)));
       if (kinds.size === 0) return "empty";
       if (kinds.size > 1) return "mixed";
       return kinds.has("epoch") ? "epoch" : kinds.has("text") ? "text" : "mixed";
@@ -70,7 +87,16 @@ export function openSqliteTarget(path: string): TargetDialect {
         when typeof(${v}) in ('integer', 'real') then (case when ${v} > ${MS_THRESHOLD} then ${v} / 1000.0 else ${v} end)
         when typeof(${v}) = 'text' and ${v} <> '' and ${v} not glob '*[^0-9]*'
           then (case when cast(${v} as integer) > ${MS_THRESHOLD} then cast(${v} as integer) / 1000.0 else cast(${v} as integer) end)
-        when typeof(${v}) = 'text' then unixepoch(${v}, 'subsec')
+        when typeof(${v}) = 'text' then coalesce(unixepoch(${v}, 'subsec'), unixepoch(${isoVariants(v)}, 'subsec'))
+      end)`;
+    },
+    retentionNumber(column) {
+      const v = c(column);
+      // Only numbers and plain-number text count; "forever", "1 year" or '' never expire (not 0 days).
+      return sql<number | null>`(case
+        when typeof(${v}) in ('integer', 'real') then ${v}
+        when typeof(${v}) = 'text' and trim(${v}) <> '' and trim(${v}) not glob '*[^0-9.]*'
+          and trim(${v}) not glob '*.*.*' and trim(${v}) not glob '.*' then cast(trim(${v}) as real)
       end)`;
     },
     rangeBound(column, enc, _type, cutoff) {

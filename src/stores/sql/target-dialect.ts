@@ -38,6 +38,8 @@ export interface TargetDialect {
   detectEncoding(table: string, column: ColumnInfo): Promise<TsEncoding>;
   /** The column's instant as epoch seconds (NULL when unreadable). */
   epochSeconds(column: string, enc: TsEncoding, colType: string): RawBuilder<number | null>;
+  /** A per-row retention column's value as a number, NULL (never expires) when it is not a plain number. */
+  retentionNumber(column: string, colType: string): RawBuilder<number | null>;
   /** An index-friendly superset predicate for `epochSeconds(column) <= cutoff`, if one exists. */
   rangeBound(column: string, enc: TsEncoding, colType: string, cutoff: number): RawBuilder<boolean> | undefined;
   /** The column's value in a form that round-trips exactly as a query parameter (page cursors). */

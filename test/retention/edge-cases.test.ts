@@ -1,0 +1,105 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { lethe, tempDir, writeConfig } from "../helpers/cli.js";
+import { addTraining, DAY_MS, ids, makeProject } from "../helpers/project.js";
+
+function sqliteProject(schema: string, dataset: string) {
+  const dir = tempDir();
+  const db = join(dir, "app.db");
+  new Database(db).exec(schema).close();
+  writeConfig(
+    dir,
+    `version: 1
+state: ./.lethe
+safety: { maxFraction: 1 }
+stores:
+  appdb: { kind: sql, url: "sqlite:./app.db" }
+datasets:
+  t: ${dataset}
+`,
+  );
+  return { dir, db };
+}
+
+const epoch = (daysAgo: number) => Math.floor((Date.now() - daysAgo * DAY_MS) / 1000);
+
+describe("retention edge cases", () => {
+  it("a column mixing epoch numbers and ISO text is read per value, even when the first thousand rows agree", () => {
+    const rows = [
+      ...Array.from({ length: 1500 }, (_, i) => `(${i + 1}, ${epoch(1)})`),
+      ...Array.from({ length: 500 }, (_, i) => `(${1501 + i}, '2020-01-01 00:00:00')`),
+    ];
+    const p = sqliteProject(
+      `create table t (id integer primary key, created); create index t_created on t (created);
+       insert into t values ${rows.join(",")};`,
+      "{ store: appdb, table: t, key: id, createdAt: created, retention: 30d }",
+    );
+    const plan = lethe(["plan", "--json"], p.dir);
+    expect(plan.json).toMatchObject({ datasets: [{ name: "t", expired: 500 }] });
+    expect(lethe(["apply", "--json"], p.dir).code).toBe(0);
+    expect(ids(p.db, "t")).toHaveLength(1500);
+  });
+
+  it("a per-row retention value that is not a number never expires its row (it is not 0 days)", () => {
+    const created = new Date(Date.now() - 40 * DAY_MS).toISOString();
+    const p = sqliteProject(
+      `create table t (id integer primary key, created text, ret text); create index t_created on t (created);
+       insert into t values (1, '${created}', '30'), (2, '${created}', 'forever'), (3, '${created}', ''),
+         (4, '${created}', '1 year'), (5, '${created}', '60'), (6, '${created}', null), (7, '${created}', 10);`,
+      "{ store: appdb, table: t, key: id, createdAt: created, retention: { column: ret, unit: days } }",
+    );
+    const r = lethe(["apply", "--json"], p.dir);
+    expect(r.code).toBe(0);
+    expect(ids(p.db, "t")).toEqual([2, 3, 4, 5, 6]);
+    // Only non-numbers: no crash, nothing expires.
+    const q = sqliteProject(
+      `create table t (id integer primary key, created text, ret text);
+       insert into t values (1, '${created}', 'keep'), (2, '${created}', '30 days');`,
+      "{ store: appdb, table: t, key: id, createdAt: created, retention: { column: ret, unit: days } }",
+    );
+    expect(lethe(["plan", "--json"], q.dir)).toMatchObject({ code: 0, json: { datasets: [{ expired: 0 }] } });
+  });
+
+  it("apply --plan with --dataset deletes only that dataset's planned items; a dataset not in the plan is refused", () => {
+    const p = makeProject({ logs: 20 });
+    addTraining(p, 1, "old.pt", { ageDays: 100 });
+    expect(lethe(["plan", "--out", "plan.json"], p.dir).code).toBe(0);
+    expect(lethe(["apply", "--plan", "plan.json", "--dataset", "nope"], p.dir).code).toBe(2);
+    const r = lethe(["apply", "--plan", "plan.json", "--dataset", "training", "--force", "--json"], p.dir);
+    expect(r.code).toBe(0);
+    expect(ids(p.db, "training")).toEqual([]);
+    expect(ids(p.db, "logs")).toHaveLength(20); // logs' planned items stay
+  });
+
+  it("a linked file whose name starts with two dots is inside the root", () => {
+    const p = makeProject({ logs: 0 });
+    addTraining(p, 1, "..weird.pt", { ageDays: 100 });
+    const r = lethe(["apply", "--force", "--json"], p.dir);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(p.models, "..weird.pt"))).toBe(false);
+  });
+
+  it("a secret reference that cannot be resolved names its key path", () => {
+    const p = makeProject({ logs: 0 });
+    const file = join(p.dir, "lethe.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace('url: "sqlite:./app.db"', "url: env:LETHE_TEST_NOPE_URL"));
+    const r = lethe(["plan"], p.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/stores\.appdb\.url: secret env:LETHE_TEST_NOPE_URL/);
+  });
+
+  it("an inclusion proof whose seq was edited does not verify", () => {
+    const p = makeProject({ logs: 10 });
+    expect(lethe(["apply"], p.dir).code).toBe(0);
+    mkdirSync(join(p.dir, "out"));
+    expect(lethe(["audit", "prove", "3", "--out", "out/p.json"], p.dir).code).toBe(0);
+    writeFileSync(join(p.dir, "out/pub.pem"), lethe(["audit", "public-key"], p.dir).stdout);
+    const ok = lethe(["audit", "verify-proof", "out/p.json", "--public-key", "out/pub.pem"], p.dir);
+    expect(ok.code).toBe(0);
+    const proof = JSON.parse(readFileSync(join(p.dir, "out/p.json"), "utf8")) as { seq: number };
+    writeFileSync(join(p.dir, "out/p.json"), JSON.stringify({ ...proof, seq: 4 }));
+    expect(lethe(["audit", "verify-proof", "out/p.json", "--public-key", "out/pub.pem"], p.dir).code).toBe(4);
+  });
+});
