@@ -140,6 +140,20 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
         break;
       }
     }
+    const problems = ds.scanProblems?.() ?? [];
+    if (problems.length > 0) {
+      counts.failed += problems.length;
+      counts.failures.push(...problems);
+      await ledger.append(
+        problems.map((p) => ({
+          action: "failed" as const,
+          dataset: ds.config.name,
+          key: p.key,
+          reason: p.reason,
+          runId,
+        })),
+      );
+    }
     results.push(toResult(ds.config.name, counts));
   }
   const failed = results.reduce((n, r) => n + r.failed, 0);

@@ -82,6 +82,12 @@ export interface DatasetDriver {
    * to another subject, or be held).
    */
   filesInUse?(paths: string[]): Promise<Set<string>>;
+  /**
+   * What the last scan could not look at (an unreadable directory may hide
+   * expired files): reported as failures, so the run does not look complete.
+   * Returns and forgets them.
+   */
+  scanProblems?(): { key: string; reason: string }[];
   /** Which of these keys still exist (crash reconciliation, residue checks). */
   existing(keys: Item["key"][]): Promise<Set<string>>;
   /** Expiry (epoch s) of the oldest expired item, for retention lag. */

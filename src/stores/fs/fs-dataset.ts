@@ -50,10 +50,19 @@ export class FsDataset implements DatasetDriver {
 
   private *expired(now: Date): Generator<Item> {
     const nowS = now.getTime() / 1000;
-    for (const f of walkFiles(this.root, this.match)) {
+    this.problems = []; // a count and then a scan walk the same tree: report its problems once
+    const unreadable = (rel: string, err: unknown) =>
+      this.problems.push({ key: rel, reason: `directory could not be read: ${safeReason(err)}` });
+    for (const f of walkFiles(this.root, this.match, unreadable)) {
       const exp = this.expiresAt(f.stat.mtimeMs);
       if (exp !== undefined && exp <= nowS) yield this.item(f.rel, f.stat.mtimeMs, f.stat.size);
     }
+  }
+
+  private problems: { key: string; reason: string }[] = [];
+
+  scanProblems(): { key: string; reason: string }[] {
+    return this.problems.splice(0);
   }
 
   subjectOf(key: Item["key"]): string | undefined {

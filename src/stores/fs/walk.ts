@@ -24,15 +24,21 @@ export function globMatcher(include: string[], exclude: string[]): Matcher {
  * only regular files the matcher accepts. Sync I/O per directory is much
  * faster than a promise per entry on trees of 100k files.
  */
-export function* walkFiles(root: string, match: Matcher): Generator<WalkedFile> {
+export function* walkFiles(
+  root: string,
+  match: Matcher,
+  /** A directory that exists but cannot be read (EACCES…): it may hide matching files. */
+  onUnreadable?: (dirRel: string, err: unknown) => void,
+): Generator<WalkedFile> {
   const stack: string[] = [""];
   while (stack.length > 0) {
     const dirRel = stack.pop() as string;
     let entries: import("node:fs").Dirent[];
     try {
       entries = readdirSync(dirRel ? join(root, dirRel) : root, { withFileTypes: true });
-    } catch {
-      continue; // vanished or unreadable: nothing of ours to find there
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") onUnreadable?.(dirRel || ".", err);
+      continue; // vanished: nothing of ours to find there
     }
     entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
     for (const e of entries) {
