@@ -108,4 +108,22 @@ describe("erasure edge cases", () => {
     expect(deleted.map((e) => e.key).sort()).toEqual([1, 2, 3]);
     await l.close();
   });
+
+  it("a request whose rows the database refuses to delete fails, and shows them as found and residual", () => {
+    const p = project(
+      `create table a (id integer primary key, user_id text, created_at text); create index a_user on a (user_id);
+       insert into a (user_id, created_at) values ('u9', '2026-01-01'), ('u9', '2026-01-01'), ('u8', '2026-01-01');
+       create trigger a_keep before delete on a begin select raise(ignore); end;`,
+      `  a: { store: appdb, table: a, key: id, subject: user_id, createdAt: created_at, retention: 30d }
+`,
+    );
+    const created = lethe(["requests", "create", "u9", "--json"], p.dir).json as { id: string };
+    expect(lethe(["requests", "process", created.id, "--json"], p.dir).code).toBe(1);
+    const shown = lethe(["requests", "show", created.id, "--json"], p.dir).json as {
+      status: string;
+      datasets: { name: string; found: number; deleted: number; residue: number }[];
+    };
+    expect(shown.status).toBe("failed");
+    expect(shown.datasets).toEqual([expect.objectContaining({ name: "a", found: 2, deleted: 0, residue: 2 })]);
+  });
 });

@@ -59,7 +59,8 @@ export async function tallyRequest(
     const failed = rowFailures + c.fileFailures;
     return {
       name: d.name,
-      found: c.deleted + d.held + rowFailures,
+      // Across attempts; at least what the last attempt saw (rows it could not delete stay as residue).
+      found: Math.max(d.found, c.deleted + d.held + rowFailures),
       deleted: c.deleted,
       held: d.held,
       filesRemoved: c.files,
