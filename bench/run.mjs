@@ -36,6 +36,6 @@ if (!only) {
   const file = join(ROOT, "bench", "RESULTS.md");
   writeFileSync(file, body);
   // Biome formats Markdown too; keep the committed file lint-clean for CI.
-  spawnSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", file], { stdio: "ignore" });
+  spawnSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", file], { cwd: ROOT, stdio: "ignore" });
 }
 process.stdout.write(body);
