@@ -33,7 +33,8 @@ async function main(): Promise<number> {
     return fail(e);
   }
   if (!outcome) return 0;
-  if (wantsJson) {
+  if (outcome.raw !== undefined) process.stdout.write(outcome.raw);
+  else if (wantsJson) {
     if (outcome.json !== undefined) process.stdout.write(`${JSON.stringify(outcome.json)}\n`);
   } else if (outcome.text) process.stdout.write(`${outcome.text}\n`);
   return outcome.exitCode;

@@ -5,6 +5,11 @@ export interface CommandResult {
   json: unknown;
   /** Human text for a terminal. */
   text: string;
+  /**
+   * Bytes printed as they are, with or without `--json` (a signed receipt is
+   * only valid byte for byte, so it must not be re-serialised).
+   */
+  raw?: string;
 }
 
 export interface GlobalOptions {

@@ -63,6 +63,13 @@ export class DataMap {
     return ds.files ? this.stores.get(ds.files.store) : undefined;
   }
 
+  /** Every dataset whose rows point at files in the same fs store as `ds`'s (`ds` included). */
+  fileLinkers(ds: DatasetConfig): DatasetDriver[] {
+    const store = ds.files?.store;
+    if (store === undefined) return [];
+    return [...this.datasets.values()].filter((d) => d.config.files?.store === store);
+  }
+
   async close(): Promise<void> {
     for (const s of this.stores.values()) await s.close().catch(() => undefined);
   }

@@ -1,3 +1,4 @@
+import { posix, relative, resolve, sep } from "node:path";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
@@ -30,6 +31,8 @@ export interface BatchContext {
   /** Retention re-checks expiry inside the delete; erasure does not. */
   expiredAt?: Date;
   filesStore?: StoreDriver | undefined;
+  /** Datasets whose rows may point at the same files (default: this dataset only). */
+  fileLinkers?: DatasetDriver[] | undefined;
 }
 
 /**
@@ -86,7 +89,7 @@ export async function deleteBatch(
   const result = await ds.deleteBatch(todo, { action, ...(ctx.expiredAt ? { expiredAt: ctx.expiredAt } : {}) });
   const rowAction = action === "shred" && !ds.capabilities.linkedFiles ? "shredded" : "deleted";
   const entries: EntryInput[] = [];
-  const shared = await filesStillLinked(ds, result.deleted);
+  const shared = await filesStillLinked(ctx.fileLinkers ?? [ds], result.deleted, ctx.filesStore);
   for (const item of result.deleted) {
     entries.push({
       action: rowAction,
@@ -141,9 +144,34 @@ export async function deleteBatch(
   });
 }
 
-/** Linked files of deleted rows that other rows still point at: those stay. */
-export async function filesStillLinked(ds: DatasetDriver, deleted: { file?: string | null }[]): Promise<Set<string>> {
+/**
+ * Linked files of deleted rows that rows of any dataset linking into the same
+ * store still point at: those stay. A path is looked for in its usual
+ * spellings (`x.bin`, `./x.bin`, `sub/../x.bin` normalised, and absolute
+ * under the store root), so one file named two ways is still one file.
+ */
+export async function filesStillLinked(
+  linkers: DatasetDriver[],
+  deleted: { file?: string | null }[],
+  filesStore?: StoreDriver,
+): Promise<Set<string>> {
   const paths = [...new Set(deleted.flatMap((i) => (i.file ? [i.file] : [])))];
-  if (paths.length === 0 || !ds.filesInUse) return new Set();
-  return ds.filesInUse(paths);
+  if (paths.length === 0) return new Set();
+  const root = filesStore?.config.kind === "fs" ? resolve(filesStore.config.root) : undefined;
+  const byVariant = new Map<string, string>();
+  for (const p of paths) for (const v of spellings(p, root)) byVariant.set(v, p);
+  const inUse = new Set<string>();
+  for (const ds of linkers) {
+    if (!ds.filesInUse) continue;
+    for (const v of await ds.filesInUse([...byVariant.keys()])) inUse.add(byVariant.get(v) ?? v);
+  }
+  return inUse;
+}
+
+function spellings(p: string, root: string | undefined): string[] {
+  const abs = root !== undefined ? resolve(root, p) : undefined;
+  const rel = abs !== undefined && root !== undefined ? relative(root, abs).split(sep).join("/") : posix.normalize(p);
+  const out = new Set([p, rel, `./${rel}`]);
+  if (abs !== undefined) out.add(abs);
+  return [...out];
 }

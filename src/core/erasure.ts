@@ -170,12 +170,36 @@ async function eraseOne(
   const erased: { ds: DatasetDriver; counts: ReturnType<typeof emptyCounts> }[] = [];
   for (const ds of targets) {
     const counts = emptyCounts();
-    const ctx = { state, ledger, holds, runId, reason: "erasure", filesStore: map.filesStore(ds.config) };
+    const ctx = {
+      state,
+      ledger,
+      holds,
+      runId,
+      reason: "erasure",
+      filesStore: map.filesStore(ds.config),
+      fileLinkers: map.fileLinkers(ds.config),
+    };
     const values = collector(deps, work, ds, holdFor(holds, ds.config.name, sh) !== undefined);
     for await (const batch of ds.scanSubject(subject, ds.config.batchSize)) {
       // Read before the delete: afterwards only the purge can still find leftovers of these values.
       if (values && ds.contents) for (const v of await ds.contents(batch)) values.add(v);
       await deleteBatch(ctx, ds, batch, counts);
+    }
+    // What the scan could not look at (an unreadable directory) may hold the subject's items: not done.
+    const problems = ds.scanProblems?.() ?? [];
+    if (problems.length > 0) {
+      counts.failed += problems.length;
+      counts.failures.push(...problems);
+      await ledger.append(
+        problems.map((p) => ({
+          action: "failed" as const,
+          dataset: ds.config.name,
+          key: p.key,
+          subjectHash: sh,
+          reason: p.reason,
+          runId,
+        })),
+      );
     }
     work.touched.add(ds.config.store);
     if (counts.held > 0) heldIn.add(ds.config.store);
@@ -242,6 +266,7 @@ async function residual(ds: DatasetDriver, subject: string, sh: string, holds: A
   if (holdFor(holds, ds.config.name, sh)) return [];
   const left: Item[] = [];
   for await (const batch of ds.scanSubject(subject, ds.config.batchSize)) left.push(...batch);
+  ds.scanProblems?.(); // already counted as failures by the erasure scan
   return left;
 }
 

@@ -78,6 +78,7 @@ export interface FixContext {
   holds: ActiveHolds;
   runId: string;
   filesStore: Parameters<typeof deleteBatch>[0]["filesStore"];
+  fileLinkers: Parameters<typeof deleteBatch>[0]["fileLinkers"];
   force: boolean;
 }
 
@@ -109,6 +110,7 @@ export async function fixDataset(
     reason: "janitor",
     expiredAt: cutoff,
     filesStore: ctx.filesStore,
+    fileLinkers: ctx.fileLinkers,
   };
   for await (const batch of ds.scanExpired(cutoff, ds.config.batchSize)) await deleteBatch(batchCtx, ds, batch, counts);
   check.deleted = counts.deleted;

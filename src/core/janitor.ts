@@ -163,7 +163,16 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions = {}): 
       const ds = map.datasets.get(c.name);
       if (!ds) continue;
       await fixDataset(
-        { config, state, ledger, holds, runId, filesStore: map.filesStore(ds.config), force: opts.force === true },
+        {
+          config,
+          state,
+          ledger,
+          holds,
+          runId,
+          filesStore: map.filesStore(ds.config),
+          fileLinkers: map.fileLinkers(ds.config),
+          force: opts.force === true,
+        },
         ds,
         c,
         now,

@@ -28,8 +28,9 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
     const entries: EntryInput[] = [];
     const gone = items.filter((i) => !still.has(String(i.k)));
     const shared = await filesStillLinked(
-      ds,
+      map.fileLinkers(ds.config),
       gone.map((i) => ({ file: i.f })),
+      filesStore,
     );
     for (const item of gone) {
       const base = { dataset: intent.dataset, key: item.k, subjectHash: item.s, runId: intent.runId };

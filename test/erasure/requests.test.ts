@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -212,6 +213,10 @@ describe("erasure requests (CLI, SQLite state)", () => {
     });
     expect(stateRow(f, r.id).subject_box).toBeNull();
     expect(await remaining(f, "training_records")).toEqual(expected(f, new Set(["subject-delta-0004"])).training);
+    // --json prints the receipt byte for byte, so it still verifies offline.
+    writeFileSync(join(f.dir, "r.json"), lethe(["requests", "receipt", r.id, "--json"], f.dir).stdout);
+    writeFileSync(join(f.dir, "pub.pem"), lethe(["audit", "public-key"], f.dir).stdout);
+    expect(lethe(["receipt", "verify", "r.json", "--public-key", "pub.pem"], f.dir).code).toBe(0);
     // The receipt now speaks for the completed outcome, not the earlier held one.
     expect(receiptOf()).toMatchObject({
       status: "completed",

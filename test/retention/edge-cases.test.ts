@@ -101,5 +101,9 @@ describe("retention edge cases", () => {
     const proof = JSON.parse(readFileSync(join(p.dir, "out/p.json"), "utf8")) as { seq: number };
     writeFileSync(join(p.dir, "out/p.json"), JSON.stringify({ ...proof, seq: 4 }));
     expect(lethe(["audit", "verify-proof", "out/p.json", "--public-key", "out/pub.pem"], p.dir).code).toBe(4);
+    writeFileSync(join(p.dir, "out/p.json"), JSON.stringify({ x: 1 }));
+    const bad = lethe(["audit", "verify-proof", "out/p.json", "--public-key", "out/pub.pem"], p.dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/not an inclusion proof/);
   });
 });

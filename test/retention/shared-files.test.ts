@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { lethe } from "../helpers/cli.js";
 import { addTraining, ids, makeProject } from "../helpers/project.js";
@@ -33,5 +34,41 @@ describe("a linked file that several rows share", () => {
     expect(r.code).toBe(0);
     expect(ids(p.db, "training")).toEqual([12]);
     expect(existsSync(join(p.models, "shared/c.bin"))).toBe(true);
+  });
+
+  it("one file named two ways (./x, x, absolute) is one file: erasing one subject keeps the other's", () => {
+    const p = makeProject({ logs: 0 });
+    addTraining(p, 21, "./d/x.bin", { ageDays: 1 }); // user-1
+    addTraining(p, 22, "d/x.bin", { ageDays: 1, createFile: false }); // user-2
+    addTraining(p, 31, "d/y.bin", { ageDays: 1 }); // user-1
+    addTraining(p, 32, join(p.models, "d/y.bin"), { ageDays: 1, createFile: false }); // user-2, absolute
+    const r = lethe(["erase", "user-1", "--yes", "--json"], p.dir);
+    expect(r.code).toBe(0);
+    expect(ids(p.db, "training")).toEqual([22, 32]);
+    expect(existsSync(join(p.models, "d/x.bin"))).toBe(true);
+    expect(existsSync(join(p.models, "d/y.bin"))).toBe(true);
+  });
+
+  it("a file a row of another dataset (same fs store) points at stays", () => {
+    const p = makeProject({
+      logs: 0,
+      extraYaml: `  eval:
+    store: appdb
+    table: eval
+    key: id
+    subject: user_id
+    createdAt: created_at
+    retention: 365d
+    files: { column: file_path, store: models }
+`,
+    });
+    const db = new Database(p.db);
+    db.exec("create table eval (id integer primary key, user_id text, file_path text, created_at text)");
+    db.prepare("insert into eval values (1, 'user-2', 'shared/e.bin', ?)").run(new Date().toISOString());
+    db.close();
+    addTraining(p, 41, "shared/e.bin", { ageDays: 1 }); // user-1
+    expect(lethe(["erase", "user-1", "--yes", "--json"], p.dir).code).toBe(0);
+    expect(ids(p.db, "training")).toEqual([]);
+    expect(existsSync(join(p.models, "shared/e.bin"))).toBe(true);
   });
 });

@@ -49,4 +49,32 @@ datasets:
     expect(json.datasets[0]).toMatchObject({ deleted: 1, failed: 1 });
     expect(json.datasets[0]?.failures[0]?.reason).toMatch(/directory could not be read: EACCES/);
   });
+
+  it("an erasure that cannot read the subject's directory fails (exit 1) instead of reporting the subject gone", (ctx) => {
+    if (asRoot && run(["--version"], "/").status !== 0) ctx.skip("cannot run the CLI as nobody here (setpriv)");
+    const dir = tempDir();
+    chmodSync(dir, 0o777);
+    const users = join(dir, "data", "users");
+    mkdirSync(join(users, "carol-x"), { recursive: true });
+    for (const d of [join(dir, "data"), users]) chmodSync(d, 0o777);
+    touch(join(users, "carol-x", "scan.bin"), 1);
+    chmodSync(join(users, "carol-x"), 0o000);
+    writeConfig(
+      dir,
+      `version: 1
+state: ./.lethe
+stores:
+  files: { kind: fs, root: ./data }
+datasets:
+  uploads: { store: files, include: ["users/**"], subjectFromPath: "users/{subject}/**", retention: 30d }
+`,
+    );
+    chmodSync(join(dir, "lethe.yaml"), 0o644);
+    const r = run(["erase", "carol-x", "--yes", "--json"], dir);
+    chmodSync(join(users, "carol-x"), 0o755);
+    expect(r.status, r.stderr).toBe(1);
+    const json = JSON.parse(r.stdout) as { failed: number; datasets: { failures: { reason: string }[] }[] };
+    expect(json.failed).toBeGreaterThan(0);
+    expect(json.datasets[0]?.failures[0]?.reason).toMatch(/directory could not be read: EACCES/);
+  });
 });

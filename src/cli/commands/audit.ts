@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LetheError } from "../../core/errors.js";
-import { verifyInclusion } from "../../ledger/proof.js";
+import { type InclusionProof, verifyInclusion } from "../../ledger/proof.js";
 import { allEntries } from "../../ledger/query.js";
 import type { Checkpoint } from "../../ledger/signing.js";
 import type { LedgerEntry } from "../../ledger/types.js";
@@ -183,7 +183,23 @@ export function registerAudit(program: Command, run: Runner): void {
     .action((file: string, _o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { publicKey: string }>();
-        const ok = verifyInclusion(readFileSync(o.publicKey, "utf8"), readJson(file, "a proof"));
+        const proof = readJson<InclusionProof>(file, "a proof");
+        const cp = proof?.checkpoint;
+        if (
+          typeof proof?.seq !== "number" ||
+          typeof proof.leafIndex !== "number" ||
+          typeof proof.entryHash !== "string" ||
+          !Array.isArray(proof.path) ||
+          typeof cp?.size !== "number" ||
+          typeof cp.root !== "string" ||
+          typeof cp.at !== "string" ||
+          typeof cp.signature !== "string"
+        )
+          throw new LetheError(
+            "USAGE",
+            `${file}: not an inclusion proof (make one with lethe audit prove SEQ --out FILE)`,
+          );
+        const ok = verifyInclusion(readFileSync(o.publicKey, "utf8"), proof);
         return result({ ok }, ok ? "Proof OK: the entry is in the signed ledger." : "PROOF INVALID", ok ? 0 : 4);
       }),
     );

@@ -144,7 +144,7 @@ export function registerRequests(program: Command, run: Runner): void {
               `Receipt for ${id} written to ${o.out}; check it with "lethe receipt verify".`,
             );
           }
-          return result(JSON.parse(text), text.trimEnd());
+          return { ...result(JSON.parse(text), text.trimEnd()), raw: text };
         });
       }),
     );

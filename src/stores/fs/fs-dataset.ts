@@ -48,12 +48,17 @@ export class FsDataset implements DatasetDriver {
     return item;
   }
 
-  private *expired(now: Date): Generator<Item> {
-    const nowS = now.getTime() / 1000;
+  /** Walks the tree; directories it cannot read become this walk's problems (see scanProblems). */
+  private walk() {
     this.problems = []; // a count and then a scan walk the same tree: report its problems once
     const unreadable = (rel: string, err: unknown) =>
       this.problems.push({ key: rel, reason: `directory could not be read: ${safeReason(err)}` });
-    for (const f of walkFiles(this.root, this.match, unreadable)) {
+    return walkFiles(this.root, this.match, unreadable);
+  }
+
+  private *expired(now: Date): Generator<Item> {
+    const nowS = now.getTime() / 1000;
+    for (const f of this.walk()) {
       const exp = this.expiresAt(f.stat.mtimeMs);
       if (exp !== undefined && exp <= nowS) yield this.item(f.rel, f.stat.mtimeMs, f.stat.size);
     }
@@ -115,8 +120,13 @@ export class FsDataset implements DatasetDriver {
     function* mine(files: ReturnType<typeof walkFiles>, self: FsDataset): Generator<Item> {
       for (const f of files)
         if (pattern?.extract(f.rel) === subject) yield self.item(f.rel, f.stat.mtimeMs, f.stat.size);
+      // An unreadable directory that can only hold another subject's items does not concern this one.
+      self.problems = self.problems.filter((p) => {
+        const owner = pattern?.extract(`${p.key}/x`);
+        return owner === undefined || owner === subject;
+      });
     }
-    yield* batches(mine(walkFiles(this.root, this.match), this), batchSize);
+    yield* batches(mine(this.walk(), this), batchSize);
   }
 
   ownsKey(key: Item["key"]): boolean {
