@@ -76,7 +76,7 @@ export async function pruneLedger(state: StateHandle, ledger: Ledger, opts: Prun
   const anchor: Anchor = { ...body, signature: ledger.sign(anchorMessage(body)) };
   let removed = 0;
   await state.db.transaction().execute(async (trx) => {
-    // First statement: takes the ledger head, so no append interleaves with the prune.
+    // First statement: takes the ledger head, so no append or other prune interleaves with this one.
     await ledger.appendInTx(trx, [
       {
         action: "ledger_pruned",
@@ -84,6 +84,14 @@ export async function pruneLedger(state: StateHandle, ledger: Ledger, opts: Prun
         data: { size, root: anchor.root, before, removed: size - start },
       },
     ]);
+    // Another prune may have committed while this one read the prefix: its rows are then gone, and the
+    // anchor computed here would be wrong. Under the head lock, check nothing moved.
+    const now = await trx
+      .selectFrom("ledger_anchors")
+      .select((eb) => eb.fn.max("size").as("s"))
+      .executeTakeFirst();
+    if (Number(now?.s ?? 0) !== start)
+      throw new LetheError("CONFLICT", "another prune committed meanwhile; nothing was pruned, run it again");
     await trx
       .insertInto("ledger_anchors")
       .values({ ...anchor, frontier: JSON.stringify(anchor.frontier) })
@@ -97,7 +105,8 @@ export async function pruneLedger(state: StateHandle, ledger: Ledger, opts: Prun
     dryRun: false,
     before,
     pruned: removed,
-    remaining: (await ledger.size()) - size,
+    // Counted as the dry run counts: the entries kept, not the new ledger_pruned entry.
+    remaining: head - size,
     anchor: { size, root: anchor.root, before },
   };
 }

@@ -1,5 +1,5 @@
 import type { StateHandle } from "../state/open-state.js";
-import { latestAnchor, verifyAnchor } from "./anchor.js";
+import { type Anchor, latestAnchor, verifyAnchor } from "./anchor.js";
 import { entryHash, GENESIS } from "./canonical.js";
 import { FrontierBuilder, rootOf } from "./merkle.js";
 import { ledgerRows } from "./query.js";
@@ -10,18 +10,22 @@ export interface VerifyResult {
   entries: number;
   firstBad?: number;
   reason?: string;
+  /** Signed checkpoints that were checked against the entries. */
   checkpoints: number;
   /** Set when the ledger was pruned: verification started from this signed anchor. */
   anchor?: { size: number; before: string };
 }
 
 const PAGE = 10_000;
+/** A prune that commits mid-verification moves the start; the check is then run again from the new anchor. */
+const ATTEMPTS = 3;
 
 /**
  * Recomputes the whole chain and Merkle tree from the stored rows, checks
  * every stored checkpoint's signature and root, and, given an exported
  * checkpoint, that the ledger still extends it (catches truncation and
- * rewritten-and-re-signed history).
+ * rewritten-and-re-signed history). A pruned ledger is checked from its
+ * signed anchor.
  *
  * @example
  * const r = await verifyLedger(state, publicKeyPem); if (!r.ok) console.log(r.firstBad, r.reason);
@@ -31,18 +35,33 @@ export async function verifyLedger(
   publicPem: string,
   external?: Checkpoint,
 ): Promise<VerifyResult> {
+  if (external && !verifyCheckpoint(publicPem, external))
+    return { ok: false, entries: 0, reason: "the given checkpoint has an invalid signature", checkpoints: 0 };
+  let r: VerifyResult = { ok: false, entries: 0, checkpoints: 0 };
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const anchor = await latestAnchor(state);
+    r = await verifyOnce(state, publicPem, anchor, external);
+    if (r.ok || (await latestAnchor(state))?.size === anchor?.size) return r;
+  }
+  return r;
+}
+
+async function verifyOnce(
+  state: StateHandle,
+  publicPem: string,
+  anchor: Anchor | undefined,
+  external: Checkpoint | undefined,
+): Promise<VerifyResult> {
   // Other instances may append while this runs: the head read first bounds what is verified, so a
   // live ledger is checked as of one consistent moment (the head commits with its rows).
   const head = await readHead(state);
-  const stored = (await state.db.selectFrom("checkpoints").selectAll().orderBy("size").execute()).map((c) => ({
-    ...c,
-    size: Number(c.size),
-  }));
+  const start = anchor?.size ?? 0;
+  // Checkpoints older than the anchor cover entries that are gone: they are passed by, not counted.
+  const stored = (await state.db.selectFrom("checkpoints").selectAll().where("size", ">=", start).execute()).map(
+    (c) => ({ ...c, size: Number(c.size) }),
+  );
   const wanted = new Map<number, Checkpoint[]>();
-  // Checkpoints older than a prune anchor cannot be checked against entries that are gone (prune removes them).
-  for (const c of external ? [...stored, external] : stored) {
-    wanted.set(c.size, [...(wanted.get(c.size) ?? []), c]);
-  }
+  for (const c of external ? [...stored, external] : stored) wanted.set(c.size, [...(wanted.get(c.size) ?? []), c]);
   const fail = (entries: number, firstBad: number | undefined, reason: string): VerifyResult => ({
     ok: false,
     entries,
@@ -59,18 +78,28 @@ export async function verifyLedger(
     return undefined;
   };
 
-  // A pruned ledger starts from its signed anchor instead of the genesis.
-  const anchor = await latestAnchor(state);
-  const start = anchor?.size ?? 0;
   if (anchor) {
-    if (!verifyAnchor(publicPem, anchor)) return fail(start, start, "the prune anchor has an invalid signature");
+    if (!verifyAnchor(publicPem, anchor)) return fail(0, start, "the prune anchor has an invalid signature");
     if (rootOf(anchor.frontier) !== anchor.root)
-      return fail(start, start, "the prune anchor's Merkle frontier does not match its signed root");
+      return fail(0, start, "the prune anchor's Merkle frontier does not match its signed root");
     if (external && external.size < start)
       return fail(
-        start,
+        0,
         undefined,
         `the given checkpoint (size ${external.size}) predates the prune anchor (size ${start}, entries before ${anchor.before}): the entries it covers were pruned, so it can no longer be checked`,
+      );
+    const below = await state.db
+      .selectFrom("ledger")
+      .select("seq")
+      .where("seq", "<=", start)
+      .orderBy("seq")
+      .limit(1)
+      .executeTakeFirst();
+    if (below)
+      return fail(
+        0,
+        Number(below.seq),
+        `entry ${below.seq} lies in the pruned range (the anchor covers entries up to ${start}): it was inserted afterwards`,
       );
   }
   let expected = start + 1;
@@ -96,9 +125,10 @@ export async function verifyLedger(
     expected += 1;
   }
   const size = expected - 1;
-  if (!head || head.seq !== size || head.hash !== prev) {
+  if (!head || head.seq !== size)
     return fail(size, size + 1, `the ledger head says ${head?.seq} entries but ${size} verify: entries were removed`);
-  }
+  if (head.hash !== prev)
+    return fail(size, size, `the ledger head's hash is not entry ${size}'s: the head was altered`);
   // A stored checkpoint past the verified head is fine if the ledger has grown to it since; one past
   // the current head means entries it signed are gone. The given checkpoint predates this run.
   const now = (await readHead(state))?.seq ?? 0;
@@ -107,23 +137,28 @@ export async function verifyLedger(
   const beyond = [...wanted.entries()]
     .filter(([s, cps]) => s > size && (s > now || (external !== undefined && cps.includes(external))))
     .map(([s]) => s);
-  if (beyond.length > 0) {
-    const max = Math.max(...beyond);
+  if (beyond.length > 0)
     return fail(
       size,
       size + 1,
-      `a signed checkpoint covers ${max} entries but the ledger has ${size}: it was truncated`,
+      `a signed checkpoint covers ${Math.max(...beyond)} entries but the ledger has ${size}: it was truncated`,
     );
-  }
+  // The head's frontier is what the next append and checkpoint build on: it must be the recomputed one.
+  if (head.frontier !== JSON.stringify(frontier.toHex()))
+    return fail(size, size, "the ledger head's Merkle frontier does not match the entries: the head was altered");
   return {
     ok: true,
     entries: size,
-    checkpoints: stored.length,
+    checkpoints: stored.filter((c) => c.size <= size).length,
     ...(anchor ? { anchor: { size: anchor.size, before: anchor.before } } : {}),
   };
 }
 
-async function readHead(state: StateHandle): Promise<{ seq: number; hash: string } | undefined> {
-  const h = await state.db.selectFrom("ledger_head").select(["seq", "hash"]).where("id", "=", 1).executeTakeFirst();
-  return h && { seq: Number(h.seq), hash: h.hash };
+async function readHead(state: StateHandle): Promise<{ seq: number; hash: string; frontier: string } | undefined> {
+  const h = await state.db
+    .selectFrom("ledger_head")
+    .select(["seq", "hash", "frontier"])
+    .where("id", "=", 1)
+    .executeTakeFirst();
+  return h && { seq: Number(h.seq), hash: h.hash, frontier: h.frontier };
 }

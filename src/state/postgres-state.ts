@@ -55,23 +55,26 @@ export function openPostgresState(url: string): { db: Kysely<StateDatabase>; dia
       return Number(r.numAffectedRows ?? 0);
     },
     async installLedgerGuards(k) {
-      await sql`create or replace function lethe_ledger_append_only() returns trigger language plpgsql as $$
-        begin raise exception 'the ledger is append-only: % refused', tg_op; end $$`.execute(k);
-      await sql`drop trigger if exists ledger_append_only on ledger`.execute(k);
-      await sql`create trigger ledger_append_only before update or delete on ledger
-        for each row execute function lethe_ledger_append_only()`.execute(k);
-      await sql`drop trigger if exists ledger_no_truncate on ledger`.execute(k);
-      await sql`create trigger ledger_no_truncate before truncate on ledger
-        for each statement execute function lethe_ledger_append_only()`.execute(k);
-      // Signed checkpoints and prune anchors are evidence too: a deleted checkpoint would hide a truncation.
-      for (const table of ["checkpoints", "ledger_anchors"]) {
-        await sql`drop trigger if exists ${sql.id(`${table}_append_only`)} on ${sql.table(table)}`.execute(k);
-        await sql`create trigger ${sql.id(`${table}_append_only`)} before update or delete on ${sql.table(table)}
-          for each row execute function lethe_ledger_append_only()`.execute(k);
-        await sql`drop trigger if exists ${sql.id(`${table}_no_truncate`)} on ${sql.table(table)}`.execute(k);
-        await sql`create trigger ${sql.id(`${table}_no_truncate`)} before truncate on ${sql.table(table)}
-          for each statement execute function lethe_ledger_append_only()`.execute(k);
-      }
+      // Several instances start at once: one at a time (advisory lock), and only what is missing is
+      // created, so the guards are never dropped, not even for a moment.
+      await k.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(7436911)`.execute(trx);
+        await sql`create or replace function lethe_ledger_append_only() returns trigger language plpgsql as $$
+          begin raise exception '% is append-only: % refused', tg_table_name, tg_op; end $$`.execute(trx);
+        const have = await sql<{ t: string }>`select tgname as t from pg_trigger
+          where tgrelid in ('ledger'::regclass, 'checkpoints'::regclass, 'ledger_anchors'::regclass)`.execute(trx);
+        const existing = new Set(have.rows.map((r) => r.t));
+        const guards: [string, string][] = [];
+        for (const table of ["ledger", "checkpoints", "ledger_anchors"]) {
+          guards.push([`${table}_append_only`, `before update or delete on ${table} for each row`]);
+          guards.push([`${table}_no_truncate`, `before truncate on ${table} for each statement`]);
+        }
+        for (const [name, when] of guards)
+          if (!existing.has(name))
+            await sql`create trigger ${sql.id(name)} ${sql.raw(when)} execute function lethe_ledger_append_only()`.execute(
+              trx,
+            );
+      });
     },
     async scrub() {
       // PostgreSQL keeps dead tuples until VACUUM; see README "What erasure leaves behind".

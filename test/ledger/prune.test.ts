@@ -180,6 +180,7 @@ describe("ledger pruning: tampering and refusals (SQLite state)", () => {
     expect(dry).toMatchObject({ code: 0, json: { dryRun: true, pruned: 10 } });
     expect(cli(["audit", "prune", "--before", "2999-01-01", "--yes"], p.dir).code).toBe(2);
     expect(cli(["audit", "prune", "--before", "soon", "--yes"], p.dir).code).toBe(2);
+    expect(cli(["audit", "prune", "--before", "1", "--yes"], p.dir).code).toBe(2); // not read as 2001-01-01
     const db = new Database(join(p.dir, ".lethe", "state.db"));
     db.exec("drop trigger ledger_no_update");
     db.prepare("update ledger set reason = 'x' where seq = 4").run();
@@ -190,5 +191,72 @@ describe("ledger pruning: tampering and refusals (SQLite state)", () => {
     const again = new Database(join(p.dir, ".lethe", "state.db"), { readonly: true });
     expect((again.prepare("select count(*) as n from ledger").get() as { n: number }).n).toBe(10);
     again.close();
+  });
+});
+
+describe("pruning and verification under concurrency (PostgreSQL state)", () => {
+  it("instances opening at once, a prune racing a prune and a verify racing a prune: never a false failure", async (ctx) => {
+    const p = await project(ctx, "postgres");
+    // Many instances opening one fresh state at once all get in (guards installed once, never dropped).
+    const opened = await Promise.all(Array.from({ length: 6 }, () => p.open()));
+    const [a, b, c] = opened as [Lethe, Lethe, Lethe];
+    let next = 1;
+    for (let i = 0; i < 6; i++) next = (await entries(a, 5000, next)) + 1;
+    await sleep(30);
+    const cut1 = new Date();
+    await sleep(30);
+    next = (await entries(a, 5000, next)) + 1;
+    await sleep(30);
+    const cut2 = new Date();
+    await sleep(30);
+    await entries(a, 100, next);
+    const [v, p1, p2] = await Promise.allSettled([
+      c.audit.verify(),
+      a.audit.prune({ before: cut1, yes: true }),
+      b.audit.prune({ before: cut2, yes: true }),
+    ]);
+    expect(v.status === "fulfilled" && v.value.ok, JSON.stringify(v)).toBe(true);
+    for (const r of [p1, p2])
+      if (r.status === "rejected") expect((r.reason as { code?: string }).code).toBe("CONFLICT");
+    expect([p1, p2].some((r) => r.status === "fulfilled")).toBe(true);
+    expect(await c.audit.verify()).toMatchObject({ ok: true });
+  }, 120_000);
+});
+
+describe("ledger pruning: what verification still catches (SQLite state)", () => {
+  it("an entry inserted into the pruned range, an altered head frontier, a forged exported checkpoint", async (ctx) => {
+    const p = await project(ctx, "sqlite");
+    const l = await p.open();
+    await entries(l, 20, 1);
+    await sleep(30);
+    const cut = new Date();
+    await sleep(30);
+    await entries(l, 10, 100);
+    const cp = await l.audit.checkpoint();
+    await l.audit.prune({ before: cut, yes: true });
+    expect((await l.audit.verify({ ...cp, size: cp.size + 1 })).reason).toMatch(
+      /given checkpoint has an invalid signature/,
+    );
+    const db = new Database(join(p.dir, ".lethe", "state.db"));
+    const row = db.prepare("select * from ledger order by seq desc limit 1").get() as Record<string, unknown>;
+    db.prepare(
+      "insert into ledger (seq, at, action, dataset, item_key, reason, prev_hash, hash) values (5, ?, 'deleted', 'logs', '999', 'forged', 'aa', 'bb')",
+    ).run(row.at);
+    db.close();
+    expect(await l.audit.verify()).toMatchObject({
+      ok: false,
+      firstBad: 5,
+      reason: expect.stringMatching(/pruned range/),
+    });
+    const db2 = new Database(join(p.dir, ".lethe", "state.db"));
+    db2.exec("drop trigger ledger_no_delete");
+    db2.prepare("delete from ledger where seq = 5").run();
+    expect((await l.audit.verify()).ok).toBe(true);
+    const head = db2.prepare("select frontier from ledger_head").get() as { frontier: string };
+    const f = JSON.parse(head.frontier) as string[];
+    f[0] = "00".repeat(32);
+    db2.prepare("update ledger_head set frontier = ?").run(JSON.stringify(f));
+    db2.close();
+    expect((await l.audit.verify()).reason).toMatch(/head's Merkle frontier/);
   });
 });

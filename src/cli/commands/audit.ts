@@ -62,7 +62,7 @@ export function registerAudit(program: Command, run: Runner): void {
           const { checkpoints: _c, ...json } = r;
           const text = r.ok
             ? `Ledger OK: ${r.entries} entries, chain and ${r.checkpoints} signed checkpoint(s) verified${r.anchor ? ` from the signed prune anchor at entry ${r.anchor.size} (entries before ${r.anchor.before} were pruned)` : ""}${cp ? ", extends the given checkpoint" : ""}.`
-            : `LEDGER VERIFICATION FAILED at entry ${r.firstBad ?? "?"}: ${r.reason}`;
+            : `LEDGER VERIFICATION FAILED${r.firstBad !== undefined ? ` at entry ${r.firstBad}` : ""}: ${r.reason}`;
           return result(json, text, r.ok ? 0 : 4);
         });
       }),
@@ -145,8 +145,11 @@ export function registerAudit(program: Command, run: Runner): void {
     .action((_o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { before: string; yes?: boolean }>();
-        const before = new Date(o.before);
-        if (Number.isNaN(before.getTime())) throw new LetheError("USAGE", `--before: not a date: ${o.before}`);
+        // A calendar date or an ISO date-time; without a zone it is UTC, like every time lethe records.
+        const m = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(o.before.trim());
+        const before = new Date(m?.[1] && !m[4] ? `${o.before.trim().replace(" ", "T")}Z` : o.before.trim());
+        if (!m || Number.isNaN(before.getTime()))
+          throw new LetheError("USAGE", `--before: expected an ISO date such as 2019-01-01, got ${o.before}`);
         return withLethe(o, async (lethe) => {
           const r = await lethe.audit.prune({ before, yes: o.yes === true });
           const text = r.dryRun
