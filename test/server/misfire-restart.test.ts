@@ -75,13 +75,17 @@ describe("misfire across a restart of lethe serve", () => {
     writeFileSync(file, readFileSync(file, "utf8").replace("misfireGrace: 1h", "misfireGrace: 1s"));
     const down2 = Date.now();
     await sleep(9000);
+    const spawned = Date.now();
     const s3 = await startServe(p.dir, { LETHE_ACCESS_LOG: "off" });
     running.add(s3);
-    const up2 = Date.now();
     await until(async () => missed().length === 2, 5000, 50);
-    expect(missed()[1]?.reason).toContain("not run within misfireGrace");
+    // The scheduler's first look comes some time after the spawn: if a tick happened to be under 1 s old
+    // then, it runs and the older ones are "superseded"; otherwise all are "not run within misfireGrace".
+    expect(missed()[1]?.reason).toMatch(/not run within misfireGrace \(1s\)|superseded by the run for/);
+    expect(JSON.parse(missed()[1]?.data ?? "{}").count).toBeGreaterThanOrEqual(1);
+    // Nothing that was already more than the 1 s grace old at the spawn ran.
     const ranWhileDown = claims().filter(
-      (c) => c.status !== "missed" && Date.parse(c.fire_time) > down2 && Date.parse(c.fire_time) < up2 - 1000,
+      (c) => c.status !== "missed" && Date.parse(c.fire_time) > down2 && Date.parse(c.fire_time) < spawned - 1000,
     );
     expect(ranWhileDown).toEqual([]);
     s3.signal("SIGTERM");
