@@ -59,6 +59,8 @@ export interface JanitorOptions {
   now?: Date;
   /** Items listed (and recorded one by one) per dataset; the rest are counted. Default 1000. */
   maxListed?: number;
+  /** Called with the run id as soon as the run exists (the scheduler records it on its claim). */
+  onRunStarted?: (runId: string) => void | Promise<void>;
 }
 
 export interface JanitorDeps {
@@ -94,6 +96,7 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions = {}): 
   const grace = opts.graceSeconds ?? config.janitor.graceSeconds;
   const cap = opts.maxListed ?? 1000;
   const runId = await startRun(state, "janitor");
+  await opts.onRunStarted?.(runId);
   const holds = await deps.holds.active(now);
   const findings: JanitorFinding[] = [];
   const entries: EntryInput[] = [];

@@ -107,6 +107,8 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
     );
 
   const runId = await startRun(state, "retention");
+  // Told at once, so a take-over after a crash can close this run whatever point it reached.
+  await opts.onRunStarted?.(runId);
   await ledger.append([
     {
       action: "run_started",
@@ -115,7 +117,6 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
       data: { datasets: targets.map((d) => d.config.name), at: now.toISOString() },
     },
   ]);
-  await opts.onRunStarted?.(runId);
   const results: ApplyDataset[] = [];
   let interrupted = false;
   for (const ds of targets) {

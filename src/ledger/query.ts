@@ -29,6 +29,8 @@ export interface AuditQuery {
   key?: string;
   runId?: string;
   limit?: number;
+  /** With a limit: the newest entries instead of the oldest (returned oldest first either way). */
+  newest?: boolean;
 }
 
 /**
@@ -48,9 +50,10 @@ export async function auditLog(state: StateHandle, ledger: Ledger, q: AuditQuery
     query = query.where(itemIs(refs));
   }
   const rows = await query
-    .orderBy("seq")
+    .orderBy("seq", q.newest ? "desc" : "asc")
     .limit(q.limit ?? 100_000)
     .execute();
+  if (q.newest) rows.reverse();
   return rows.map(toEntry);
 }
 

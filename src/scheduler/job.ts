@@ -29,6 +29,8 @@ export interface Job {
   /** The dataset a retention job serves: its `run_missed` entries carry it. */
   dataset?: string;
   schedule: CronSchedule;
+  /** Never runs side by side with another job (the janitor); see Scheduler. */
+  runsAlone?: boolean;
   /** Put fire times that will not run on the ledger as `run_missed` (retention runs: yes). */
   recordMissed: boolean;
   run(ctx: JobRunContext): Promise<JobOutcome>;

@@ -140,7 +140,12 @@ export class Scheduler {
     }
     for (const job of this.jobs.values()) {
       if (this.shouldStop(epoch)) return;
-      if (!this.running.has(job.name)) await this.handle(job, epoch);
+      if (this.running.has(job.name)) continue;
+      // A job that runs alone (the janitor would report, and delete, what a running retention run is about
+      // to delete) waits until nothing else runs, and while it runs the others wait; their ticks stay due.
+      if (job.runsAlone ? this.running.size > 0 : [...this.running.keys()].some((n) => this.jobs.get(n)?.runsAlone))
+        continue;
+      await this.handle(job, epoch);
     }
   }
 

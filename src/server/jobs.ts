@@ -57,10 +57,12 @@ export function verifyJob(lethe: Lethe): Job {
 export function janitorJob(lethe: Lethe, pattern: string, hooks: JobHooks = {}): Job {
   return {
     name: "janitor",
+    // It looks for what retention missed: while a retention run is under way that is everything it has not reached yet.
+    runsAlone: true,
     schedule: cronSchedule(pattern),
     recordMissed: true,
-    async run() {
-      const r = await lethe.janitor({ apply: true });
+    async run(ctx) {
+      const r = await lethe.janitor({ apply: true, onRunStarted: ctx.onRunStarted });
       hooks.changed?.();
       return { status: "ok", runId: r.runId, detail: `${r.findings.length} finding(s)` };
     },

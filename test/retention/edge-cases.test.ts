@@ -106,4 +106,22 @@ describe("retention edge cases", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/not an inclusion proof/);
   });
+
+  it("audit log says when it cut the list, and --newest shows the latest entries", () => {
+    const p = makeProject({ logs: 10 });
+    expect(lethe(["apply", "--json"], p.dir).code).toBe(0);
+    const all = lethe(["audit", "log", "--dataset", "logs", "--json"], p.dir).json as { entries: { seq: number }[] };
+    expect(all).not.toHaveProperty("truncated");
+    const first = lethe(["audit", "log", "--dataset", "logs", "--limit", "2", "--json"], p.dir).json as {
+      entries: { seq: number }[];
+      truncated?: boolean;
+    };
+    expect(first.truncated).toBe(true);
+    expect(first.entries.map((e) => e.seq)).toEqual(all.entries.slice(0, 2).map((e) => e.seq));
+    const last = lethe(["audit", "log", "--dataset", "logs", "--limit", "2", "--newest", "--json"], p.dir).json as {
+      entries: { seq: number }[];
+    };
+    expect(last.entries.map((e) => e.seq)).toEqual(all.entries.slice(-2).map((e) => e.seq));
+    expect(lethe(["audit", "log", "--dataset", "logs", "--limit", "0"], p.dir).code).toBe(2);
+  });
 });

@@ -259,6 +259,39 @@ describe.each(["sqlite", "postgres"] as const)("scheduler on %s state (injected 
     expect(claims.map((c) => c.status)).toEqual(["ok", "ok", "ok", "ok"]);
   });
 
+  it("a job that runs alone (the janitor) waits while another job runs, then runs", async (ctx) => {
+    const p = await project(ctx, kind);
+    const la = await open(p);
+    const clock = new ManualClock(new Date("2026-05-04T10:00:00.500Z"));
+    const ran: { job: string; fire: string; by: string }[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: Job = {
+      name: "retention:logs",
+      schedule: cronSchedule("*/5 * * * * *"),
+      recordMissed: true,
+      async run(c) {
+        ran.push({ job: "slow", fire: c.fireTime.toISOString(), by: "a" });
+        await gate;
+        return { status: "ok" };
+      },
+    };
+    const janitor: Job = { ...counterJob("janitor", "*/5 * * * * *", ran, "a"), runsAlone: true };
+    const s = scheduler(la, clock, "a", [slow, janitor]);
+    await s.tick({ wait: false });
+    clock.set(new Date("2026-05-04T10:00:05.100Z"));
+    await s.tick({ wait: false });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ran.map((r) => r.job)).toEqual(["slow"]); // the janitor's tick waits
+    release();
+    await s.settled();
+    clock.set(new Date("2026-05-04T10:00:05.900Z"));
+    await s.tick();
+    expect(ran.map((r) => `${r.job}@${r.fire.slice(17, 19)}`)).toEqual(["slow@05", "janitor@05"]);
+  });
+
   it("stop(): the run ends after the current batch, is recorded, the lease is released and the next leader resumes", async (ctx) => {
     const p = await project(ctx, kind, { logs: 40, expiredEvery: 2 }); // 20 expired, batchSize 7
     const [la, lb] = [await open(p), await open(p)];

@@ -75,11 +75,23 @@ export function registerAudit(program: Command, run: Runner): void {
     .option("--dataset <name>", "a dataset")
     .option("--key <key>", "an item key within --dataset")
     .option("--run <id>", "one run")
+    .option("--limit <n>", "at most this many entries (default 100000)")
+    .option("--newest", "with more than --limit entries, show the newest instead of the oldest")
     .action((_o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<
-          GlobalOptions & { subject?: string; dataset?: string; key?: string; run?: string }
+          GlobalOptions & {
+            subject?: string;
+            dataset?: string;
+            key?: string;
+            run?: string;
+            limit?: string;
+            newest?: boolean;
+          }
         >();
+        const limit = o.limit === undefined ? 100_000 : Number(o.limit);
+        if (!Number.isSafeInteger(limit) || limit < 1)
+          throw new LetheError("USAGE", `--limit: expected a positive integer, got ${o.limit}`);
         if (o.key !== undefined && o.dataset === undefined) throw new LetheError("USAGE", "--key needs --dataset");
         if (o.subject === undefined && o.dataset === undefined && o.run === undefined)
           throw new LetheError("USAGE", "name --subject S, --dataset D [--key K] or --run ID");
@@ -89,8 +101,19 @@ export function registerAudit(program: Command, run: Runner): void {
             ...(o.dataset !== undefined ? { dataset: o.dataset } : {}),
             ...(o.key !== undefined ? { key: o.key } : {}),
             ...(o.run !== undefined ? { runId: o.run } : {}),
+            limit: limit + 1,
+            newest: o.newest === true,
           });
-          return result({ entries }, entries.length ? entries.map(describe).join("\n") : "No ledger entries match.");
+          // One more than asked tells whether there were more: say so rather than cut silently.
+          const truncated = entries.length > limit;
+          if (truncated) o.newest ? entries.shift() : entries.pop();
+          const note = truncated
+            ? `\n(only the ${o.newest ? "newest" : "oldest"} ${limit} entries; use --limit or --newest)`
+            : "";
+          return result(
+            { entries, ...(truncated ? { truncated: true } : {}) },
+            entries.length ? `${entries.map(describe).join("\n")}${note}` : "No ledger entries match.",
+          );
         });
       }),
     );
