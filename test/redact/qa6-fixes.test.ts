@@ -212,3 +212,26 @@ describe("scan-logs files", () => {
     expect(res.truncated).toBe(true);
   });
 });
+
+describe("Bearer and Basic leave the next key alone", () => {
+  it("keeps key=value pairs and words after the scheme, still masks real credentials", async () => {
+    const { createRedactor } = await import("../../src/redact/redactor.js");
+    const r = createRedactor();
+    expect(r.redactText("token_type=Bearer expires_in=3600")).toBe("token_type=Bearer expires_in=3600");
+    expect(r.redactText('WWW-Authenticate: Bearer error_description="expired"')).toBe(
+      'WWW-Authenticate: Bearer error_description="expired"',
+    );
+    expect(r.redactText("Bearer token-expired for user 5")).toBe("Bearer token-expired for user 5");
+    expect(r.redactText("Authorization: Bearer abcDEF123456ghiJKL789")).not.toContain("abcDEF123456ghiJKL789");
+    expect(r.redactText("Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==")).not.toContain("dXNlcjpwYXNzd29yZDEyMw==");
+  });
+});
+
+describe("a 17-digit id grouped 4-4-4-4-1", () => {
+  it("is not cut into a card plus a stray digit", async () => {
+    const { createRedactor } = await import("../../src/redact/redactor.js");
+    const r = createRedactor();
+    expect(r.redactText("ref=4447 0027 9471 9210 9 ok")).toBe("ref=4447 0027 9471 9210 9 ok");
+    expect(r.redactText("card 4111 1111 1111 1111 12 25")).toBe("card [CARD] 12 25");
+  });
+});

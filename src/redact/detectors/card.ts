@@ -56,7 +56,8 @@ function cardSpan(text: string, start: number, lens: number[], tail: number[]): 
     const groups = all.slice(0, n);
     const rest = all.slice(n);
     // …then shorter prefixes, but only when what is cut off is short groups.
-    if (rest.length > 2 || rest.some((g) => g >= 4)) break;
+    // A 1-digit group is part of the number (4-4-4-4-1 is a 17-digit id), never an expiry or a CVV.
+    if (rest.length > 2 || rest.some((g) => g >= 4 || g < 2)) break;
     let end = start;
     for (let g = 0; g < groups.length; g++) end += (groups[g] ?? 0) + (g > 0 ? 1 : 0);
     const raw = text.slice(start, end);

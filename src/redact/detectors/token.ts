@@ -32,7 +32,8 @@ export const BEARER_PREFIX = "\\b(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \\t]";
  * or a base64/url symbol, or a long mixed-case run.
  */
 function looksRandom(token: string): boolean {
-  if (/[0-9._~+/=-]/.test(token)) return true;
+  // A hyphen alone does not make a word random ("token-expired").
+  if (/[0-9._~+/=]/.test(token)) return true;
   return token.length >= 20 && /[a-z]/.test(token) && /[A-Z]/.test(token);
 }
 
@@ -46,6 +47,14 @@ export const bearerProbe: Probe = probe(
     const token = m[1] ?? "";
     if (!looksRandom(token)) return undefined;
     const end = m.index + m[0].length;
+    // `token_type=Bearer expires_in=3600`: what follows "Bearer" is the next key, not a credential.
+    const next = m.input.charAt(end);
+    if (token.endsWith("=") && next !== "" && /[^\s=,;]/.test(next)) {
+      // A value right after the "=": a key, unless the "key" looks like base64 before a quote.
+      const name = token.slice(0, -1);
+      const keyLike = /^[A-Za-z][A-Za-z0-9_.-]*$/.test(name) && (name.includes("_") || name === name.toLowerCase());
+      if (!/["']/.test(next) || keyLike) return undefined;
+    }
     return [end - token.length, end];
   },
 );
