@@ -72,10 +72,13 @@ export class KeyRing {
     aad: Buffer | Uint8Array | string = Buffer.alloc(0),
   ): Promise<Buffer> {
     const sh = this.subjectHash(subject);
-    for (let attempt = 0; attempt < 8; attempt++) {
+    // Each round at least one writer rotates and the fresh key serves maxUses of them, so with N writers on
+    // one subject a writer may lose about N / maxUses rounds: keep trying (with a little jitter) for a while.
+    for (let attempt = 0; attempt < 200; attempt++) {
       const claimed = await this.claimUse(sh);
       if (!claimed) {
         await this.rotate(sh);
+        if (attempt >= 8) await new Promise((r) => setTimeout(r, Math.random() * 5));
         continue;
       }
       const key = this.unwrap(sh, claimed.version, claimed.wrapped);
