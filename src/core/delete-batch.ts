@@ -175,3 +175,29 @@ function spellings(p: string, root: string | undefined): string[] {
   if (abs !== undefined) out.add(abs);
   return [...out];
 }
+
+/**
+ * What a dataset's scan could not look at (an unreadable directory may hide
+ * items): each is a failure of the run, counted and on the ledger.
+ */
+export async function recordScanProblems(
+  ctx: BatchContext,
+  ds: DatasetDriver,
+  counts: BatchCounts,
+  subjectHash?: string,
+): Promise<void> {
+  const problems = ds.scanProblems?.() ?? [];
+  if (problems.length === 0) return;
+  counts.failed += problems.length;
+  counts.failures.push(...problems);
+  await ctx.ledger.append(
+    problems.map((p) => ({
+      action: "failed" as const,
+      dataset: ds.config.name,
+      key: p.key,
+      subjectHash,
+      reason: p.reason,
+      runId: ctx.runId,
+    })),
+  );
+}

@@ -4,7 +4,7 @@ import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { DataMap } from "./data-map.js";
-import { deleteBatch, emptyCounts } from "./delete-batch.js";
+import { deleteBatch, emptyCounts, recordScanProblems } from "./delete-batch.js";
 import { assemble, dryRun, holdFor, toResult, totals } from "./erasure-results.js";
 import type {
   EraseDatasetResult,
@@ -186,21 +186,7 @@ async function eraseOne(
       await deleteBatch(ctx, ds, batch, counts);
     }
     // What the scan could not look at (an unreadable directory) may hold the subject's items: not done.
-    const problems = ds.scanProblems?.() ?? [];
-    if (problems.length > 0) {
-      counts.failed += problems.length;
-      counts.failures.push(...problems);
-      await ledger.append(
-        problems.map((p) => ({
-          action: "failed" as const,
-          dataset: ds.config.name,
-          key: p.key,
-          subjectHash: sh,
-          reason: p.reason,
-          runId,
-        })),
-      );
-    }
+    await recordScanProblems(ctx, ds, counts, sh);
     work.touched.add(ds.config.store);
     if (counts.held > 0) heldIn.add(ds.config.store);
     erased.push({ ds, counts });

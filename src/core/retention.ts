@@ -2,7 +2,7 @@ import type { LetheConfig } from "../config/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { DataMap } from "./data-map.js";
-import { type BatchCounts, deleteBatch, emptyCounts } from "./delete-batch.js";
+import { type BatchCounts, deleteBatch, emptyCounts, recordScanProblems } from "./delete-batch.js";
 import { LetheError } from "./errors.js";
 import type { Holds } from "./holds.js";
 import { heldCount, type Plan, planContentHash } from "./planner.js";
@@ -142,20 +142,7 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
         break;
       }
     }
-    const problems = ds.scanProblems?.() ?? [];
-    if (problems.length > 0) {
-      counts.failed += problems.length;
-      counts.failures.push(...problems);
-      await ledger.append(
-        problems.map((p) => ({
-          action: "failed" as const,
-          dataset: ds.config.name,
-          key: p.key,
-          reason: p.reason,
-          runId,
-        })),
-      );
-    }
+    await recordScanProblems(ctx, ds, counts);
     results.push(toResult(ds.config.name, counts));
   }
   const failed = results.reduce((n, r) => n + r.failed, 0);
