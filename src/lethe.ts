@@ -78,6 +78,10 @@ export async function openLethe(
 ): Promise<Lethe> {
   const config = toConfig(input);
   const logger = opts.logger ?? stderrLogger;
+  // Secrets the config names are resolved first: a missing one must fail before anything is created.
+  const subjectKey = config.secrets.subjectKey
+    ? Buffer.from(resolveSecret(config.secrets.subjectKey, config.baseDir, "secrets.subjectKey"))
+    : undefined;
   // Validate every store and dataset before touching lethe's own state or any data.
   const map = await DataMap.open(config, opts.drivers ?? defaultDrivers);
   for (const w of map.warnings) logger.warn(w);
@@ -85,9 +89,7 @@ export async function openLethe(
   try {
     state = await openState(config.state);
     const master = loadMasterKey(config, (m) => logger.warn(m));
-    const hmacKey = config.secrets.subjectKey
-      ? Buffer.from(resolveSecret(config.secrets.subjectKey, config.baseDir, "secrets.subjectKey"))
-      : await getOrCreateSecret(state, master, "subject-hmac", () => randomBytes(32));
+    const hmacKey = subjectKey ?? (await getOrCreateSecret(state, master, "subject-hmac", () => randomBytes(32)));
     const signing = privateKeyFromDer(await getOrCreateSecret(state, master, "ledger-signing", newSigningKeyDer));
     const ledger = new Ledger(state, hmacKey, signing);
     const lethe = new Lethe(config, state, ledger, map, master, logger, opts);

@@ -90,6 +90,16 @@ describe("retention edge cases", () => {
     expect(r.stderr).toMatch(/stores\.appdb\.url: secret env:LETHE_TEST_NOPE_URL/);
   });
 
+  it("a missing secrets.subjectKey fails before lethe creates its state or a master key", () => {
+    const p = makeProject({ logs: 0 });
+    const file = join(p.dir, "lethe.yaml");
+    writeFileSync(file, `${readFileSync(file, "utf8")}secrets: { subjectKey: env:LETHE_TEST_NOPE_KEY }\n`);
+    const r = lethe(["plan"], p.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/secrets\.subjectKey: secret env:LETHE_TEST_NOPE_KEY/);
+    expect(existsSync(join(p.dir, ".lethe"))).toBe(false);
+  });
+
   it("an inclusion proof whose seq was edited does not verify", () => {
     const p = makeProject({ logs: 10 });
     expect(lethe(["apply"], p.dir).code).toBe(0);
