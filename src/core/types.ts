@@ -88,6 +88,11 @@ export interface DatasetDriver {
    * Returns and forgets them.
    */
   scanProblems?(): { key: string; reason: string }[];
+  /**
+   * Keys that name something present that lethe will never delete (a symlink,
+   * a directory): explicit deletes report them as failed, not as already gone.
+   */
+  refusedKeys?(keys: Item["key"][]): Promise<Set<string>>;
   /** Which of these keys still exist (crash reconciliation, residue checks). */
   existing(keys: Item["key"][]): Promise<Set<string>>;
   /** Expiry (epoch s) of the oldest expired item, for retention lag. */

@@ -75,12 +75,16 @@ export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promi
       const leftover = keys.filter(
         (k) => still.has(String(k)) && !failedKeys.has(String(k)) && !heldKeys.has(String(k)),
       );
+      // A link or directory under an artifact's name is never deleted: that is a failure, not "already gone".
+      const refused = [...((await ds.refusedKeys?.(keys)) ?? [])].filter((k) => !heldKeys.has(k));
       r.deleted = counts.deleted;
       r.held = counts.held;
-      r.failed = counts.failed + leftover.length;
+      r.failed = counts.failed + leftover.length + refused.length;
       r.missing = Math.max(0, keys.length - r.deleted - r.held - r.failed);
       for (const f of counts.failures.slice(0, 5)) out.failures.push(`${name}: ${f.reason}`);
       if (leftover.length > 0) out.failures.push(`${name}: ${leftover.length} item(s) still present after delete`);
+      if (refused.length > 0)
+        out.failures.push(`${name}: ${refused.length} item(s) are not regular files (a link or directory): left alone`);
     } catch (err) {
       r.failed = keys.length;
       out.failures.push(`${name}: ${safeReason(err, 280)}`);

@@ -1,4 +1,4 @@
-import { existsSync, linkSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, lstatSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -61,6 +61,22 @@ describe("lethe.complete", () => {
     expect((await lethe.audit.log({ dataset: "uploads", key: a })).map((e) => e.action)).toEqual(["deleted"]);
     expect(JSON.stringify(log)).not.toContain("req-1");
     expect(await lethe.events.depth()).toEqual({ pending: 0, processing: 0, done: 1, failed: 0 });
+  });
+
+  it("a link under an artifact's name is left alone and reported as failed, not as already gone", async () => {
+    const p = makeTransientProject();
+    const outside = join(p.dir, "outside.txt");
+    writeFileSync(outside, "not lethe's");
+    symlinkSync(outside, join(p.data, "uploads", "req-9.dcm"));
+    const lethe = await openP(p, { events: { autoRetry: false } });
+    const r = await lethe.complete({
+      requestId: "req-9",
+      artifacts: [{ dataset: "uploads", key: "uploads/req-9.dcm" }],
+    });
+    expect(r.status).not.toBe("done");
+    expect(r.result?.datasets).toEqual([{ name: "uploads", requested: 1, deleted: 0, missing: 0, held: 0, failed: 1 }]);
+    expect(lstatSync(join(p.data, "uploads", "req-9.dcm")).isSymbolicLink()).toBe(true);
+    expect(existsSync(outside)).toBe(true);
   });
 
   it("is idempotent per request id; a different artifact list for the same id is a CONFLICT", async () => {

@@ -171,6 +171,21 @@ export class FsDataset implements DatasetDriver {
     return out;
   }
 
+  async refusedKeys(keys: Item["key"][]): Promise<Set<string>> {
+    const realRoot = safeRealpath(this.root);
+    const out = new Set<string>();
+    for (const key of keys.map(String)) {
+      const abs = this.match(key) ? insideRoot(this.root, key, realRoot) : undefined;
+      if (!abs) continue;
+      try {
+        if (!lstatSync(abs).isFile()) out.add(key);
+      } catch {
+        // gone
+      }
+    }
+    return out;
+  }
+
   async existing(keys: Item["key"][]): Promise<Set<string>> {
     const realRoot = safeRealpath(this.root);
     return new Set(keys.map(String).filter((k) => this.statItem(k, realRoot) !== undefined));
