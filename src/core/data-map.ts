@@ -1,6 +1,6 @@
 import type { DatasetConfig, LetheConfig } from "../config/types.js";
 import { ConfigError, LetheError } from "./errors.js";
-import type { DatasetDriver, DriverRegistry, Issues, StoreDriver } from "./types.js";
+import type { DatasetDriver, DriverRegistry, Issues, LinkedFiles, StoreDriver } from "./types.js";
 
 /**
  * The data map: every store opened and every dataset validated against the
@@ -58,16 +58,15 @@ export class DataMap {
     return [d];
   }
 
-  /** The fs store that receives a dataset's row-linked files. */
-  filesStore(ds: DatasetConfig): StoreDriver | undefined {
-    return ds.files ? this.stores.get(ds.files.store) : undefined;
-  }
-
-  /** Every dataset whose rows point at files in the same fs store as `ds`'s (`ds` included). */
-  fileLinkers(ds: DatasetConfig): DatasetDriver[] {
-    const store = ds.files?.store;
-    if (store === undefined) return [];
-    return [...this.datasets.values()].filter((d) => d.config.files?.store === store);
+  /**
+   * Where a dataset's row-linked files live, and every dataset whose rows may
+   * point at the same files (a file outlives a row while another still names it).
+   */
+  linkedFiles(ds: DatasetConfig): LinkedFiles | undefined {
+    const store = ds.files ? this.stores.get(ds.files.store) : undefined;
+    if (!store) return undefined;
+    const linkers = [...this.datasets.values()].filter((d) => d.config.files?.store === ds.files?.store);
+    return { store, linkers };
   }
 
   async close(): Promise<void> {

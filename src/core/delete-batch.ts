@@ -4,7 +4,7 @@ import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { ActiveHolds } from "./holds.js";
 import { closeIntent, openIntent } from "./intents.js";
-import type { DatasetDriver, Item, StoreDriver } from "./types.js";
+import type { DatasetDriver, Item, LinkedFiles } from "./types.js";
 
 export interface BatchCounts {
   found: number;
@@ -30,9 +30,8 @@ export interface BatchContext {
   reason: string;
   /** Retention re-checks expiry inside the delete; erasure does not. */
   expiredAt?: Date;
-  filesStore?: StoreDriver | undefined;
-  /** Datasets whose rows may point at the same files (default: this dataset only). */
-  fileLinkers?: DatasetDriver[] | undefined;
+  /** The dataset's row-linked files (`DataMap.linkedFiles`). */
+  files?: LinkedFiles | undefined;
 }
 
 /**
@@ -89,7 +88,7 @@ export async function deleteBatch(
   const result = await ds.deleteBatch(todo, { action, ...(ctx.expiredAt ? { expiredAt: ctx.expiredAt } : {}) });
   const rowAction = action === "shred" && !ds.capabilities.linkedFiles ? "shredded" : "deleted";
   const entries: EntryInput[] = [];
-  const shared = await filesStillLinked(ctx.fileLinkers ?? [ds], result.deleted, ctx.filesStore);
+  const shared = ctx.files ? await filesStillLinked(ctx.files, result.deleted) : new Set<string>();
   for (const item of result.deleted) {
     entries.push({
       action: rowAction,
@@ -99,8 +98,8 @@ export async function deleteBatch(
       reason: ctx.reason,
       runId: ctx.runId,
     });
-    if (item.file && ctx.filesStore?.removeFile && !shared.has(item.file)) {
-      const r = await ctx.filesStore.removeFile(item.file, action);
+    if (item.file && ctx.files?.store.removeFile && !shared.has(item.file)) {
+      const r = await ctx.files.store.removeFile(item.file, action);
       if (r.ok && !r.missing) {
         counts.filesRemoved++;
         entries.push({
@@ -150,18 +149,14 @@ export async function deleteBatch(
  * spellings (`x.bin`, `./x.bin`, `sub/../x.bin` normalised, and absolute
  * under the store root), so one file named two ways is still one file.
  */
-export async function filesStillLinked(
-  linkers: DatasetDriver[],
-  deleted: { file?: string | null }[],
-  filesStore?: StoreDriver,
-): Promise<Set<string>> {
+export async function filesStillLinked(files: LinkedFiles, deleted: { file?: string | null }[]): Promise<Set<string>> {
   const paths = [...new Set(deleted.flatMap((i) => (i.file ? [i.file] : [])))];
   if (paths.length === 0) return new Set();
-  const root = filesStore?.config.kind === "fs" ? resolve(filesStore.config.root) : undefined;
+  const root = files.store.config.kind === "fs" ? resolve(files.store.config.root) : undefined;
   const byVariant = new Map<string, string>();
   for (const p of paths) for (const v of spellings(p, root)) byVariant.set(v, p);
   const inUse = new Set<string>();
-  for (const ds of linkers) {
+  for (const ds of files.linkers) {
     if (!ds.filesInUse) continue;
     for (const v of await ds.filesInUse([...byVariant.keys()])) inUse.add(byVariant.get(v) ?? v);
   }
@@ -169,11 +164,10 @@ export async function filesStillLinked(
 }
 
 function spellings(p: string, root: string | undefined): string[] {
-  const abs = root !== undefined ? resolve(root, p) : undefined;
-  const rel = abs !== undefined && root !== undefined ? relative(root, abs).split(sep).join("/") : posix.normalize(p);
-  const out = new Set([p, rel, `./${rel}`]);
-  if (abs !== undefined) out.add(abs);
-  return [...out];
+  if (root === undefined) return [...new Set([p, posix.normalize(p)])];
+  const abs = resolve(root, p);
+  const rel = relative(root, abs).split(sep).join("/");
+  return [...new Set([p, rel, `./${rel}`, abs])];
 }
 
 /**

@@ -176,8 +176,7 @@ async function eraseOne(
       holds,
       runId,
       reason: "erasure",
-      filesStore: map.filesStore(ds.config),
-      fileLinkers: map.fileLinkers(ds.config),
+      files: map.linkedFiles(ds.config),
     };
     const values = collector(deps, work, ds, holdFor(holds, ds.config.name, sh) !== undefined);
     for await (const batch of ds.scanSubject(subject, ds.config.batchSize)) {
@@ -252,7 +251,6 @@ async function residual(ds: DatasetDriver, subject: string, sh: string, holds: A
   if (holdFor(holds, ds.config.name, sh)) return [];
   const left: Item[] = [];
   for await (const batch of ds.scanSubject(subject, ds.config.batchSize)) left.push(...batch);
-  ds.scanProblems?.(); // already counted as failures by the erasure scan
   return left;
 }
 

@@ -77,8 +77,7 @@ export interface FixContext {
   ledger: Ledger;
   holds: ActiveHolds;
   runId: string;
-  filesStore: Parameters<typeof deleteBatch>[0]["filesStore"];
-  fileLinkers: Parameters<typeof deleteBatch>[0]["fileLinkers"];
+  files: Parameters<typeof deleteBatch>[0]["files"];
   force: boolean;
 }
 
@@ -109,8 +108,7 @@ export async function fixDataset(
     runId: ctx.runId,
     reason: "janitor",
     expiredAt: cutoff,
-    filesStore: ctx.filesStore,
-    fileLinkers: ctx.fileLinkers,
+    files: ctx.files,
   };
   for await (const batch of ds.scanExpired(cutoff, ds.config.batchSize)) await deleteBatch(batchCtx, ds, batch, counts);
   check.deleted = counts.deleted;

@@ -23,20 +23,21 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
     if (!ds) continue; // dataset removed from the config: keep the intent until it returns
     const { items, reason, action } = intent.payload;
     const still = await ds.existing(items.map((i) => i.k));
-    const filesStore = map.filesStore(ds.config);
+    const files = map.linkedFiles(ds.config);
     const rowAction = action === "shred" && !ds.capabilities.linkedFiles ? "shredded" : "deleted";
     const entries: EntryInput[] = [];
     const gone = items.filter((i) => !still.has(String(i.k)));
-    const shared = await filesStillLinked(
-      map.fileLinkers(ds.config),
-      gone.map((i) => ({ file: i.f })),
-      filesStore,
-    );
+    const shared = files
+      ? await filesStillLinked(
+          files,
+          gone.map((i) => ({ file: i.f })),
+        )
+      : new Set<string>();
     for (const item of gone) {
       const base = { dataset: intent.dataset, key: item.k, subjectHash: item.s, runId: intent.runId };
       entries.push({ ...base, action: rowAction, reason: `${reason} (reconciled after an interrupted run)` });
-      if (item.f && filesStore?.removeFile && !shared.has(item.f)) {
-        const r = await filesStore.removeFile(item.f, action);
+      if (item.f && files?.store.removeFile && !shared.has(item.f)) {
+        const r = await files.store.removeFile(item.f, action);
         if (r.ok && !r.missing)
           entries.push({
             ...base,

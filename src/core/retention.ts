@@ -129,8 +129,7 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
       runId,
       reason: "retention",
       expiredAt: now,
-      filesStore: map.filesStore(ds.config),
-      fileLinkers: map.fileLinkers(ds.config),
+      files: map.linkedFiles(ds.config),
     };
     const progress = () =>
       opts.onProgress?.({ dataset: ds.config.name, done: counts.found, expected: expected.get(ds.config.name) ?? 0 });

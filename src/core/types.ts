@@ -132,6 +132,12 @@ export interface StoreDriver {
   close(): Promise<void>;
 }
 
+/** A dataset's row-linked files: the fs store they are in, and every dataset linking into it. */
+export interface LinkedFiles {
+  store: StoreDriver;
+  linkers: DatasetDriver[];
+}
+
 export type PurgeMode = "verify" | "vacuum" | "checkpoint";
 
 /** What a store's purge did; `complete: false` means erased bytes may remain in its files. */

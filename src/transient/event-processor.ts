@@ -63,7 +63,7 @@ export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promi
         holds,
         runId: ev.id,
         reason: "event",
-        filesStore: deps.map.filesStore(ds.config),
+        files: deps.map.linkedFiles(ds.config),
       };
       const items = toItems(ds, keys);
       for (let i = 0; i < items.length; i += ds.config.batchSize)
