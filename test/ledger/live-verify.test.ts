@@ -1,9 +1,6 @@
-import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { openLethe } from "../../src/lethe.js";
-import { tempDir, writeConfig } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { ledgerProject } from "./helpers.js";
 
 // `audit verify` on a ledger that other instances keep appending to (several `lethe serve`
 // processes on one PostgreSQL state) must judge one consistent moment, not report tampering.
@@ -12,26 +9,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const quiet = { logger: { warn: () => undefined, info: () => undefined } };
-
 async function project(state: string) {
-  const dir = tempDir();
-  new Database(join(dir, "app.db"))
-    .exec("create table logs (id integer primary key, user_id text, created_at text not null)")
-    .close();
-  writeConfig(
-    dir,
-    `version: 1
-state: "${state}"
-stores:
-  appdb: { kind: sql, url: "sqlite:./app.db" }
-datasets:
-  logs: { store: appdb, table: logs, key: id, subject: user_id, createdAt: created_at, retention: 30d }
-`,
-  );
-  const lethe = await openLethe(join(dir, "lethe.yaml"), quiet);
-  cleanups.push(() => lethe.close());
-  return lethe;
+  return ledgerProject(state, (c) => cleanups.push(c)).open();
 }
 
 async function verifyWhileAppending(state: string) {

@@ -3,11 +3,11 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterEach, describe, expect, it, type TestContext } from "vitest";
 import { verifyInclusion } from "../../src/ledger/proof.js";
-import { type Lethe, openLethe } from "../../src/lethe.js";
-import { lethe as cli, tempDir, writeConfig } from "../helpers/cli.js";
+import type { Lethe } from "../../src/lethe.js";
+import { lethe as cli } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { ledgerProject } from "./helpers.js";
 
-const quiet = { logger: { warn: () => undefined, info: () => undefined } };
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -24,26 +24,7 @@ async function project(ctx: TestContext, kind: "sqlite" | "postgres") {
     state = db.url;
     url = db.url;
   }
-  const dir = tempDir();
-  new Database(join(dir, "app.db"))
-    .exec("create table logs (id integer primary key, user_id text, created_at text)")
-    .close();
-  writeConfig(
-    dir,
-    `version: 1
-state: "${state}"
-stores:
-  appdb: { kind: sql, url: "sqlite:./app.db" }
-datasets:
-  logs: { store: appdb, table: logs, key: id, subject: user_id, createdAt: created_at, retention: 30d }
-`,
-  );
-  const open = async () => {
-    const l = await openLethe(join(dir, "lethe.yaml"), quiet);
-    cleanups.push(() => l.close());
-    return l;
-  };
-  return { dir, url, open };
+  return { ...ledgerProject(state, (c) => cleanups.push(c)), url };
 }
 
 /** `n` entries now; returns the seq of the last one. */

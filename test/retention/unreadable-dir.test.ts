@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LETHE_BIN, tempDir, writeConfig } from "../helpers/cli.js";
@@ -15,20 +15,32 @@ function run(args: string[], cwd: string) {
   return spawnSync(cmd, argv, { cwd, encoding: "utf8", env: { ...process.env, HOME: cwd } });
 }
 
+/**
+ * A project `nobody` can work in: every directory 0777, the config readable,
+ * the given files old enough to expire, and `locked` (relative) made unreadable.
+ */
+function project(config: string, files: string[], locked: string) {
+  const dir = tempDir();
+  chmodSync(dir, 0o777);
+  for (const f of files) {
+    const parts = f.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const d = join(dir, ...parts.slice(0, i));
+      mkdirSync(d, { recursive: true });
+      chmodSync(d, 0o777);
+    }
+    touch(join(dir, f), 100);
+  }
+  writeConfig(dir, config);
+  chmodSync(join(dir, "lethe.yaml"), 0o644);
+  chmodSync(join(dir, locked), 0o000);
+  return { dir, unlock: () => chmodSync(join(dir, locked), 0o755) };
+}
+
 describe("an fs root with a directory lethe cannot read", () => {
   it("is reported as a failure (exit 1), not as a clean run that found nothing there", (ctx) => {
     if (asRoot && run(["--version"], "/").status !== 0) ctx.skip("cannot run the CLI as nobody here (setpriv)");
-    const dir = tempDir();
-    chmodSync(dir, 0o777);
-    const models = join(dir, "models");
-    for (const d of ["ok", "locked"]) mkdirSync(join(models, d), { recursive: true, mode: 0o777 });
-    chmodSync(models, 0o777);
-    chmodSync(join(models, "ok"), 0o777);
-    touch(join(models, "ok", "a.pt"), 100);
-    touch(join(models, "locked", "b.pt"), 100);
-    chmodSync(join(models, "locked"), 0o000);
-    writeConfig(
-      dir,
+    const p = project(
       `version: 1
 state: ./.lethe
 safety: { maxFraction: 1 }
@@ -37,11 +49,11 @@ stores:
 datasets:
   ckpt: { store: models, include: ["**/*.pt"], retention: 30d }
 `,
+      ["models/ok/a.pt", "models/locked/b.pt"],
+      "models/locked",
     );
-    chmodSync(join(dir, "lethe.yaml"), 0o644);
-    writeFileSync(join(dir, ".keep"), "");
-    const r = run(["apply", "--json"], dir);
-    chmodSync(join(models, "locked"), 0o755);
+    const r = run(["apply", "--json"], p.dir);
+    p.unlock();
     expect(r.status, r.stderr).toBe(1);
     const json = JSON.parse(r.stdout) as {
       datasets: { deleted: number; failed: number; failures: { reason: string }[] }[];
@@ -52,15 +64,7 @@ datasets:
 
   it("an erasure that cannot read the subject's directory fails (exit 1) instead of reporting the subject gone", (ctx) => {
     if (asRoot && run(["--version"], "/").status !== 0) ctx.skip("cannot run the CLI as nobody here (setpriv)");
-    const dir = tempDir();
-    chmodSync(dir, 0o777);
-    const users = join(dir, "data", "users");
-    mkdirSync(join(users, "carol-x"), { recursive: true });
-    for (const d of [join(dir, "data"), users]) chmodSync(d, 0o777);
-    touch(join(users, "carol-x", "scan.bin"), 1);
-    chmodSync(join(users, "carol-x"), 0o000);
-    writeConfig(
-      dir,
+    const p = project(
       `version: 1
 state: ./.lethe
 stores:
@@ -68,10 +72,11 @@ stores:
 datasets:
   uploads: { store: files, include: ["users/**"], subjectFromPath: "users/{subject}/**", retention: 30d }
 `,
+      ["data/users/carol-x/scan.bin"],
+      "data/users/carol-x",
     );
-    chmodSync(join(dir, "lethe.yaml"), 0o644);
-    const r = run(["erase", "carol-x", "--yes", "--json"], dir);
-    chmodSync(join(users, "carol-x"), 0o755);
+    const r = run(["erase", "carol-x", "--yes", "--json"], p.dir);
+    p.unlock();
     expect(r.status, r.stderr).toBe(1);
     const json = JSON.parse(r.stdout) as { failed: number; datasets: { failures: { reason: string }[] }[] };
     expect(json.failed).toBeGreaterThan(0);

@@ -52,6 +52,26 @@ function counterJob(name: string, pattern: string, log: { job: string; fire: str
   };
 }
 
+/** A retention-like job whose first run lasts until `release()` is called; later runs end at once. */
+function longFirstRun(log: { job: string; fire: string; by: string }[]): { job: Job; release: () => void } {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const job: Job = {
+    name: "retention:logs",
+    dataset: "logs",
+    schedule: cronSchedule("*/5 * * * * *"),
+    recordMissed: true,
+    async run(c) {
+      log.push({ job: "slow", fire: c.fireTime.toISOString(), by: "a" });
+      if (log.filter((r) => r.job === "slow").length === 1) await gate;
+      return { status: "ok" };
+    },
+  };
+  return { job, release: () => release() };
+}
+
 function scheduler(lethe: Lethe, clock: ManualClock, instance: string, jobs: Job[], graceSeconds = 3600): Scheduler {
   return new Scheduler({
     state: lethe.state,
@@ -216,21 +236,7 @@ describe.each(["sqlite", "postgres"] as const)("scheduler on %s state (injected 
     const la = await open(p);
     const clock = new ManualClock(new Date("2026-05-04T10:00:00.500Z"));
     const ran: { job: string; fire: string; by: string }[] = [];
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const slow: Job = {
-      name: "retention:logs",
-      dataset: "logs",
-      schedule: cronSchedule("*/5 * * * * *"),
-      recordMissed: true,
-      async run(c) {
-        ran.push({ job: "slow", fire: c.fireTime.toISOString(), by: "a" });
-        if (ran.filter((r) => r.job === "slow").length === 1) await gate; // the first run is a long one
-        return { status: "ok" };
-      },
-    };
+    const { job: slow, release } = longFirstRun(ran);
     const s = scheduler(la, clock, "a", [slow, counterJob("fast", "*/5 * * * * *", ran, "a")]);
     await s.tick({ wait: false }); // registers both jobs
     for (const at of ["05", "10", "15"]) {
@@ -264,20 +270,7 @@ describe.each(["sqlite", "postgres"] as const)("scheduler on %s state (injected 
     const la = await open(p);
     const clock = new ManualClock(new Date("2026-05-04T10:00:00.500Z"));
     const ran: { job: string; fire: string; by: string }[] = [];
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const slow: Job = {
-      name: "retention:logs",
-      schedule: cronSchedule("*/5 * * * * *"),
-      recordMissed: true,
-      async run(c) {
-        ran.push({ job: "slow", fire: c.fireTime.toISOString(), by: "a" });
-        await gate;
-        return { status: "ok" };
-      },
-    };
+    const { job: slow, release } = longFirstRun(ran);
     const janitor: Job = { ...counterJob("janitor", "*/5 * * * * *", ran, "a"), runsAlone: true };
     const s = scheduler(la, clock, "a", [slow, janitor]);
     await s.tick({ wait: false });

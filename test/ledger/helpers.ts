@@ -1,0 +1,34 @@
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { type Lethe, openLethe } from "../../src/lethe.js";
+import { tempDir, writeConfig } from "../helpers/cli.js";
+
+const quiet = { logger: { warn: () => undefined, info: () => undefined } };
+
+/**
+ * The smallest project whose ledger tests can append to: one SQLite table as
+ * a dataset, lethe's state at `state` (a folder, or a PostgreSQL URL).
+ * `open()` opens another Lethe on it; `onClose` receives each one's close.
+ */
+export function ledgerProject(state: string, onClose: (close: () => Promise<void>) => void) {
+  const dir = tempDir();
+  new Database(join(dir, "app.db"))
+    .exec("create table logs (id integer primary key, user_id text, created_at text)")
+    .close();
+  writeConfig(
+    dir,
+    `version: 1
+state: "${state}"
+stores:
+  appdb: { kind: sql, url: "sqlite:./app.db" }
+datasets:
+  logs: { store: appdb, table: logs, key: id, subject: user_id, createdAt: created_at, retention: 30d }
+`,
+  );
+  const open = async (): Promise<Lethe> => {
+    const l = await openLethe(join(dir, "lethe.yaml"), quiet);
+    onClose(() => l.close());
+    return l;
+  };
+  return { dir, open };
+}
