@@ -2,8 +2,7 @@ import { LetheError } from "../core/errors.js";
 import type { StateHandle } from "../state/open-state.js";
 import { type Anchor, anchorMessage, latestAnchor } from "./anchor.js";
 import type { Ledger } from "./ledger.js";
-import { FrontierBuilder } from "./merkle.js";
-import { ledgerRows } from "./query.js";
+import { rootOf } from "./merkle.js";
 import { verifyLedger } from "./verify.js";
 
 export interface PruneOptions {
@@ -52,24 +51,21 @@ export async function pruneLedger(state: StateHandle, ledger: Ledger, opts: Prun
   if (size <= start) return { dryRun: !opts.yes, before, pruned: 0, remaining: head - start };
   if (!opts.yes) return { dryRun: true, before, pruned: size - start, remaining: head - size };
 
-  const check = await verifyLedger(state, ledger.publicKeyPem());
+  // The verification that must pass first also yields what the anchor signs: one pass over the ledger.
+  const check = await verifyLedger(state, ledger.publicKeyPem(), undefined, size);
   if (!check.ok)
     throw new LetheError(
       "AUDIT_FAILED",
       `the ledger does not verify (entry ${check.firstBad}: ${check.reason}); pruning it would destroy the evidence`,
     );
-  const frontier = previous ? new FrontierBuilder(previous.frontier, start) : new FrontierBuilder();
-  let hash = previous?.hash ?? "";
-  for await (const row of ledgerRows(state, 10_000, start)) {
-    if (Number(row.seq) > size) break;
-    frontier.add(row.hash);
-    hash = row.hash;
-  }
+  // Absent when another prune moved the start past `size` meanwhile.
+  if (!check.captured)
+    throw new LetheError("CONFLICT", "another prune committed meanwhile; nothing was pruned, run it again");
   const body: Omit<Anchor, "signature"> = {
     size,
-    hash,
-    frontier: frontier.toHex(),
-    root: frontier.root(),
+    hash: check.captured.hash,
+    frontier: check.captured.frontier,
+    root: rootOf(check.captured.frontier),
     before,
     at: new Date().toISOString(),
   };

@@ -14,6 +14,8 @@ export interface VerifyResult {
   checkpoints: number;
   /** Set when the ledger was pruned: verification started from this signed anchor. */
   anchor?: { size: number; before: string };
+  /** With `captureAt`: the chain hash and Merkle frontier as they stood after that entry. */
+  captured?: { hash: string; frontier: string[] };
 }
 
 const PAGE = 10_000;
@@ -34,13 +36,15 @@ export async function verifyLedger(
   state: StateHandle,
   publicPem: string,
   external?: Checkpoint,
+  /** Also report the chain hash and frontier after this entry (pruning signs them; one pass, not two). */
+  captureAt?: number,
 ): Promise<VerifyResult> {
   if (external && !verifyCheckpoint(publicPem, external))
     return { ok: false, entries: 0, reason: "the given checkpoint has an invalid signature", checkpoints: 0 };
   let r: VerifyResult = { ok: false, entries: 0, checkpoints: 0 };
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const anchor = await latestAnchor(state);
-    r = await verifyOnce(state, publicPem, anchor, external);
+    r = await verifyOnce(state, publicPem, anchor, external, captureAt);
     if (r.ok || (await latestAnchor(state))?.size === anchor?.size) return r;
   }
   return r;
@@ -51,6 +55,7 @@ async function verifyOnce(
   publicPem: string,
   anchor: Anchor | undefined,
   external: Checkpoint | undefined,
+  captureAt: number | undefined,
 ): Promise<VerifyResult> {
   // Other instances may append while this runs: the head read first bounds what is verified, so a
   // live ledger is checked as of one consistent moment (the head commits with its rows).
@@ -105,6 +110,7 @@ async function verifyOnce(
   let expected = start + 1;
   let prev = anchor?.hash ?? GENESIS;
   let pastHead: number | undefined;
+  let captured: VerifyResult["captured"];
   const frontier = anchor ? new FrontierBuilder(anchor.frontier, start) : new FrontierBuilder();
   const bad = checkAt(start, frontier);
   if (bad) return fail(start, undefined, bad);
@@ -120,6 +126,7 @@ async function verifyOnce(
     if (entryHash(prev, row) !== row.hash) return fail(expected - 1, seq, `entry ${seq} was altered (hash mismatch)`);
     frontier.add(row.hash);
     prev = row.hash;
+    if (seq === captureAt) captured = { hash: prev, frontier: frontier.toHex() };
     const cpBad = checkAt(seq, frontier);
     if (cpBad) return fail(seq, seq, cpBad);
     expected += 1;
@@ -151,6 +158,7 @@ async function verifyOnce(
     entries: size,
     checkpoints: stored.filter((c) => c.size <= size).length,
     ...(anchor ? { anchor: { size: anchor.size, before: anchor.before } } : {}),
+    ...(captured ? { captured } : {}),
   };
 }
 
