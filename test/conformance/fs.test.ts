@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Item } from "../../src/core/types.js";
@@ -11,6 +12,7 @@ const DAY = 86_400;
 
 async function fsFixture(): Promise<ConformanceFixture> {
   const root = mkdtempSync(join(tmpdir(), "lethe-conf-fs-"));
+  const outside = mkdtempSync(join(tmpdir(), "lethe-conf-outside-"));
   const store = await createFsStore({ name: "files", kind: "fs", root });
   const ds = datasetConfig({
     name: "uploads",
@@ -52,12 +54,48 @@ async function fsFixture(): Promise<ConformanceFixture> {
     async removeBehindBack(name) {
       rmSync(join(root, rel.get(name) as string));
     },
+    hooks: {
+      foreignKeys: ["users/alice/notes.txt", "../outside/users/alice/a1.bin", "/etc/users/x.bin", ""],
+      async plantRefused() {
+        // A symlink under a matched name, pointing at a file outside the root that must survive.
+        writeFileSync(join(outside, "victim.bin"), "outside");
+        symlinkSync(join(outside, "victim.bin"), join(root, "users", "alice", "link.bin"));
+        mkdirSync(join(root, "users", "alice", "dir.bin"));
+        return "users/alice/link.bin";
+      },
+      async hideSomething() {
+        // Root reads any directory whatever its mode, so the unreadable part is one whose path is longer than
+        // PATH_MAX (ENAMETOOLONG): the walk can list its parent but never open it.
+        const seg = "d".repeat(250);
+        spawnSync("sh", [
+          "-c",
+          `cd "$0" && for i in $(seq 20); do mkdir ${seg} && cd ${seg}; done`,
+          join(root, "users"),
+        ]);
+      },
+      async looseFile(p) {
+        mkdirSync(dirname(join(root, p)), { recursive: true });
+        writeFileSync(join(root, p), "linked");
+        return p;
+      },
+      async exists(p) {
+        return existsSync(p.startsWith("/") ? p : join(root, p));
+      },
+      async outsideFile() {
+        writeFileSync(join(outside, "keep.pt"), "outside");
+        return `../${outside.split("/").pop()}/keep.pt`;
+      },
+    },
     async close() {
       statSync(join(root, "users", "README.md"));
+      if (existsSync(join(outside, "victim.bin"))) statSync(join(outside, "victim.bin"));
+      rmSync(outside, { recursive: true, force: true });
+      spawnSync("rm", ["-rf", root]); // GNU rm walks deeper than PATH_MAX (see hideSomething)
       await store.close();
-      rmSync(root, { recursive: true, force: true });
     },
   };
 }
 
-runStoreConformance("fs", fsFixture);
+runStoreConformance("fs", fsFixture, {
+  capabilities: ["ownsKey", "subjectOf", "scanProblems", "refusedKeys", "list", "expiryHistogram", "removeFile"],
+});

@@ -1,15 +1,13 @@
-import { describe, it } from "vitest";
-import { createTestPgDatabase, hasPg } from "../helpers/services.js";
+import { createTestPgDatabase } from "../helpers/services.js";
 import { rawPg, sqlFixture } from "./sql-fixture.js";
 import { runStoreConformance } from "./store-conformance.js";
 
-if (hasPg) {
-  runStoreConformance("sql (PostgreSQL)", async () => {
+// createTestPgDatabase throws when LETHE_TEST_PG_URL is unset: a missing server fails, never skips.
+runStoreConformance(
+  "sql (PostgreSQL)",
+  async () => {
     const db = await createTestPgDatabase();
     return sqlFixture(db.url, rawPg(db.url), () => db.drop());
-  });
-} else {
-  describe("store conformance: sql (PostgreSQL)", () => {
-    it.skip("needs LETHE_TEST_PG_URL (run through scripts/with-services.mjs)", () => undefined);
-  });
-}
+  },
+  { capabilities: ["list", "contents", "filesInUse", "expiryHistogram", "scrub", "discover"] },
+);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -18,6 +18,7 @@ export interface RawSql {
 
 export function rawSqlite(path: string): RawSql {
   const db = new Database(path);
+  db.pragma("journal_mode = WAL"); // as applications run it: old page versions stay in the WAL until a checkpoint
   return {
     async exec(sql, params = []) {
       const st = db.prepare(sql);
@@ -46,11 +47,20 @@ export function rawPg(url: string): RawSql {
   };
 }
 
-/** A table `items(id, name, user_id, created_at)` in a real SQLite file or PostgreSQL database. */
-export async function sqlFixture(url: string, raw: RawSql, cleanup: () => Promise<void>): Promise<ConformanceFixture> {
+/**
+ * A table `items(id, name, payload, user_id, file_path, created_at)` in a real SQLite file or PostgreSQL
+ * database; rows link files into an fs store named `files` (`filesInUse`). `storeBytes` reads the database
+ * files where the test can (SQLite), for the scrub and purge checks.
+ */
+export async function sqlFixture(
+  url: string,
+  raw: RawSql,
+  cleanup: () => Promise<void>,
+  storeBytes?: () => Promise<Buffer>,
+): Promise<ConformanceFixture> {
   const isPg = url.startsWith("postgres");
   await raw.exec(
-    `create table items (id ${isPg ? "bigint" : "integer"} primary key, name text not null, user_id text, created_at ${isPg ? "timestamptz" : "text"} not null)`,
+    `create table items (id ${isPg ? "bigint" : "integer"} primary key, name text not null, payload text not null, user_id text, file_path text, created_at ${isPg ? "timestamptz" : "text"} not null)`,
   );
   await raw.exec("create index items_user on items (user_id)");
   await raw.exec("create index items_created on items (created_at)");
@@ -64,6 +74,7 @@ export async function sqlFixture(url: string, raw: RawSql, cleanup: () => Promis
       key: "id",
       subject: "user_id",
       createdAt: "created_at",
+      files: { column: "file_path", store: "files" },
       retention: { kind: "duration", seconds: DAY },
     }),
     issues,
@@ -83,9 +94,10 @@ export async function sqlFixture(url: string, raw: RawSql, cleanup: () => Promis
         names.set(String(id), it.name);
         const created = new Date(now.getTime() - (it.expired ? 2 * DAY : DAY / 2) * 1000);
         const ts = isPg ? created.toISOString() : created.toISOString().replace("T", " ").replace("Z", "");
-        await raw.exec("insert into items (id, name, user_id, created_at) values (?, ?, ?, ?)", [
+        await raw.exec("insert into items (id, name, payload, user_id, created_at) values (?, ?, ?, ?, ?)", [
           id,
           it.name,
+          `payload-${it.name}-of-${it.subject ?? "nobody"}`,
           it.subject ?? null,
           ts,
         ]);
@@ -101,6 +113,12 @@ export async function sqlFixture(url: string, raw: RawSql, cleanup: () => Promis
     async removeBehindBack(name) {
       await raw.exec("delete from items where id = ?", [ids.get(name)]);
     },
+    hooks: {
+      async linkFile(linked, path) {
+        for (const name of linked) await raw.exec("update items set file_path = ? where id = ?", [path, ids.get(name)]);
+      },
+      storeBytes,
+    },
     async close() {
       await store.close();
       await raw.close();
@@ -113,5 +131,15 @@ export async function sqliteFixture(): Promise<ConformanceFixture> {
   const dir = mkdtempSync(join(tmpdir(), "lethe-conf-"));
   const path = join(dir, "t.db");
   const raw = rawSqlite(path);
-  return sqlFixture(`sqlite:${path}`, raw, async () => rmSync(dir, { recursive: true, force: true }));
+  const bytes = async () => {
+    const wal = `${path}-wal`;
+    let out = readFileSync(path);
+    try {
+      out = Buffer.concat([out, readFileSync(wal)]);
+    } catch {
+      // no WAL file: everything is in the main file
+    }
+    return out;
+  };
+  return sqlFixture(`sqlite:${path}`, raw, async () => rmSync(dir, { recursive: true, force: true }), bytes);
 }

@@ -1,4 +1,6 @@
 import { sqliteFixture } from "./sql-fixture.js";
 import { runStoreConformance } from "./store-conformance.js";
 
-runStoreConformance("sql (SQLite)", sqliteFixture);
+runStoreConformance("sql (SQLite)", sqliteFixture, {
+  capabilities: ["list", "contents", "filesInUse", "expiryHistogram", "scrub", "purge", "discover"],
+});

@@ -1,16 +1,43 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DatasetDriver, Item, StoreDriver } from "../../src/core/types.js";
+import { type Capability, capabilityTests, DATASET_CAPABILITIES, STORE_CAPABILITIES } from "./capability-tests.js";
 
 /**
- * One conformance suite every store driver runs (SQLite, PostgreSQL, fs, s3).
+ * One conformance suite every store driver runs (SQLite, PostgreSQL, fs, s3, …).
  * Items are named by logical names ("a1"); each fixture maps them to its
  * native keys (row ids, relative paths, object keys) and reads ground truth
  * without going through the driver.
+ *
+ * Every optional capability of the driver contract (src/core/types.ts) is
+ * exercised here: a driver declares the capabilities it has, the suite checks
+ * that the declaration matches what it implements (so nothing implemented goes
+ * untested), and registers the capability's tests. A test is only registered
+ * for what a driver has; none returns early without checking anything.
  */
 export interface SeedItem {
   name: string;
   subject?: string;
   expired: boolean;
+}
+
+/** Fixture hooks the capability tests need; each is required by the capability named beside it. */
+export interface CapabilityHooks {
+  /** ownsKey: keys that cannot name an item of the dataset (outside its root/prefix, unmatched by its globs). */
+  foreignKeys?: Item["key"][];
+  /** refusedKeys: puts something lethe never deletes (a symlink, a directory) under a matched key; returns the key. */
+  plantRefused?(): Promise<Item["key"]>;
+  /** scanProblems: makes part of the dataset unreadable to the scan. */
+  hideSomething?(): Promise<void>;
+  /** filesInUse: sets a linked file path on the named items' rows. */
+  linkFile?(names: string[], path: string): Promise<void>;
+  /** removeFile: creates a file in the store's root; returns its path as a row would store it. */
+  looseFile?(rel: string): Promise<string>;
+  /** removeFile: whether a path (as returned by looseFile, or the outside one) exists. */
+  exists?(path: string): Promise<boolean>;
+  /** removeFile: an existing file outside the store's root, as a row might name it (`../x`, absolute). */
+  outsideFile?(): Promise<string>;
+  /** purge/scrub: every byte of the store's files, to look for erased values. */
+  storeBytes?(): Promise<Buffer>;
 }
 
 export interface ConformanceFixture {
@@ -24,18 +51,26 @@ export interface ConformanceFixture {
   nameOf(item: Item): string;
   /** Deletes an item behind the driver's back. */
   removeBehindBack(name: string): Promise<void>;
+  hooks?: CapabilityHooks;
   close(): Promise<void>;
 }
 
 export type FixtureFactory = (opts: { subjects: boolean }) => Promise<ConformanceFixture>;
 
-async function collect(it: AsyncIterable<Item[]>): Promise<Item[][]> {
+export interface ConformanceOptions {
+  /** The items carry subjects (a subject column or subjectFromPath). Default true. */
+  subjects?: boolean;
+  /** Every optional dataset and store capability the driver implements. */
+  capabilities: Capability[];
+}
+
+export async function collect(it: AsyncIterable<Item[]>): Promise<Item[][]> {
   const out: Item[][] = [];
   for await (const b of it) out.push(b);
   return out;
 }
 
-const ITEMS: SeedItem[] = [
+export const ITEMS: SeedItem[] = [
   { name: "a1", subject: "alice", expired: true },
   { name: "a2", subject: "alice", expired: false },
   { name: "a3", subject: "alice", expired: true },
@@ -51,101 +86,113 @@ const FRESH = ITEMS.filter((i) => !i.expired)
   .map((i) => i.name)
   .sort();
 
-export function runStoreConformance(
-  driverName: string,
-  factory: FixtureFactory,
-  opts: { subjects?: boolean } = {},
-): void {
+/** What the capability tests get: the live fixture and the instant `seed` returned. */
+export interface SuiteState {
+  fx: ConformanceFixture;
+  now: Date;
+  names(items: Item[]): string[];
+}
+
+export function runStoreConformance(driverName: string, factory: FixtureFactory, opts: ConformanceOptions): void {
   const subjects = opts.subjects ?? true;
   describe(`store conformance: ${driverName}`, () => {
-    let fx: ConformanceFixture;
-    let now: Date;
+    const s = {} as SuiteState;
     beforeEach(async () => {
-      fx = await factory({ subjects });
-      now = await fx.seed(ITEMS);
+      s.fx = await factory({ subjects });
+      s.now = await s.fx.seed(ITEMS);
+      s.names = (items: Item[]) => items.map((i) => s.fx.nameOf(i)).sort();
     });
     afterEach(async () => {
-      await fx.close();
+      await s.fx.close();
     });
-    const names = (items: Item[]) => items.map((i) => fx.nameOf(i)).sort();
+
+    it("implements exactly the optional capabilities it declares", () => {
+      const has = (obj: object, m: string) => typeof (obj as Record<string, unknown>)[m] === "function";
+      const implemented = [
+        ...DATASET_CAPABILITIES.filter((c) => has(s.fx.dataset, c)),
+        ...STORE_CAPABILITIES.filter((c) => has(s.fx.store, c)),
+      ].sort();
+      expect(implemented).toEqual([...opts.capabilities].sort());
+      expect(s.fx.dataset.capabilities.subjects).toBe(subjects);
+    });
 
     it("counts every item and exactly the expired ones", async () => {
-      expect(await fx.dataset.count()).toBe(ITEMS.length);
-      const s = await fx.dataset.summarizeExpired(now, { bySubject: true });
-      expect(s.expired).toBe(EXPIRED.length);
-      if (subjects && fx.dataset.capabilities.subjects) {
-        expect(Object.fromEntries(s.bySubject ?? [])).toEqual({ alice: 2, bob: 1, carol: 2 });
-      }
+      expect(await s.fx.dataset.count()).toBe(ITEMS.length);
+      const sum = await s.fx.dataset.summarizeExpired(s.now, { bySubject: true });
+      expect(sum.expired).toBe(EXPIRED.length);
+      if (subjects) expect(Object.fromEntries(sum.bySubject ?? [])).toEqual({ alice: 2, bob: 1, carol: 2 });
     });
 
     it("scans expired items once each, in batches no larger than asked", async () => {
-      const batches = await collect(fx.dataset.scanExpired(now, 2));
+      const batches = await collect(s.fx.dataset.scanExpired(s.now, 2));
       for (const b of batches) expect(b.length).toBeLessThanOrEqual(2);
-      expect(names(batches.flat())).toEqual(EXPIRED);
-      if (subjects && fx.dataset.capabilities.subjects) {
-        const bySubject = Object.fromEntries(batches.flat().map((i) => [fx.nameOf(i), i.subject]));
+      expect(s.names(batches.flat())).toEqual(EXPIRED);
+      if (subjects) {
+        const bySubject = Object.fromEntries(batches.flat().map((i) => [s.fx.nameOf(i), i.subject]));
         expect(bySubject.a1).toBe("alice");
         expect(bySubject.b1).toBe("bob");
       }
     });
 
     it("fetchExpired returns only the named items that are still expired", async () => {
-      const all = await collect(fx.dataset.scanExpired(now, 100));
-      const keys = all.flat().map((i) => i.key);
-      const got = await fx.dataset.fetchExpired(keys.slice(0, 2), now);
-      expect(got).toHaveLength(2);
+      const keys = (await collect(s.fx.dataset.scanExpired(s.now, 100))).flat().map((i) => i.key);
+      expect(await s.fx.dataset.fetchExpired(keys.slice(0, 2), s.now)).toHaveLength(2);
       // A time before anything expired: nothing qualifies.
-      expect(await fx.dataset.fetchExpired(keys, new Date(0))).toEqual([]);
+      expect(await s.fx.dataset.fetchExpired(keys, new Date(0))).toEqual([]);
     });
 
     it("deletes exactly the expired items, reports them, and is idempotent", async () => {
-      const expired = (await collect(fx.dataset.scanExpired(now, 100))).flat();
-      const r = await fx.dataset.deleteBatch(expired, { action: "delete", expiredAt: now });
+      const expired = (await collect(s.fx.dataset.scanExpired(s.now, 100))).flat();
+      const r = await s.fx.dataset.deleteBatch(expired, { action: "delete", expiredAt: s.now });
       expect(r.failed).toEqual([]);
-      expect(names(r.deleted)).toEqual(EXPIRED);
-      expect((await fx.present()).sort()).toEqual(FRESH);
-      const again = await fx.dataset.deleteBatch(expired, { action: "delete", expiredAt: now });
+      expect(s.names(r.deleted)).toEqual(EXPIRED);
+      expect((await s.fx.present()).sort()).toEqual(FRESH);
+      const again = await s.fx.dataset.deleteBatch(expired, { action: "delete", expiredAt: s.now });
       expect(again).toEqual({ deleted: [], failed: [] });
     });
 
-    it("re-checks expiry inside the delete when asked, and not otherwise", async () => {
-      if (!(subjects && fx.dataset.capabilities.subjects)) return;
-      const fresh = (await collect(fx.dataset.scanSubject("bob", 100))).flat().filter((i) => fx.nameOf(i) === "b2");
-      expect(fresh).toHaveLength(1);
-      const guarded = await fx.dataset.deleteBatch(fresh, { action: "delete", expiredAt: now });
-      expect(guarded.deleted).toEqual([]);
-      expect(await fx.present()).toContain("b2");
-      const erased = await fx.dataset.deleteBatch(fresh, { action: "delete" });
-      expect(names(erased.deleted)).toEqual(["b2"]);
-      expect(await fx.present()).not.toContain("b2");
-    });
-
-    it("finds every item of one subject and no other", async () => {
-      if (!(subjects && fx.dataset.capabilities.subjects)) return;
-      expect(names((await collect(fx.dataset.scanSubject("alice", 1))).flat())).toEqual(["a1", "a2", "a3"]);
-      expect((await collect(fx.dataset.scanSubject("nobody", 10))).flat()).toEqual([]);
-      // A prefix of a subject id is another subject.
-      expect((await collect(fx.dataset.scanSubject("ali", 10))).flat()).toEqual([]);
-    });
-
     it("reports which keys still exist", async () => {
-      const all = (await collect(fx.dataset.scanExpired(now, 100))).flat();
-      const a1 = all.find((i) => fx.nameOf(i) === "a1") as Item;
-      const c1 = all.find((i) => fx.nameOf(i) === "c1") as Item;
-      await fx.removeBehindBack("a1");
-      const ex = await fx.dataset.existing([a1.key, c1.key]);
+      const all = (await collect(s.fx.dataset.scanExpired(s.now, 100))).flat();
+      const a1 = all.find((i) => s.fx.nameOf(i) === "a1") as Item;
+      const c1 = all.find((i) => s.fx.nameOf(i) === "c1") as Item;
+      await s.fx.removeBehindBack("a1");
+      const ex = await s.fx.dataset.existing([a1.key, c1.key]);
       expect(ex.has(String(c1.key))).toBe(true);
       expect(ex.has(String(a1.key))).toBe(false);
       // Gone behind our back: a delete neither deletes nor fails it.
-      const r = await fx.dataset.deleteBatch([a1], { action: "delete", expiredAt: now });
+      const r = await s.fx.dataset.deleteBatch([a1], { action: "delete", expiredAt: s.now });
       expect(r).toEqual({ deleted: [], failed: [] });
     });
 
     it("knows the oldest expiry, and none when nothing is expired", async () => {
-      const oldest = await fx.dataset.oldestExpiry(now);
+      const oldest = await s.fx.dataset.oldestExpiry(s.now);
       expect(oldest).toBeDefined();
-      expect(oldest as number).toBeLessThanOrEqual(now.getTime() / 1000);
-      expect(await fx.dataset.oldestExpiry(new Date(0))).toBeUndefined();
+      expect(oldest as number).toBeLessThanOrEqual(s.now.getTime() / 1000);
+      expect(await s.fx.dataset.oldestExpiry(new Date(0))).toBeUndefined();
     });
+
+    if (subjects) {
+      it("re-checks expiry inside the delete when asked, and not otherwise", async () => {
+        const fresh = (await collect(s.fx.dataset.scanSubject("bob", 100)))
+          .flat()
+          .filter((i) => s.fx.nameOf(i) === "b2");
+        expect(fresh).toHaveLength(1);
+        const guarded = await s.fx.dataset.deleteBatch(fresh, { action: "delete", expiredAt: s.now });
+        expect(guarded.deleted).toEqual([]);
+        expect(await s.fx.present()).toContain("b2");
+        const erased = await s.fx.dataset.deleteBatch(fresh, { action: "delete" });
+        expect(s.names(erased.deleted)).toEqual(["b2"]);
+        expect(await s.fx.present()).not.toContain("b2");
+      });
+
+      it("finds every item of one subject and no other", async () => {
+        expect(s.names((await collect(s.fx.dataset.scanSubject("alice", 1))).flat())).toEqual(["a1", "a2", "a3"]);
+        expect((await collect(s.fx.dataset.scanSubject("nobody", 10))).flat()).toEqual([]);
+        // A prefix of a subject id is another subject.
+        expect((await collect(s.fx.dataset.scanSubject("ali", 10))).flat()).toEqual([]);
+      });
+    }
+
+    for (const cap of opts.capabilities) capabilityTests[cap](s, { subjects, items: ITEMS, expired: EXPIRED });
   });
 }
