@@ -45,8 +45,17 @@ export class ManualClock implements Clock {
       if (signal?.aborted || ms <= 0) return resolve();
       const waiter = { at: this.ms + ms, resolve };
       this.waiters.push(waiter);
-      signal?.addEventListener("abort", () => resolve(), { once: true });
+      const abort = () => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve();
+      };
+      signal?.addEventListener("abort", abort, { once: true });
     });
+  }
+
+  /** How many sleepers are waiting: a test knows a loop is idle when it sleeps, without waiting on wall time. */
+  get sleepers(): number {
+    return this.waiters.length;
   }
 
   advance(ms: number): void {

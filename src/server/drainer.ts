@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from "../scheduler/clock.js";
 import type { ServerLog } from "./context.js";
 
 export interface DrainerOptions {
@@ -9,6 +10,8 @@ export interface DrainerOptions {
   /** Milliseconds to wait before the next pass (0: go on at once), e.g. to let a burst of intake pass first. */
   pace?: () => number;
   log: ServerLog;
+  /** Time for polls and pacing (tests inject a ManualClock). */
+  clock?: Clock;
 }
 
 /**
@@ -28,7 +31,12 @@ export class Drainer {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly opts: DrainerOptions) {}
+  private readonly clock: Clock;
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly opts: DrainerOptions) {
+    this.clock = opts.clock ?? systemClock;
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -42,6 +50,7 @@ export class Drainer {
   /** Lets the current pass finish, then stops. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.wake?.();
     await this.loop;
   }
@@ -58,17 +67,14 @@ export class Drainer {
         }
         // Yield to the event loop so HTTP requests are served between passes (longer while intake is hot).
         const wait = this.opts.pace?.() ?? 0;
-        await new Promise((r) => (wait > 0 ? setTimeout(r, wait) : setImmediate(r)));
+        if (wait > 0)
+          await this.clock.sleep(wait, this.stopping.signal); // a notify does not cut pacing short
+        else await new Promise((r) => setImmediate(r));
         continue;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.opts.pollMs ?? 1000);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.wake = done;
-      });
+      const woken = new AbortController();
+      this.wake = () => woken.abort();
+      await this.clock.sleep(this.opts.pollMs ?? 1000, woken.signal);
       this.wake = undefined;
       this.pending = true;
     }

@@ -16,13 +16,6 @@ import {
 import pg from "pg";
 import type { TestContext } from "vitest";
 
-/** True when LETHE_TEST_PG_URL is set (i.e. tests run under scripts/with-services.mjs). */
-export const hasPg: boolean = Boolean(process.env.LETHE_TEST_PG_URL);
-
-/** True when LETHE_TEST_S3_ENDPOINT is set (i.e. tests run under scripts/with-services.mjs). */
-export const hasS3: boolean = Boolean(process.env.LETHE_TEST_S3_ENDPOINT);
-
-const inCi = Boolean(process.env.CI) && process.env.CI !== "false";
 const SERVICE_ENV = { pg: "LETHE_TEST_PG_URL", s3: "LETHE_TEST_S3_ENDPOINT" } as const;
 
 function requireEnv(name: string): string {
@@ -32,15 +25,11 @@ function requireEnv(name: string): string {
 }
 
 /**
- * Call first in a test that needs a service. Locally a missing service skips the test
- * with the reason; in CI (CI=true) it fails instead, so a broken harness cannot turn
- * the whole integration suite into silent skips.
+ * Call first in a test that needs a service. A missing service fails the test with the reason, locally as
+ * in CI: a test that needs PostgreSQL and quietly skips would let a broken harness pass as green.
  */
-export function requireService(ctx: TestContext, service: keyof typeof SERVICE_ENV): void {
-  const name = SERVICE_ENV[service];
-  if (process.env[name]) return;
-  if (inCi) throw new Error(`${name} is not set in CI; the test harness (scripts/with-services.mjs) did not run`);
-  ctx.skip(`${name} not set; run via \`node scripts/with-services.mjs vitest run\``);
+export function requireService(_ctx: TestContext, service: keyof typeof SERVICE_ENV): void {
+  requireEnv(SERVICE_ENV[service]);
 }
 
 /** Unique lowercase name that is valid both as a PG identifier and as an S3 bucket name. */

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { type RawSql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
 import { lethe, letheAsync, tempDir } from "../helpers/cli.js";
-import { createTestPgDatabase, hasPg } from "../helpers/services.js";
+import { createTestPgDatabase } from "../helpers/services.js";
 
 const ROWS = 30_000;
 
@@ -104,18 +104,14 @@ describe("kill -9 during apply", () => {
     await raw.close();
   }, 180_000);
 
-  it.skipIf(!hasPg)(
-    "PostgreSQL target, PostgreSQL state: ledger and data agree after every crash",
-    async () => {
-      const target = await createTestPgDatabase();
-      const state = await createTestPgDatabase();
-      const raw = rawPg(target.url);
-      await seed(raw, true);
-      await crashLoop(target.url, state.url, raw);
-      await raw.close();
-      await target.drop();
-      await state.drop();
-    },
-    180_000,
-  );
+  it("PostgreSQL target, PostgreSQL state: ledger and data agree after every crash", async () => {
+    const target = await createTestPgDatabase();
+    const state = await createTestPgDatabase();
+    const raw = rawPg(target.url);
+    await seed(raw, true);
+    await crashLoop(target.url, state.url, raw);
+    await raw.close();
+    await target.drop();
+    await state.drop();
+  }, 180_000);
 });

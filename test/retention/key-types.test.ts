@@ -5,7 +5,7 @@ import { createSqlStore } from "../../src/stores/sql/driver.js";
 import { type RawSql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
 import { tempDir } from "../helpers/cli.js";
 import { collectIssues, datasetConfig } from "../helpers/config.js";
-import { createTestPgDatabase, hasPg } from "../helpers/services.js";
+import { createTestPgDatabase } from "../helpers/services.js";
 
 const NOW = new Date("2026-06-01T00:00:00Z");
 const OLD = "2026-01-01 00:00:00";
@@ -65,7 +65,7 @@ describe("non-integer primary keys", () => {
     ["uuid", UUIDS],
     ["varchar(64)", TEXT_KEYS],
   ] as const) {
-    it.skipIf(!hasPg)(`PostgreSQL ${type} keys`, async () => {
+    it(`PostgreSQL ${type} keys`, async () => {
       const db = await createTestPgDatabase();
       const raw = rawPg(db.url);
       try {

@@ -6,7 +6,7 @@ import { createSqlStore } from "../../src/stores/sql/driver.js";
 import { type RawSql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
 import { tempDir } from "../helpers/cli.js";
 import { collectIssues, datasetConfig } from "../helpers/config.js";
-import { createTestPgDatabase, hasPg } from "../helpers/services.js";
+import { createTestPgDatabase } from "../helpers/services.js";
 
 // Local time must never leak into expiry: run the whole file far from UTC.
 process.env.TZ = "Asia/Kolkata";
@@ -112,7 +112,7 @@ describe("expiry at the boundary, every encoding (SQLite)", () => {
   }
 });
 
-describe.skipIf(!hasPg)("expiry at the boundary, every encoding (PostgreSQL)", () => {
+describe("expiry at the boundary, every encoding (PostgreSQL)", () => {
   const all: [string, string, Encoder][] = [
     ["timestamptz", "timestamptz", iso],
     ["timestamp without time zone (UTC)", "timestamp", (d) => iso(d).replace("Z", "")],

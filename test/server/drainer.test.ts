@@ -1,61 +1,65 @@
 import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/scheduler/clock.js";
 import { Drainer } from "../../src/server/drainer.js";
 import { IntakeRate } from "../../src/server/intake-rate.js";
 import { GroupCommit } from "../../src/transient/group-commit.js";
 
 const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const tick = () => new Promise((r) => setImmediate(r));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Polls instead of sleeping a fixed time: a loaded CI machine must not fail these. */
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`);
-    await sleep(5);
+
+/** Lets the loop run until it sleeps on the manual clock: no wall-clock timer can fire meanwhile. */
+async function idle(clock: ManualClock, cond: () => boolean = () => true): Promise<void> {
+  for (let i = 0; i < 10_000; i++) {
+    if (clock.sleepers > 0 && cond()) return;
+    await tick();
   }
+  throw new Error("the drainer never went idle");
 }
 
-describe("background drainer", () => {
-  it("runs a pass at start, wakes at once on notify, and never overlaps passes", async () => {
+describe("background drainer (injected clock)", () => {
+  it("runs a pass at start, wakes at once on notify, coalesces a burst, and never overlaps passes", async () => {
+    const clock = new ManualClock(new Date(0));
     let running = 0;
     let maxRunning = 0;
-    const passes: number[] = [];
+    let passes = 0;
     const d = new Drainer({
       name: "t",
       log,
+      clock,
       pollMs: 60_000,
       pass: async () => {
         running++;
         maxRunning = Math.max(maxRunning, running);
-        await new Promise((r) => setTimeout(r, 20));
+        await tick();
         running--;
-        passes.push(Date.now());
+        passes++;
         return 0;
       },
     });
     d.start();
-    await waitFor(() => passes.length >= 1);
-    await sleep(50);
-    expect(passes).toHaveLength(1); // the start-up pass; then it waits (poll is a minute away)
-    const t0 = Date.now();
+    await idle(clock);
+    expect(passes).toBe(1); // the start-up pass; then it sleeps until the poll, a minute of clock time away
     for (let i = 0; i < 50; i++) d.notify(); // a burst of accepts
-    await waitFor(() => passes.length >= 2);
-    await sleep(150);
-    expect(passes.length).toBeLessThanOrEqual(3); // coalesced, not 50 passes
-    expect((passes[1] ?? 0) - t0).toBeLessThan(10_000); // woken by notify, not by the one-minute poll
+    await idle(clock, () => passes >= 2);
+    expect(passes).toBe(2); // woken by the notify (the clock never moved), and 50 notifies cost one pass
+    clock.advance(60_000);
+    await idle(clock, () => passes >= 3);
+    expect(passes).toBe(3); // the poll
     expect(maxRunning).toBe(1);
     await d.stop();
   });
 
   it("keeps going while passes find work, and paces itself when asked", async () => {
-    let left = 5;
-    const at: number[] = [];
+    const clock = new ManualClock(new Date(0));
+    let left = 3;
+    let passes = 0;
     const d = new Drainer({
       name: "t",
       log,
+      clock,
       pollMs: 60_000,
       pass: async () => {
-        at.push(Date.now());
+        passes++;
         if (left === 0) return 0;
         left--;
         return 1;
@@ -63,18 +67,23 @@ describe("background drainer", () => {
       pace: () => 30,
     });
     d.start();
-    await waitFor(() => left === 0);
-    await d.stop();
+    for (let n = 1; n <= 4; n++) {
+      await idle(clock, () => passes === n);
+      expect(passes).toBe(n); // each pass waits its 30 ms of pacing before the next
+      clock.advance(30);
+    }
     expect(left).toBe(0);
-    for (let i = 1; i < at.length; i++) expect((at[i] ?? 0) - (at[i - 1] ?? 0)).toBeGreaterThanOrEqual(25);
+    await d.stop();
   });
 
-  it("a failing pass is logged and the drainer carries on", async () => {
+  it("a failing pass is logged and the drainer carries on at the next poll", async () => {
+    const clock = new ManualClock(new Date(0));
     const errors: string[] = [];
     let n = 0;
     const d = new Drainer({
       name: "t",
       log: { ...log, error: (o: object) => errors.push(JSON.stringify(o)) },
+      clock,
       pollMs: 20,
       pass: async () => {
         n++;
@@ -83,10 +92,12 @@ describe("background drainer", () => {
       },
     });
     d.start();
-    await waitFor(() => n > 1);
-    await d.stop();
+    await idle(clock, () => n === 1);
     expect(errors[0]).toContain("state unreachable");
-    expect(n).toBeGreaterThan(1);
+    clock.advance(20);
+    await idle(clock, () => n === 2);
+    await d.stop();
+    expect(n).toBe(2);
   });
 });
 
