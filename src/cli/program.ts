@@ -16,6 +16,7 @@ import { registerScanLogs } from "./commands/scan-logs.js";
 import { registerServe } from "./commands/serve.js";
 import { registerShred } from "./commands/shred.js";
 import { registerToken } from "./commands/token.js";
+import { registerValidate } from "./commands/validate.js";
 import type { CommandResult } from "./result.js";
 
 /** Runs one command body and hands its result back to the entry file. */
@@ -51,6 +52,7 @@ export function buildProgram(run: Runner): Command {
     registerJanitor,
     registerScanLogs,
     registerShred,
+    registerValidate,
   ]) {
     register(program, run);
   }

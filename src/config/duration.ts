@@ -1,24 +1,43 @@
 /**
- * Durations are always written with a unit: `90s`, `15m`, `1h`, `30d`.
+ * Durations are always written with a unit: `500ms`, `90s`, `15m`, `1h`, `30d`.
  * A bare number is rejected on purpose: `retention: 30` could mean seconds
  * or days, and guessing wrong deletes data.
  *
  * @example
  * parseDuration("30d"); // 2_592_000 (seconds)
+ * parseDurationMs("500ms"); // 500
  */
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
-const DURATION_RE = /^(\d+)(s|m|h|d|w)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const DURATION_RE = /^(\d+)(ms|s|m|h|d|w)$/;
+/** The same grammar for JSON Schema and editors (no surrounding spaces there). */
+export const DURATION_PATTERN = "^[0-9]+(ms|s|m|h|d|w)$";
 
-export function parseDuration(input: string): number | undefined {
+/** Milliseconds, or undefined when the text is not a duration with a unit. */
+export function parseDurationMs(input: string): number | undefined {
   const m = DURATION_RE.exec(input.trim());
   if (!m) return undefined;
   const n = Number(m[1]);
-  const unit = UNIT_SECONDS[m[2] as string];
-  if (!Number.isSafeInteger(n) || unit === undefined) return undefined;
+  const unit = UNIT_MS[m[2] as string];
+  if (!Number.isSafeInteger(n) || unit === undefined || !Number.isSafeInteger(n * unit)) return undefined;
   return n * unit;
 }
 
+/**
+ * Whole seconds, or undefined when the text is not a duration with a unit or
+ * is not a whole number of seconds (`500ms` is for {@link parseDurationMs}
+ * callers: workspace ttls, leases, retry delays).
+ */
+export function parseDuration(input: string): number | undefined {
+  const ms = parseDurationMs(input);
+  return ms === undefined || ms % 1000 !== 0 ? undefined : ms / 1000;
+}
+
 export function isDuration(input: unknown): input is string {
+  return typeof input === "string" && parseDurationMs(input) !== undefined;
+}
+
+/** A whole number of seconds: retention, deadlines and graces count in seconds. */
+export function isSecondsDuration(input: unknown): input is string {
   return typeof input === "string" && parseDuration(input) !== undefined;
 }
 

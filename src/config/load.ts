@@ -4,7 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../core/errors.js";
 import { normalizeConfig } from "./normalize.js";
 import { checkRules } from "./rules.js";
-import { configSchema } from "./schema.js";
+import { configSchema, type RawConfig } from "./schema.js";
 import type { LetheConfig } from "./types.js";
 
 /** Where the config comes from: `--config`, then `LETHE_CONFIG`, then `./lethe.yaml`. */
@@ -15,29 +15,43 @@ export function findConfigFile(explicit?: string): string {
   return abs;
 }
 
-function issuePath(path: readonly PropertyKey[]): string {
+export function issuePath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? "(root)" : path.map(String).join(".");
 }
 
 /**
- * parse (zod) → normalize → cross-field rules. Throws one {@link ConfigError}
- * listing every problem with its key path.
+ * zod schema then cross-field rules, with nothing resolved or opened: what
+ * `lethe validate` checks. Throws one {@link ConfigError} listing every problem
+ * with its key path.
  *
  * @example
- * const cfg = parseConfig({ version: 1, stores: {}, datasets: {} }, process.cwd());
+ * const raw = checkConfig({ version: 1, stores: {}, datasets: {} });
  */
-export function parseConfig(input: unknown, baseDir: string, file?: string): LetheConfig {
+export function checkConfig(input: unknown): RawConfig {
   const r = configSchema.safeParse(input);
   if (!r.success) {
     throw new ConfigError(r.error.issues.map((i) => `${issuePath(i.path)}: ${i.message}`));
   }
   const issues = checkRules(r.data);
   if (issues.length > 0) throw new ConfigError(issues);
-  return normalizeConfig(r.data, file, baseDir);
+  return r.data;
 }
 
-/** Reads and validates a YAML config file. */
-export function loadConfigFile(path?: string): LetheConfig {
+/**
+ * parse (zod) → cross-field rules → normalize (secret references resolved).
+ *
+ * @example
+ * const cfg = parseConfig({ version: 1, stores: {}, datasets: {} }, process.cwd());
+ */
+export function parseConfig(input: unknown, baseDir: string, file?: string): LetheConfig {
+  return normalizeConfig(checkConfig(input), file, baseDir);
+}
+
+/**
+ * Reads a YAML config file into a plain document, unvalidated: for callers
+ * that need one section only (scan-logs reads `redact:`).
+ */
+export function readConfigDocument(path?: string): { file: string; doc: Record<string, unknown> } {
   const file = findConfigFile(path);
   let doc: unknown;
   try {
@@ -45,7 +59,13 @@ export function loadConfigFile(path?: string): LetheConfig {
   } catch (err) {
     throw new ConfigError([`config: ${file} is not valid YAML: ${(err as Error).message.split("\n")[0]}`]);
   }
-  if (doc === null || typeof doc !== "object")
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc))
     throw new ConfigError(["(root): expected a mapping with version, stores, datasets"]);
+  return { file, doc: doc as Record<string, unknown> };
+}
+
+/** Reads and validates a YAML config file. */
+export function loadConfigFile(path?: string): LetheConfig {
+  const { file, doc } = readConfigDocument(path);
   return parseConfig(doc, dirname(file), file);
 }

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
-import { parseDuration } from "./duration.js";
+import { parseDuration, parseDurationMs } from "./duration.js";
 import type { RawConfig, RawDataset } from "./schema.js";
-import { resolveSecret } from "./secrets.js";
-import type { DatasetConfig, LetheConfig, Retention, StoreConfig } from "./types.js";
+import { resolveMaybeSecret } from "./secrets.js";
+import type { DatasetConfig, LetheConfig, NotificationsConfig, Retention, StoreConfig } from "./types.js";
 
 const UNIT_SECONDS = { days: 86_400, hours: 3600, seconds: 1 } as const;
 
@@ -14,6 +14,12 @@ function seconds(d: string): number {
   return s;
 }
 
+function millis(d: string): number {
+  const ms = parseDurationMs(d);
+  if (ms === undefined) throw new Error(`unvalidated duration ${d}`);
+  return ms;
+}
+
 function retention(r: RawDataset["retention"]): Retention {
   if (r === "never") return { kind: "never" };
   if (typeof r === "string") return { kind: "duration", seconds: seconds(r) };
@@ -22,10 +28,21 @@ function retention(r: RawDataset["retention"]): Retention {
 
 /** Resolves `sqlite:relative.db` against the config folder; secret refs are resolved here too. */
 function sqlUrl(url: string, baseDir: string, keyPath: string): string {
-  const u = url.startsWith("env:") || url.startsWith("file:") ? resolveSecret(url, baseDir, keyPath) : url;
+  const u = resolveMaybeSecret(url, baseDir, keyPath);
   const m = /^sqlite:(?:\/\/)?(.+)$/.exec(u);
   if (m) return `sqlite:${isAbsolute(m[1] as string) ? m[1] : resolve(baseDir, m[1] as string)}`;
   return u;
+}
+
+function notifications(n: RawConfig["notifications"]): NotificationsConfig {
+  return {
+    webhooks: (n?.webhooks ?? []).map((w) => ({ url: w.url, secret: w.secret, events: w.events })),
+    warnBeforeSeconds: seconds(n?.warnBefore ?? "3d"),
+    retryMinMs: millis(n?.retryMin ?? "5s"),
+    retryMaxMs: millis(n?.retryMax ?? "1h"),
+    maxAttempts: n?.maxAttempts ?? 20,
+    maxAgeSeconds: seconds(n?.maxAge ?? "3d"),
+  };
 }
 
 /**
@@ -70,13 +87,15 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
       derived: d.derived ?? [],
     });
   }
-  const isPg = /^postgres(ql)?:\/\//.test(raw.state);
-  const stateDir = resolve(baseDir, isPg ? ".lethe" : raw.state);
+  // `state: env:LETHE_STATE` names a folder or a postgres:// URL (which may carry a password).
+  const stateRef = resolveMaybeSecret(raw.state, baseDir, "state");
+  const isPg = /^postgres(ql)?:\/\//.test(stateRef);
+  const stateDir = resolve(baseDir, isPg ? ".lethe" : stateRef);
   const policy = { datasets: [...datasets.values()], stores: [...stores.values()], safety: raw.safety };
   return {
     file,
     baseDir,
-    state: isPg ? { kind: "postgres", url: raw.state, dir: stateDir } : { kind: "sqlite", dir: stateDir },
+    state: isPg ? { kind: "postgres", url: stateRef, dir: stateDir } : { kind: "sqlite", dir: stateDir },
     schedule: raw.schedule,
     misfireGraceSeconds: seconds(raw.misfireGrace),
     batchSize: raw.batchSize,
@@ -86,17 +105,18 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
     erasure: { deadlineSeconds: seconds(raw.erasure?.deadline ?? "30d"), scrub: raw.erasure?.scrub ?? "verify" },
     transient: {
       root: raw.transient?.root ? resolve(baseDir, raw.transient.root) : undefined,
-      ttlSeconds: seconds(raw.transient?.ttl ?? "5m"),
+      ttlSeconds: millis(raw.transient?.ttl ?? "5m") / 1000,
     },
     secrets: { masterKey: raw.secrets?.masterKey, subjectKey: raw.secrets?.subjectKey },
     alerts: { webhook: raw.alerts?.webhook },
+    notifications: notifications(raw.notifications),
     redact: { patterns: raw.redact?.patterns ?? [], keys: raw.redact?.keys ?? [] },
     janitor: { graceSeconds: seconds(raw.janitor?.grace ?? "1h"), schedule: raw.janitor?.schedule },
     server: {
       port: raw.server?.port ?? 8787,
       host: raw.server?.host ?? "127.0.0.1",
       bodyLimit: raw.server?.bodyLimit ?? 1_048_576,
-      leaseTtlSeconds: seconds(raw.server?.leaseTtl ?? "15s"),
+      leaseTtlSeconds: millis(raw.server?.leaseTtl ?? "15s") / 1000,
     },
     policyHash: createHash("sha256").update(JSON.stringify(policy)).digest("hex"),
   };

@@ -49,11 +49,18 @@ export function checkRules(raw: RawConfig): string[] {
       at(`${p}.key`, "the key column must differ from createdAt and subject");
   }
   if (raw.transient?.root === "") at("transient.root", "must not be empty");
-  for (const [i, pat] of (raw.redact?.patterns ?? []).entries()) {
+  issues.push(...redactRules(raw.redact));
+  return issues;
+}
+
+/** `redact:` on its own (scan-logs checks only this section). */
+export function redactRules(redact: RawConfig["redact"]): string[] {
+  const issues: string[] = [];
+  for (const [i, pat] of (redact?.patterns ?? []).entries()) {
     try {
       new RegExp(pat.regex);
     } catch {
-      at(`redact.patterns.${i}.regex`, "not a valid regular expression");
+      issues.push(`redact.patterns.${i}.regex: not a valid regular expression`);
     }
   }
   return issues;

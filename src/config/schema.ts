@@ -1,17 +1,15 @@
 import { Cron } from "croner";
 import { z } from "zod";
-import { isDuration } from "./duration.js";
-import { SECRET_REF_RE } from "./secrets.js";
+import { notificationsSchema } from "./notifications-schema.js";
+import { durationMsSchema, durationSchema, secretRefSchema } from "./schema-parts.js";
+
+export { durationMsSchema, durationSchema, secretRefSchema };
 
 /**
  * The zod schema of `lethe.yaml` (DESIGN.md "Configuration"). Every object
  * is strict: an unknown key is an error, so a misspelt `retenion:` can never
  * silently mean "keep forever".
  */
-
-const DURATION_MSG = "expected a duration like 30d (90s, 15m, 1h, 30d; a bare number is not accepted)";
-
-export const durationSchema = z.string({ error: DURATION_MSG }).refine(isDuration, { message: DURATION_MSG });
 
 const IDENT_MSG = "expected an SQL identifier (letters, digits and _, not starting with a digit)";
 export const identifierSchema = z
@@ -22,10 +20,6 @@ const TABLE_MSG = "expected a table name like logs or schema.logs";
 const tableSchema = z
   .string({ error: TABLE_MSG })
   .regex(/^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$/, { message: TABLE_MSG });
-
-export const secretRefSchema = z
-  .string()
-  .regex(SECRET_REF_RE, { message: "expected a secret reference env:NAME or file:PATH (never an inline secret)" });
 
 export const cronSchema = z.string().refine(
   (s) => {
@@ -39,9 +33,12 @@ export const cronSchema = z.string().refine(
   { message: 'expected a cron expression like "0 2 * * *"' },
 );
 
+/** The shapes behind each {@link byType} schema, so `lethe schema` can describe them (src/config/json-schema.ts). */
+export const typeAlternatives = new WeakMap<z.ZodType, z.ZodType[]>();
+
 /** Dispatches on the JS type so each shape reports its own precise errors. */
 function byType<S extends z.ZodType, O extends z.ZodType>(str: S, obj: O, message: string) {
-  return z.unknown().transform((v, ctx): z.output<S> | z.output<O> => {
+  const schema = z.unknown().transform((v, ctx): z.output<S> | z.output<O> => {
     const schema = typeof v === "string" ? str : v !== null && typeof v === "object" ? obj : undefined;
     if (!schema) {
       ctx.addIssue({ code: "custom", message });
@@ -52,6 +49,8 @@ function byType<S extends z.ZodType, O extends z.ZodType>(str: S, obj: O, messag
     for (const issue of r.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
     return z.NEVER;
   });
+  typeAlternatives.set(schema, [str, obj]);
+  return schema;
 }
 
 const RETENTION_MSG = 'expected a duration like 30d, "never", or { column: NAME, unit: days|hours|seconds }';
@@ -100,6 +99,12 @@ const datasetSchema = z.strictObject({
   derived: z.array(identifierSchema).optional(),
 });
 
+/** `redact:`, also read on its own by `scan-logs --config` (which needs nothing else). */
+export const redactSchema = z.strictObject({
+  patterns: z.array(z.strictObject({ name: identifierSchema, regex: z.string().min(1) })).optional(),
+  keys: z.array(z.string().min(1)).optional(),
+});
+
 export const configSchema = z.strictObject({
   version: z.literal(1, { error: "expected version: 1" }),
   state: z.string().min(1).default("./.lethe"),
@@ -115,22 +120,18 @@ export const configSchema = z.strictObject({
       scrub: z.enum(["verify", "vacuum", "checkpoint"]).default("verify"),
     })
     .optional(),
-  transient: z.strictObject({ root: z.string().optional(), ttl: durationSchema.default("5m") }).optional(),
+  transient: z.strictObject({ root: z.string().optional(), ttl: durationMsSchema.default("5m") }).optional(),
   secrets: z.strictObject({ masterKey: secretRefSchema.optional(), subjectKey: secretRefSchema.optional() }).optional(),
   alerts: z.strictObject({ webhook: z.url() }).optional(),
-  redact: z
-    .strictObject({
-      patterns: z.array(z.strictObject({ name: identifierSchema, regex: z.string().min(1) })).optional(),
-      keys: z.array(z.string().min(1)).optional(),
-    })
-    .optional(),
+  notifications: notificationsSchema.optional(),
+  redact: redactSchema.optional(),
   janitor: z.strictObject({ grace: durationSchema.default("1h"), schedule: cronSchema.optional() }).optional(),
   server: z
     .strictObject({
       port: z.number().int().min(0).max(65_535).default(8787),
       host: z.string().default("127.0.0.1"),
       bodyLimit: z.number().int().min(1024).default(1_048_576),
-      leaseTtl: durationSchema.default("15s"),
+      leaseTtl: durationMsSchema.default("15s"),
     })
     .optional(),
 });

@@ -32,3 +32,19 @@ export function resolveSecret(ref: string, baseDir: string, keyPath?: string): s
   }
   throw new LetheError("CONFIG_INVALID", `${at}a secret must be env:NAME or file:PATH, got an inline value`);
 }
+
+/** True for `env:NAME` / `file:PATH`: a value that names a secret instead of holding it. */
+export function isSecretRef(value: string): boolean {
+  return value.startsWith("env:") || value.startsWith("file:");
+}
+
+/**
+ * Keys that take either a plain value or a reference (`state:`, a store's
+ * `url:`): a reference is resolved, anything else is returned as written.
+ *
+ * @example
+ * resolveMaybeSecret("env:LETHE_STATE", process.cwd(), "state"); // e.g. "postgres://…"
+ */
+export function resolveMaybeSecret(value: string, baseDir: string, keyPath: string): string {
+  return isSecretRef(value) ? resolveSecret(value, baseDir, keyPath) : value;
+}

@@ -67,10 +67,29 @@ export interface LetheConfig {
   transient: { root: string | undefined; ttlSeconds: number };
   secrets: { masterKey: string | undefined; subjectKey: string | undefined };
   alerts: { webhook: string | undefined };
+  /** Signed webhooks fed by the outbox (docs/notifications.md); `secret` is still a reference. */
+  notifications: NotificationsConfig;
   redact: { patterns: { name: string; regex: string }[]; keys: string[] };
   janitor: { graceSeconds: number; schedule: string | undefined };
   /** `lethe serve`: listen address, body limit, and the scheduler lease's time to live. */
   server: { port: number; host: string; bodyLimit: number; leaseTtlSeconds: number };
   /** Canonical JSON of the policy-relevant parts, hashed into plans. */
   policyHash: string;
+}
+
+export interface WebhookConfig {
+  url: string;
+  /** `env:`/`file:` reference, resolved when deliveries start. */
+  secret: string;
+  /** Subscribed events; undefined = all. */
+  events: readonly string[] | undefined;
+}
+
+export interface NotificationsConfig {
+  webhooks: WebhookConfig[];
+  warnBeforeSeconds: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  maxAttempts: number;
+  maxAgeSeconds: number;
 }

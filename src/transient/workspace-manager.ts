@@ -2,7 +2,7 @@ import { randomBytes, randomFillSync } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { mkdir, statfs } from "node:fs/promises";
 import { join } from "node:path";
-import { parseDuration } from "../config/duration.js";
+import { parseDurationMs } from "../config/duration.js";
 import type { LetheConfig } from "../config/types.js";
 import { LetheError } from "../core/errors.js";
 import type { Ledger } from "../ledger/ledger.js";
@@ -43,11 +43,11 @@ export const isCipherFile = (rel: string): boolean => rel.startsWith(CIPHER_PREF
 
 function ttlMs(ttl: TransientOptions["ttl"], fallbackSeconds: number): number {
   if (ttl === undefined) return fallbackSeconds * 1000;
-  const ms = typeof ttl === "number" ? ttl : (parseDuration(ttl) ?? Number.NaN) * 1000;
+  const ms = typeof ttl === "number" ? ttl : (parseDurationMs(ttl) ?? Number.NaN);
   if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_TTL_MS)
     throw new LetheError(
       "VALIDATION",
-      `ttl: expected a duration like 5m (or milliseconds), at most 24d; got ${String(ttl)}`,
+      `ttl: expected a duration like 5m or 500ms (or a number of milliseconds), at most 24d; got ${String(ttl)}`,
     );
   return Math.ceil(ms);
 }

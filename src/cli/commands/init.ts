@@ -1,17 +1,20 @@
 import { existsSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
+import { configJsonSchema, SCHEMA_MODELINE } from "../../config/json-schema.js";
 import { LetheError } from "../../core/errors.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
 
-export const STARTER_CONFIG = `# lethe.yaml: what lethe may delete, where, and when. Validated on load;
+export const STARTER_CONFIG = `${SCHEMA_MODELINE}
+# lethe.yaml: what lethe may delete, where, and when. Validated on load;
 # an unknown or misspelt key is an error, never silently ignored.
+# Check it offline with: lethe validate. Editor completion: lethe schema > lethe.schema.json
 version: 1
 
 # lethe's own state (ledger, runs, holds, keys). Embedded default: SQLite in
 # this folder. Several instances share state through PostgreSQL:
-# state: postgres://lethe@127.0.0.1:5432/lethe
+# state: postgres://lethe@127.0.0.1:5432/lethe   (or env:LETHE_STATE when the URL holds a password)
 state: ./.lethe
 
 # When retention runs (cron, UTC). Datasets may override with their own schedule.
@@ -65,7 +68,15 @@ export function registerInit(program: Command, run: Runner): void {
         const path = resolve(o.config ?? "lethe.yaml");
         if (existsSync(path)) throw new LetheError("USAGE", `${path} already exists; not overwritten`);
         writeFileSync(path, STARTER_CONFIG, { flag: "wx" });
-        return result({ path }, `Wrote ${path}. Edit the stores and datasets, then run: lethe plan`);
+        // The modeline points editors at this file; regenerate it after an upgrade with `lethe schema`.
+        const schemaPath = join(dirname(path), "lethe.schema.json");
+        const wroteSchema = !existsSync(schemaPath);
+        if (wroteSchema) writeFileSync(schemaPath, `${JSON.stringify(configJsonSchema(), null, 2)}\n`, { flag: "wx" });
+        const also = wroteSchema ? ` and ${schemaPath} (editor completion)` : "";
+        return result(
+          { path, ...(wroteSchema ? { schema: schemaPath } : {}) },
+          `Wrote ${path}${also}. Edit the stores and datasets, check with: lethe validate, then run: lethe plan`,
+        );
       }),
     );
 }

@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
 import { lstat } from "node:fs/promises";
 import type { Command } from "commander";
-import { loadConfigFile } from "../../config/load.js";
-import { LetheError } from "../../core/errors.js";
+import { issuePath, readConfigDocument } from "../../config/load.js";
+import { redactRules } from "../../config/rules.js";
+import { redactSchema } from "../../config/schema.js";
+import { ConfigError, LetheError } from "../../core/errors.js";
 import { type ScanLogsResult, scanLogs } from "../../redact/scan-logs.js";
 import type { CustomPattern } from "../../redact/types.js";
 import type { Runner } from "../program.js";
@@ -101,8 +103,13 @@ function render(res: ScanLogsResult, opts: ScanLogsCommandOptions): string {
 function redactConfig(configPath: string | undefined): Pick<ScanLogsCommandOptions, "patterns" | "keys"> {
   const path = configPath ?? process.env.LETHE_CONFIG ?? "lethe.yaml";
   if (configPath === undefined && !existsSync(path)) return {};
-  const cfg = loadConfigFile(path);
-  return { patterns: cfg.redact.patterns, keys: cfg.redact.keys };
+  // Only `redact:` is read: scan-logs runs where store secrets are not set, and needs none of them.
+  const { doc } = readConfigDocument(path);
+  const r = redactSchema.optional().safeParse(doc.redact);
+  if (!r.success) throw new ConfigError(r.error.issues.map((i) => `${issuePath(["redact", ...i.path])}: ${i.message}`));
+  const issues = redactRules(r.data);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { patterns: r.data?.patterns ?? [], keys: r.data?.keys ?? [] };
 }
 
 export function registerScanLogs(program: Command, run: Runner): void {
