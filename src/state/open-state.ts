@@ -3,7 +3,6 @@ import type { LetheConfig } from "../config/types.js";
 import { LetheError } from "../core/errors.js";
 import type { StateDialect } from "./dialect.js";
 import { migrationProvider } from "./migrations/index.js";
-import { openPostgresState } from "./postgres-state.js";
 import type { StateDatabase } from "./schema.js";
 import { openSqliteState } from "./sqlite-state.js";
 
@@ -20,7 +19,11 @@ export interface StateHandle {
  * const state = await openState(config.state);
  */
 export async function openState(state: LetheConfig["state"]): Promise<StateHandle> {
-  const { db, dialect } = state.kind === "postgres" ? openPostgresState(state.url) : openSqliteState(state.dir);
+  // The pg client is loaded only for PostgreSQL state: it costs every CLI start that does not need it.
+  const { db, dialect } =
+    state.kind === "postgres"
+      ? (await import("./postgres-state.js")).openPostgresState(state.url)
+      : openSqliteState(state.dir);
   try {
     const migrator = new Migrator({
       db,

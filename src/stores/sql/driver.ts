@@ -4,20 +4,20 @@ import type { DatasetConfig, SqlStoreConfig, StoreConfig } from "../../config/ty
 import { LetheError } from "../../core/errors.js";
 import type { Issues, PurgeReport, StoreDriver } from "../../core/types.js";
 import { discoverTables } from "./discover.js";
-import { openPostgresTarget } from "./postgres-target.js";
 import { SqlDataset } from "./sql-dataset.js";
 import { openSqliteTarget } from "./sqlite-target.js";
 import type { TargetDialect } from "./target-dialect.js";
 
 /** Picks the target dialect from the URL scheme; the only place that looks at it. */
-function openTarget(cfg: SqlStoreConfig): TargetDialect {
+async function openTarget(cfg: SqlStoreConfig): Promise<TargetDialect> {
   if (cfg.url.startsWith("sqlite:")) {
     const path = cfg.url.slice("sqlite:".length);
     if (!existsSync(path))
       throw new LetheError("CONFIG_INVALID", `stores.${cfg.name}.url: database file not found: ${path}`);
     return openSqliteTarget(path);
   }
-  if (/^postgres(ql)?:\/\//.test(cfg.url)) return openPostgresTarget(cfg.url);
+  // Loaded on demand: the pg client costs every CLI start that does not need it.
+  if (/^postgres(ql)?:\/\//.test(cfg.url)) return (await import("./postgres-target.js")).openPostgresTarget(cfg.url);
   throw new LetheError("CONFIG_INVALID", `stores.${cfg.name}.url: expected sqlite:PATH or postgres://…`);
 }
 
@@ -33,7 +33,7 @@ export interface SqlStoreDriver extends StoreDriver {
  */
 export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDriver> {
   if (config.kind !== "sql") throw new Error("createSqlStore needs an sql store");
-  const target = openTarget(config);
+  const target = await openTarget(config);
   try {
     await sql`select 1`.execute(target.db);
   } catch (err) {
