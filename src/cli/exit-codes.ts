@@ -26,4 +26,5 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   INTERNAL: 1,
   UNSUPPORTED_MEDIA_TYPE: 2,
   UNAVAILABLE: 1,
+  RATE_LIMITED: 1,
 };

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { parseDuration, parseDurationMs } from "./duration.js";
 import type { RawConfig, RawDataset } from "./schema.js";
 import { resolveMaybeSecret } from "./secrets.js";
+import { serverLimits } from "./server-limits.js";
 import type { DatasetConfig, LetheConfig, NotificationsConfig, Retention, StoreConfig } from "./types.js";
 
 const UNIT_SECONDS = { days: 86_400, hours: 3600, seconds: 1 } as const;
@@ -117,6 +118,7 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
       host: raw.server?.host ?? "127.0.0.1",
       bodyLimit: raw.server?.bodyLimit ?? 1_048_576,
       leaseTtlSeconds: millis(raw.server?.leaseTtl ?? "15s") / 1000,
+      limits: serverLimits(raw.server),
     },
     policyHash: createHash("sha256").update(JSON.stringify(policy)).digest("hex"),
   };

@@ -2,6 +2,7 @@ import { Cron } from "croner";
 import { z } from "zod";
 import { notificationsSchema } from "./notifications-schema.js";
 import { durationMsSchema, durationSchema, secretRefSchema } from "./schema-parts.js";
+import { serverLimitsShape } from "./server-limits.js";
 
 export { durationMsSchema, durationSchema, secretRefSchema };
 
@@ -132,6 +133,7 @@ export const configSchema = z.strictObject({
       host: z.string().default("127.0.0.1"),
       bodyLimit: z.number().int().min(1024).default(1_048_576),
       leaseTtl: durationMsSchema.default("15s"),
+      ...serverLimitsShape,
     })
     .optional(),
 });

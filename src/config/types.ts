@@ -1,5 +1,7 @@
 /** The normalized configuration every other module reads: paths absolute, durations in seconds. */
 
+import type { ServerLimits } from "./server-limits.js";
+
 export type Retention =
   | { kind: "duration"; seconds: number }
   | { kind: "column"; column: string; unitSeconds: number }
@@ -72,7 +74,7 @@ export interface LetheConfig {
   redact: { patterns: { name: string; regex: string }[]; keys: string[] };
   janitor: { graceSeconds: number; schedule: string | undefined };
   /** `lethe serve`: listen address, body limit, and the scheduler lease's time to live. */
-  server: { port: number; host: string; bodyLimit: number; leaseTtlSeconds: number };
+  server: { port: number; host: string; bodyLimit: number; leaseTtlSeconds: number; limits: ServerLimits };
   /** Canonical JSON of the policy-relevant parts, hashed into plans. */
   policyHash: string;
 }

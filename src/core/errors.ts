@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   INTERNAL: "an unexpected internal error",
   UNSUPPORTED_MEDIA_TYPE: "the request body is not in a supported format (send application/json)",
   UNAVAILABLE: "the service is starting or shutting down; retry shortly",
+  RATE_LIMITED: "too many requests for this token; retry after the time given",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -29,6 +29,8 @@ export interface SchedulerOptions {
   pollMs?: number;
   log?: SchedulerLog;
   onRunFinished?: (job: string, outcome: JobOutcome, seconds: number) => void;
+  /** Where the lease is renewed (default `state`): a connection no long read or batch can hold up. */
+  leaseState?: StateHandle;
 }
 
 const REFUSALS = new Set(["SAFETY_LIMIT", "HOLD_ACTIVE", "STALE_PLAN", "CONFLICT"]);
@@ -65,7 +67,7 @@ export class Scheduler {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? quiet;
     this.jobs = new Map(opts.jobs.map((j) => [j.name, j]));
-    this.lease = new LeaderLease(opts.state, {
+    this.lease = new LeaderLease(opts.leaseState ?? opts.state, {
       name: "scheduler",
       holder: opts.instance,
       ttlMs: opts.leaseTtlMs,

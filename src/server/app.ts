@@ -4,12 +4,14 @@ import type { Lethe } from "../lethe.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { accessLogHook } from "./access-log.js";
 import { authHook } from "./auth.js";
+import { effectiveCap, fdLimit, gateConnections } from "./connection-gate.js";
 import type { ServerContext, ServerLog } from "./context.js";
 import { type DatasetStats, datasetStats } from "./dataset-stats.js";
 import { clientErrorHandler, errorBody, errorHandler, frameworkErrorHandler } from "./http-errors.js";
 import { jsonBodyParser } from "./json-body.js";
 import { Metrics } from "./metrics.js";
 import { QUEUE_ENDPOINTS } from "./openapi-queues.js";
+import { RateLimiter, rateLimitHook } from "./rate-limit.js";
 import { requestCounts } from "./request-counts.js";
 import { auditRoutes } from "./routes/audit.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
@@ -22,6 +24,7 @@ import { metricsRoutes } from "./routes/metrics.js";
 import { openapiRoutes } from "./routes/openapi.js";
 import { runRoutes } from "./routes/runs.js";
 import { RunLauncher } from "./run-launcher.js";
+import { runtimeMetrics } from "./runtime-metrics.js";
 import { TokenStore } from "./tokens.js";
 import { TtlCache } from "./ttl-cache.js";
 
@@ -84,9 +87,15 @@ export async function buildApp(lethe: Lethe, opts: AppOptions = {}): Promise<Fas
     notify: opts.notify ?? (() => undefined),
     isReady: opts.isReady ?? (() => true),
   };
+  const limits = lethe.config.server.limits;
   const app = Fastify({
     logger: false,
     bodyLimit: opts.bodyLimit ?? lethe.config.server.bodyLimit,
+    // Slow or idle clients are cut off (docs/serve.md "Limits"); Node checks every second, not every 30 s.
+    http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: 1000 },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
     return503OnClosing: true,
     // Unique per process and cheap: a random prefix and a counter.
     genReqId: () => `${reqPrefix}-${(reqSeq++).toString(36)}`,
@@ -95,16 +104,28 @@ export async function buildApp(lethe: Lethe, opts: AppOptions = {}): Promise<Fas
     frameworkErrors: frameworkErrorHandler,
   });
   app.decorate("lethe", ctx);
+  const cap = effectiveCap(limits.maxConnections, fdLimit());
+  if (cap < limits.maxConnections)
+    log.warn({ configured: limits.maxConnections, cap }, "server.maxConnections lowered to half the open-file limit");
+  let openConnections = () => 0;
+  const runtime = runtimeMetrics(metrics.registry, () => openConnections());
+  openConnections = gateConnections(app.server, cap, () => runtime.connectionsRefused.inc());
   // JSON only: any other body type is a 415, not a string for the validators to puzzle over.
   app.removeContentTypeParser("text/plain");
-  jsonBodyParser(app);
+  jsonBodyParser(app, { maxDepth: limits.maxJsonDepth, maxArray: limits.maxJsonArray });
   app.setErrorHandler(errorHandler(log));
   app.setNotFoundHandler((_req, reply) => {
     void reply.status(404).send(errorBody("NOT_FOUND", "no such endpoint"));
   });
   app.addHook("onRequest", authHook(ctx.tokens));
+  const limiter = new RateLimiter(limits.rateLimit);
+  app.addHook(
+    "onRequest",
+    rateLimitHook(limiter, (cls) => runtime.rateLimited.inc({ class: cls })),
+  );
   app.addHook("onResponse", accessLogHook(log, metrics, opts.accessLog ?? true));
   app.addHook("onClose", async () => {
+    runtime.stop();
     await runs.drain();
   });
 

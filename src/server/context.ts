@@ -1,3 +1,4 @@
+import type { RateClass } from "../config/server-limits.js";
 import type { Lethe } from "../lethe.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import type { DatasetStats } from "./dataset-stats.js";
@@ -32,6 +33,8 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Token scopes that may call the route (any of them; `admin` always may). Absent: public. */
     scopes?: Scope[];
+    /** Per-token rate limit class (`server.rateLimit.<class>`); absent: not rate-limited. */
+    rate?: RateClass;
   }
   interface FastifyRequest {
     tokenId?: string;

@@ -1,7 +1,7 @@
 import type { Lethe } from "../lethe.js";
 import { cronSchedule } from "../scheduler/cron.js";
 import type { Job } from "../scheduler/job.js";
-import { saveVerification } from "./status-store.js";
+import { runVerify } from "./run-verify.js";
 
 /** Ledger verification runs on its own fixed schedule; a missed one is not worth a ledger entry. */
 export const VERIFY_SCHEDULE = "*/10 * * * *";
@@ -45,7 +45,7 @@ export function verifyJob(lethe: Lethe): Job {
     schedule: cronSchedule(VERIFY_SCHEDULE),
     recordMissed: false,
     async run() {
-      const v = await saveVerification(lethe.state, await lethe.audit.verify());
+      const v = await runVerify(lethe);
       return v.ok
         ? { status: "ok", detail: `${v.entries} entries verified` }
         : { status: "failed", detail: `ledger verification failed at ${v.firstBad}: ${v.reason}` };

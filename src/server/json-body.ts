@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { LetheError } from "../core/errors.js";
+import { shapeProblem } from "./json-shape.js";
 
 /**
  * The path of the first key that Fastify's JSON parser refuses as prototype
@@ -21,14 +22,18 @@ export function forbiddenKey(value: unknown, path: string[] = []): string | unde
 }
 
 /**
- * Fastify's JSON parser (prototype-poisoning keys are errors), with one
- * difference: a body refused only for such a key says so, instead of
- * "not valid JSON". Only the failure path parses the body a second time.
+ * Fastify's JSON parser (prototype-poisoning keys are errors), with two
+ * differences: a body nested too deep or with too long an array is refused
+ * (400 `VALIDATION`) by a linear scan before anything is parsed, and a body
+ * refused only for a poisoning key says so, instead of "not valid JSON".
+ * Only the failure path parses the body a second time.
  */
-export function jsonBodyParser(app: FastifyInstance): void {
+export function jsonBodyParser(app: FastifyInstance, shape: { maxDepth: number; maxArray: number }): void {
   const strict = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    const problem = shapeProblem(body as string, shape);
+    if (problem) return done(new LetheError("VALIDATION", problem), undefined);
     strict(req, body as string, (err, parsed) => {
       if (!err) return done(null, parsed);
       let key: string | undefined;

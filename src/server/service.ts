@@ -3,6 +3,8 @@ import { hostname } from "node:os";
 import type { FastifyInstance } from "fastify";
 import type { Lethe } from "../lethe.js";
 import { Scheduler } from "../scheduler/scheduler.js";
+import { openLeaseConnection } from "../state/lease-connection.js";
+import type { StateHandle } from "../state/open-state.js";
 import { buildApp } from "./app.js";
 import type { ServerLog } from "./context.js";
 import { Drainer } from "./drainer.js";
@@ -43,6 +45,7 @@ export class LetheService {
     readonly url: string,
     readonly instance: string,
     private readonly log: ServerLog,
+    private readonly leaseState: StateHandle,
   ) {}
 
   static async start(lethe: Lethe, opts: ServiceOptions): Promise<LetheService> {
@@ -50,13 +53,16 @@ export class LetheService {
     const log = opts.log;
     let service: LetheService | undefined;
     const changed = () => service?.app.lethe.stats.invalidate();
+    const leaseTtlMs = lethe.config.server.leaseTtlSeconds * 1000;
+    const leaseState = openLeaseConnection(lethe.config.state, lethe.state, Math.ceil(leaseTtlMs / 3));
     const scheduler = new Scheduler({
       state: lethe.state,
+      leaseState,
       ledger: lethe.ledger,
       jobs: buildJobs(lethe, { changed }),
       graceSeconds: lethe.config.misfireGraceSeconds,
       instance,
-      leaseTtlMs: lethe.config.server.leaseTtlSeconds * 1000,
+      leaseTtlMs,
       log,
       onRunFinished: (job, outcome, seconds) =>
         service?.app.lethe.metrics.runDuration.observe({ job, status: outcome.status }, seconds),
@@ -94,7 +100,7 @@ export class LetheService {
       port: opts.port ?? lethe.config.server.port,
       host: opts.host ?? lethe.config.server.host,
     });
-    service = new LetheService(lethe, app, scheduler, drainers, url, instance, log);
+    service = new LetheService(lethe, app, scheduler, drainers, url, instance, log, leaseState);
     scheduler.start();
     drainers.events.start();
     drainers.requests.start();
@@ -120,6 +126,7 @@ export class LetheService {
       this.drainers.events.stop(),
       this.drainers.requests.stop(),
     ]);
+    await this.leaseState.close();
     await this.lethe.close();
     this.log.info({ instance: this.instance }, "stopped");
   }

@@ -1,15 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import { toEntry } from "../../ledger/query.js";
 import type { ServerContext } from "../context.js";
+import { runVerify } from "../run-verify.js";
 import { auditQuery, listQuery } from "../schemas.js";
-import { lastVerification, saveVerification } from "../status-store.js";
+import { lastVerification } from "../status-store.js";
 import { parseInput } from "../validate.js";
 
 /** `GET /v1/audit`, `GET /v1/audit/verify`, plus the ledger status and janitor alerts for the dashboard. */
 export function auditRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { lethe } = ctx;
 
-  app.get("/v1/audit", { config: { scopes: ["read"] } }, async (req) => {
+  app.get("/v1/audit", { config: { scopes: ["read"], rate: "reads" } }, async (req) => {
     const q = parseInput(auditQuery, req.query, "query");
     const entries = await lethe.audit.log({
       ...(q.subject !== undefined ? { subject: q.subject } : {}),
@@ -21,10 +22,9 @@ export function auditRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return { entries };
   });
 
-  app.get("/v1/audit/verify", { config: { scopes: ["read"] } }, async () => {
-    const r = await lethe.audit.verify();
-    await saveVerification(lethe.state, r);
-    const { checkpoints: _c, ...json } = r;
+  // Whole-ledger scan: one at a time per instance; a concurrent caller shares the running one's result.
+  app.get("/v1/audit/verify", { config: { scopes: ["read"], rate: "reads" } }, async () => {
+    const { checkpoints: _c, captured: _k, ...json } = await runVerify(lethe);
     return json;
   });
 

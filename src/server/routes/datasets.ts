@@ -7,7 +7,7 @@ import { parseInput } from "../validate.js";
 export function datasetRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { lethe } = ctx;
 
-  app.get("/v1/datasets", { config: { scopes: ["read"] } }, async () => {
+  app.get("/v1/datasets", { config: { scopes: ["read"], rate: "reads" } }, async () => {
     const next = new Map((ctx.scheduler?.nextFireTimes() ?? []).map((j) => [j.job, j.next]));
     const stats = await ctx.stats.get();
     return {
@@ -16,7 +16,7 @@ export function datasetRoutes(app: FastifyInstance, ctx: ServerContext): void {
     };
   });
 
-  app.get("/v1/forecast", { config: { scopes: ["read"] } }, async (req) => {
+  app.get("/v1/forecast", { config: { scopes: ["read"], rate: "reads" } }, async (req) => {
     const { days } = parseInput(forecastQuery, req.query, "query");
     const now = new Date();
     const midnight = Math.floor(now.getTime() / 86_400_000) * 86_400_000;

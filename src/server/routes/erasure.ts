@@ -12,7 +12,7 @@ export function erasureRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { lethe } = ctx;
   const readers = { scopes: ["read" as const, "erasure:write" as const] };
 
-  app.post("/v1/erasure-requests", { config: { scopes: ["erasure:write"] } }, async (req, reply) => {
+  app.post("/v1/erasure-requests", { config: { scopes: ["erasure:write"], rate: "erasure" } }, async (req, reply) => {
     const b = parseInput(erasureRequestBody, req.body, "body");
     const r = await lethe.requests.create(b.subject, {
       ...(b.reason !== undefined ? { reason: b.reason } : {}),

@@ -8,10 +8,14 @@ import type { ServerContext } from "../context.js";
  * the artifacts are deleted by the background drainer.
  */
 export function eventRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post("/v1/events/inference-complete", { config: { scopes: ["events:write"] } }, async (req, reply) => {
-    const r = await ctx.lethe.events.enqueue(req.body);
-    if (!r.duplicate) ctx.metrics.eventsAccepted.inc();
-    ctx.notify("events");
-    return reply.status(202).send(r);
-  });
+  app.post(
+    "/v1/events/inference-complete",
+    { config: { scopes: ["events:write"], rate: "events" } },
+    async (req, reply) => {
+      const r = await ctx.lethe.events.enqueue(req.body);
+      if (!r.duplicate) ctx.metrics.eventsAccepted.inc();
+      ctx.notify("events");
+      return reply.status(202).send(r);
+    },
+  );
 }

@@ -7,7 +7,7 @@ import { parseInput } from "../validate.js";
 
 /** `GET /v1/plan`, `POST /v1/runs`, `GET /v1/runs/:id`, `GET /v1/runs`. */
 export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.get("/v1/plan", { config: { scopes: ["read"] } }, async (req) => {
+  app.get("/v1/plan", { config: { scopes: ["read"], rate: "reads" } }, async (req) => {
     const q = parseInput(planQuery, req.query, "query");
     const plan = await ctx.lethe.plan(q.dataset !== undefined ? { dataset: q.dataset } : {});
     return {
