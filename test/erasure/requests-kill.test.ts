@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
 import { lethe, letheAsync } from "../helpers/cli.js";
+import { until } from "../helpers/wait.js";
 import { type ErasureFixture, expected, filesUnder, remaining, sqliteFixture } from "./fixture.js";
 
 const ERASED = Array.from({ length: 10 }, (_, i) => `kill-subject-${String(i).padStart(2, "0")}`);
@@ -12,10 +13,6 @@ const opened: ErasureFixture[] = [];
 afterEach(() => {
   for (const f of opened.splice(0)) f.app?.close();
 });
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** Reads lethe's state from outside, as an operator would, while the processor runs. */
 function peek<T>(f: ErasureFixture, q: string): T[] {
@@ -43,17 +40,16 @@ describe("requests process survives kill -9", () => {
 
     const child = letheAsync(["requests", "process", "--json"], f.dir);
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_c, sig) => resolve(sig)));
-    let deletedAtKill = 0;
-    for (let i = 0; i < 3000; i++) {
-      await sleep(5);
-      if (child.exitCode !== null) break;
-      const n = peek<{ n: number }>(f, "select count(*) as n from ledger where action = 'deleted'")[0]?.n ?? 0;
-      if (n >= 400) {
-        child.kill("SIGKILL");
-        deletedAtKill = n;
-        break;
-      }
-    }
+    // Kill it once it is really mid-way: at least 400 deletions on the ledger (polled, never a fixed sleep).
+    const deletedAtKill = await until(
+      async () => {
+        const n = peek<{ n: number }>(f, "select count(*) as n from ledger where action = 'deleted'")[0]?.n ?? 0;
+        return (n >= 400 || child.exitCode !== null) && n;
+      },
+      60_000,
+      5,
+    );
+    child.kill("SIGKILL");
     expect(await exited).toBe("SIGKILL");
     const total = ERASED.length * (PER_SUBJECT + PER_SUBJECT / 2 + 2);
     expect(deletedAtKill).toBeGreaterThan(0);

@@ -9,6 +9,17 @@ export function ts(d: Date): string {
   return `${d.toISOString().replace("T", " ").slice(0, 23)}000`;
 }
 
+/**
+ * The `logs` table most tests delete from (an app's inference log), created in a SQLite file with the
+ * indexes lethe's planner uses. The one definition: tests that need other columns say so in their own SQL.
+ */
+export function createLogsTable(path: string): void {
+  const db = new Database(path);
+  db.exec(`create table logs (id integer primary key, user_id text, prompt text, created_at text not null);
+    create index logs_user on logs (user_id); create index logs_created on logs (created_at);`);
+  db.close();
+}
+
 export interface Project {
   dir: string;
   db: string;
@@ -30,10 +41,9 @@ export function makeProject(
   const models = join(dir, "models");
   mkdirSync(join(models, "training"), { recursive: true });
   const dbPath = join(dir, "app.db");
+  createLogsTable(dbPath);
   const db = new Database(dbPath);
-  db.exec(`create table logs (id integer primary key, user_id text, prompt text, created_at text not null);
-    create index logs_user on logs (user_id); create index logs_created on logs (created_at);
-    create table training (id integer primary key, user_id text, file_path text, created_at text not null, retention_days integer);
+  db.exec(`create table training (id integer primary key, user_id text, file_path text, created_at text not null, retention_days integer);
     create index training_user on training (user_id); create index training_created on training (created_at);`);
   const now = Date.now();
   const expiredLogs: number[] = [];

@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { type Lethe, openLethe } from "../../src/lethe.js";
 import { tempDir, writeConfig } from "../helpers/cli.js";
+import { createLogsTable } from "../helpers/project.js";
 
 const quiet = { logger: { warn: () => undefined, info: () => undefined } };
 
@@ -12,9 +12,7 @@ const quiet = { logger: { warn: () => undefined, info: () => undefined } };
  */
 export function ledgerProject(state: string, onClose: (close: () => Promise<void>) => void) {
   const dir = tempDir();
-  new Database(join(dir, "app.db"))
-    .exec("create table logs (id integer primary key, user_id text, created_at text)")
-    .close();
+  createLogsTable(join(dir, "app.db"));
   writeConfig(
     dir,
     `version: 1

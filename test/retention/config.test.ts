@@ -6,6 +6,7 @@ import { parseConfig } from "../../src/config/load.js";
 import { ConfigError } from "../../src/core/errors.js";
 import { openLethe } from "../../src/lethe.js";
 import { lethe, tempDir, writeConfig } from "../helpers/cli.js";
+import { createLogsTable } from "../helpers/project.js";
 
 const base = {
   version: 1,
@@ -72,9 +73,9 @@ describe("config: the classic mistakes, each named by key path", () => {
 
   it("reports a missing table and a missing column before touching anything", async () => {
     const dir = tempDir();
+    createLogsTable(join(dir, "a.db"));
     const db = new Database(join(dir, "a.db"));
-    db.exec("create table logs (id integer primary key, user_id text, created_at text)");
-    db.exec("insert into logs values (1, 'u1', '2000-01-01 00:00:00')");
+    db.exec("insert into logs (id, user_id, created_at) values (1, 'u1', '2000-01-01 00:00:00')");
     db.close();
     const cfg = {
       ...base,
@@ -97,9 +98,9 @@ describe("config: the classic mistakes, each named by key path", () => {
 describe("config errors through the CLI", () => {
   it("exits 2 naming the key path and deletes nothing", () => {
     const dir = tempDir();
+    createLogsTable(join(dir, "a.db"));
     const db = new Database(join(dir, "a.db"));
-    db.exec("create table logs (id integer primary key, user_id text, created_at text)");
-    db.exec("insert into logs values (1, 'u1', '2000-01-01 00:00:00')");
+    db.exec("insert into logs (id, user_id, created_at) values (1, 'u1', '2000-01-01 00:00:00')");
     db.close();
     const before = readFileSync(join(dir, "a.db"));
     writeConfig(

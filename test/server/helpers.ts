@@ -68,12 +68,4 @@ export async function footprint(lethe: Lethe): Promise<Record<string, number>> {
   };
 }
 
-export async function until<T>(fn: () => Promise<T | undefined | false>, ms = 15_000, step = 100): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, step));
-  }
-}
+export { until } from "../helpers/wait.js";

@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { lethe, tempDir } from "../helpers/cli.js";
+import { createLogsTable } from "../helpers/project.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { until } from "./helpers.js";
 import { addExpiredLogs, type ServeProcess, startServe } from "./serve-process.js";
@@ -34,11 +35,7 @@ describe("two lethe serve processes on one PostgreSQL state", () => {
     const db = await createTestPgDatabase();
     cleanups.push(() => db.drop());
     const dir = tempDir();
-    const app = new Database(join(dir, "app.db"));
-    app.exec(
-      "create table logs (id integer primary key, user_id text, prompt text, created_at text not null); create index logs_created on logs (created_at); create index logs_user on logs (user_id);",
-    );
-    app.close();
+    createLogsTable(join(dir, "app.db"));
     addExpiredLogs(join(dir, "app.db"), 1, 20); // something to delete on the first tick
     writeFileSync(
       join(dir, "lethe.yaml"),

@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Lethe, OpenOptions } from "../../src/lethe.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { until } from "../helpers/wait.js";
 import { makeTransientProject, type TransientProject } from "./helpers.js";
 import { child, cli, DIST } from "./process.js";
 
@@ -22,15 +23,6 @@ function upload(p: TransientProject, name: string, body = "scan bytes"): string 
   const abs = join(p.data, "uploads", name);
   writeFileSync(abs, body);
   return `uploads/${name}`;
-}
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() - t0 > ms) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe("lethe.complete", () => {
@@ -207,10 +199,10 @@ describe("failed deletions", () => {
     const first = await lethe.complete({ requestId: "req-fail", artifacts: [{ dataset: "uploads", key }] });
     expect(first).toMatchObject({ status: "pending", attempts: 1 });
     expect(first.lastError).toMatch(/hard links/);
-    const final = await until(
-      () => lethe.events.get(first.id),
-      (e) => e?.status === "failed",
-    );
+    const final = await until(async () => {
+      const e = await lethe.events.get(first.id);
+      return e?.status === "failed" && e;
+    });
     expect(final).toMatchObject({ status: "failed", attempts: 4 });
     const failures = (await lethe.audit.log({ runId: first.id })).filter((e) => e.action === "failed");
     expect(failures).toHaveLength(5); // one per attempt, plus "gave up"

@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { open } from "../../src/crypto/aead.js";
 import type { Lethe } from "../../src/lethe.js";
+import { createLogsTable } from "../helpers/project.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { makeTransientProject } from "./helpers.js";
 
@@ -196,9 +197,9 @@ describe("erasure destroys the subject's keys", () => {
         logs: { store: "app", table: "logs", key: "id", subject: "user_id", createdAt: "created_at", retention: "30d" },
       },
     });
+    createLogsTable(join(p.dir, "app.db"));
     const db = new Database(join(p.dir, "app.db"));
-    db.exec("create table logs (id integer primary key, user_id text, created_at text not null)");
-    db.prepare("insert into logs values (1, 'user-e', ?), (2, 'user-f', ?)").run(
+    db.prepare("insert into logs (id, user_id, created_at) values (1, 'user-e', ?), (2, 'user-f', ?)").run(
       new Date().toISOString(),
       new Date().toISOString(),
     );
