@@ -47,7 +47,16 @@ export {
 } from "./core/requests/types.js";
 export type { ApplyDataset, ApplyResult } from "./core/retention.js";
 export type { ShreddedFile } from "./core/shred-files.js";
-export type { DatasetDriver, DriverRegistry, Item, PurgeMode, PurgeReport, StoreDriver } from "./core/types.js";
+export type {
+  DatasetDriver,
+  DriverRegistry,
+  Item,
+  Partition,
+  PartitionDriver,
+  PurgeMode,
+  PurgeReport,
+  StoreDriver,
+} from "./core/types.js";
 export { DEFAULT_MAX_USES, type DestroyResult, KeyRing, type KeyRingOptions } from "./crypto/keyring.js";
 export { type ShredOptions, shredFile, shredFileAsync } from "./crypto/shred.js";
 export type { InclusionProof } from "./ledger/proof.js";

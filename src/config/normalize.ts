@@ -86,6 +86,7 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
       batchSize: d.batchSize ?? raw.batchSize,
       subjectFromPath: d.subjectFromPath,
       derived: d.derived ?? [],
+      ledger: d.ledger ?? "items",
     });
   }
   // `state: env:LETHE_STATE` names a folder or a postgres:// URL (which may carry a password).

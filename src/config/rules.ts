@@ -26,7 +26,7 @@ export function checkRules(raw: RawConfig): string[] {
       if (d.action === "shred" && !d.files)
         at(`${p}.action`, "shred applies to files; an sql dataset needs files: to shred");
     } else {
-      for (const k of ["table", "key", "subject", "createdAt", "files"] as const)
+      for (const k of ["table", "key", "subject", "createdAt", "files", "ledger"] as const)
         if (d[k] !== undefined) at(`${p}.${k}`, `only for sql datasets (store "${d.store}" is ${kind})`);
       if (typeof d.retention === "object") at(`${p}.retention`, "a per-row retention column needs an sql dataset");
       if (kind === "fs" && !d.include) at(`${p}.include`, "required for an fs dataset: globs of the files it owns");

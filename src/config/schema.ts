@@ -98,6 +98,7 @@ const datasetSchema = z.strictObject({
   batchSize: z.number().int().min(1).max(100_000).optional(),
   subjectFromPath: z.string().optional(),
   derived: z.array(identifierSchema).optional(),
+  ledger: z.enum(["items", "partitions"], { error: "expected items or partitions" }).optional(),
 });
 
 /** `redact:`, also read on its own by `scan-logs --config` (which needs nothing else). */

@@ -49,6 +49,11 @@ export interface DatasetConfig {
   batchSize: number;
   subjectFromPath: string | undefined;
   derived: string[];
+  /**
+   * How dropped PostgreSQL partitions are recorded: one ledger entry per row
+   * (`items`, the default) or one per partition (`partitions`).
+   */
+  ledger: "items" | "partitions";
 }
 
 export interface LetheConfig {

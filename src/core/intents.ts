@@ -23,6 +23,22 @@ export interface IntentPayload {
   reason: string;
   action: "delete" | "shred";
   items: IntentItem[];
+  /** Set instead of items when a whole partition is being dropped (see partition-retention.ts). */
+  partition?: PartitionIntent;
+}
+
+/** A partition drop in progress: what to finish, and how far the recording got. */
+export interface PartitionIntent {
+  name: string;
+  from: string;
+  to: string;
+  ledger: "items" | "partitions";
+  /** `items`: rows recorded so far, and the last key recorded (keys are read in key order). */
+  recorded: number;
+  after?: string | number;
+  /** Set once every key was read, before the drop: the outcome to record if the process dies after it. */
+  rows?: number;
+  digest?: string;
 }
 
 export interface OpenIntent {
@@ -40,14 +56,48 @@ export async function openIntent(
   reason: string,
   action: "delete" | "shred",
   items: IntentItem[],
+  partition?: PartitionIntent,
 ): Promise<string> {
   const id = randomUUID();
-  const payload: IntentPayload = { pid: process.pid, host: hostname(), reason, action, items };
+  const payload: IntentPayload = {
+    pid: process.pid,
+    host: hostname(),
+    reason,
+    action,
+    items,
+    ...(partition ? { partition } : {}),
+  };
   await state.db
     .insertInto("intents")
     .values({ id, run_id: runId, dataset, payload: JSON.stringify(payload), opened_at: new Date().toISOString() })
     .execute();
   return id;
+}
+
+/** An intent for dropping one partition (no item list: the keys are read from the detached partition). */
+export async function openPartitionIntent(
+  state: StateHandle,
+  runId: string,
+  dataset: string,
+  reason: string,
+  partition: PartitionIntent,
+): Promise<OpenIntent> {
+  const id = await openIntent(state, runId, dataset, reason, "delete", [], partition);
+  const payload: IntentPayload = { pid: process.pid, host: hostname(), reason, action: "delete", items: [], partition };
+  return { id, runId, dataset, openedAt: new Date().toISOString(), payload };
+}
+
+/** Records how far a partition drop got, inside the transaction that records its entries. */
+export async function updatePartitionIntent(
+  trx: StateTx | StateHandle["db"],
+  id: string,
+  payload: IntentPayload,
+): Promise<void> {
+  await trx
+    .updateTable("intents")
+    .set({ payload: JSON.stringify(payload) })
+    .where("id", "=", id)
+    .execute();
 }
 
 /** Removes the intent inside the outcome's transaction; false if someone else already did. */

@@ -4,6 +4,7 @@ import type { StateHandle } from "../state/open-state.js";
 import type { DataMap } from "./data-map.js";
 import { filesStillLinked } from "./delete-batch.js";
 import { closeIntent, orphanedIntents } from "./intents.js";
+import { finishPartition } from "./partition-retention.js";
 import { markPurgePending } from "./purge-pending.js";
 
 /**
@@ -21,6 +22,17 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
   for (const intent of await orphanedIntents(state)) {
     const ds = map.datasets.get(intent.dataset);
     if (!ds) continue; // dataset removed from the config: keep the intent until it returns
+    if (intent.payload.partition) {
+      // A partition drop is rolled forward (or found never started); not a table that can drop partitions now: keep it.
+      if (!ds.partitions) continue;
+      settled += await finishPartition(state, ledger, ds, intent)
+        .then(() => 1)
+        .catch((err: Error) => {
+          if (err.message !== "already reconciled") throw err;
+          return 0;
+        });
+      continue;
+    }
     const { items, reason, action } = intent.payload;
     const still = await ds.existing(items.map((i) => i.k));
     const files = map.linkedFiles(ds.config);

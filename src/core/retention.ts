@@ -5,6 +5,7 @@ import type { DataMap } from "./data-map.js";
 import { type BatchCounts, deleteBatch, emptyCounts, recordScanProblems } from "./delete-batch.js";
 import { LetheError } from "./errors.js";
 import type { Holds } from "./holds.js";
+import { dropExpiredPartitions } from "./partition-retention.js";
 import { heldCount, type Plan, planContentHash } from "./planner.js";
 import { reconcile } from "./reconcile.js";
 import { finishRun, startRun } from "./runs.js";
@@ -17,6 +18,8 @@ export interface ApplyDataset {
   held: number;
   failed: number;
   filesRemoved: number;
+  /** Whole partitions dropped (their rows are counted in `deleted`). */
+  partitionsDropped?: number;
   failures: { key: string | number; reason: string }[];
 }
 
@@ -133,6 +136,9 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
     };
     const progress = () =>
       opts.onProgress?.({ dataset: ds.config.name, done: counts.found, expected: expected.get(ds.config.name) ?? 0 });
+    // A reviewed plan lists rows: only those go, so partitions are dropped only in plan-less runs.
+    const partitionsDropped = planned ? 0 : await dropExpiredPartitions(ctx, ds, now, counts, opts.shouldStop);
+    progress();
     for await (const batch of source(ds, now, planned?.get(ds.config.name))) {
       await deleteBatch(ctx, ds, batch, counts);
       progress();
@@ -142,7 +148,7 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
       }
     }
     await recordScanProblems(ctx, ds, counts);
-    results.push(toResult(ds.config.name, counts));
+    results.push({ ...toResult(ds.config.name, counts), ...(partitionsDropped ? { partitionsDropped } : {}) });
   }
   const failed = results.reduce((n, r) => n + r.failed, 0);
   const summary = results.map(({ failures: _f, ...r }) => r);

@@ -103,6 +103,36 @@ export interface DatasetDriver {
   contents?(items: Item[]): Promise<string[]>;
   /** Items expiring per UTC day over the next `days` days (see `expiryDayBounds`), for the forecast chart. */
   expiryHistogram?(now: Date, days: number): Promise<number[]>;
+  /** Range partitions on the creation column that can be dropped whole instead of row-deleted. */
+  readonly partitions?: PartitionDriver;
+}
+
+/** One partition of a dataset's table; names and bounds come from the catalog and carry no personal data. */
+export interface Partition {
+  /** Qualified name (`schema.table`). */
+  name: string;
+  /** The range's bounds as the catalog prints them (`'2026-01-01 00:00:00+00'`). */
+  from: string;
+  to: string;
+}
+
+/**
+ * Dropping whole partitions. The core decides (holds, ledger mode, order:
+ * intent → detach → read keys → drop → outcome); the driver only answers.
+ */
+export interface PartitionDriver {
+  /** Partitions whose every row is expired at `now`, oldest first (never the default or boundary one). */
+  expired(now: Date): Promise<Partition[]>;
+  /** The distinct subjects of a partition's rows, in batches (legal holds). */
+  subjects(p: Partition, batchSize: number): AsyncIterable<string[]>;
+  /** Where the partition is: still in the table, detached (rows out of the dataset, not yet dropped), or gone. */
+  status(p: Partition): Promise<"attached" | "detached" | "gone">;
+  /** Takes the partition out of the dataset's table; its rows stay in a table of their own until `drop`. */
+  detach(p: Partition): Promise<void>;
+  /** Every row of a detached partition in key order (after `afterKey`), streamed through a server-side cursor. */
+  items(p: Partition, batchSize: number, afterKey?: Item["key"]): AsyncIterable<Item[]>;
+  /** Drops a detached partition; refuses one that is attached again. */
+  drop(p: Partition): Promise<void>;
 }
 
 export interface FileRemoval {

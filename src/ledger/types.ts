@@ -23,7 +23,8 @@ export type LedgerAction =
   | "event_received"
   | "run_missed"
   | "lineage"
-  | "ledger_pruned";
+  | "ledger_pruned"
+  | "partition_dropped";
 
 /** What callers hand to the ledger: raw subject and key, hashed before storage. */
 export interface EntryInput {

@@ -17,6 +17,7 @@ export function datasetConfig(partial: Partial<DatasetConfig> & { name: string; 
     batchSize: 5000,
     subjectFromPath: undefined,
     derived: [],
+    ledger: "items",
     ...partial,
   };
 }

@@ -4,6 +4,7 @@ import type { DatasetConfig, SqlStoreConfig, StoreConfig } from "../../config/ty
 import { LetheError } from "../../core/errors.js";
 import type { Issues, PurgeReport, StoreDriver } from "../../core/types.js";
 import { discoverTables } from "./discover.js";
+import { partitionsOf } from "./partitions-of.js";
 import { SqlDataset } from "./sql-dataset.js";
 import { openSqliteTarget } from "./sqlite-target.js";
 import type { TargetDialect } from "./target-dialect.js";
@@ -91,7 +92,7 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
             `${bad} of the first 1000 values are not readable timestamps; such rows never expire`,
           );
       }
-      return new SqlDataset(ds, target, {
+      const cols = {
         key: ds.key as string,
         keyType,
         subject: ds.subject,
@@ -102,7 +103,8 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
         encoding,
         file: ds.files?.column,
         retentionType,
-      });
+      };
+      return new SqlDataset(ds, target, cols, await partitionsOf(target, ds, cols, issues));
     },
     async scrub() {
       await target.scrub();

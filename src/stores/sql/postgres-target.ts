@@ -74,7 +74,9 @@ export function openPostgresTarget(url: string): TargetDialect {
     async listTables() {
       const r = await sql<{ t: string }>`select case when table_schema = 'public' then table_name
         else table_schema || '.' || table_name end as t from information_schema.tables
-        where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')`.execute(db);
+        where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')
+          and not exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = table_schema and c.relname = table_name and c.relispartition)`.execute(db);
       return r.rows.map((x) => x.t);
     },
     async detectEncoding(_table: string, column: ColumnInfo): Promise<TsEncoding> {
@@ -131,6 +133,26 @@ export function openPostgresTarget(url: string): TargetDialect {
     },
     async scrub() {
       // Dead tuples stay until VACUUM; documented in the README.
+    },
+    async *stream(query, batchSize) {
+      const { sql: text, parameters } = query.compile(db);
+      const client = await pool.connect();
+      let done = false;
+      try {
+        await client.query("begin isolation level repeatable read read only");
+        await client.query(`declare lethe_rows no scroll cursor for ${text}`, parameters as unknown[]);
+        for (;;) {
+          const r = await client.query(`fetch forward ${Math.floor(batchSize)} from lethe_rows`);
+          if (r.rows.length === 0) break;
+          yield r.rows as Record<string, unknown>[];
+        }
+        await client.query("commit");
+        done = true;
+      } finally {
+        // A consumer that stops early, or an error: the cursor's transaction must not stay open.
+        if (!done) await client.query("rollback").catch(() => undefined);
+        client.release();
+      }
     },
     async close() {
       await db.destroy();

@@ -9,6 +9,7 @@ import type {
   DeleteResult,
   ExpiredSummary,
   Item,
+  PartitionDriver,
 } from "../../core/types.js";
 import type { TargetDialect, TsEncoding } from "./target-dialect.js";
 
@@ -27,11 +28,25 @@ export interface SqlColumns {
   retentionType: string;
 }
 
-interface Row {
+export interface Row {
   k: string | number;
   s?: string | number | null;
   f?: string | null;
   e?: number | null;
+}
+
+/** The select list every item query uses: key as `k`, subject `s`, linked file `f`, expiry `e`. */
+export function itemColumns(cols: SqlColumns, expiresAt: RawBuilder<unknown>): RawBuilder<unknown> {
+  const { key, subject, file } = cols;
+  return sql`${sql.id(key)} as k, ${subject ? sql`${sql.id(subject)} as s, ` : sql``}${file ? sql`${sql.id(file)} as f, ` : sql``}${expiresAt} as e`;
+}
+
+export function rowToItem(r: Row): Item {
+  const item: Item = { key: r.k };
+  if (r.s !== undefined) item.subject = r.s === null ? null : String(r.s);
+  if (r.f !== undefined) item.file = r.f;
+  if (typeof r.e === "number") item.expiresAt = r.e;
+  return item;
 }
 
 const FALSE = sql<boolean>`1 = 0`;
@@ -49,6 +64,8 @@ export class SqlDataset implements DatasetDriver {
     readonly config: DatasetConfig,
     private readonly d: TargetDialect,
     private readonly cols: SqlColumns,
+    /** Set when expired range partitions can be dropped whole (PostgreSQL). */
+    readonly partitions?: PartitionDriver,
   ) {
     this.t = sql.table(config.table as string);
     this.capabilities = {
@@ -96,16 +113,11 @@ export class SqlDataset implements DatasetDriver {
   }
 
   private select(expiresAt: RawBuilder<unknown>) {
-    const { key, subject, file } = this.cols;
-    return sql`${sql.id(key)} as k, ${subject ? sql`${sql.id(subject)} as s, ` : sql``}${file ? sql`${sql.id(file)} as f, ` : sql``}${expiresAt} as e`;
+    return itemColumns(this.cols, expiresAt);
   }
 
   private toItem(r: Row): Item {
-    const item: Item = { key: r.k };
-    if (r.s !== undefined) item.subject = r.s === null ? null : String(r.s);
-    if (r.f !== undefined) item.file = r.f;
-    if (typeof r.e === "number") item.expiresAt = r.e;
-    return item;
+    return rowToItem(r);
   }
 
   async count(): Promise<number> {

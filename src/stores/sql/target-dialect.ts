@@ -56,6 +56,8 @@ export interface TargetDialect {
   purge?(store: string, values: string[], mode: PurgeMode): Promise<PurgeReport>;
   /** After deletions: make removed bytes unrecoverable from the files where the engine allows. */
   scrub(): Promise<void>;
+  /** Rows of `query` in batches through a server-side cursor on a connection of its own (PostgreSQL). */
+  stream?(query: RawBuilder<unknown>, batchSize: number): AsyncIterable<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
