@@ -1,13 +1,8 @@
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { StateDialect } from "./dialect.js";
+import "./pg-int8.js";
 import type { LedgerTable, StateDatabase } from "./schema.js";
-
-// bigint columns (ledger seq, sizes) come back as JS numbers while they are safe.
-pg.types.setTypeParser(20, (v: string) => {
-  const n = Number(v);
-  return Number.isSafeInteger(n) ? n : v;
-});
 
 const COLS = [
   "seq",

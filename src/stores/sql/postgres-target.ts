@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
+import "../../state/pg-int8.js";
 import {
   type AnyDb,
   type ColumnInfo,
