@@ -55,7 +55,8 @@ export function purgeSqlite(
   if (rewrite) {
     raw.exec("VACUUM");
     report.vacuumed = true;
-    cp = checkpoint(raw);
+    // A reader that already outlasted the busy timeout once is still there: do not wait for it a second time.
+    cp = checkpoint(raw, cp.busy === 0);
   }
   if (cp.busy) {
     report.complete = false;
@@ -64,9 +65,16 @@ export function purgeSqlite(
   return report;
 }
 
-function checkpoint(raw: Database.Database): { busy: number; log: number } {
-  const r = raw.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number }[];
-  return r[0] ?? { busy: 0, log: 0 };
+/** `wal_checkpoint(TRUNCATE)`; with `wait` false it gives up at once instead of waiting the busy timeout. */
+export function checkpoint(raw: Database.Database, wait = true): { busy: number; log: number } {
+  const timeout = raw.pragma("busy_timeout", { simple: true }) as number;
+  if (!wait) raw.pragma("busy_timeout = 0");
+  try {
+    const r = raw.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number }[];
+    return r[0] ?? { busy: 0, log: 0 };
+  } finally {
+    if (!wait) raw.pragma(`busy_timeout = ${timeout}`);
+  }
 }
 
 /** The values as the file stores them (SQLite text is UTF-8 or UTF-16). */

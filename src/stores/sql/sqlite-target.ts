@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { Kysely, type RawBuilder, SqliteDialect, sql } from "kysely";
-import { purgeSqlite } from "./sqlite-purge.js";
+import { checkpoint, purgeSqlite } from "./sqlite-purge.js";
 import {
   type AnyDb,
   type ColumnInfo,
@@ -122,7 +122,8 @@ export function openSqliteTarget(path: string): TargetDialect {
     },
     async close() {
       try {
-        raw.pragma("wal_checkpoint(TRUNCATE)");
+        // Best effort: runs and purges already checkpointed (and waited) where it mattered.
+        checkpoint(raw, false);
       } catch {
         // read-only or already closed: nothing to flush
       }
