@@ -36,7 +36,9 @@ for (let i = 1; i <= runs; i++) {
   const r = await npmTest();
   if (r.code === 0) passed++;
   else failed++;
-  process.stdout.write(`soak: run ${i}/${runs}: ${r.code === 0 ? "green" : `RED (exit ${r.code})`} in ${r.seconds.toFixed(0)} s\n`);
+  process.stdout.write(
+    `soak: run ${i}/${runs}: ${r.code === 0 ? "green" : `RED (exit ${r.code})`} in ${r.seconds.toFixed(0)} s\n`,
+  );
   if (r.code !== 0) break;
 }
 stopBurners();
