@@ -31,6 +31,7 @@ import type { Checkpoint } from "./ledger/signing.js";
 import { newSigningKeyDer, privateKeyFromDer } from "./ledger/signing.js";
 import type { LedgerEntry } from "./ledger/types.js";
 import { type VerifyResult, verifyLedger } from "./ledger/verify.js";
+import { withRunNotifications } from "./notify/runs.js";
 import { openState, type StateHandle } from "./state/open-state.js";
 import { getOrCreateSecret } from "./state/secret-store.js";
 import { defaultDrivers } from "./stores/registry.js";
@@ -162,7 +163,7 @@ export class Lethe {
 
   /** Deletes expired items (optionally only those of a reviewed plan). */
   async apply(opts: ApplyOptions = {}): Promise<ApplyResult> {
-    return applyRetention(this.deps(), opts);
+    return withRunNotifications(this.deps(), opts, () => applyRetention(this.deps(), opts));
   }
 
   /**

@@ -1,13 +1,14 @@
 import type { LetheConfig } from "../config/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
+import { notify } from "../notify/notify.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { Events } from "../transient/events.js";
 import type { TransientService } from "../transient/workspace-manager.js";
 import { fixWorkspace, scanWorkspaces } from "../transient/workspace-scan.js";
 import type { DataMap } from "./data-map.js";
 import type { Holds } from "./holds.js";
-import { type AlertOutcome, postAlert } from "./janitor-alert.js";
+import { type AlertOutcome, sendAlert } from "./janitor-alert.js";
 import { checkDataset, type DatasetCheck, fixDataset } from "./janitor-datasets.js";
 import { finishRun, startRun } from "./runs.js";
 
@@ -237,12 +238,20 @@ async function alert(deps: JanitorDeps, report: JanitorReport): Promise<void> {
     `janitor: ${total} finding(s) (${parts.join(", ")})${report.applied ? "; --apply fixed what it could" : ""}; run ${report.runId}`,
   );
   report.alert.logged = true;
+  const summary = {
+    runId: report.runId,
+    applied: report.applied,
+    counts: report.counts,
+    lag: report.lag,
+    omitted: report.omitted,
+  };
+  await notify(deps.state.db, deps.config.notifications, "janitor.findings", summary, { now: new Date(report.at) });
   const url = deps.config.alerts.webhook;
   if (!url) {
     report.alert.webhook = "not configured";
     return;
   }
-  report.alert.webhook = await postAlert(url, {
+  report.alert.webhook = await sendAlert(deps, url, {
     source: "lethe",
     kind: "janitor",
     runId: report.runId,

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Lethe } from "../lethe.js";
+import { outboxCounts } from "../notify/deliver.js";
 import type { DatasetStats } from "./dataset-stats.js";
 import { LedgerTally, type Tallied } from "./ledger-tally.js";
 import { lastVerification, type VerificationStatus } from "./status-store.js";
@@ -157,6 +158,15 @@ export class Metrics {
     gauge("lethe_event_queue_depth", "Inference-complete events accepted but not yet processed", [], (g, s) => {
       if (s.queueDepth !== undefined) g.set(s.queueDepth);
     });
+    gauge(
+      "lethe_notifications",
+      "Webhook notifications in the outbox by status: pending (incl. retrying), delivered (kept 7 days), dead (gave up)",
+      ["status"],
+      async (g) => {
+        const counts = await outboxCounts(src.lethe.state);
+        for (const status of ["pending", "delivered", "dead"]) g.set({ status }, counts.get(status) ?? 0);
+      },
+    );
     gauge("lethe_scheduler_leader", "1 if this instance holds the scheduler lease", [], (g) =>
       g.set(src.isLeader() ? 1 : 0),
     );

@@ -10,6 +10,7 @@ import type { ServerLog } from "./context.js";
 import { Drainer } from "./drainer.js";
 import { IntakeRate } from "./intake-rate.js";
 import { buildJobs } from "./jobs.js";
+import { notificationsDrainer } from "./notify-drainer.js";
 
 /** Above this many accepted events per second the event drainer works in small, spaced passes. */
 const HOT_INTAKE = 200;
@@ -41,7 +42,7 @@ export class LetheService {
     readonly lethe: Lethe,
     readonly app: FastifyInstance,
     readonly scheduler: Scheduler,
-    private readonly drainers: { events: Drainer; requests: Drainer },
+    private readonly drainers: { events: Drainer; requests: Drainer; notifications: Drainer },
     readonly url: string,
     readonly instance: string,
     private readonly log: ServerLog,
@@ -85,6 +86,7 @@ export class LetheService {
           return done.length;
         },
       }),
+      notifications: notificationsDrainer(lethe, log),
     };
     const app = await buildApp(lethe, {
       log,
@@ -104,6 +106,7 @@ export class LetheService {
     scheduler.start();
     drainers.events.start();
     drainers.requests.start();
+    drainers.notifications.start();
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : undefined;
     log.info({ port, instance, jobs: scheduler.nextFireTimes().map((j) => j.job) }, "listening");
@@ -125,6 +128,7 @@ export class LetheService {
       this.scheduler.stop(),
       this.drainers.events.stop(),
       this.drainers.requests.stop(),
+      this.drainers.notifications.stop(),
     ]);
     await this.leaseState.close();
     await this.lethe.close();

@@ -16,6 +16,21 @@ export interface LedgerTable {
 
 export interface StateDatabase {
   ledger: LedgerTable;
+  /** Notifications waiting for (or done with) delivery (0007-notify-outbox). */
+  notify_outbox: {
+    id: string;
+    event: string;
+    target: string;
+    secret_ref: string | null;
+    body: string;
+    dedupe: string | null;
+    status: string;
+    attempts: number;
+    next_at: string;
+    created_at: string;
+    delivered_at: string | null;
+    last_error: string | null;
+  };
   ledger_head: { id: number; seq: number; hash: string; frontier: string };
   checkpoints: { size: number; root: string; at: string; signature: string };
   ledger_anchors: {

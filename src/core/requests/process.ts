@@ -1,5 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { EntryInput } from "../../ledger/types.js";
+import type { NotifyEvent } from "../../notify/events.js";
+import { notify } from "../../notify/notify.js";
 import { type ErasureDeps, eraseSubjects, erasureTargets } from "../erasure.js";
 import { LetheError } from "../errors.js";
 import { startRun } from "../runs.js";
@@ -179,5 +181,30 @@ async function transition(
       .where("lease_owner", "=", owner)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) throw new LetheError("CONFLICT", `lost the claim on request ${id}`);
+    const event = OUTCOME_EVENTS[status];
+    if (event)
+      await notify(trx, ctx.deps.config.notifications, event, {
+        requestId: id,
+        subjectHash: row.subject_hash,
+        status,
+        dueAt: row.due_at,
+        ...(entry.runId ? { runId: entry.runId } : {}),
+        ...outcomeCounts(entry),
+      });
   });
+}
+
+/** A request's final states, each a notification committed with the state change. */
+const OUTCOME_EVENTS: Partial<Record<RequestStatus, NotifyEvent>> = {
+  completed: "erasure.completed",
+  partially_held: "erasure.partial",
+  failed: "erasure.failed",
+};
+
+/** Counts only: the reason text of a failure may quote a store's error, so it stays on the ledger. */
+function outcomeCounts(entry: Omit<EntryInput, "subjectHash">): Record<string, number> {
+  const d = (entry.data ?? {}) as Record<string, unknown>;
+  const out: Record<string, number> = {};
+  for (const k of ["held", "failed", "residue"]) if (typeof d[k] === "number") out[k] = d[k] as number;
+  return out;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { parseDuration } from "../../config/duration.js";
 import { scrubFreeText } from "../../ledger/free-text.js";
+import { notify } from "../../notify/notify.js";
 import type { ErasureDeps } from "../erasure.js";
 import { normalizeSubjects } from "../erasure.js";
 import { LetheError } from "../errors.js";
@@ -107,6 +108,7 @@ export class ErasureRequests {
           updated_at: now,
         })
         .execute();
+      await notify(trx, config.notifications, "erasure.received", { requestId: id, subjectHash, receivedAt, dueAt });
     });
     return { id, status: "received", receivedAt, dueAt };
   }
