@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
-import { lethe, tempDir } from "../helpers/cli.js";
+import { letheIn, tempDir } from "../helpers/cli.js";
 
 function project(schema: string, datasets: string): { dir: string; db: string } {
   const dir = tempDir();
@@ -31,7 +31,7 @@ const rows = (db: string, sqlText: string) => {
 };
 
 describe("erasure edge cases", () => {
-  it("residue is checked after every dataset: rows a writer adds to an earlier dataset meanwhile are reported", () => {
+  it("residue is checked after every dataset: rows a writer adds to an earlier dataset meanwhile are reported", async () => {
     // The trigger plays a concurrent writer: deleting from b re-creates a row of the subject in a.
     const p = project(
       `create table a (id integer primary key, user_id text, created_at text);
@@ -44,13 +44,13 @@ describe("erasure edge cases", () => {
   b: { store: appdb, table: b, key: id, subject: user_id, createdAt: created_at, retention: 30d }
 `,
     );
-    const r = lethe(["erase", "u1", "--yes", "--json"], p.dir);
+    const r = await letheIn(["erase", "u1", "--yes", "--json"], p.dir);
     expect(r.code).toBe(1);
     const a = (r.json as { datasets: { name: string; residue: number }[] }).datasets.find((d) => d.name === "a");
     expect(a?.residue).toBe(1);
   });
 
-  it("subject ids match exactly, even on a NOCASE column: erasing carol leaves Carol and CAROL", () => {
+  it("subject ids match exactly, even on a NOCASE column: erasing carol leaves Carol and CAROL", async () => {
     const p = project(
       `create table ci (id integer primary key, user_id text collate nocase, created_at text);
        create index ci_user on ci (user_id);
@@ -58,10 +58,10 @@ describe("erasure edge cases", () => {
       `  ci: { store: appdb, table: ci, key: id, subject: user_id, createdAt: created_at, retention: 30d }
 `,
     );
-    expect(lethe(["hold", "add", "--subject", "Carol", "--reason", "case"], p.dir).code).toBe(0);
-    const dry = lethe(["erase", "carol", "--json"], p.dir);
+    expect((await letheIn(["hold", "add", "--subject", "Carol", "--reason", "case"], p.dir)).code).toBe(0);
+    const dry = await letheIn(["erase", "carol", "--json"], p.dir);
     expect(dry.json).toMatchObject({ held: 0, datasets: [{ name: "ci", found: 1 }] });
-    const r = lethe(["erase", "carol", "--yes", "--json"], p.dir);
+    const r = await letheIn(["erase", "carol", "--yes", "--json"], p.dir);
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ held: 0, residue: 0, datasets: [{ name: "ci", found: 1, deleted: 1 }] });
     expect(rows(p.db, "select user_id from ci order by id")).toEqual([{ user_id: "Carol" }, { user_id: "CAROL" }]);
@@ -109,7 +109,7 @@ describe("erasure edge cases", () => {
     await l.close();
   });
 
-  it("a request whose rows the database refuses to delete fails, and shows them as found and residual", () => {
+  it("a request whose rows the database refuses to delete fails, and shows them as found and residual", async () => {
     const p = project(
       `create table a (id integer primary key, user_id text, created_at text); create index a_user on a (user_id);
        insert into a (user_id, created_at) values ('u9', '2026-01-01'), ('u9', '2026-01-01'), ('u8', '2026-01-01');
@@ -117,9 +117,9 @@ describe("erasure edge cases", () => {
       `  a: { store: appdb, table: a, key: id, subject: user_id, createdAt: created_at, retention: 30d }
 `,
     );
-    const created = lethe(["requests", "create", "u9", "--json"], p.dir).json as { id: string };
-    expect(lethe(["requests", "process", created.id, "--json"], p.dir).code).toBe(1);
-    const shown = lethe(["requests", "show", created.id, "--json"], p.dir).json as {
+    const created = (await letheIn(["requests", "create", "u9", "--json"], p.dir)).json as { id: string };
+    expect((await letheIn(["requests", "process", created.id, "--json"], p.dir)).code).toBe(1);
+    const shown = (await letheIn(["requests", "show", created.id, "--json"], p.dir)).json as {
       status: string;
       datasets: { name: string; found: number; deleted: number; residue: number }[];
     };

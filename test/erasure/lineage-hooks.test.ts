@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SubjectErasedEvent } from "../../src/core/erasure-types.js";
 import { openLethe } from "../../src/lethe.js";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { type ErasureFixture, sqliteFixture } from "./fixture.js";
 
 const quiet = { logger: { warn: () => undefined, info: () => undefined } };
@@ -18,19 +18,19 @@ function fixture(): ErasureFixture {
 const CHECKPOINTS = ["checkpoints/llama/v1.safetensors", "checkpoints/llama/v2.safetensors"];
 
 describe("model lineage", () => {
-  it("erase lists the derived artifacts trained on the subject's data; the ledger records it (hashed)", () => {
+  it("erase lists the derived artifacts trained on the subject's data; the ledger records it (hashed)", async () => {
     const f = fixture();
-    const r = lethe(["erase", "lin-subject-01", "--yes", "--json"], f.dir);
+    const r = await letheIn(["erase", "lin-subject-01", "--yes", "--json"], f.dir);
     expect(r.code).toBe(0);
     const j = r.json as { lineage: unknown[]; subjectHash: string; runId: string };
     expect(j.lineage).toEqual([
       { dataset: "training_records", derived: [{ dataset: "checkpoints", count: 2, artifacts: CHECKPOINTS }] },
     ]);
-    const text = lethe(["erase", "lin-subject-02"], f.dir).stdout; // a dry run shows it too
+    const text = (await letheIn(["erase", "lin-subject-02"], f.dir)).stdout; // a dry run shows it too
     expect(text).toMatch(
       /lineage: checkpoints was trained from training_records; retrain or retire: .*v1\.safetensors/,
     );
-    const log = lethe(["audit", "log", "--run", j.runId, "--json"], f.dir).json as {
+    const log = (await letheIn(["audit", "log", "--run", j.runId, "--json"], f.dir)).json as {
       entries: {
         action: string;
         dataset?: string;
@@ -48,11 +48,13 @@ describe("model lineage", () => {
 
   it("no data in a dataset with derived models: no lineage; the receipt of a request carries it", async () => {
     const f = fixture();
-    const none = lethe(["erase", "never-seen-subject", "--yes", "--json"], f.dir).json as { lineage: unknown[] };
+    const none = (await letheIn(["erase", "never-seen-subject", "--yes", "--json"], f.dir)).json as {
+      lineage: unknown[];
+    };
     expect(none.lineage).toEqual([]);
-    const id = (lethe(["requests", "create", "lin-subject-03", "--json"], f.dir).json as { id: string }).id;
-    lethe(["requests", "process", id], f.dir);
-    const receipt = JSON.parse(lethe(["requests", "receipt", id, "--json"], f.dir).stdout);
+    const id = ((await letheIn(["requests", "create", "lin-subject-03", "--json"], f.dir)).json as { id: string }).id;
+    await letheIn(["requests", "process", id], f.dir);
+    const receipt = JSON.parse((await letheIn(["requests", "receipt", id, "--json"], f.dir)).stdout);
     expect(receipt.receipt.lineage).toEqual([
       { dataset: "training_records", derived: [{ dataset: "checkpoints", count: 2, artifacts: CHECKPOINTS }] },
     ]);

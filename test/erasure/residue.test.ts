@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { type ErasureFixture, remaining, sqliteFixture } from "./fixture.js";
 
 interface Json {
@@ -24,12 +24,14 @@ describe("residue verification after an erasure", () => {
     const stuck = rowsOf(f, "bob")[2] as number;
     f.app?.exec(`create trigger keep_row before delete on inference_logs when old.id = ${stuck}
       begin select raise(abort, 'row is locked by the application'); end`);
-    const r = lethe(["erase", "bob", "--yes", "--json"], f.dir);
+    const r = await letheIn(["erase", "bob", "--yes", "--json"], f.dir);
     expect(r.code).toBe(1);
     const logs = (r.json as Json).datasets.find((d) => d.name === "inference_logs");
     expect(logs).toMatchObject({ found: 5, deleted: 4, failed: 1, residue: 1, residueKeys: [stuck] });
     expect(await remaining(f, "inference_logs")).toContain(stuck);
-    expect(lethe(["erase", "bob", "--yes"], f.dir).stdout).toMatch(/RESIDUE: inference_logs still has 1 item/);
+    expect((await letheIn(["erase", "bob", "--yes"], f.dir)).stdout).toMatch(
+      /RESIDUE: inference_logs still has 1 item/,
+    );
   });
 
   it("a row written for the subject while the erasure runs is found by the re-query (exit 1)", async () => {
@@ -39,7 +41,7 @@ describe("residue verification after an erasure", () => {
     f.app?.exec(`create trigger late_write after delete on inference_logs when old.id = ${first}
       begin insert into inference_logs (user_id, prompt_text, created_at, retention_days)
         values (old.user_id, 'written during the erasure', old.created_at, 365); end`);
-    const r = lethe(["erase", "cid", "--yes", "--json"], f.dir);
+    const r = await letheIn(["erase", "cid", "--yes", "--json"], f.dir);
     expect(r.code).toBe(1);
     const j = r.json as Json;
     expect(j.residue).toBe(1);
@@ -49,7 +51,7 @@ describe("residue verification after an erasure", () => {
     expect(logs?.residueKeys).toEqual([late]);
     // Once the application stops writing, erasing again completes and verifies clean.
     f.app?.exec("drop trigger late_write");
-    const again = lethe(["erase", "cid", "--yes", "--json"], f.dir);
+    const again = await letheIn(["erase", "cid", "--yes", "--json"], f.dir);
     expect(again.code).toBe(0);
     expect((again.json as Json).residue).toBe(0);
   });

@@ -32,6 +32,56 @@ export function lethe(args: string[], cwd: string, env: Record<string, string> =
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
 }
 
+let inProcessBusy = false;
+
+/**
+ * Runs a CLI command in this test process, without spawning one: the same code path as the real CLI
+ * (`runCli`, which main.ts calls), with the working directory, environment, stdout and stderr swapped for the
+ * call. For tests where the process boundary is not what is tested; exit codes, signals and kill -9 keep
+ * using {@link lethe}. Calls must not overlap (they share the process's cwd and streams).
+ */
+export async function letheIn(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  if (inProcessBusy) throw new Error("letheIn: calls must not overlap");
+  inProcessBusy = true;
+  const { runCli } = await import("../../src/cli/run.js");
+  const out = { stdout: "", stderr: "" };
+  const capture = (key: "stdout" | "stderr") =>
+    ((chunk: string | Uint8Array, enc?: unknown, cb?: unknown) => {
+      out[key] += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      const done = typeof enc === "function" ? enc : cb;
+      if (typeof done === "function") done();
+      return true;
+    }) as typeof process.stdout.write;
+  const saved = { cwd: process.cwd(), out: process.stdout.write, err: process.stderr.write };
+  const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  let code: number;
+  try {
+    process.chdir(cwd);
+    Object.assign(process.env, env);
+    process.stdout.write = capture("stdout");
+    process.stderr.write = capture("stderr");
+    code = await runCli([process.execPath, LETHE_BIN, ...args]);
+  } finally {
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+    for (const [k, v] of Object.entries(savedEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    process.chdir(saved.cwd);
+    inProcessBusy = false;
+  }
+  let json: unknown;
+  if (args.includes("--json")) {
+    try {
+      json = JSON.parse(out.stdout);
+    } catch {
+      json = undefined;
+    }
+  }
+  return { code, stdout: out.stdout, stderr: out.stderr, json };
+}
+
 /** Starts the CLI without waiting (for kill -9 tests). */
 export function letheAsync(args: string[], cwd: string) {
   return spawn(process.execPath, [LETHE_BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });

@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseConfig } from "../../src/config/load.js";
-import { lethe, tempDir } from "../helpers/cli.js";
+import { letheIn, tempDir } from "../helpers/cli.js";
 
 describe("lethe demo", () => {
-  it("builds the sample data set and runs plan → apply → audit verify end to end", () => {
+  it("builds the sample data set and runs plan → apply → audit verify end to end", async () => {
     const dir = join(tempDir(), "demo");
-    const r = lethe(["demo", "--dir", dir], process.cwd());
+    const r = await letheIn(["demo", "--dir", dir], process.cwd());
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/1\. plan/);
     expect(r.stdout).toMatch(/audit verify: OK/);
@@ -23,36 +23,36 @@ describe("lethe demo", () => {
     expect(existsSync(join(dir, "data", "models", "checkpoints", "run-8", "model.pt"))).toBe(false);
     expect(existsSync(join(dir, "data", "models", "checkpoints", "run-1", "model.pt"))).toBe(true);
     // The demo leaves a working project: the ledger verifies from the CLI too.
-    expect(lethe(["audit", "verify", "--json"], dir).json).toMatchObject({ ok: true });
+    expect((await letheIn(["audit", "verify", "--json"], dir)).json).toMatchObject({ ok: true });
     // Nothing expired is left.
-    const plan = lethe(["plan", "--json"], dir).json as { datasets: { expired: number }[] };
+    const plan = (await letheIn(["plan", "--json"], dir)).json as { datasets: { expired: number }[] };
     expect(plan.datasets.every((d) => d.expired === 0)).toBe(true);
   });
 
-  it("refuses a folder that is not empty", () => {
+  it("refuses a folder that is not empty", async () => {
     const dir = tempDir();
-    lethe(["init"], dir);
-    expect(lethe(["demo", "--dir", dir], process.cwd()).code).toBe(2);
+    await letheIn(["init"], dir);
+    expect((await letheIn(["demo", "--dir", dir], process.cwd())).code).toBe(2);
   });
 });
 
 describe("lethe init", () => {
-  it("writes a commented, valid starter config and never overwrites it", () => {
+  it("writes a commented, valid starter config and never overwrites it", async () => {
     const dir = tempDir();
-    expect(lethe(["init"], dir).code).toBe(0);
+    expect((await letheIn(["init"], dir)).code).toBe(0);
     const text = readFileSync(join(dir, "lethe.yaml"), "utf8");
     expect(text).toMatch(/^# /m);
     expect(() => parseConfig(parse(text), dir)).not.toThrow();
-    const again = lethe(["init"], dir);
+    const again = await letheIn(["init"], dir);
     expect(again.code).toBe(2);
     expect(readFileSync(join(dir, "lethe.yaml"), "utf8")).toBe(text);
   });
 });
 
 describe("lethe --version", () => {
-  it("prints the package version and exits 0", () => {
+  it("prints the package version and exits 0", async () => {
     const pkg = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
-    const r = lethe(["--version"], tempDir());
+    const r = await letheIn(["--version"], tempDir());
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
   });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { lethe, tempDir, writeConfig } from "../helpers/cli.js";
+import { letheIn, tempDir, writeConfig } from "../helpers/cli.js";
 import { addTraining, DAY_MS, ids, makeProject } from "../helpers/project.js";
 
 function sqliteProject(schema: string, dataset: string) {
@@ -26,7 +26,7 @@ datasets:
 const epoch = (daysAgo: number) => Math.floor((Date.now() - daysAgo * DAY_MS) / 1000);
 
 describe("retention edge cases", () => {
-  it("a column mixing epoch numbers and ISO text is read per value, even when the first thousand rows agree", () => {
+  it("a column mixing epoch numbers and ISO text is read per value, even when the first thousand rows agree", async () => {
     const rows = [
       ...Array.from({ length: 1500 }, (_, i) => `(${i + 1}, ${epoch(1)})`),
       ...Array.from({ length: 500 }, (_, i) => `(${1501 + i}, '2020-01-01 00:00:00')`),
@@ -36,13 +36,13 @@ describe("retention edge cases", () => {
        insert into t values ${rows.join(",")};`,
       "{ store: appdb, table: t, key: id, createdAt: created, retention: 30d }",
     );
-    const plan = lethe(["plan", "--json"], p.dir);
+    const plan = await letheIn(["plan", "--json"], p.dir);
     expect(plan.json).toMatchObject({ datasets: [{ name: "t", expired: 500 }] });
-    expect(lethe(["apply", "--json"], p.dir).code).toBe(0);
+    expect((await letheIn(["apply", "--json"], p.dir)).code).toBe(0);
     expect(ids(p.db, "t")).toHaveLength(1500);
   });
 
-  it("a per-row retention value that is not a number never expires its row (it is not 0 days)", () => {
+  it("a per-row retention value that is not a number never expires its row (it is not 0 days)", async () => {
     const created = new Date(Date.now() - 40 * DAY_MS).toISOString();
     const p = sqliteProject(
       `create table t (id integer primary key, created text, ret text); create index t_created on t (created);
@@ -50,7 +50,7 @@ describe("retention edge cases", () => {
          (4, '${created}', '1 year'), (5, '${created}', '60'), (6, '${created}', null), (7, '${created}', 10);`,
       "{ store: appdb, table: t, key: id, createdAt: created, retention: { column: ret, unit: days } }",
     );
-    const r = lethe(["apply", "--json"], p.dir);
+    const r = await letheIn(["apply", "--json"], p.dir);
     expect(r.code).toBe(0);
     expect(ids(p.db, "t")).toEqual([2, 3, 4, 5, 6]);
     // Only non-numbers: no crash, nothing expires.
@@ -59,79 +59,82 @@ describe("retention edge cases", () => {
        insert into t values (1, '${created}', 'keep'), (2, '${created}', '30 days');`,
       "{ store: appdb, table: t, key: id, createdAt: created, retention: { column: ret, unit: days } }",
     );
-    expect(lethe(["plan", "--json"], q.dir)).toMatchObject({ code: 0, json: { datasets: [{ expired: 0 }] } });
+    expect(await letheIn(["plan", "--json"], q.dir)).toMatchObject({ code: 0, json: { datasets: [{ expired: 0 }] } });
   });
 
-  it("apply --plan with --dataset deletes only that dataset's planned items; a dataset not in the plan is refused", () => {
+  it("apply --plan with --dataset deletes only that dataset's planned items; a dataset not in the plan is refused", async () => {
     const p = makeProject({ logs: 20 });
     addTraining(p, 1, "old.pt", { ageDays: 100 });
-    expect(lethe(["plan", "--out", "plan.json"], p.dir).code).toBe(0);
-    expect(lethe(["apply", "--plan", "plan.json", "--dataset", "nope"], p.dir).code).toBe(2);
-    const r = lethe(["apply", "--plan", "plan.json", "--dataset", "training", "--force", "--json"], p.dir);
+    expect((await letheIn(["plan", "--out", "plan.json"], p.dir)).code).toBe(0);
+    expect((await letheIn(["apply", "--plan", "plan.json", "--dataset", "nope"], p.dir)).code).toBe(2);
+    const r = await letheIn(["apply", "--plan", "plan.json", "--dataset", "training", "--force", "--json"], p.dir);
     expect(r.code).toBe(0);
     expect(ids(p.db, "training")).toEqual([]);
     expect(ids(p.db, "logs")).toHaveLength(20); // logs' planned items stay
   });
 
-  it("a linked file whose name starts with two dots is inside the root", () => {
+  it("a linked file whose name starts with two dots is inside the root", async () => {
     const p = makeProject({ logs: 0 });
     addTraining(p, 1, "..weird.pt", { ageDays: 100 });
-    const r = lethe(["apply", "--force", "--json"], p.dir);
+    const r = await letheIn(["apply", "--force", "--json"], p.dir);
     expect(r.code).toBe(0);
     expect(existsSync(join(p.models, "..weird.pt"))).toBe(false);
   });
 
-  it("a secret reference that cannot be resolved names its key path", () => {
+  it("a secret reference that cannot be resolved names its key path", async () => {
     const p = makeProject({ logs: 0 });
     const file = join(p.dir, "lethe.yaml");
     writeFileSync(file, readFileSync(file, "utf8").replace('url: "sqlite:./app.db"', "url: env:LETHE_TEST_NOPE_URL"));
-    const r = lethe(["plan"], p.dir);
+    const r = await letheIn(["plan"], p.dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/stores\.appdb\.url: secret env:LETHE_TEST_NOPE_URL/);
   });
 
-  it("a missing secrets.subjectKey fails before lethe creates its state or a master key", () => {
+  it("a missing secrets.subjectKey fails before lethe creates its state or a master key", async () => {
     const p = makeProject({ logs: 0 });
     const file = join(p.dir, "lethe.yaml");
     writeFileSync(file, `${readFileSync(file, "utf8")}secrets: { subjectKey: env:LETHE_TEST_NOPE_KEY }\n`);
-    const r = lethe(["plan"], p.dir);
+    const r = await letheIn(["plan"], p.dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/secrets\.subjectKey: secret env:LETHE_TEST_NOPE_KEY/);
     expect(existsSync(join(p.dir, ".lethe"))).toBe(false);
   });
 
-  it("an inclusion proof whose seq was edited does not verify", () => {
+  it("an inclusion proof whose seq was edited does not verify", async () => {
     const p = makeProject({ logs: 10 });
-    expect(lethe(["apply"], p.dir).code).toBe(0);
+    expect((await letheIn(["apply"], p.dir)).code).toBe(0);
     mkdirSync(join(p.dir, "out"));
-    expect(lethe(["audit", "prove", "3", "--out", "out/p.json"], p.dir).code).toBe(0);
-    writeFileSync(join(p.dir, "out/pub.pem"), lethe(["audit", "public-key"], p.dir).stdout);
-    const ok = lethe(["audit", "verify-proof", "out/p.json", "--public-key", "out/pub.pem"], p.dir);
+    expect((await letheIn(["audit", "prove", "3", "--out", "out/p.json"], p.dir)).code).toBe(0);
+    writeFileSync(join(p.dir, "out/pub.pem"), (await letheIn(["audit", "public-key"], p.dir)).stdout);
+    const ok = await letheIn(["audit", "verify-proof", "out/p.json", "--public-key", "out/pub.pem"], p.dir);
     expect(ok.code).toBe(0);
     const proof = JSON.parse(readFileSync(join(p.dir, "out/p.json"), "utf8")) as { seq: number };
     writeFileSync(join(p.dir, "out/p.json"), JSON.stringify({ ...proof, seq: 4 }));
-    expect(lethe(["audit", "verify-proof", "out/p.json", "--public-key", "out/pub.pem"], p.dir).code).toBe(4);
+    expect((await letheIn(["audit", "verify-proof", "out/p.json", "--public-key", "out/pub.pem"], p.dir)).code).toBe(4);
     writeFileSync(join(p.dir, "out/p.json"), JSON.stringify({ x: 1 }));
-    const bad = lethe(["audit", "verify-proof", "out/p.json", "--public-key", "out/pub.pem"], p.dir);
+    const bad = await letheIn(["audit", "verify-proof", "out/p.json", "--public-key", "out/pub.pem"], p.dir);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/not an inclusion proof/);
   });
 
-  it("audit log says when it cut the list, and --newest shows the latest entries", () => {
+  it("audit log says when it cut the list, and --newest shows the latest entries", async () => {
     const p = makeProject({ logs: 10 });
-    expect(lethe(["apply", "--json"], p.dir).code).toBe(0);
-    const all = lethe(["audit", "log", "--dataset", "logs", "--json"], p.dir).json as { entries: { seq: number }[] };
+    expect((await letheIn(["apply", "--json"], p.dir)).code).toBe(0);
+    const all = (await letheIn(["audit", "log", "--dataset", "logs", "--json"], p.dir)).json as {
+      entries: { seq: number }[];
+    };
     expect(all).not.toHaveProperty("truncated");
-    const first = lethe(["audit", "log", "--dataset", "logs", "--limit", "2", "--json"], p.dir).json as {
+    const first = (await letheIn(["audit", "log", "--dataset", "logs", "--limit", "2", "--json"], p.dir)).json as {
       entries: { seq: number }[];
       truncated?: boolean;
     };
     expect(first.truncated).toBe(true);
     expect(first.entries.map((e) => e.seq)).toEqual(all.entries.slice(0, 2).map((e) => e.seq));
-    const last = lethe(["audit", "log", "--dataset", "logs", "--limit", "2", "--newest", "--json"], p.dir).json as {
+    const last = (await letheIn(["audit", "log", "--dataset", "logs", "--limit", "2", "--newest", "--json"], p.dir))
+      .json as {
       entries: { seq: number }[];
     };
     expect(last.entries.map((e) => e.seq)).toEqual(all.entries.slice(-2).map((e) => e.seq));
-    expect(lethe(["audit", "log", "--dataset", "logs", "--limit", "0"], p.dir).code).toBe(2);
+    expect((await letheIn(["audit", "log", "--dataset", "logs", "--limit", "0"], p.dir)).code).toBe(2);
   });
 });

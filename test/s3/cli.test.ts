@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { lethe, tempDir, writeConfig } from "../helpers/cli.js";
+import { letheIn, tempDir, writeConfig } from "../helpers/cli.js";
 import { createTestBucket, requireService } from "../helpers/services.js";
 import { listAll, putObjects } from "./s3-helpers.js";
 
@@ -58,10 +58,10 @@ datasets:
     await putObjects(t.client, t.bucket, FRESH);
     await sleepUntil(oldAt + RETENTION_S * 1000 + 200);
 
-    const plan = lethe(["plan", "--json"], dir);
+    const plan = await letheIn(["plan", "--json"], dir);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.json).toMatchObject({ datasets: [{ name: "uploads", store: "blobs", total: 7, expired: 3, held: 0 }] });
-    const apply = lethe(["apply", "--json"], dir);
+    const apply = await letheIn(["apply", "--json"], dir);
     expect(apply.code, apply.stderr).toBe(0);
     const aj = apply.json as ApplyJson;
     expect(aj.datasets).toEqual([
@@ -72,7 +72,7 @@ datasets:
     const left = (await listAll(t.client, t.bucket)).map((o) => o.key).sort();
     expect(left).toEqual([...FRESH, ...FOREIGN].sort());
 
-    const log = lethe(["audit", "log", "--run", aj.runId, "--json"], dir).json as {
+    const log = (await letheIn(["audit", "log", "--run", aj.runId, "--json"], dir)).json as {
       entries: { action: string; key?: string; keyHash?: string; subjectHash?: string }[];
     };
     const deleted = log.entries.filter((e) => e.action === "deleted");
@@ -85,14 +85,14 @@ datasets:
     }
 
     // Erasure: every object of one subject, only under the prefix and matched by the globs.
-    const dry = lethe(["erase", "alice", "--json"], dir);
+    const dry = await letheIn(["erase", "alice", "--json"], dir);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.json).toMatchObject({
       subject: "alice",
       dryRun: true,
       datasets: [{ name: "uploads", found: 1, deleted: 0 }],
     });
-    const erase = lethe(["erase", "alice", "--yes", "--json"], dir);
+    const erase = await letheIn(["erase", "alice", "--yes", "--json"], dir);
     expect(erase.code, erase.stderr).toBe(0);
     expect(erase.json).toMatchObject({
       subject: "alice",
@@ -101,7 +101,7 @@ datasets:
     });
     const afterErase = (await listAll(t.client, t.bucket)).map((o) => o.key).sort();
     expect(afterErase).toEqual([...FRESH, ...FOREIGN].filter((k) => k !== "lethe/users/alice/new-1.bin").sort());
-    expect(lethe(["audit", "verify", "--json"], dir).json).toMatchObject({ ok: true });
+    expect((await letheIn(["audit", "verify", "--json"], dir)).json).toMatchObject({ ok: true });
     // Neither keys nor subject ids are written in clear into lethe's state files.
     const stateDir = join(dir, ".lethe");
     for (const f of readdirSync(stateDir)) {
@@ -111,7 +111,7 @@ datasets:
     }
   }, 90_000);
 
-  it("a missing bucket is a configuration error (exit 2) naming the key", () => {
+  it("a missing bucket is a configuration error (exit 2) naming the key", async () => {
     const dir = tempDir("lethe-s3-cli-");
     writeConfig(
       dir,
@@ -122,18 +122,18 @@ datasets:
   uploads: { store: blobs, retention: 1d }
 `,
     );
-    const r = lethe(["plan", "--json"], dir);
+    const r = await letheIn(["plan", "--json"], dir);
     expect(r.code).toBe(2);
     expect(r.stderr + r.stdout).toContain("stores.blobs.bucket");
   });
 
-  it("a missing region (no endpoint, nothing in the SDK chain) is a configuration error naming the key", () => {
+  it("a missing region (no endpoint, nothing in the SDK chain) is a configuration error naming the key", async () => {
     const dir = tempDir("lethe-s3-cli-");
     writeConfig(
       dir,
       "version: 1\nstores:\n  blobs: { kind: s3, bucket: some-bucket }\ndatasets:\n  u: { store: blobs, retention: 1d }\n",
     );
-    const r = lethe(["plan", "--json"], dir, {
+    const r = await letheIn(["plan", "--json"], dir, {
       AWS_REGION: "",
       AWS_PROFILE: "",
       HOME: dir,
