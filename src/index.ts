@@ -46,7 +46,6 @@ export {
   type RequestSummary,
 } from "./core/requests/types.js";
 export type { ApplyDataset, ApplyResult } from "./core/retention.js";
-export type { ShreddedFile } from "./core/shred-files.js";
 export type {
   DatasetDriver,
   DriverRegistry,
@@ -59,6 +58,7 @@ export type {
 } from "./core/types.js";
 export { DEFAULT_MAX_USES, type DestroyResult, KeyRing, type KeyRingOptions } from "./crypto/keyring.js";
 export { type ShredOptions, shredFile, shredFileAsync } from "./crypto/shred.js";
+export type { ShreddedFile } from "./executor/shred-paths.js";
 export type { InclusionProof } from "./ledger/proof.js";
 export { verifyInclusion } from "./ledger/proof.js";
 export type { Checkpoint } from "./ledger/signing.js";

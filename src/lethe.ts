@@ -15,14 +15,14 @@ import type {
 import { Holds } from "./core/holds.js";
 import { type JanitorOptions, type JanitorReport, runJanitor } from "./core/janitor.js";
 import { makePlan, type Plan, type PlanOptions } from "./core/planner.js";
-import { reconcile } from "./core/reconcile.js";
 import { ErasureRequests } from "./core/requests/requests.js";
 import { requestSubjectKey } from "./core/requests/subject-box.js";
 import { type ApplyOptions, type ApplyResult, applyRetention } from "./core/retention.js";
-import { type ShreddedFile, shredPaths } from "./core/shred-files.js";
 import type { DriverRegistry } from "./core/types.js";
 import { KeyRing, type KeyRingOptions } from "./crypto/keyring.js";
 import { loadMasterKey } from "./crypto/master-key.js";
+import { Executor } from "./executor/executor.js";
+import type { ShreddedFile } from "./executor/shred-paths.js";
 import { Ledger } from "./ledger/ledger.js";
 import { type InclusionProof, proveInclusion } from "./ledger/proof.js";
 import { type PruneOptions, type PruneResult, pruneLedger } from "./ledger/prune.js";
@@ -94,7 +94,7 @@ export async function openLethe(
     const signing = privateKeyFromDer(await getOrCreateSecret(state, master, "ledger-signing", newSigningKeyDer));
     const ledger = new Ledger(state, hmacKey, signing);
     const lethe = new Lethe(config, state, ledger, map, master, logger, opts);
-    await reconcile(state, ledger, map);
+    await lethe.executor.reconcile();
     return lethe;
   } catch (err) {
     await map.close();
@@ -116,6 +116,8 @@ export class Lethe {
   readonly keys: KeyRing;
   /** Durable inference-complete events: enqueue, process, depth (used by the HTTP API). */
   readonly events: Events;
+  /** The one deletion path and the only writer of the ledger (src/executor). */
+  readonly executor: Executor;
   private readonly transientService: TransientService;
   private requestKey: Promise<Buffer> | undefined;
 
@@ -129,10 +131,12 @@ export class Lethe {
     readonly logger: LetheLogger,
     opts: OpenOptions = {},
   ) {
-    this.holds = new Holds(state, ledger);
-    this.keys = new KeyRing(state, ledger, masterKey, opts.keyring);
-    this.transientService = new TransientService({ config, state, ledger, masterKey, logger });
-    this.events = new Events({ state, ledger, map, holds: this.holds, masterKey, logger }, opts.events);
+    const executor = new Executor(state, ledger, map);
+    this.executor = executor;
+    this.holds = new Holds(state, executor);
+    this.keys = new KeyRing(state, executor, masterKey, opts.keyring);
+    this.transientService = new TransientService({ config, state, ledger: executor, masterKey, logger });
+    this.events = new Events({ state, ledger: executor, map, holds: this.holds, masterKey, logger }, opts.events);
     // Erasing a subject also destroys its crypto-shredding keys, so copies in backups become unreadable.
     this.onSubjectErased.push(async (e) => {
       const r = await this.keys.destroy(e.subject, { reason: "erasure", runId: e.runId });
@@ -152,13 +156,13 @@ export class Lethe {
   }
 
   private deps() {
-    return { config: this.config, state: this.state, ledger: this.ledger, holds: this.holds, map: this.map };
+    return { config: this.config, state: this.state, executor: this.executor, holds: this.holds, map: this.map };
   }
 
   /** Dry run: what would be deleted now. */
   async plan(opts: PlanOptions = {}): Promise<Plan> {
     const holds = await this.holds.active(opts.now);
-    return makePlan(this.map, this.ledger, holds, this.config.policyHash, opts);
+    return makePlan(this.config, this.map, this.executor, holds, opts);
   }
 
   /** Deletes expired items (optionally only those of a reviewed plan). */
@@ -227,7 +231,7 @@ export class Lethe {
 
   /** Overwrites, syncs and unlinks files, each outcome on the ledger (`lethe shred`). */
   shred(paths: string[]): Promise<ShreddedFile[]> {
-    return shredPaths(paths, this.ledger);
+    return this.executor.shredPaths(paths);
   }
 
   /** Writes (with `dryRun`: only plans) bucket lifecycle rules mirroring each s3 dataset's retention. */

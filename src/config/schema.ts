@@ -82,6 +82,12 @@ const storeSchema = z.discriminatedUnion("kind", [sqlStore, fsStore, s3Store], {
   error: "expected a store with kind: sql | fs | s3",
 });
 
+/** `safety` of one dataset: each key falls back to the global `safety`. */
+const datasetSafetySchema = z.strictObject({
+  maxFraction: z.number().gt(0).lte(1).optional(),
+  minItems: z.number().int().min(0).optional(),
+});
+
 const datasetSchema = z.strictObject({
   store: identifierSchema,
   description: z.string().optional(),
@@ -99,6 +105,7 @@ const datasetSchema = z.strictObject({
   subjectFromPath: z.string().optional(),
   derived: z.array(identifierSchema).optional(),
   ledger: z.enum(["items", "partitions"], { error: "expected items or partitions" }).optional(),
+  safety: datasetSafetySchema.optional(),
 });
 
 /** `redact:`, also read on its own by `scan-logs --config` (which needs nothing else). */
@@ -113,7 +120,9 @@ export const configSchema = z.strictObject({
   schedule: cronSchema.default("0 2 * * *"),
   misfireGrace: durationSchema.default("1h"),
   batchSize: z.number().int().min(1).max(100_000).default(5000),
-  safety: z.strictObject({ maxFraction: z.number().gt(0).lte(1).default(0.9) }).default({ maxFraction: 0.9 }),
+  safety: z
+    .strictObject({ maxFraction: z.number().gt(0).lte(1).default(0.9), minItems: z.number().int().min(0).optional() })
+    .default({ maxFraction: 0.9 }),
   stores: z.record(identifierSchema, storeSchema),
   datasets: z.record(identifierSchema, datasetSchema),
   erasure: z

@@ -54,6 +54,8 @@ export interface DatasetConfig {
    * (`items`, the default) or one per partition (`partitions`).
    */
   ledger: "items" | "partitions";
+  /** This dataset's own safety limit, key by key over the global one (absent: the global one). */
+  safety?: { maxFraction?: number | undefined; minItems?: number | undefined } | undefined;
 }
 
 export interface LetheConfig {
@@ -66,7 +68,8 @@ export interface LetheConfig {
   schedule: string;
   misfireGraceSeconds: number;
   batchSize: number;
-  safety: { maxFraction: number };
+  /** `minItems`: the fraction applies only when a run would delete more than this many items (default 0). */
+  safety: { maxFraction: number; minItems?: number | undefined };
   stores: Map<string, StoreConfig>;
   datasets: Map<string, DatasetConfig>;
   /** `scrub`: what an erasure does about erased bytes left in SQLite files (docs/erasure.md). */

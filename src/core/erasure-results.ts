@@ -1,18 +1,13 @@
+import type { BatchCounts } from "../executor/delete-batch.js";
+import { emptyCounts } from "../executor/delete-batch.js";
+import { holdFor } from "../executor/hold-rule.js";
 import { scrubFreeText } from "../ledger/free-text.js";
-import type { BatchCounts } from "./delete-batch.js";
-import { emptyCounts } from "./delete-batch.js";
 import type { ErasureDeps } from "./erasure.js";
 import type { EraseDatasetResult, EraseOptions, EraseResult, HoldHit, SubjectErasure } from "./erasure-types.js";
-import type { ActiveHolds, Hold } from "./holds.js";
 import type { Lineage } from "./lineage.js";
 import type { DatasetDriver, Item } from "./types.js";
 
 const MAX_RESIDUE_KEYS = 20;
-
-/** The hold that keeps a subject's items in a dataset back, if any (a dataset hold wins). */
-export function holdFor(holds: ActiveHolds, dataset: string, subjectHash: string): Hold | undefined {
-  return holds.datasets.get(dataset) ?? holds.subjects.get(subjectHash);
-}
 
 /**
  * The dry run of an erasure: counts per dataset (and what holds would keep
@@ -32,7 +27,7 @@ export async function dryRun(
   const holds = await deps.holds.active();
   const out: SubjectErasure[] = [];
   for (const [i, subject] of subjects.entries()) {
-    const sh = deps.ledger.subjectHash(subject);
+    const sh = deps.executor.subjectHash(subject);
     const results: EraseDatasetResult[] = [];
     const hits: HoldHit[] = [];
     for (const ds of targets) {
@@ -49,7 +44,7 @@ export async function dryRun(
     opts.onProgress?.({ dataset: "subjects", done: i + 1, expected: subjects.length });
   }
   const t = totals(out);
-  await deps.ledger.append([
+  await deps.executor.record([
     {
       action: "plan",
       reason: "erasure dry run",

@@ -1,11 +1,12 @@
 import type { LetheConfig } from "../config/types.js";
+import { emptyCounts } from "../executor/delete-batch.js";
+import type { Executor } from "../executor/executor.js";
+import { holdFor } from "../executor/hold-rule.js";
 import { scrubFreeText } from "../ledger/free-text.js";
-import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { DataMap } from "./data-map.js";
-import { deleteBatch, emptyCounts, recordScanProblems } from "./delete-batch.js";
-import { assemble, dryRun, holdFor, toResult, totals } from "./erasure-results.js";
+import { assemble, dryRun, toResult, totals } from "./erasure-results.js";
 import type {
   EraseDatasetResult,
   EraseOptions,
@@ -19,15 +20,13 @@ import { LetheError } from "./errors.js";
 import type { ActiveHolds, Holds } from "./holds.js";
 import { Lineage } from "./lineage.js";
 import { clearPurgePending, purgePending } from "./purge-pending.js";
-import { reconcile } from "./reconcile.js";
-import { finishRun, startRun } from "./runs.js";
 import { safeReason } from "./safe-reason.js";
 import type { DatasetDriver, Item, PurgeReport } from "./types.js";
 
 export interface ErasureDeps {
   config: LetheConfig;
   state: StateHandle;
-  ledger: Ledger;
+  executor: Executor;
   holds: Holds;
   map: DataMap;
   /** Run per subject after a complete erasure (key destruction…). */
@@ -83,51 +82,39 @@ export function normalizeSubjects(subjects: string[]): string[] {
 export async function eraseSubjects(deps: ErasureDeps, input: string[], opts: EraseOptions = {}): Promise<EraseResult> {
   const subjects = normalizeSubjects(input);
   const targets = erasureTargets(deps.map, opts.datasets);
-  const lineage = new Lineage(deps.map, deps.ledger);
+  const lineage = new Lineage(deps.map, deps.executor);
   if (!opts.yes) return dryRun(deps, subjects, targets, lineage, opts);
 
-  const { state, ledger, map } = deps;
-  await reconcile(state, ledger, map);
+  const { executor } = deps;
+  await executor.reconcile();
   const holds = await deps.holds.active();
-  const runId = opts.runId ?? (await startRun(state, "erasure"));
   const names = targets.map((d) => d.config.name);
-  await ledger.append([
-    {
-      action: "run_started",
-      runId,
-      reason: "erasure",
-      data: {
-        subjects: subjects.length,
-        datasets: names,
-        requestId: opts.requestId,
-        note: opts.reason === undefined ? undefined : scrubFreeText(opts.reason),
-      },
+  const start = {
+    kind: "erasure" as const,
+    runId: opts.runId,
+    reason: "erasure",
+    data: {
+      subjects: subjects.length,
+      datasets: names,
+      requestId: opts.requestId,
+      note: opts.reason === undefined ? undefined : scrubFreeText(opts.reason),
     },
-  ]);
-  const out: SubjectErasure[] = [];
-  const work: PurgeWork = { values: new Map(), touched: new Set() };
-  let scrub: PurgeReport[] = [];
-  try {
+  };
+  return executor.withRun(start, async (runId) => {
+    const out: SubjectErasure[] = [];
+    const work: PurgeWork = { values: new Map(), touched: new Set() };
     for (const [i, subject] of subjects.entries()) {
       out.push(await eraseOne(deps, subject, targets, holds, lineage, runId, opts, work));
       opts.onProgress?.({ dataset: "subjects", done: i + 1, expected: subjects.length });
     }
-    scrub = await purge(deps, work);
-  } catch (err) {
-    await ledger
-      .append([{ action: "run_finished", runId, reason: `error: ${safeReason(err)}` }])
-      .catch(() => undefined);
-    await finishRun(state, runId, "failed", { subjects: out.length }).catch(() => undefined);
-    throw err;
-  }
-  const bad = out.reduce((n, s) => n + s.failed + s.residue, 0) + scrub.filter((s) => !s.complete).length;
-  const summary = { subjects: out.length, ...totals(out), scrub };
-  await ledger.append([
-    { action: "run_finished", runId, reason: bad > 0 ? `${bad} failed or residual` : "ok", data: summary },
-  ]);
-  await ledger.checkpoint();
-  await finishRun(state, runId, bad > 0 ? "partial" : "ok", summary);
-  return { runId, dryRun: false, subjects: out, scrub };
+    const scrub = await purge(deps, work);
+    const bad = out.reduce((n, s) => n + s.failed + s.residue, 0) + scrub.filter((s) => !s.complete).length;
+    const summary = { subjects: out.length, ...totals(out), scrub };
+    return {
+      result: { runId, dryRun: false, subjects: out, scrub },
+      end: { status: bad > 0 ? "partial" : "ok", reason: bad > 0 ? `${bad} failed or residual` : "ok", data: summary },
+    };
+  });
 }
 
 /**
@@ -162,30 +149,23 @@ async function eraseOne(
   opts: EraseOptions,
   work: PurgeWork,
 ): Promise<SubjectErasure> {
-  const { state, ledger, map } = deps;
-  const sh = ledger.subjectHash(subject);
+  const { executor } = deps;
+  const sh = executor.subjectHash(subject);
   const results: EraseDatasetResult[] = [];
   const hits: HoldHit[] = [];
   const heldIn = new Set<string>();
   const erased: { ds: DatasetDriver; counts: ReturnType<typeof emptyCounts> }[] = [];
   for (const ds of targets) {
     const counts = emptyCounts();
-    const ctx = {
-      state,
-      ledger,
-      holds,
-      runId,
-      reason: "erasure",
-      files: map.linkedFiles(ds.config),
-    };
+    const ctx = { holds, runId, reason: "erasure" };
     const values = collector(deps, work, ds, holdFor(holds, ds.config.name, sh) !== undefined);
     for await (const batch of ds.scanSubject(subject, ds.config.batchSize)) {
       // Read before the delete: afterwards only the purge can still find leftovers of these values.
       if (values && ds.contents) for (const v of await ds.contents(batch)) values.add(v);
-      await deleteBatch(ctx, ds, batch, counts);
+      await executor.deleteBatch(ctx, ds, batch, counts);
     }
     // What the scan could not look at (an unreadable directory) may hold the subject's items: not done.
-    await recordScanProblems(ctx, ds, counts, sh);
+    await executor.recordScanProblems(ctx, ds, counts, sh);
     work.touched.add(ds.config.store);
     if (counts.held > 0) heldIn.add(ds.config.store);
     erased.push({ ds, counts });
@@ -233,7 +213,7 @@ async function eraseOne(
       reason: opts.reason ?? "erasure",
       data: { datasets: results.map(({ failures: _f, residueKeys: _r, ...d }) => d), held: r.held, residue: r.residue },
     });
-  if (entries.length > 0) await ledger.append(entries);
+  if (entries.length > 0) await executor.record(entries);
   return r;
 }
 

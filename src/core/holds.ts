@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { Executor } from "../executor/executor.js";
 import { scrubFreeText } from "../ledger/free-text.js";
-import type { Ledger } from "../ledger/ledger.js";
 import type { StateHandle } from "../state/open-state.js";
 import { LetheError } from "./errors.js";
 
@@ -27,7 +27,7 @@ export interface ActiveHolds {
 export class Holds {
   constructor(
     private readonly state: StateHandle,
-    private readonly ledger: Ledger,
+    private readonly ledger: Executor,
   ) {}
 
   async add(h: { subject?: string; dataset?: string; reason: string; until?: Date }): Promise<string> {
@@ -39,7 +39,7 @@ export class Holds {
     const id = `hold_${randomUUID().slice(0, 8)}`;
     const subjectHash = h.subject !== undefined ? this.ledger.subjectHash(h.subject) : null;
     await this.state.db.transaction().execute(async (trx) => {
-      await this.ledger.appendInTx(trx, [
+      await this.ledger.recordInTx(trx, [
         {
           action: "hold_added",
           subjectHash: subjectHash ?? undefined,
@@ -73,7 +73,7 @@ export class Holds {
       .executeTakeFirst();
     if (!hold) throw new LetheError("NOT_FOUND", `no active hold with id ${id}`);
     await this.state.db.transaction().execute(async (trx) => {
-      await this.ledger.appendInTx(trx, [
+      await this.ledger.recordInTx(trx, [
         {
           action: "hold_released",
           subjectHash: hold.subject_hash ?? undefined,

@@ -1,18 +1,19 @@
 import type { LetheConfig } from "../config/types.js";
-import type { Ledger } from "../ledger/ledger.js";
-import type { StateHandle } from "../state/open-state.js";
-import { deleteBatch, emptyCounts } from "./delete-batch.js";
+import { emptyCounts } from "../executor/delete-batch.js";
+import type { Executor } from "../executor/executor.js";
+import { itemHold } from "../executor/hold-rule.js";
+import { overdueStatus } from "../executor/overdue.js";
+import { safetyVerdict } from "../executor/safety.js";
 import type { ActiveHolds } from "./holds.js";
-import { heldCount } from "./planner.js";
 import type { DatasetDriver, Item } from "./types.js";
 
 /**
  * The janitor's dataset pass: items past expiry + grace that still exist are
  * what the primary path (scheduled retention) failed to delete. Held items
- * are not findings: a hold keeps them on purpose.
+ * are not findings: a hold keeps them on purpose (they are counted as held).
  *
  * @example
- * const check = await checkDataset(ds, holds, ledger, new Date(), 3600, 1000);
+ * const check = await checkDataset(ds, holds, executor, new Date(), 3600, 1000);
  */
 export interface ItemFinding {
   dataset: string;
@@ -27,36 +28,33 @@ export interface DatasetCheck {
   overdue: number;
   /** The first of them, up to the listing cap. */
   listed: ItemFinding[];
-  /** Retention lag: age (s) of the oldest item past its expiry, 0 when none. */
+  /** Retention lag: age (s) of the oldest item past its expiry that no hold keeps, 0 when none. */
   lagSeconds: number;
+  /** Items past expiry + grace that an active hold keeps (not findings). */
+  heldBack: number;
   deleted?: number;
   held?: number;
   failed?: number;
   refused?: string;
 }
 
-function isHeld(ds: DatasetDriver, item: Item, holds: ActiveHolds, ledger: Ledger): boolean {
-  if (holds.datasets.has(ds.config.name)) return true;
-  return item.subject ? holds.subjects.has(ledger.subjectHash(item.subject)) : false;
-}
-
 export async function checkDataset(
   ds: DatasetDriver,
   holds: ActiveHolds,
-  ledger: Ledger,
+  executor: Executor,
   now: Date,
   graceSeconds: number,
   cap: number,
 ): Promise<DatasetCheck> {
+  const hash = (s: string) => executor.subjectHash(s);
   const cutoff = new Date(now.getTime() - graceSeconds * 1000);
-  const summary = await ds.summarizeExpired(cutoff);
-  const overdue = summary.expired - heldCount(ds, summary, holds, ledger);
+  const due = await overdueStatus(ds, holds, hash, cutoff, now);
   const listed: ItemFinding[] = [];
-  if (overdue > 0) {
+  if (due.overdue > 0) {
     const nowS = now.getTime() / 1000;
     outer: for await (const batch of ds.scanExpired(cutoff, Math.min(ds.config.batchSize, cap))) {
       for (const item of batch) {
-        if (isHeld(ds, item, holds, ledger)) continue;
+        if (itemHold(holds, ds.config.name, item, hash)) continue;
         listed.push({
           dataset: ds.config.name,
           item,
@@ -66,18 +64,18 @@ export async function checkDataset(
       }
     }
   }
-  const oldest = await ds.oldestExpiry(now);
-  const lagSeconds = oldest === undefined ? 0 : Math.max(0, Math.round(now.getTime() / 1000 - oldest));
-  return { name: ds.config.name, overdue: Math.max(0, overdue), listed, lagSeconds };
+  // Lag counts from expiry itself (no grace): a small lag inside the grace is normal, not a finding.
+  const { lagSeconds } = await overdueStatus(ds, holds, hash, now);
+  // The count and the listing are two reads: never claim more unlisted items than the listing could have shown.
+  const overdue = listed.length < cap ? listed.length : Math.max(due.overdue, listed.length);
+  return { name: ds.config.name, overdue, listed, lagSeconds, heldBack: due.held };
 }
 
 export interface FixContext {
   config: LetheConfig;
-  state: StateHandle;
-  ledger: Ledger;
+  executor: Executor;
   holds: ActiveHolds;
   runId: string;
-  files: Parameters<typeof deleteBatch>[0]["files"];
   force: boolean;
 }
 
@@ -85,6 +83,7 @@ export interface FixContext {
  * Deletes a dataset's overdue items through the single deletion path, with
  * the same safety limit as `lethe apply` (a janitor must not become a way
  * around it). Expiry is re-checked against the grace cutoff inside the delete.
+ * Held items it meets are counted but not recorded again (`quietHolds`).
  */
 export async function fixDataset(
   ctx: FixContext,
@@ -95,22 +94,16 @@ export async function fixDataset(
 ): Promise<void> {
   if (check.overdue === 0) return;
   const total = await ds.count();
-  if (!ctx.force && total > 0 && check.overdue / total > ctx.config.safety.maxFraction) {
-    check.refused = `${check.overdue} of ${total} items exceed safety.maxFraction ${ctx.config.safety.maxFraction}; review with lethe plan, then lethe janitor --apply --force`;
+  const verdict = ctx.force ? undefined : safetyVerdict(ctx.config, ds.config, check.overdue, total);
+  if (verdict) {
+    check.refused = `${check.overdue} of ${total} items exceed safety.maxFraction ${verdict.limit.maxFraction}; review with lethe plan, then lethe janitor --apply --force`;
     return;
   }
   const cutoff = new Date(now.getTime() - graceSeconds * 1000);
   const counts = emptyCounts();
-  const batchCtx = {
-    state: ctx.state,
-    ledger: ctx.ledger,
-    holds: ctx.holds,
-    runId: ctx.runId,
-    reason: "janitor",
-    expiredAt: cutoff,
-    files: ctx.files,
-  };
-  for await (const batch of ds.scanExpired(cutoff, ds.config.batchSize)) await deleteBatch(batchCtx, ds, batch, counts);
+  const batchCtx = { holds: ctx.holds, runId: ctx.runId, reason: "janitor", expiredAt: cutoff, quietHolds: true };
+  for await (const batch of ds.scanExpired(cutoff, ds.config.batchSize))
+    await ctx.executor.deleteBatch(batchCtx, ds, batch, counts);
   check.deleted = counts.deleted;
   check.held = counts.held;
   check.failed = counts.failed;

@@ -1,5 +1,5 @@
 import type { LetheConfig } from "../config/types.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Executor } from "../executor/executor.js";
 import type { EntryInput } from "../ledger/types.js";
 import { notify } from "../notify/notify.js";
 import type { StateHandle } from "../state/open-state.js";
@@ -10,7 +10,6 @@ import type { DataMap } from "./data-map.js";
 import type { Holds } from "./holds.js";
 import { type AlertOutcome, sendAlert } from "./janitor-alert.js";
 import { checkDataset, type DatasetCheck, fixDataset } from "./janitor-datasets.js";
-import { finishRun, startRun } from "./runs.js";
 
 export type FindingKind =
   | "expired_item"
@@ -47,7 +46,16 @@ export interface JanitorReport {
   /** Overdue items per dataset that were counted but not listed (listing cap). */
   omitted: { dataset: string; count: number }[];
   lag: { dataset: string; seconds: number }[];
-  datasets: { name: string; overdue: number; deleted?: number; held?: number; failed?: number; refused?: string }[];
+  /** `heldBack`: items past expiry + grace an active hold keeps (never findings). */
+  datasets: {
+    name: string;
+    overdue: number;
+    heldBack: number;
+    deleted?: number;
+    held?: number;
+    failed?: number;
+    refused?: string;
+  }[];
   alert: { webhook: AlertOutcome | "not configured" | "not needed"; logged: boolean };
 }
 
@@ -67,7 +75,7 @@ export interface JanitorOptions {
 export interface JanitorDeps {
   config: LetheConfig;
   state: StateHandle;
-  ledger: Ledger;
+  executor: Executor;
   map: DataMap;
   holds: Holds;
   transient: TransientService;
@@ -75,8 +83,8 @@ export interface JanitorDeps {
   logger: { warn(msg: string): void };
 }
 
-function itemKey(key: string | number, dataset: string, ledger: Ledger): Pick<JanitorFinding, "key" | "keyHash"> {
-  return typeof key === "number" && Number.isSafeInteger(key) ? { key } : { keyHash: ledger.keyHash(dataset, key) };
+function itemKey(key: string | number, dataset: string, executor: Executor): Pick<JanitorFinding, "key" | "keyHash"> {
+  return typeof key === "number" && Number.isSafeInteger(key) ? { key } : { keyHash: executor.keyHash(dataset, key) };
 }
 
 /**
@@ -92,12 +100,30 @@ function itemKey(key: string | number, dataset: string, ledger: Ledger): Pick<Ja
  * if (report.findings.length > 0) process.exitCode = 1;
  */
 export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions = {}): Promise<JanitorReport> {
-  const { config, state, ledger, map } = deps;
   const now = opts.now ?? new Date();
-  const grace = opts.graceSeconds ?? config.janitor.graceSeconds;
+  const start = {
+    kind: "janitor" as const,
+    reason: "janitor",
+    data: { apply: opts.apply === true, at: now.toISOString() },
+    onRunStarted: opts.onRunStarted,
+  };
+  return deps.executor.withRun(start, async (runId) => {
+    const report = await janitorPass(deps, opts, runId, now);
+    const found = report.findings.length > 0 || report.omitted.length > 0;
+    const held = report.datasets.reduce((n, d) => n + (d.heldBack ?? 0), 0);
+    const summary = { counts: report.counts, applied: report.applied, held };
+    return {
+      result: report,
+      // Held items are counted here, once per pass, not as one `held` entry per item every 15 minutes.
+      end: { status: found ? "findings" : "ok", reason: found ? "findings" : "ok", data: summary, checkpoint: false },
+    };
+  });
+}
+
+async function janitorPass(deps: JanitorDeps, opts: JanitorOptions, runId: string, now: Date): Promise<JanitorReport> {
+  const { executor, map } = deps;
+  const grace = opts.graceSeconds ?? deps.config.janitor.graceSeconds;
   const cap = opts.maxListed ?? 1000;
-  const runId = await startRun(state, "janitor");
-  await opts.onRunStarted?.(runId);
   const holds = await deps.holds.active(now);
   const findings: JanitorFinding[] = [];
   const entries: EntryInput[] = [];
@@ -116,7 +142,7 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions = {}): 
   const checks: DatasetCheck[] = [];
   const itemFindings = new Map<string, { finding: JanitorFinding; key: string | number }[]>();
   for (const ds of map.select()) {
-    const c = await checkDataset(ds, holds, ledger, now, grace, cap);
+    const c = await checkDataset(ds, holds, executor, now, grace, cap);
     checks.push(c);
     const mine: { finding: JanitorFinding; key: string | number }[] = [];
     itemFindings.set(c.name, mine);
@@ -124,7 +150,7 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions = {}): 
       const finding: JanitorFinding = {
         kind: "expired_item",
         dataset: c.name,
-        ...itemKey(l.item.key, c.name, ledger),
+        ...itemKey(l.item.key, c.name, executor),
         ...(l.age !== undefined ? { age: l.age } : {}),
       };
       mine.push({ finding, key: l.item.key });
@@ -155,7 +181,7 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions = {}): 
     );
   }
   if (entries.length > 0)
-    for (let i = 0; i < entries.length; i += 1000) await ledger.append(entries.slice(i, i + 1000));
+    for (let i = 0; i < entries.length; i += 1000) await executor.record(entries.slice(i, i + 1000));
 
   if (opts.apply) {
     for (const [i, w] of workspaces.entries()) {
@@ -166,21 +192,7 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions = {}): 
     for (const c of checks) {
       const ds = map.datasets.get(c.name);
       if (!ds) continue;
-      await fixDataset(
-        {
-          config,
-          state,
-          ledger,
-          holds,
-          runId,
-          files: map.linkedFiles(ds.config),
-          force: opts.force === true,
-        },
-        ds,
-        c,
-        now,
-        grace,
-      );
+      await fixDataset({ config: deps.config, executor, holds, runId, force: opts.force === true }, ds, c, now, grace);
       const mine = itemFindings.get(c.name) ?? [];
       if (mine.length === 0) continue;
       const still = await ds.existing(mine.map((m) => m.key));
@@ -196,10 +208,6 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions = {}): 
 
   const report = build(runId, now, grace, opts.apply === true, findings, checks);
   if (findings.length > 0 || report.omitted.length > 0) await alert(deps, report);
-  await finishRun(state, runId, findings.length > 0 ? "findings" : "ok", {
-    counts: report.counts,
-    applied: report.applied,
-  });
   return report;
 }
 

@@ -1,4 +1,4 @@
-import type { Ledger } from "../ledger/ledger.js";
+import type { Executor } from "../executor/executor.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { DataMap } from "./data-map.js";
 
@@ -29,7 +29,7 @@ export interface LineageEntry {
  * row, so it lists them all rather than guess. Listings are cached per run.
  *
  * @example
- * const lineage = new Lineage(map, ledger);
+ * const lineage = new Lineage(map, executor);
  * const entries = await lineage.forDatasets(["training_records"]);
  */
 export class Lineage {
@@ -37,7 +37,7 @@ export class Lineage {
 
   constructor(
     private readonly map: DataMap,
-    private readonly ledger: Ledger,
+    private readonly ledger: Pick<Executor, "keyHash">,
   ) {}
 
   async forDatasets(names: string[]): Promise<LineageEntry[]> {

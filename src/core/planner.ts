@@ -1,8 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { Ledger } from "../ledger/ledger.js";
+import type { LetheConfig } from "../config/types.js";
+import type { Executor } from "../executor/executor.js";
+import { heldCount, itemHold, needsBySubject } from "../executor/hold-rule.js";
+import { safetyVerdict } from "../executor/safety.js";
 import type { DataMap } from "./data-map.js";
 import type { ActiveHolds } from "./holds.js";
-import type { DatasetDriver, ExpiredSummary } from "./types.js";
 
 export interface PlanDataset {
   name: string;
@@ -13,6 +15,8 @@ export interface PlanDataset {
   bytes?: number;
   /** The exact keys a run would delete (only in plan files). */
   items?: (string | number)[];
+  /** Set when `lethe apply` would refuse this dataset without --force: why (the limit in force, its own or the global one). */
+  refused?: string;
 }
 
 export interface Plan {
@@ -29,15 +33,6 @@ export function planContentHash(p: Plan): string {
   return createHash("sha256").update(JSON.stringify(body)).digest("hex");
 }
 
-/** How many of a summary's expired items fall under an active hold. */
-export function heldCount(ds: DatasetDriver, s: ExpiredSummary, holds: ActiveHolds, ledger: Ledger): number {
-  if (holds.datasets.has(ds.config.name)) return s.expired;
-  if (!s.bySubject || holds.subjects.size === 0) return 0;
-  let n = 0;
-  for (const [subject, count] of s.bySubject) if (holds.subjects.has(ledger.subjectHash(subject))) n += count;
-  return n;
-}
-
 export interface PlanOptions {
   dataset?: string;
   now?: Date;
@@ -50,51 +45,57 @@ export interface PlanOptions {
  * entry (with the plan's hash) on the ledger, not one per item.
  *
  * @example
- * const plan = await makePlan(map, ledger, holds, policyHash, { withItems: true });
+ * const plan = await makePlan(config, map, executor, holds, { withItems: true });
  */
 export async function makePlan(
+  config: LetheConfig,
   map: DataMap,
-  ledger: Ledger,
+  executor: Executor,
   holds: ActiveHolds,
-  policyHash: string,
   opts: PlanOptions,
 ): Promise<Plan> {
+  const hash = (s: string) => executor.subjectHash(s);
   const now = opts.now ?? new Date();
   const datasets: PlanDataset[] = [];
   for (const ds of map.select(opts.dataset)) {
     const [total, summary] = await Promise.all([
       ds.count(),
-      ds.summarizeExpired(now, { bySubject: holds.subjects.size > 0 }),
+      ds.summarizeExpired(now, { bySubject: needsBySubject(holds) }),
     ]);
+    const held = heldCount(ds, summary, holds, hash);
     const entry: PlanDataset = {
       name: ds.config.name,
       store: ds.config.store,
       total,
       expired: summary.expired,
-      held: heldCount(ds, summary, holds, ledger),
+      held,
     };
+    const verdict = safetyVerdict(config, ds.config, summary.expired - held, total);
+    if (verdict) entry.refused = verdict.reason;
     if (summary.bytes !== undefined) entry.bytes = summary.bytes;
     if (opts.withItems) {
       entry.items = [];
       for await (const batch of ds.scanExpired(now, ds.config.batchSize)) {
-        for (const item of batch) {
-          const sh = item.subject ? ledger.subjectHash(item.subject) : undefined;
-          if (!holds.datasets.has(ds.config.name) && !(sh && holds.subjects.has(sh))) entry.items.push(item.key);
-        }
+        for (const item of batch) if (!itemHold(holds, ds.config.name, item, hash)) entry.items.push(item.key);
       }
     }
     datasets.push(entry);
   }
-  const plan: Plan = { planId: `plan_${randomUUID()}`, at: now.toISOString(), policyHash, datasets };
+  const plan: Plan = { planId: `plan_${randomUUID()}`, at: now.toISOString(), policyHash: config.policyHash, datasets };
   plan.contentHash = planContentHash(plan);
-  await ledger.append([
+  await executor.record([
     {
       action: "plan",
       reason: "dry run",
       data: {
         planId: plan.planId,
         hash: plan.contentHash,
-        datasets: datasets.map((d) => ({ name: d.name, expired: d.expired, held: d.held })),
+        datasets: datasets.map((d) => ({
+          name: d.name,
+          expired: d.expired,
+          held: d.held,
+          ...(d.refused ? { refused: true } : {}),
+        })),
       },
     },
   ]);

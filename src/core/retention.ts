@@ -1,14 +1,13 @@
 import type { LetheConfig } from "../config/types.js";
-import type { Ledger } from "../ledger/ledger.js";
+import { type BatchCounts, emptyCounts } from "../executor/delete-batch.js";
+import type { Executor } from "../executor/executor.js";
+import { heldCount, needsBySubject } from "../executor/hold-rule.js";
+import { type SafetyVerdict, safetyVerdict } from "../executor/safety.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { DataMap } from "./data-map.js";
-import { type BatchCounts, deleteBatch, emptyCounts, recordScanProblems } from "./delete-batch.js";
 import { LetheError } from "./errors.js";
 import type { Holds } from "./holds.js";
-import { dropExpiredPartitions } from "./partition-retention.js";
-import { heldCount, type Plan, planContentHash } from "./planner.js";
-import { reconcile } from "./reconcile.js";
-import { finishRun, startRun } from "./runs.js";
+import { type Plan, planContentHash } from "./planner.js";
 import type { DatasetDriver, Item } from "./types.js";
 
 export interface ApplyDataset {
@@ -45,7 +44,7 @@ export interface ApplyOptions {
 export interface RetentionDeps {
   config: LetheConfig;
   state: StateHandle;
-  ledger: Ledger;
+  executor: Executor;
   holds: Holds;
   map: DataMap;
 }
@@ -71,10 +70,10 @@ function checkPlan(deps: RetentionDeps, plan: Plan): void {
  * const result = await applyRetention(deps, { force: false });
  */
 export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {}): Promise<ApplyResult> {
-  const { config, state, ledger, map } = deps;
+  const { config, executor, map } = deps;
   const now = opts.now ?? new Date();
   if (opts.plan) checkPlan(deps, opts.plan);
-  await reconcile(state, ledger, map);
+  await executor.reconcile();
   const holds = await deps.holds.active(now);
   const planned = opts.plan ? new Map(opts.plan.datasets.map((d) => [d.name, d.items ?? []])) : undefined;
   if (planned && opts.dataset !== undefined && !planned.has(opts.dataset))
@@ -87,77 +86,84 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
     : map.select(opts.dataset);
 
   const expected = new Map<string, number>();
-  const over: string[] = [];
+  const over: SafetyVerdict[] = [];
   for (const ds of targets) {
     const total = await ds.count();
     let n: number;
-    if (planned) n = planned.get(ds.config.name)?.length ?? 0;
+    // A plan partly applied already (another `--dataset`): only its items still present count.
+    if (planned) n = await stillPresent(ds, planned.get(ds.config.name) ?? []);
     else {
-      const s = await ds.summarizeExpired(now, { bySubject: holds.subjects.size > 0 });
-      n = s.expired - heldCount(ds, s, holds, ledger);
+      const s = await ds.summarizeExpired(now, { bySubject: needsBySubject(holds) });
+      n = s.expired - heldCount(ds, s, holds, (x) => executor.subjectHash(x));
     }
     expected.set(ds.config.name, n);
-    if (total > 0 && n / total > config.safety.maxFraction)
-      over.push(
-        `${ds.config.name}: ${n} of ${total} items (${((100 * n) / total).toFixed(1)}% > ${config.safety.maxFraction * 100}%)`,
-      );
+    const verdict = safetyVerdict(config, ds.config, n, total);
+    if (verdict) over.push(verdict);
   }
   if (over.length > 0 && !opts.force)
     throw new LetheError(
       "SAFETY_LIMIT",
-      `refused: the run would delete more than safety.maxFraction of a dataset:\n  ${over.join("\n  ")}\nReview with "lethe plan", then rerun with --force if intended.`,
-      { datasets: over },
+      `refused: the run would delete more than the safety limit (safety.maxFraction, or the dataset's own) of a dataset:\n  ${over.map((v) => v.reason).join("\n  ")}\nReview with "lethe plan", then rerun with --force if intended.`,
+      { datasets: over.map((v) => v.reason) },
     );
 
-  const runId = await startRun(state, "retention");
-  // Told at once, so a take-over after a crash can close this run whatever point it reached.
-  await opts.onRunStarted?.(runId);
-  await ledger.append([
-    {
-      action: "run_started",
-      runId,
-      reason: opts.plan ? `plan ${opts.plan.planId}` : "retention",
-      data: { datasets: targets.map((d) => d.config.name), at: now.toISOString() },
-    },
-  ]);
-  const results: ApplyDataset[] = [];
-  let interrupted = false;
-  for (const ds of targets) {
-    if (interrupted) break;
-    const counts = emptyCounts();
-    const ctx = {
-      state,
-      ledger,
-      holds,
-      runId,
-      reason: "retention",
-      expiredAt: now,
-      files: map.linkedFiles(ds.config),
-    };
-    const progress = () =>
-      opts.onProgress?.({ dataset: ds.config.name, done: counts.found, expected: expected.get(ds.config.name) ?? 0 });
-    // A reviewed plan lists rows: only those go, so partitions are dropped only in plan-less runs.
-    const partitionsDropped = planned ? 0 : await dropExpiredPartitions(ctx, ds, now, counts, opts.shouldStop);
-    progress();
-    for await (const batch of source(ds, now, planned?.get(ds.config.name))) {
-      await deleteBatch(ctx, ds, batch, counts);
+  const start = {
+    kind: "retention" as const,
+    reason: opts.plan ? `plan ${opts.plan.planId}` : "retention",
+    data: { datasets: targets.map((d) => d.config.name), at: now.toISOString() },
+    onRunStarted: opts.onRunStarted,
+  };
+  return executor.withRun(start, async (runId) => {
+    const results: ApplyDataset[] = [];
+    let interrupted = false;
+    for (const ds of targets) {
+      if (interrupted) break;
+      const counts = emptyCounts();
+      const ctx = { holds, runId, reason: "retention", expiredAt: now };
+      const progress = () =>
+        opts.onProgress?.({ dataset: ds.config.name, done: counts.found, expected: expected.get(ds.config.name) ?? 0 });
+      // A reviewed plan lists rows: only those go, so partitions are dropped only in plan-less runs.
+      const partitionsDropped = planned
+        ? 0
+        : await executor.dropExpiredPartitions(ctx, ds, now, counts, opts.shouldStop);
       progress();
-      if (opts.shouldStop?.()) {
-        interrupted = true;
-        break;
+      for await (const batch of source(ds, now, planned?.get(ds.config.name))) {
+        await executor.deleteBatch(ctx, ds, batch, counts);
+        progress();
+        if (opts.shouldStop?.()) {
+          interrupted = true;
+          break;
+        }
       }
+      await executor.recordScanProblems(ctx, ds, counts);
+      results.push({ ...toResult(ds.config.name, counts), ...(partitionsDropped ? { partitionsDropped } : {}) });
     }
-    await recordScanProblems(ctx, ds, counts);
-    results.push({ ...toResult(ds.config.name, counts), ...(partitionsDropped ? { partitionsDropped } : {}) });
-  }
-  const failed = results.reduce((n, r) => n + r.failed, 0);
-  const summary = results.map(({ failures: _f, ...r }) => r);
-  const outcome = interrupted ? "interrupted: stopped after the current batch" : failed > 0 ? `${failed} failed` : "ok";
-  await ledger.append([{ action: "run_finished", runId, reason: outcome, data: { datasets: summary } }]);
-  await ledger.checkpoint();
-  for (const store of map.stores.values()) await store.scrub?.();
-  await finishRun(state, runId, interrupted ? "interrupted" : failed > 0 ? "partial" : "ok", summary);
-  return { runId, datasets: results, ...(interrupted ? { interrupted } : {}) };
+    for (const store of map.stores.values()) await store.scrub?.();
+    const failed = results.reduce((n, r) => n + r.failed, 0);
+    const summary = results.map(({ failures: _f, ...r }) => r);
+    const outcome = interrupted
+      ? "interrupted: stopped after the current batch"
+      : failed > 0
+        ? `${failed} failed`
+        : "ok";
+    return {
+      result: { runId, datasets: results, ...(interrupted ? { interrupted } : {}) },
+      end: {
+        status: interrupted ? "interrupted" : failed > 0 ? "partial" : "ok",
+        reason: outcome,
+        data: { datasets: summary },
+        summary,
+      },
+    };
+  });
+}
+
+/** How many of a plan's keys still exist (asked in batches). */
+async function stillPresent(ds: DatasetDriver, keys: (string | number)[]): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < keys.length; i += ds.config.batchSize)
+    n += (await ds.existing(keys.slice(i, i + ds.config.batchSize))).size;
+  return n;
 }
 
 async function* source(

@@ -27,6 +27,12 @@ export interface DeleteResult {
   /** Exactly the items this call removed (RETURNING / unlink success). */
   deleted: Item[];
   failed: FailedItem[];
+  /**
+   * Items whose delete was sent but whose reply never came (a reset
+   * connection): they may or may not be gone. The executor keeps their
+   * intent and reconciles them (which still exist?), never assumes.
+   */
+  unknown?: Item[];
 }
 
 export interface DeleteOptions {

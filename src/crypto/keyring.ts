@@ -1,6 +1,6 @@
 import { randomFillSync } from "node:crypto";
 import { LetheError } from "../core/errors.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Executor } from "../executor/executor.js";
 import type { StateHandle } from "../state/open-state.js";
 import { open, seal } from "./aead.js";
 
@@ -56,7 +56,7 @@ export class KeyRing {
 
   constructor(
     private readonly state: StateHandle,
-    private readonly ledger: Ledger,
+    private readonly ledger: Executor,
     private readonly masterKey: Buffer,
     opts: KeyRingOptions = {},
   ) {
@@ -140,7 +140,7 @@ export class KeyRing {
     const destroyed = await this.state.db
       .transaction()
       .execute(async (trx) => {
-        await this.ledger.appendInTx(trx, [
+        await this.ledger.recordInTx(trx, [
           {
             action: "key_destroyed",
             subjectHash: sh,

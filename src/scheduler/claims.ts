@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Executor } from "../executor/executor.js";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { StateDatabase } from "../state/schema.js";
@@ -109,7 +109,7 @@ export class Claims {
    * records a given gap.
    */
   async recordMissed(
-    ledger: Ledger | undefined,
+    ledger: Executor | undefined,
     job: string,
     missed: Missed,
     why: string,
@@ -119,7 +119,7 @@ export class Claims {
     if (!ledger) return this.claim(job, missed.last, "missed", detail);
     try {
       await this.state.db.transaction().execute(async (trx) => {
-        await ledger.appendInTx(trx, [
+        await ledger.recordInTx(trx, [
           {
             action: "run_missed",
             ...(dataset !== undefined ? { dataset } : {}),

@@ -1,12 +1,11 @@
 import { isLetheError } from "../core/errors.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Executor } from "../executor/executor.js";
 import type { StateHandle } from "../state/open-state.js";
 import { Claims } from "./claims.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Job, JobOutcome } from "./job.js";
 import { LeaderLease } from "./lease.js";
 import { decideDue } from "./misfire.js";
-import { closeInterruptedRun } from "./takeover.js";
 
 /** Structured log calls the scheduler makes (pino-compatible). */
 export interface SchedulerLog {
@@ -17,7 +16,7 @@ export interface SchedulerLog {
 
 export interface SchedulerOptions {
   state: StateHandle;
-  ledger: Ledger;
+  executor: Executor;
   jobs: Job[];
   /** `misfireGrace` in seconds. */
   graceSeconds: number;
@@ -44,7 +43,7 @@ const quiet: SchedulerLog = { info: () => undefined, warn: () => undefined, erro
  * missed fire times follow the misfire policy in {@link decideDue}.
  *
  * @example
- * const s = new Scheduler({ state, ledger, jobs, graceSeconds: 3600, instance: "a", leaseTtlMs: 15_000 });
+ * const s = new Scheduler({ state, executor, jobs, graceSeconds: 3600, instance: "a", leaseTtlMs: 15_000 });
  * s.start();
  * process.once("SIGTERM", () => s.stop());
  */
@@ -178,7 +177,7 @@ export class Scheduler {
         ? `superseded by the run for ${due.run.toISOString()}`
         : `not run within misfireGrace (${this.opts.graceSeconds}s)`;
       const recorded = await this.claims.recordMissed(
-        job.recordMissed ? this.opts.ledger : undefined,
+        job.recordMissed ? this.opts.executor : undefined,
         job.name,
         due.missed,
         why,
@@ -203,7 +202,7 @@ export class Scheduler {
       if (!(await this.claims.takeOver(c))) continue;
       if (c.runId) {
         const why = `instance ${c.instance} stopped before finishing it; resumed by ${this.opts.instance}`;
-        await closeInterruptedRun(this.opts.state, this.opts.ledger, c.runId, why);
+        await this.opts.executor.closeRun(c.runId, "interrupted", why);
       }
       const job = this.jobs.get(c.job);
       this.log.info(

@@ -1,3 +1,4 @@
+import { overdueStatus } from "../executor/overdue.js";
 import type { Lethe } from "../lethe.js";
 
 export interface DatasetStats {
@@ -8,9 +9,11 @@ export interface DatasetStats {
   schedule: string;
   /** Items now in the dataset (as `plan`'s `total`). */
   total: number;
-  /** Items past their retention now (as `plan`'s `expired`, before holds). */
+  /** Items past their retention now that no hold keeps (a held item is counted in `held`, never here). */
   expired: number;
-  /** Seconds since the oldest expired item expired; 0 when nothing is overdue. */
+  /** Items past their retention that an active legal hold keeps (as `plan`'s `held`). */
+  held: number;
+  /** Seconds since the oldest expired, not held, item expired; 0 when nothing is overdue. */
   lagSeconds: number;
 }
 
@@ -24,8 +27,10 @@ export interface DatasetStats {
  */
 export async function datasetStats(lethe: Lethe, now: Date): Promise<DatasetStats[]> {
   const out: DatasetStats[] = [];
+  const holds = await lethe.holds.active(now);
+  const hash = (s: string) => lethe.executor.subjectHash(s);
   for (const ds of lethe.map.datasets.values()) {
-    const [total, summary, oldest] = await Promise.all([ds.count(), ds.summarizeExpired(now), ds.oldestExpiry(now)]);
+    const [total, due] = await Promise.all([ds.count(), overdueStatus(ds, holds, hash, now)]);
     out.push({
       name: ds.config.name,
       store: ds.config.store,
@@ -33,8 +38,9 @@ export async function datasetStats(lethe: Lethe, now: Date): Promise<DatasetStat
       action: ds.config.action,
       schedule: ds.config.schedule,
       total,
-      expired: summary.expired,
-      lagSeconds: oldest === undefined ? 0 : Math.max(0, Math.round(now.getTime() / 1000 - oldest)),
+      expired: due.overdue,
+      held: due.held,
+      lagSeconds: due.lagSeconds,
     });
   }
   return out;

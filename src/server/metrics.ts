@@ -119,7 +119,7 @@ export class Metrics {
       });
     gauge(
       "lethe_retention_lag_seconds",
-      "Seconds since the oldest expired item expired (0: nothing overdue)",
+      "Seconds since the oldest expired item that no legal hold keeps expired (0: nothing overdue)",
       ["dataset"],
       async (g) => {
         for (const d of await src.stats.get()) g.set({ dataset: d.name }, d.lagSeconds);
@@ -128,8 +128,16 @@ export class Metrics {
     gauge("lethe_dataset_items", "Items in each dataset", ["dataset"], async (g) => {
       for (const d of await src.stats.get()) g.set({ dataset: d.name }, d.total);
     });
-    gauge("lethe_dataset_expired_items", "Items past retention now, before holds", ["dataset"], async (g) => {
-      for (const d of await src.stats.get()) g.set({ dataset: d.name }, d.expired);
+    gauge(
+      "lethe_dataset_expired_items",
+      "Items past retention now that no legal hold keeps",
+      ["dataset"],
+      async (g) => {
+        for (const d of await src.stats.get()) g.set({ dataset: d.name }, d.expired);
+      },
+    );
+    gauge("lethe_dataset_held_items", "Items past retention now that a legal hold keeps", ["dataset"], async (g) => {
+      for (const d of await src.stats.get()) g.set({ dataset: d.name }, d.held);
     });
     gauge("lethe_ledger_entries", "Entries in the audit ledger", [], (g, s) => g.set(s.ledgerSize));
     gauge(

@@ -59,7 +59,7 @@ export class LetheService {
     const scheduler = new Scheduler({
       state: lethe.state,
       leaseState,
-      ledger: lethe.ledger,
+      executor: lethe.executor,
       jobs: buildJobs(lethe, { changed }),
       graceSeconds: lethe.config.misfireGraceSeconds,
       instance,

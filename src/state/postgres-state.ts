@@ -25,6 +25,8 @@ export function openPostgresState(url: string): { db: Kysely<StateDatabase>; dia
   // An idle client dropped by the server must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
   pool.on("connect", (c) => {
+    // A connection reset mid-query rejects that query; the client's own error event must not crash the process.
+    c.on("error", () => undefined);
     c.query("set time zone 'UTC'").catch(() => undefined);
   });
   const db = new Kysely<StateDatabase>({ dialect: new PostgresDialect({ pool }) });

@@ -1,16 +1,15 @@
 import type { DataMap } from "../core/data-map.js";
-import { deleteBatch, emptyCounts } from "../core/delete-batch.js";
 import type { ActiveHolds } from "../core/holds.js";
 import { safeReason } from "../core/safe-reason.js";
 import type { DatasetDriver, Item } from "../core/types.js";
-import type { Ledger } from "../ledger/ledger.js";
-import type { StateHandle } from "../state/open-state.js";
+import { emptyCounts } from "../executor/delete-batch.js";
+import type { Executor } from "../executor/executor.js";
+import { itemHold } from "../executor/hold-rule.js";
 import type { ClaimedEvent, EventDatasetResult, EventResult } from "./event-queue.js";
 import type { Artifact } from "./event-schema.js";
 
 export interface ProcessorDeps {
-  state: StateHandle;
-  ledger: Ledger;
+  executor: Executor;
   map: DataMap;
   holds: () => Promise<ActiveHolds>;
 }
@@ -35,7 +34,7 @@ function toItems(ds: DatasetDriver, keys: Artifact["key"][]): Item[] {
 
 /**
  * Deletes one event's artifacts through the single deletion path
- * (core/delete-batch: holds, intent, driver delete, ledger outcome), with the
+ * (Executor.deleteBatch: holds, intent, driver delete, ledger outcome), with the
  * event id as the run id and reason `event`. Afterwards it asks each store
  * which artifacts still exist: anything left that was neither held nor
  * already counted as failed is a failure too, so the event is retried.
@@ -57,20 +56,15 @@ export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promi
     }
     try {
       const counts = emptyCounts();
-      const ctx = {
-        state: deps.state,
-        ledger: deps.ledger,
-        holds,
-        runId: ev.id,
-        reason: "event",
-        files: deps.map.linkedFiles(ds.config),
-      };
+      const ctx = { holds, runId: ev.id, reason: "event" };
       const items = toItems(ds, keys);
       for (let i = 0; i < items.length; i += ds.config.batchSize)
-        await deleteBatch(ctx, ds, items.slice(i, i + ds.config.batchSize), counts);
+        await deps.executor.deleteBatch(ctx, ds, items.slice(i, i + ds.config.batchSize), counts);
       const failedKeys = new Set(counts.failures.map((f) => String(f.key)));
       const heldKeys = new Set<string>();
-      if (counts.held > 0) for (const it of items) if (isHeld(ds, it, holds, deps.ledger)) heldKeys.add(String(it.key));
+      const hash = (x: string) => deps.executor.subjectHash(x);
+      if (counts.held > 0)
+        for (const it of items) if (itemHold(holds, ds.config.name, it, hash)) heldKeys.add(String(it.key));
       const still = await ds.existing(keys);
       const leftover = keys.filter(
         (k) => still.has(String(k)) && !failedKeys.has(String(k)) && !heldKeys.has(String(k)),
@@ -91,9 +85,4 @@ export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promi
     }
   }
   return out;
-}
-
-function isHeld(ds: DatasetDriver, item: Item, holds: ActiveHolds, ledger: Ledger): boolean {
-  if (holds.datasets.has(ds.config.name)) return true;
-  return item.subject ? holds.subjects.has(ledger.subjectHash(item.subject)) : false;
 }

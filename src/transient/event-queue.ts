@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { LetheError } from "../core/errors.js";
 import { open, seal } from "../crypto/aead.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Executor } from "../executor/executor.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
 import { durably } from "./durable.js";
@@ -60,7 +60,7 @@ export class EventQueue {
 
   constructor(
     private readonly state: StateHandle,
-    private readonly ledger: Ledger,
+    private readonly ledger: Executor,
     private readonly masterKey: Buffer,
     opts: QueueOptions = {},
   ) {
@@ -131,7 +131,7 @@ export class EventQueue {
     if (fresh.length === 0) return out;
     await durably(this.state, (db) =>
       db.transaction().execute(async (trx) => {
-        await this.ledger.appendInTx(
+        await this.ledger.recordInTx(
           trx,
           fresh.map(
             (f): EntryInput => ({
@@ -239,7 +239,7 @@ export class EventQueue {
     const status: EventStatus = giveUp ? "failed" : "pending";
     await this.state.db.transaction().execute(async (trx) => {
       if (giveUp)
-        await this.ledger.appendInTx(trx, [
+        await this.ledger.recordInTx(trx, [
           {
             action: "failed",
             runId: ev.id,

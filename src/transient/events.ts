@@ -2,7 +2,7 @@ import type { DataMap } from "../core/data-map.js";
 import { LetheError } from "../core/errors.js";
 import type { Holds } from "../core/holds.js";
 import { safeReason } from "../core/safe-reason.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Executor } from "../executor/executor.js";
 import type { StateHandle } from "../state/open-state.js";
 import { processEvent } from "./event-processor.js";
 import {
@@ -16,7 +16,7 @@ import { type InferenceComplete, inferenceCompleteSchema } from "./event-schema.
 
 export interface EventsDeps {
   state: StateHandle;
-  ledger: Ledger;
+  ledger: Executor;
   map: DataMap;
   holds: Holds;
   masterKey: Buffer;
@@ -171,11 +171,13 @@ export class Events {
   private async processOne(id: string): Promise<EventStatus | undefined> {
     const ev = await this.queue.claim(id);
     if (!ev) return undefined;
-    const { state, ledger, map, holds } = this.deps;
-    const result = await processEvent({ state, ledger, map, holds: () => holds.active() }, ev).catch((err: Error) => ({
-      datasets: [],
-      failures: [`processing error: ${safeReason(err, 280)}`],
-    }));
+    const { ledger, map, holds } = this.deps;
+    const result = await processEvent({ executor: ledger, map, holds: () => holds.active() }, ev).catch(
+      (err: Error) => ({
+        datasets: [],
+        failures: [`processing error: ${safeReason(err, 280)}`],
+      }),
+    );
     if (result.failures.length === 0) {
       await this.queue.succeed(ev.id, result);
       return "done";

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Executor } from "../executor/executor.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
 import { GroupCommit } from "./group-commit.js";
@@ -50,7 +50,7 @@ export class Leases {
 
   constructor(
     private readonly state: StateHandle,
-    private readonly ledger: Ledger,
+    private readonly ledger: Executor,
   ) {
     this.opens = new GroupCommit((items) => this.insert(items));
     this.closes = new GroupCommit((items) => this.remove(items));
@@ -72,7 +72,7 @@ export class Leases {
   /** Flags the lease: the workspace now holds plaintext files (ws.path). */
   async markPlaintext(id: string, requestId: string, name: string): Promise<void> {
     await this.state.db.transaction().execute(async (trx) => {
-      await this.ledger.appendInTx(trx, [
+      await this.ledger.recordInTx(trx, [
         {
           action: "workspace_plaintext",
           key: requestId,
@@ -110,7 +110,7 @@ export class Leases {
   private async insert(items: OpenLease[]): Promise<undefined[]> {
     const host = hostname();
     await this.state.db.transaction().execute(async (trx) => {
-      await this.ledger.appendInTx(
+      await this.ledger.recordInTx(
         trx,
         items.map(
           (l): EntryInput => ({
@@ -146,7 +146,7 @@ export class Leases {
 
   private async remove(items: CloseLease[]): Promise<undefined[]> {
     await this.state.db.transaction().execute(async (trx) => {
-      await this.ledger.appendInTx(
+      await this.ledger.recordInTx(
         trx,
         items.map(
           (c): EntryInput => ({

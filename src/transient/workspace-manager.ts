@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parseDurationMs } from "../config/duration.js";
 import type { LetheConfig } from "../config/types.js";
 import { LetheError } from "../core/errors.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Executor } from "../executor/executor.js";
 import type { StateHandle } from "../state/open-state.js";
 import { getOrCreateSecret } from "../state/secret-store.js";
 import { Leases } from "./leases.js";
@@ -25,7 +25,7 @@ export type TransientFn<T> = (ws: Workspace, signal: AbortSignal) => Promise<T> 
 export interface TransientDeps {
   config: LetheConfig;
   state: StateHandle;
-  ledger: Ledger;
+  ledger: Executor;
   masterKey: Buffer;
   logger: { warn(msg: string): void };
 }

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, type TestContext } from "vitest";
-import { startRun } from "../../src/core/runs.js";
+import { startRun } from "../../src/executor/runs.js";
 import type { Lethe } from "../../src/lethe.js";
 import { ManualClock } from "../../src/scheduler/clock.js";
 import { cronSchedule } from "../../src/scheduler/cron.js";
@@ -75,7 +75,7 @@ function longFirstRun(log: { job: string; fire: string; by: string }[]): { job: 
 function scheduler(lethe: Lethe, clock: ManualClock, instance: string, jobs: Job[], graceSeconds = 3600): Scheduler {
   return new Scheduler({
     state: lethe.state,
-    ledger: lethe.ledger,
+    executor: lethe.executor,
     jobs,
     graceSeconds,
     instance,

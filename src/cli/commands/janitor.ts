@@ -31,9 +31,11 @@ function render(r: JanitorReport): string {
     for (const o of r.omitted) lines.push(`${o.dataset}: ${o.count} more overdue item(s) not listed`);
     for (const d of r.datasets) if (d.refused) lines.push(`${d.name}: not deleted: ${d.refused}`);
   }
+  for (const d of r.datasets)
+    if (d.heldBack > 0) lines.push(`${d.name}: ${d.heldBack} item(s) past expiry kept by a legal hold (not findings)`);
   lines.push(
     "",
-    "Retention lag (age of the oldest item past expiry):",
+    "Retention lag (age of the oldest item past expiry that no hold keeps):",
     table([["dataset", "seconds"], ...r.lag.map((l) => [l.dataset, l.seconds])]),
   );
   const w = r.alert.webhook;

@@ -36,10 +36,17 @@ function render(plan: Plan, out: string | undefined): string {
   const rows: (string | number)[][] = [["dataset", "store", "total", "expired", "held", "size"]];
   for (const d of plan.datasets) rows.push([d.name, d.store, d.total, d.expired, d.held, bytes(d.bytes)]);
   const expired = plan.datasets.reduce((n, d) => n + d.expired - d.held, 0);
+  const refused = plan.datasets.filter((d) => d.refused);
   return [
     `Plan ${plan.planId} at ${plan.at} (dry run, nothing deleted)`,
     table(rows),
     `${expired} item(s) would be deleted.${out ? ` Plan written to ${out}; apply it with: lethe apply --plan ${out}` : ""}`,
+    ...(refused.length > 0
+      ? [
+          "lethe apply would refuse (safety limit; review, then --force if intended):",
+          ...refused.map((d) => `  ${d.refused}`),
+        ]
+      : []),
   ].join("\n");
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { type ShreddedFile, shredPaths } from "../../core/shred-files.js";
+import { type ShreddedFile, shredPaths } from "../../executor/shred-paths.js";
 import { withLethe } from "../context.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";

@@ -1,10 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
+import { startRun } from "../../executor/runs.js";
 import type { EntryInput } from "../../ledger/types.js";
 import type { NotifyEvent } from "../../notify/events.js";
 import { notify } from "../../notify/notify.js";
 import { type ErasureDeps, eraseSubjects, erasureTargets } from "../erasure.js";
 import { LetheError } from "../errors.js";
-import { startRun } from "../runs.js";
 import { safeReason } from "../safe-reason.js";
 import { receiptText } from "./receipt.js";
 import { claim, loadRequest, newOwner, type RequestRow, release, renew } from "./store.js";
@@ -34,7 +34,7 @@ export async function processRequest(ctx: ProcessContext, id: string): Promise<R
   const { state } = ctx.deps;
   const row = await loadRequest(state, id);
   if (row.status === "completed") {
-    await receiptText(state, ctx.deps.ledger, id);
+    await receiptText(state, ctx.deps.executor, id);
     return "completed";
   }
   const owner = newOwner();
@@ -59,7 +59,7 @@ export async function processRequest(ctx: ProcessContext, id: string): Promise<R
 }
 
 async function advance(ctx: ProcessContext, row: RequestRow, owner: string): Promise<RequestStatus> {
-  const { ledger, map, config, state } = ctx.deps;
+  const { executor: ledger, map, config, state } = ctx.deps;
   if (row.subject_box === null) throw new LetheError("CONFLICT", "the request's subject was already wiped");
   const subject = openSubject(await ctx.boxKey(), row.id, row.subject_box);
   if (row.status === "received") {
@@ -168,10 +168,10 @@ async function transition(
   entry: Omit<EntryInput, "subjectHash">,
   patch: RowPatch,
 ): Promise<void> {
-  const { state, ledger } = ctx.deps;
+  const { state, executor: ledger } = ctx.deps;
   const row = await loadRequest(state, id);
   await state.db.transaction().execute(async (trx) => {
-    const seq = await ledger.appendInTx(trx, [
+    const seq = await ledger.recordInTx(trx, [
       { ...entry, subjectHash: row.subject_hash, data: { requestId: id, ...(entry.data ?? {}) } },
     ]);
     const r = await trx

@@ -1,4 +1,4 @@
-import type { Ledger } from "../../ledger/ledger.js";
+import type { Executor } from "../../executor/executor.js";
 import type { StateHandle } from "../../state/open-state.js";
 import { LetheError } from "../errors.js";
 import { RECEIPT_TYPE, type ReceiptBody, receiptFileText, signReceipt } from "../receipts.js";
@@ -14,7 +14,7 @@ import type { RequestOutcome } from "./types.js";
  * @example
  * const text = await receiptText(state, ledger, "req_…");
  */
-export async function receiptText(state: StateHandle, ledger: Ledger, id: string): Promise<string> {
+export async function receiptText(state: StateHandle, ledger: Executor, id: string): Promise<string> {
   const row = await loadRequest(state, id);
   if (row.receipt !== null) return row.receipt;
   if (row.status !== "completed" && row.status !== "partially_held")
@@ -33,7 +33,7 @@ export async function receiptText(state: StateHandle, ledger: Ledger, id: string
   return (await loadRequest(state, id)).receipt ?? text;
 }
 
-async function body(ledger: Ledger, row: RequestRow): Promise<ReceiptBody> {
+async function body(ledger: Executor, row: RequestRow): Promise<ReceiptBody> {
   const outcome = JSON.parse(row.result ?? "{}") as Partial<RequestOutcome>;
   const checkpoint = await ledger.checkpoint();
   return {

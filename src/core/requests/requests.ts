@@ -49,7 +49,7 @@ export class ErasureRequests {
   /** Records a request (`received`); an open request for the same subject is returned instead of a duplicate. */
   async create(subject: string, opts: CreateRequestOptions = {}): Promise<RequestCreated> {
     const [s] = normalizeSubjects([subject]);
-    const { state, ledger, config } = this.deps();
+    const { state, executor: ledger, config } = this.deps();
     const received = opts.receivedAt ?? new Date();
     if (Number.isNaN(received.getTime())) throw new LetheError("VALIDATION", "receivedAt: not a valid date");
     if (received.getTime() > Date.now() + MAX_SKEW_MS)
@@ -77,7 +77,7 @@ export class ErasureRequests {
     const box = sealSubject(await this.boxKey(), id, s as string);
     const now = new Date().toISOString();
     await state.db.transaction().execute(async (trx) => {
-      const seq = await ledger.appendInTx(trx, [
+      const seq = await ledger.recordInTx(trx, [
         { action: "erasure_requested", subjectHash, reason: opts.reason, data: { requestId: id, receivedAt, dueAt } },
       ]);
       await trx
@@ -157,14 +157,14 @@ export class ErasureRequests {
     if (seconds === undefined || seconds <= 0)
       throw new LetheError("VALIDATION", `by: expected a duration like 30d, got ${by}`);
     if (!reason.trim()) throw new LetheError("VALIDATION", "an extension needs a reason");
-    const { state, ledger } = this.deps();
+    const { state, executor: ledger } = this.deps();
     const row = await loadRequest(state, id);
     if (ANSWERED.includes(row.status as RequestStatus))
       throw new LetheError("CONFLICT", `request ${id} is already ${row.status}; its deadline no longer runs`);
     const dueAt = new Date(Date.parse(row.due_at) + seconds * 1000).toISOString();
     const ext: RequestExtension = { by, reason, at: new Date().toISOString(), previousDueAt: row.due_at, dueAt };
     await state.db.transaction().execute(async (trx) => {
-      const seq = await ledger.appendInTx(trx, [
+      const seq = await ledger.recordInTx(trx, [
         {
           action: "erasure_extended",
           subjectHash: row.subject_hash,
@@ -192,7 +192,7 @@ export class ErasureRequests {
 
   /** The signed receipt file's exact text (completed or partially held requests). */
   async receipt(id: string): Promise<string> {
-    const { state, ledger } = this.deps();
+    const { state, executor: ledger } = this.deps();
     return receiptText(state, ledger, id);
   }
 }

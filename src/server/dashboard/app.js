@@ -117,6 +117,7 @@ async function loadDatasets() {
         el("td", {}, `${d.store} (${d.kind})`),
         el("td", { class: "num", "data-field": "total" }, String(d.total)),
         el("td", { class: "num", "data-field": "expired" }, String(d.expired)),
+        el("td", { class: "num", "data-field": "held" }, String(d.held ?? 0)),
         el("td", { class: d.lagSeconds > 0 ? "lag-bad" : "", "data-field": "lag" }, span(d.lagSeconds)),
         el(
           "td",
@@ -126,7 +127,7 @@ async function loadDatasets() {
         el("td", {}, el("code", {}, d.schedule)),
       ),
     ),
-    7,
+    8,
   );
 }
 

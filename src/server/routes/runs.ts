@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { LetheError } from "../../core/errors.js";
-import { getRun, listRuns } from "../../core/runs.js";
+import { getRun, listRuns } from "../../executor/runs.js";
 import type { ServerContext } from "../context.js";
 import { idParams, listQuery, planQuery, runBody } from "../schemas.js";
 import { parseInput } from "../validate.js";

@@ -47,6 +47,8 @@ export function openPostgresTarget(url: string): TargetDialect {
   // An idle client dropped by the server must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
   pool.on("connect", (client) => {
+    // A connection reset mid-query rejects that query; the client's own error event must not crash the process.
+    client.on("error", () => undefined);
     client.query("set time zone 'UTC'").catch(() => undefined);
   });
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }) as AnyDb;

@@ -11,6 +11,7 @@ import type {
   Item,
   PartitionDriver,
 } from "../../core/types.js";
+import { rejectedByDatabase } from "./statement-error.js";
 import type { TargetDialect, TsEncoding } from "./target-dialect.js";
 
 export interface SqlColumns {
@@ -214,17 +215,22 @@ export class SqlDataset implements DatasetDriver {
     };
     try {
       return { deleted: await run(items), failed: [] };
-    } catch {
+    } catch (err) {
+      // The reply was lost, not refused: the DELETE may have committed. Retrying row by row would delete
+      // nothing and hide that; the executor asks which keys still exist instead.
+      if (!rejectedByDatabase(err)) return { deleted: [], failed: [], unknown: items };
       // One bad row (a foreign key, a trigger) must not fail its whole batch: isolate it.
       const out: DeleteResult = { deleted: [], failed: [] };
+      const unknown: Item[] = [];
       for (const item of items) {
         try {
           out.deleted.push(...(await run([item])));
-        } catch (err) {
-          out.failed.push({ item, reason: safeReason(err) });
+        } catch (rowErr) {
+          if (rejectedByDatabase(rowErr)) out.failed.push({ item, reason: safeReason(rowErr) });
+          else unknown.push(item);
         }
       }
-      return out;
+      return unknown.length > 0 ? { ...out, unknown } : out;
     }
   }
 

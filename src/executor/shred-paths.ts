@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
+import { safeReason } from "../core/safe-reason.js";
 import { shredFile } from "../crypto/shred.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
-import { safeReason } from "./safe-reason.js";
 
 export interface ShreddedFile {
   path: string;
@@ -18,7 +18,7 @@ export interface ShreddedFile {
  * record like every other deletion.
  *
  * @example
- * const files = await shredPaths(["/data/old.pt"], lethe.ledger);
+ * const files = await shredPaths(["/data/old.pt"], ledger); // lethe.shred() → Executor.shredPaths
  */
 export async function shredPaths(paths: string[], ledger?: Ledger): Promise<ShreddedFile[]> {
   const files: ShreddedFile[] = [];

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
+import type { DatasetDriver, Partition } from "../core/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
-import type { BatchContext, BatchCounts } from "./delete-batch.js";
+import type { BatchContext, BatchCounts, ExecutorDeps } from "./delete-batch.js";
+import { holdFor } from "./hold-rule.js";
 import {
   closeIntent,
   type OpenIntent,
@@ -10,7 +12,6 @@ import {
   type PartitionIntent,
   updatePartitionIntent,
 } from "./intents.js";
-import type { DatasetDriver, Partition } from "./types.js";
 
 /**
  * Retention by whole partitions: a partition whose every row is expired is
@@ -24,9 +25,10 @@ import type { DatasetDriver, Partition } from "./types.js";
  * finished by `reconcile`, resuming after the last recorded key.
  *
  * @example
- * const n = await dropExpiredPartitions(ctx, ds, now, counts);
+ * const n = await dropExpiredPartitions(deps, ctx, ds, now, counts); // via Executor
  */
 export async function dropExpiredPartitions(
+  deps: ExecutorDeps,
   ctx: BatchContext,
   ds: DatasetDriver,
   now: Date,
@@ -35,15 +37,15 @@ export async function dropExpiredPartitions(
 ): Promise<number> {
   const parts = ds.partitions;
   // A held dataset keeps every row: the row path records each as held.
-  if (!parts || ctx.holds.datasets.has(ds.config.name)) return 0;
+  if (!parts || holdFor(ctx.holds, ds.config.name, undefined)) return 0;
   let dropped = 0;
   for (const p of await parts.expired(now)) {
     if (shouldStop?.()) break;
-    if (await touchesHold(ctx, ds, p)) continue;
+    if (await touchesHold(deps, ctx, ds, p)) continue;
     const partition: PartitionIntent = { ...p, ledger: ds.config.ledger, recorded: 0 };
-    const intent = await openPartitionIntent(ctx.state, ctx.runId, ds.config.name, ctx.reason, partition);
+    const intent = await openPartitionIntent(deps.state, ctx.runId, ds.config.name, ctx.reason, partition);
     await parts.detach(p);
-    const rows = await finishPartition(ctx.state, ctx.ledger, ds, intent);
+    const rows = await finishPartition(deps.state, deps.ledger, ds, intent);
     counts.found += rows;
     counts.deleted += rows;
     dropped++;
@@ -52,10 +54,10 @@ export async function dropExpiredPartitions(
 }
 
 /** Does any row of the partition belong to a subject under an active hold? */
-async function touchesHold(ctx: BatchContext, ds: DatasetDriver, p: Partition): Promise<boolean> {
+async function touchesHold(deps: ExecutorDeps, ctx: BatchContext, ds: DatasetDriver, p: Partition): Promise<boolean> {
   if (ctx.holds.subjects.size === 0 || !ds.capabilities.subjects || !ds.partitions) return false;
   for await (const batch of ds.partitions.subjects(p, ds.config.batchSize))
-    if (batch.some((s) => ctx.holds.subjects.has(ctx.ledger.subjectHash(s)))) return true;
+    if (batch.some((s) => holdFor(ctx.holds, ds.config.name, deps.ledger.subjectHash(s)))) return true;
   return false;
 }
 

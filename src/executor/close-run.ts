@@ -4,26 +4,28 @@ import type { StateHandle } from "../state/open-state.js";
 class NotRunning extends Error {}
 
 /**
- * Closes a run whose instance died (or lost its lease) mid-run: `run_finished`
- * with an "interrupted" reason on the ledger and the run row marked
- * interrupted, in one transaction, and only if the run is still marked
- * running, so a run is never closed twice.
+ * Closes a run whose owner died (`crashed`: its process is gone) or lost
+ * its lease mid-run (`interrupted`): `run_finished` with that status in its
+ * data and reason on the ledger, and the run row marked, in one
+ * transaction, and only if the run is still marked running, so a run is
+ * never closed twice.
  *
  * @example
- * await closeInterruptedRun(state, ledger, claim.runId, "instance a stopped; resumed by b");
+ * await closeRun(state, ledger, claim.runId, "interrupted", "instance a stopped; resumed by b");
  */
-export async function closeInterruptedRun(
+export async function closeRun(
   state: StateHandle,
   ledger: Ledger,
   runId: string,
+  status: "interrupted" | "crashed",
   why: string,
 ): Promise<boolean> {
   try {
     await state.db.transaction().execute(async (trx) => {
-      await ledger.appendInTx(trx, [{ action: "run_finished", runId, reason: `interrupted: ${why}` }]);
+      await ledger.appendInTx(trx, [{ action: "run_finished", runId, reason: `${status}: ${why}`, data: { status } }]);
       const r = await trx
         .updateTable("runs")
-        .set({ status: "interrupted", finished_at: new Date().toISOString() })
+        .set({ status, finished_at: new Date().toISOString() })
         .where("id", "=", runId)
         .where("status", "=", "running")
         .executeTakeFirst();

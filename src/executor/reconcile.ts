@@ -1,11 +1,11 @@
+import type { DataMap } from "../core/data-map.js";
+import { markPurgePending } from "../core/purge-pending.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
-import type { DataMap } from "./data-map.js";
-import { filesStillLinked } from "./delete-batch.js";
 import { closeIntent, orphanedIntents } from "./intents.js";
+import { filesStillLinked, removeLinkedFile } from "./linked-files.js";
 import { finishPartition } from "./partition-retention.js";
-import { markPurgePending } from "./purge-pending.js";
 
 /**
  * Settles batches a crashed process left between "intent" and "outcome":
@@ -15,7 +15,7 @@ import { markPurgePending } from "./purge-pending.js";
  * record of a deletion that did not happen.
  *
  * @example
- * const settled = await reconcile(state, ledger, dataMap);
+ * const settled = await reconcile(state, ledger, dataMap); // via Executor.reconcile()
  */
 export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap): Promise<number> {
   let settled = 0;
@@ -48,20 +48,8 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
     for (const item of gone) {
       const base = { dataset: intent.dataset, key: item.k, subjectHash: item.s, runId: intent.runId };
       entries.push({ ...base, action: rowAction, reason: `${reason} (reconciled after an interrupted run)` });
-      if (item.f && files?.store.removeFile && !shared.has(item.f)) {
-        const r = await files.store.removeFile(item.f, action);
-        if (r.ok && !r.missing)
-          entries.push({
-            ...base,
-            action: r.shredded ? "shredded" : "deleted",
-            reason: `${reason}: linked file (reconciled)`,
-          });
-        // The interrupted run unlinks files before it records the batch: a file already gone was
-        // (almost certainly) its work, and must not be a deletion without a record.
-        else if (r.ok && r.missing)
-          entries.push({ ...base, action: "deleted", reason: `${reason}: linked file (reconciled: already gone)` });
-        else if (!r.ok) entries.push({ ...base, action: "failed", reason: `linked file: ${r.reason}` });
-      }
+      const r = await removeLinkedFile(files, item.f, action, base, reason, shared, true);
+      if (r.entry) entries.push(r.entry);
     }
     await state.db
       .transaction()

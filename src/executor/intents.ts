@@ -25,6 +25,8 @@ export interface IntentPayload {
   items: IntentItem[];
   /** Set instead of items when a whole partition is being dropped (see partition-retention.ts). */
   partition?: PartitionIntent;
+  /** The delete was sent and its reply lost: reconcile this intent now, whoever owns it. */
+  unknown?: boolean;
 }
 
 /** A partition drop in progress: what to finish, and how far the recording got. */
@@ -132,8 +134,10 @@ export async function orphanedIntents(state: StateHandle, staleAfterMs = 10 * 60
       payload: JSON.parse(r.payload) as IntentPayload,
     }))
     .filter((i) =>
-      i.payload.host === host
-        ? i.payload.pid !== process.pid && !alive(i.payload.pid)
-        : now - Date.parse(i.openedAt) > staleAfterMs,
+      i.payload.unknown === true
+        ? true
+        : i.payload.host === host
+          ? i.payload.pid !== process.pid && !alive(i.payload.pid)
+          : now - Date.parse(i.openedAt) > staleAfterMs,
     );
 }

@@ -1,0 +1,170 @@
+import type { DataMap } from "../core/data-map.js";
+import type { ActiveHolds } from "../core/holds.js";
+import type { DatasetDriver, Item } from "../core/types.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { EntryInput } from "../ledger/types.js";
+import type { StateHandle } from "../state/open-state.js";
+import { holdFor } from "./hold-rule.js";
+import { closeIntent, openIntent } from "./intents.js";
+import { filesStillLinked, removeLinkedFile } from "./linked-files.js";
+import { narrowIntent, settleUnknown } from "./unknown-outcome.js";
+
+const PENDING = "outcome unknown (the connection was lost during the delete); reconciled at the next run";
+
+export interface BatchCounts {
+  found: number;
+  deleted: number;
+  held: number;
+  failed: number;
+  filesRemoved: number;
+  /** Hold ids that kept something back, with their reasons. */
+  holdsHit: Map<string, string>;
+  failures: { key: string | number; reason: string }[];
+}
+
+export function emptyCounts(): BatchCounts {
+  return { found: 0, deleted: 0, held: 0, failed: 0, filesRemoved: 0, holdsHit: new Map(), failures: [] };
+}
+
+export interface BatchContext {
+  holds: ActiveHolds;
+  runId: string;
+  /** `retention`, `erasure`, `event`… recorded on every entry. */
+  reason: string;
+  /** Retention re-checks expiry inside the delete; erasure does not. */
+  expiredAt?: Date;
+  /**
+   * Held items are counted but get no `held` entry (the janitor: a hold it
+   * meets every 15 minutes is not news; retention and erasure record them).
+   */
+  quietHolds?: boolean;
+}
+
+/** What the executor's functions share: lethe's state, the ledger, the data map. */
+export interface ExecutorDeps {
+  state: StateHandle;
+  ledger: Ledger;
+  map: DataMap;
+}
+
+/**
+ * The one deletion path every feature uses: split off held items (recorded
+ * as `held`), write the intent, delete the batch, remove row-linked files,
+ * then record every outcome and drop the intent in one state transaction.
+ */
+export async function deleteBatch(
+  deps: ExecutorDeps,
+  ctx: BatchContext,
+  ds: DatasetDriver,
+  batch: Item[],
+  counts: BatchCounts,
+): Promise<void> {
+  // With SQLite state and targets every await resolves at once, so a long run would be one unbroken
+  // microtask chain: yield once per batch so timers (lease heartbeats) and HTTP requests still run.
+  await new Promise((resolve) => setImmediate(resolve));
+  const { state, ledger } = deps;
+  const name = ds.config.name;
+  const action = ds.config.action;
+  counts.found += batch.length;
+  const held: EntryInput[] = [];
+  const todo: Item[] = [];
+  for (const item of batch) {
+    const sh = item.subject ? ledger.subjectHash(item.subject) : undefined;
+    const hold = holdFor(ctx.holds, name, sh);
+    if (hold) {
+      counts.held++;
+      counts.holdsHit.set(hold.id, hold.reason);
+      if (!ctx.quietHolds)
+        held.push({
+          action: "held",
+          dataset: name,
+          key: item.key,
+          subjectHash: sh,
+          reason: `hold ${hold.id}: ${hold.reason}`,
+          runId: ctx.runId,
+        });
+    } else todo.push(item);
+  }
+  if (held.length > 0) await ledger.append(held);
+  if (todo.length === 0) return;
+
+  const files = deps.map.linkedFiles(ds.config);
+  const intentId = await openIntent(
+    state,
+    ctx.runId,
+    name,
+    ctx.reason,
+    action,
+    todo.map((i) => ({
+      k: i.key,
+      ...(i.file ? { f: i.file } : {}),
+      ...(i.subject ? { s: ledger.subjectHash(i.subject) } : {}),
+    })),
+  );
+  const sent = await ds.deleteBatch(todo, { action, ...(ctx.expiredAt ? { expiredAt: ctx.expiredAt } : {}) });
+  // An unknown outcome is settled by asking which keys still exist; if even that fails, the intent stays.
+  const settled = await settleUnknown(ds, sent);
+  const result = settled ?? { deleted: sent.deleted, failed: sent.failed };
+  const rowAction = action === "shred" && !ds.capabilities.linkedFiles ? "shredded" : "deleted";
+  const entries: EntryInput[] = [];
+  const shared = files ? await filesStillLinked(files, result.deleted) : new Set<string>();
+  for (const item of result.deleted) {
+    const base = { dataset: name, key: item.key, subject: item.subject, runId: ctx.runId };
+    entries.push({ ...base, action: rowAction, reason: ctx.reason });
+    const r = await removeLinkedFile(files, item.file, action, base, ctx.reason, shared, false);
+    if (r.entry) entries.push(r.entry);
+    if (r.removed) counts.filesRemoved++;
+    if (r.failure) {
+      counts.failed++;
+      counts.failures.push({ key: item.key, reason: r.failure });
+    }
+  }
+  for (const f of result.failed) {
+    counts.failures.push({ key: f.item.key, reason: f.reason });
+    entries.push({
+      action: "failed",
+      dataset: name,
+      key: f.item.key,
+      subject: f.item.subject,
+      reason: f.reason,
+      runId: ctx.runId,
+    });
+  }
+  counts.deleted += result.deleted.length;
+  counts.failed += result.failed.length;
+  const pending = settled ? [] : (sent.unknown ?? []);
+  for (const item of pending) counts.failures.push({ key: item.key, reason: PENDING });
+  counts.failed += pending.length;
+  await state.db.transaction().execute(async (trx) => {
+    if (entries.length > 0) await ledger.appendInTx(trx, entries);
+    if (pending.length > 0) await narrowIntent(trx, intentId, pending);
+    else await closeIntent(trx, intentId);
+  });
+}
+
+/**
+ * What a dataset's scan could not look at (an unreadable directory may hide
+ * items): each is a failure of the run, counted and on the ledger.
+ */
+export async function recordScanProblems(
+  ledger: Ledger,
+  ctx: BatchContext,
+  ds: DatasetDriver,
+  counts: BatchCounts,
+  subjectHash?: string,
+): Promise<void> {
+  const problems = ds.scanProblems?.() ?? [];
+  if (problems.length === 0) return;
+  counts.failed += problems.length;
+  counts.failures.push(...problems);
+  await ledger.append(
+    problems.map((p) => ({
+      action: "failed" as const,
+      dataset: ds.config.name,
+      key: p.key,
+      subjectHash,
+      reason: p.reason,
+      runId: ctx.runId,
+    })),
+  );
+}

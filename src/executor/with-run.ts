@@ -1,0 +1,67 @@
+import { safeReason } from "../core/safe-reason.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { StateHandle } from "../state/open-state.js";
+import { finishRun, startRun } from "./runs.js";
+
+export interface RunStart {
+  kind: "retention" | "erasure" | "janitor";
+  /** An id made earlier (an erasure request records it before the run starts); else a new run is made. */
+  runId?: string | undefined;
+  /** `run_started`'s reason. */
+  reason: string;
+  data?: Record<string, unknown> | undefined;
+  /** Told the id once `run_started` is on the ledger, before the body runs (scheduler claims). */
+  onRunStarted?: ((runId: string) => void | Promise<void>) | undefined;
+}
+
+export interface RunEnd {
+  /** The run row's status: ok, partial, interrupted, findings… */
+  status: string;
+  /** `run_finished`'s reason. */
+  reason: string;
+  data?: Record<string, unknown> | undefined;
+  /** Stored on the run row (default: `data`). */
+  summary?: unknown;
+  /** Sign a checkpoint over the ledger once the run is recorded. */
+  checkpoint?: boolean;
+}
+
+/**
+ * One run, always closed: the run row and `run_started` first, then `body`,
+ * then `run_finished` and the row's final status. When `body` throws, the run
+ * is still closed (`run_finished` with reason `error: …`, status `failed`)
+ * and the error rethrown; a process killed meanwhile leaves the row
+ * `running`, which the next start closes as `crashed` (executor/crashed-runs).
+ *
+ * @example
+ * const n = await withRun(state, ledger, { kind: "janitor", reason: "janitor" }, async (runId) => ({
+ *   result: 0,
+ *   end: { status: "ok", reason: "ok" },
+ * }));
+ */
+export async function withRun<T>(
+  state: StateHandle,
+  ledger: Ledger,
+  start: RunStart,
+  body: (runId: string) => Promise<{ result: T; end: RunEnd }>,
+): Promise<T> {
+  const runId = start.runId ?? (await startRun(state, start.kind));
+  let out: { result: T; end: RunEnd };
+  try {
+    // Told at once, so a take-over after a crash can close this run whatever point it reached.
+    await start.onRunStarted?.(runId);
+    await ledger.append([{ action: "run_started", runId, reason: start.reason, data: start.data }]);
+    out = await body(runId);
+  } catch (err) {
+    await ledger
+      .append([{ action: "run_finished", runId, reason: `error: ${safeReason(err)}`, data: { status: "failed" } }])
+      .catch(() => undefined);
+    await finishRun(state, runId, "failed", { error: safeReason(err) }).catch(() => undefined);
+    throw err;
+  }
+  const { end } = out;
+  await ledger.append([{ action: "run_finished", runId, reason: end.reason, data: end.data }]);
+  if (end.checkpoint !== false) await ledger.checkpoint();
+  await finishRun(state, runId, end.status, end.summary ?? end.data);
+  return out.result;
+}
