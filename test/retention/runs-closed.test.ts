@@ -20,10 +20,14 @@ describe("runs are always closed (executor withRun)", () => {
       db.exec("drop table logs");
       db.close();
     };
-    let batches = 0;
-    await expect(lethe.apply({ onProgress: () => void (batches++ === 0 && dropTable()) })).rejects.toThrow(
-      /no such table/,
-    );
+    let dropped = false;
+    const onProgress = (p: { done: number }) => {
+      if (p.done > 0 && !dropped) {
+        dropped = true;
+        dropTable();
+      }
+    };
+    await expect(lethe.apply({ onProgress })).rejects.toThrow(/no such table/);
     const run = await lethe.state.db.selectFrom("runs").selectAll().where("kind", "=", "retention").executeTakeFirst();
     expect(run).toMatchObject({ status: "failed" });
     expect(run?.finished_at).not.toBeNull();
