@@ -15,6 +15,7 @@ import {
 } from "./delete-batch.js";
 import { dropExpiredPartitions } from "./partition-retention.js";
 import { reconcile } from "./reconcile.js";
+import { deadRuns } from "./runs.js";
 import { type ShreddedFile, shredPaths } from "./shred-paths.js";
 import { type RunEnd, type RunStart, withRun } from "./with-run.js";
 
@@ -97,9 +98,17 @@ export class Executor {
     return { state: this.state, ledger: this.ledger, map: this.map };
   }
 
-  /** Settles batches a dead process left between intent and outcome; returns how many. */
-  reconcile(): Promise<number> {
-    return reconcile(this.state, this.ledger, this.map);
+  /**
+   * Settles what dead processes left: batches between intent and outcome
+   * (returns how many), and runs still marked running whose owner is gone,
+   * closed as `crashed` (`run_finished`, `data.status: "crashed"`).
+   */
+  async reconcile(): Promise<number> {
+    // Batches first: their entries belong to the run, which is then closed after them.
+    const settled = await reconcile(this.state, this.ledger, this.map);
+    for (const id of await deadRuns(this.state))
+      await this.closeRun(id, "crashed", "its process is gone (killed, or the machine restarted)");
+    return settled;
   }
 
   /** Closes a run whose owner died or lost its lease; false if it was already closed. */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
+import { ownerIsDead, selfOwner } from "./liveness.js";
 
 /**
  * Write-ahead intents for deletions whose target is not lethe's state
@@ -25,6 +26,8 @@ export interface IntentPayload {
   items: IntentItem[];
   /** Set instead of items when a whole partition is being dropped (see partition-retention.ts). */
   partition?: PartitionIntent;
+  /** The writing process (executor/liveness.ts); older intents carry only pid and host. */
+  owner?: string;
   /** The delete was sent and its reply lost: reconcile this intent now, whoever owns it. */
   unknown?: boolean;
 }
@@ -64,6 +67,7 @@ export async function openIntent(
   const payload: IntentPayload = {
     pid: process.pid,
     host: hostname(),
+    owner: selfOwner(),
     reason,
     action,
     items,
@@ -85,7 +89,15 @@ export async function openPartitionIntent(
   partition: PartitionIntent,
 ): Promise<OpenIntent> {
   const id = await openIntent(state, runId, dataset, reason, "delete", [], partition);
-  const payload: IntentPayload = { pid: process.pid, host: hostname(), reason, action: "delete", items: [], partition };
+  const payload: IntentPayload = {
+    pid: process.pid,
+    host: hostname(),
+    owner: selfOwner(),
+    reason,
+    action: "delete",
+    items: [],
+    partition,
+  };
   return { id, runId, dataset, openedAt: new Date().toISOString(), payload };
 }
 
@@ -108,18 +120,11 @@ export async function closeIntent(trx: StateTx, id: string): Promise<boolean> {
   return Number(r.numDeletedRows) > 0;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
- * Intents whose writer is gone: a dead process on this host, or an intent
- * older than `staleAfterMs` from another host.
+ * Intents whose writer is gone: a dead process on this host (pid gone or
+ * recycled, or a reboot since: executor/liveness.ts), or an intent older than
+ * `staleAfterMs` from another host; and intents marked `unknown` (a lost
+ * reply), whoever wrote them.
  */
 export async function orphanedIntents(state: StateHandle, staleAfterMs = 10 * 60_000): Promise<OpenIntent[]> {
   const rows = await state.db.selectFrom("intents").selectAll().orderBy("opened_at").execute();
@@ -137,7 +142,10 @@ export async function orphanedIntents(state: StateHandle, staleAfterMs = 10 * 60
       i.payload.unknown === true
         ? true
         : i.payload.host === host
-          ? i.payload.pid !== process.pid && !alive(i.payload.pid)
+          ? i.payload.owner !== undefined
+            ? ownerIsDead(i.payload.owner)
+            : i.payload.pid !== process.pid &&
+              ownerIsDead(JSON.stringify({ host, boot: "", pid: i.payload.pid, start: "" }))
           : now - Date.parse(i.openedAt) > staleAfterMs,
     );
 }

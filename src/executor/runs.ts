@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { StateHandle } from "../state/open-state.js";
+import { ownerIsDead, selfOwner } from "./liveness.js";
 
 export interface RunRecord {
   id: string;
@@ -18,7 +19,15 @@ export async function startRun(state: StateHandle, kind: string): Promise<string
     .slice(0, 14)}_${randomUUID().slice(0, 8)}`;
   await state.db
     .insertInto("runs")
-    .values({ id, kind, started_at: new Date().toISOString(), finished_at: null, status: "running", summary: null })
+    .values({
+      id,
+      kind,
+      started_at: new Date().toISOString(),
+      finished_at: null,
+      status: "running",
+      summary: null,
+      owner: selfOwner(),
+    })
     .execute();
   return id;
 }
@@ -57,4 +66,21 @@ function toRun(r: {
     status: r.status,
     summary: r.summary ? JSON.parse(r.summary) : null,
   };
+}
+
+/**
+ * Runs still marked running whose owner process is provably gone (killed,
+ * or the machine rebooted): what `closeRun(…, "crashed")` closes.
+ *
+ * @example
+ * for (const id of await deadRuns(state)) await executor.closeRun(id, "crashed", "its process is gone");
+ */
+export async function deadRuns(state: StateHandle): Promise<string[]> {
+  const rows = await state.db
+    .selectFrom("runs")
+    .select(["id", "owner"])
+    .where("status", "=", "running")
+    .where("owner", "is not", null)
+    .execute();
+  return rows.filter((r) => ownerIsDead(r.owner)).map((r) => r.id);
 }

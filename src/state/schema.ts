@@ -49,6 +49,8 @@ export interface StateDatabase {
     finished_at: string | null;
     status: string;
     summary: string | null;
+    /** The process that started the run (0008-owner-liveness). */
+    owner: string | null;
   };
   intents: { id: string; run_id: string; dataset: string; payload: string; opened_at: string };
   holds: {
@@ -93,6 +95,8 @@ export interface StateDatabase {
     updated_at: string;
     last_error: string | null;
     result: string | null;
+    /** The claiming process (0008-owner-liveness; executor/liveness.ts). */
+    owner: string | null;
   };
   api_tokens: {
     id: string;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { LetheError } from "../core/errors.js";
 import { open, seal } from "../crypto/aead.js";
 import type { Executor } from "../executor/executor.js";
+import { ownerIsDead, selfOwner } from "../executor/liveness.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
 import { durably } from "./durable.js";
@@ -67,7 +68,7 @@ export class EventQueue {
     this.maxAttempts = opts.maxAttempts ?? 8;
     this.baseDelayMs = opts.baseDelayMs ?? 1000;
     this.maxDelayMs = opts.maxDelayMs ?? 3_600_000;
-    this.lockMs = opts.lockMs ?? 300_000;
+    this.lockMs = opts.lockMs ?? 30_000;
     this.commits = new GroupCommit((batch) => this.store(batch), 200);
   }
 
@@ -172,7 +173,11 @@ export class EventQueue {
     return out;
   }
 
-  /** Ids of events due now: pending past their next attempt, or claims whose worker vanished. */
+  /**
+   * Ids of events due now: pending past their next attempt, claims whose lock
+   * ran out (an owner on another host stopped renewing it), and claims whose
+   * owner on this host is provably dead (taken over at once, not when the lock ends).
+   */
   async due(limit: number, now = Date.now()): Promise<string[]> {
     const t = iso(now);
     const rows = await this.state.db
@@ -187,18 +192,41 @@ export class EventQueue {
       .orderBy("next_attempt_at")
       .limit(limit)
       .execute();
-    return rows.map((r) => r.id);
+    const ids = rows.map((r) => r.id);
+    if (ids.length >= limit) return ids;
+    for (const r of await this.lockedClaims(t)) if (ownerIsDead(r.owner) && ids.length < limit) ids.push(r.id);
+    return ids;
   }
 
-  /** Claims one event for this worker (compare-and-set, safe across instances); undefined if someone else has it. */
+  private lockedClaims(t: string): Promise<{ id: string; owner: string | null }[]> {
+    return this.state.db
+      .selectFrom("events")
+      .select(["id", "owner"])
+      .where("status", "=", "processing")
+      .where("locked_until", ">=", t)
+      .execute();
+  }
+
+  /**
+   * Claims one event for this worker (compare-and-set, safe across
+   * instances); undefined if someone else has it. A claim whose owner is
+   * dead is taken over only from that exact owner.
+   */
   async claim(id: string, now = Date.now()): Promise<ClaimedEvent | undefined> {
     const t = iso(now);
+    const current = await this.state.db
+      .selectFrom("events")
+      .select(["status", "owner"])
+      .where("id", "=", id)
+      .executeTakeFirst();
+    const deadOwner = current?.status === "processing" && ownerIsDead(current.owner) ? current.owner : undefined;
     const row = await this.state.db
       .updateTable("events")
       .set((eb) => ({
         status: "processing",
         attempts: eb("attempts", "+", 1),
         locked_until: iso(now + this.lockMs),
+        owner: selfOwner(),
         updated_at: t,
       }))
       .where("id", "=", id)
@@ -206,6 +234,7 @@ export class EventQueue {
         eb.or([
           eb.and([eb("status", "=", "pending"), eb("next_attempt_at", "<=", t)]),
           eb.and([eb("status", "=", "processing"), eb("locked_until", "<", t)]),
+          ...(deadOwner ? [eb.and([eb("status", "=", "processing"), eb("owner", "=", deadOwner)])] : []),
         ]),
       )
       .returning(["id", "attempts", "payload"])
@@ -213,6 +242,22 @@ export class EventQueue {
     if (!row) return undefined;
     const plain = open(this.masterKey, Buffer.from(row.payload, "base64"), Buffer.from(`lethe-event/v1\0${row.id}`));
     return { id: row.id, attempts: Number(row.attempts), artifacts: JSON.parse(plain.toString("utf8")) as Artifact[] };
+  }
+
+  /** The claim's heartbeat: pushes its lock out again while this process is still working on it. */
+  async renew(id: string, now = Date.now()): Promise<void> {
+    await this.state.db
+      .updateTable("events")
+      .set({ locked_until: iso(now + this.lockMs) })
+      .where("id", "=", id)
+      .where("status", "=", "processing")
+      .where("owner", "=", selfOwner())
+      .execute();
+  }
+
+  /** How often a claim's owner renews its lock (a third of the lock, so two missed beats still hold it). */
+  get heartbeatMs(): number {
+    return Math.max(50, Math.floor(this.lockMs / 3));
   }
 
   async succeed(id: string, result: EventResult): Promise<void> {

@@ -51,6 +51,10 @@ export interface QueueOptions {
   baseDelayMs?: number;
   /** Cap on the retry delay. Default 1 h. */
   maxDelayMs?: number;
-  /** A processing claim older than this is taken over (crashed worker). Default 5 min. */
+  /**
+   * A processing claim's lock: renewed every third of it by its owner, taken
+   * over once it runs out (an owner on another host died); an owner on this
+   * host that died is taken over at once. Default 30 s.
+   */
   lockMs?: number;
 }

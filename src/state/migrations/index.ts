@@ -6,6 +6,7 @@ import * as m0004 from "./0004-server.js";
 import * as m0005 from "./0005-ledger-tags.js";
 import * as m0006 from "./0006-ledger-anchors.js";
 import * as m0007 from "./0007-notify-outbox.js";
+import * as m0008 from "./0008-owner-liveness.js";
 
 /**
  * Numbered migrations, applied automatically on open. Append only: a shipped
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0005-ledger-tags": m0005,
   "0006-ledger-anchors": m0006,
   "0007-notify-outbox": m0007,
+  "0008-owner-liveness": m0008,
 };
 
 export const migrationProvider: MigrationProvider = {
