@@ -32,6 +32,7 @@ import { newSigningKeyDer, privateKeyFromDer } from "./ledger/signing.js";
 import type { LedgerEntry } from "./ledger/types.js";
 import { type VerifyResult, verifyLedger } from "./ledger/verify.js";
 import { withRunNotifications } from "./notify/runs.js";
+import { createTextScanner } from "./redact/text-scanner.js";
 import { openState, type StateHandle } from "./state/open-state.js";
 import { getOrCreateSecret } from "./state/secret-store.js";
 import { defaultDrivers } from "./stores/registry.js";
@@ -189,7 +190,12 @@ export class Lethe {
   /** Tables and columns that look like personal data but are not covered by the data map. */
   async discover(opts: DiscoverOptions = {}): Promise<DiscoverResult> {
     const own = await ownStateTables(this.config);
-    return discover(this.map, { ...opts, ignore: (st, t) => own(st, t) || (opts.ignore?.(st, t) ?? false) });
+    const scanner = createTextScanner({ patterns: this.config.redact.patterns, keys: this.config.redact.keys });
+    return discover(this.map, {
+      scanner,
+      ...opts,
+      ignore: (st, t) => own(st, t) || (opts.ignore?.(st, t) ?? false),
+    });
   }
 
   readonly audit = {

@@ -1,11 +1,11 @@
 /**
  * What personal data looks like, by column name and by value. Names are
  * normalized first (`userId`, `User-ID` and `user_id` are one name), then
- * matched against the kinds below; values are sampled rows, judged by share.
+ * matched against the kinds below. Values are judged by the redact detectors
+ * (discover-values.ts).
  *
  * @example
  * personalName("customerEmail"); // "an email address"
- * valueKind(["a@b.io", "c@d.org", "n/a"]); // { kind: "email addresses", hits: 2, of: 3 }
  */
 const NAME_RULES: [RegExp, string][] = [
   [/(^|_)e_?mail(_|$)|(^|_)e_?mail_?addr/, "an email address"],
@@ -38,37 +38,5 @@ export function normalizeName(name: string): string {
 export function personalName(name: string): string | undefined {
   const n = normalizeName(name);
   for (const [re, what] of NAME_RULES) if (re.test(n)) return what;
-  return undefined;
-}
-
-const EMAIL = /^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
-const PHONE = /^\+?[0-9][0-9 ().-]{6,20}[0-9]$/;
-const IPV4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/;
-
-function isPhone(v: string): boolean {
-  if (!PHONE.test(v)) return false;
-  const digits = v.replace(/\D/g, "");
-  // A bare run of digits is an id or a timestamp far more often than a phone number.
-  if (digits === v) return v.startsWith("0") && digits.length >= 9 && digits.length <= 13;
-  return digits.length >= 8 && digits.length <= 15 && !/^\d{4}-\d{2}-\d{2}/.test(v);
-}
-
-const VALUE_KINDS: [string, (v: string) => boolean][] = [
-  ["email addresses", (v) => EMAIL.test(v.trim())],
-  ["phone numbers", (v) => isPhone(v.trim())],
-  ["IP addresses", (v) => IPV4.test(v.trim())],
-];
-
-/** Least samples and share of them that must match before a column is flagged by its values. */
-export const MIN_SAMPLES = 3;
-export const MIN_SHARE = 0.5;
-
-/** The kind most sampled values look like, when enough of them do. */
-export function valueKind(samples: string[]): { kind: string; hits: number; of: number } | undefined {
-  if (samples.length < MIN_SAMPLES) return undefined;
-  for (const [kind, test] of VALUE_KINDS) {
-    const hits = samples.filter(test).length;
-    if (hits >= MIN_SAMPLES && hits / samples.length >= MIN_SHARE) return { kind, hits, of: samples.length };
-  }
   return undefined;
 }

@@ -1,19 +1,31 @@
 import type { LetheConfig } from "../config/types.js";
+import { createTextScanner, type TextScanner } from "../redact/text-scanner.js";
 import { ownTableNames } from "../state/own-tables.js";
 import type { DataMap } from "./data-map.js";
-import { personalName, valueKind } from "./discover-rules.js";
+import { personalName } from "./discover-rules.js";
+import { judgeValues } from "./discover-values.js";
 import type { DatasetDriver } from "./types.js";
 
 export interface UnmappedColumn {
   store: string;
+  /** A table, or a masked pattern of file paths, object keys or Redis keys. */
   table: string;
+  /** A column, or `(path)` / `(content)` / `(key)` / `(value)` for files, objects and keys. */
   column: string;
   reason: string;
+  /** Set when sampled values were recognised: the finding type (`email`, `card`, a custom pattern's name…). */
+  type?: string;
+  /** Share of the sampled values holding that type (0–1), how many were sampled, and how many held it. */
+  share?: number;
+  sampled?: number;
+  hits?: number;
+  /** The first finding, masked (`j***@e***.com`): never a value. */
+  excerpt?: string;
 }
 
 export interface DiscoverStore {
   name: string;
-  /** False for stores whose driver cannot introspect (fs, s3). */
+  /** False for stores whose driver cannot be inspected. */
   inspected: boolean;
   tables?: number;
 }
@@ -24,26 +36,31 @@ export interface DiscoverResult {
 }
 
 export interface DiscoverOptions {
-  /** Rows sampled per table to judge values (default 50; 0 = names only). */
+  /** Values sampled per column, files/objects per store, keys per keyspace (default 1000; 0 = names only). */
   sampleSize?: number;
   /** Tables that are not the user's data (lethe's own state when it shares the database). */
   ignore?: (store: string, table: string) => boolean;
+  /** Detectors to judge values with (default: the built-in ones). */
+  scanner?: TextScanner;
 }
 
+const NOUNS = { table: "table", files: "files", objects: "objects", keys: "keys" } as const;
+
 /**
- * Coverage check: every SQL store's schema is inspected, and every column
- * that looks like personal data (by name, or by sampled values that look
- * like emails, phone numbers or IP addresses) is reported unless an erasure
- * would reach it: its table is a dataset with a `subject` column, so the
- * whole row goes. A mapped table without `subject` is reported too — it is
- * cleaned by retention but an erasure cannot find a person's rows in it.
- * Sampled values never leave this function.
+ * Coverage check: every store's tables (or files, objects, keys) are
+ * inspected, and every column or group that looks like personal data — by
+ * name, by sampled values the redact detectors recognise, or by paths that
+ * match a dataset's subject pattern — is reported unless an erasure would
+ * reach it: its table is a dataset with a `subject` column (the whole row
+ * goes), or its files belong to a dataset with `subjectFromPath`. Sampled
+ * values never leave this function: only types, counts and masked excerpts.
  *
  * @example
- * const { unmapped } = await discover(map);
+ * const { unmapped } = await discover(map, { sampleSize: 1000 });
  */
 export async function discover(map: DataMap, opts: DiscoverOptions = {}): Promise<DiscoverResult> {
-  const sampleSize = opts.sampleSize ?? 50;
+  const sampleSize = opts.sampleSize ?? 1000;
+  const scanner = opts.scanner ?? createTextScanner();
   const unmapped: UnmappedColumn[] = [];
   const stores: DiscoverStore[] = [];
   for (const [name, store] of map.stores) {
@@ -51,34 +68,44 @@ export async function discover(map: DataMap, opts: DiscoverOptions = {}): Promis
       stores.push({ name, inspected: false });
       continue;
     }
-    const tables = await store.discover({ sampleSize });
+    const configs = [...map.datasets.values()].filter((d) => d.config.store === name).map((d) => d.config);
+    const tables = await store.discover({ sampleSize, datasets: configs, mask: (t) => scanner.redact(t) });
     stores.push({ name, inspected: true, tables: tables.length });
     const mapped = datasetsByTable(map, name);
     for (const t of tables) {
       if (opts.ignore?.(name, t.table)) continue;
-      const datasets = [t.table, ...t.aliases].flatMap((n) => mapped.get(n) ?? []);
-      if (datasets.some((d) => d.capabilities.subjects)) continue; // erasure deletes whole rows here
-      const prefix =
-        datasets.length > 0
-          ? `table is dataset "${datasets[0]?.config.name}" but has no subject column, so an erasure cannot find a person's rows; `
-          : "table is not in the data map; ";
+      const kind = t.kind ?? "table";
+      const owner = t.dataset ? map.datasets.get(t.dataset) : undefined;
+      const datasets =
+        kind === "table" ? [t.table, ...t.aliases].flatMap((n) => mapped.get(n) ?? []) : owner ? [owner] : [];
+      if (datasets.some((d) => d.capabilities.subjects)) continue; // erasure finds a person's items here
+      const prefix = reasonPrefix(kind, datasets[0]?.config.name);
       for (const c of t.columns) {
-        const byName = personalName(c.name);
-        const byValue = byName ? undefined : valueKind(c.samples);
-        if (byName)
-          unmapped.push({
-            store: name,
-            table: t.table,
-            column: c.name,
-            reason: `${prefix}the column name suggests ${byName}`,
-          });
-        else if (byValue)
-          unmapped.push({
-            store: name,
-            table: t.table,
-            column: c.name,
-            reason: `${prefix}${byValue.hits} of ${byValue.of} sampled values look like ${byValue.kind}`,
-          });
+        const byName = kind === "table" ? personalName(c.name) : undefined;
+        const verdict = judgeValues(c.samples, scanner);
+        const why =
+          c.reason ??
+          (byName
+            ? `the column name suggests ${byName}`
+            : verdict
+              ? `${verdict.hits} of ${verdict.sampled} sampled ${c.unit ?? "values"} look like ${verdict.label}`
+              : undefined);
+        if (!why) continue;
+        unmapped.push({
+          store: name,
+          table: t.table,
+          column: c.name,
+          reason: `${prefix}${why}`,
+          ...(verdict
+            ? {
+                type: verdict.type,
+                share: verdict.share,
+                sampled: verdict.sampled,
+                hits: verdict.hits,
+                excerpt: verdict.excerpt,
+              }
+            : {}),
+        });
       }
     }
   }
@@ -86,6 +113,17 @@ export async function discover(map: DataMap, opts: DiscoverOptions = {}): Promis
     (a, b) => a.store.localeCompare(b.store) || a.table.localeCompare(b.table) || a.column.localeCompare(b.column),
   );
   return { unmapped, stores };
+}
+
+function reasonPrefix(kind: keyof typeof NOUNS, dataset: string | undefined): string {
+  if (kind === "table")
+    return dataset
+      ? `table is dataset "${dataset}" but has no subject column, so an erasure cannot find a person's rows; `
+      : "table is not in the data map; ";
+  const noun = NOUNS[kind];
+  return dataset
+    ? `${noun} of dataset "${dataset}", which has no subject pattern, so an erasure cannot find a person's ${noun}; `
+    : `${noun} no dataset covers; `;
 }
 
 function datasetsByTable(map: DataMap, store: string): Map<string, DatasetDriver[]> {

@@ -163,8 +163,12 @@ export interface StoreDriver {
    * needed. `mode` is `erasure.scrub`.
    */
   purge?(values: string[], mode: PurgeMode): Promise<PurgeReport>;
-  /** Schema introspection for `lethe discover`: every table, its columns and a few sampled values. */
-  discover?(opts: { sampleSize: number }): Promise<DiscoveredTable[]>;
+  /**
+   * `lethe discover`: every table with its columns and sampled values (sql),
+   * or groups of items no dataset covers, with sampled paths and contents
+   * (fs, s3, redis). Bounded by `sampleSize`; samples stay in memory.
+   */
+  discover?(opts: DiscoverRequest): Promise<DiscoveredTable[]>;
   close(): Promise<void>;
 }
 
@@ -191,13 +195,41 @@ export interface PurgeReport {
   reason?: string;
 }
 
-/** One table as `discover` sees it. Sampled values stay in memory and are never logged or stored. */
+/** What `discover` hands a store driver. */
+export interface DiscoverRequest {
+  /** Values sampled per column (sql), files or objects whose contents are sampled (fs, s3), keys (redis). */
+  sampleSize: number;
+  /** The datasets configured in this store (globs, subject patterns). */
+  datasets: DatasetConfig[];
+  /** Replaces personal data in a text with typed markers: group names built from paths must pass through it. */
+  mask: (text: string) => string;
+}
+
+/**
+ * One table as `discover` sees it, or one group of files, objects or keys
+ * that no dataset covers. Sampled values stay in memory and are never logged
+ * or stored; a group's name is a pattern already masked by the driver.
+ */
 export interface DiscoveredTable {
-  /** The name as a dataset's `table:` would spell it. */
+  /** The name as a dataset's `table:` would spell it, or a masked path pattern (`exports/u-#/*.csv`). */
   table: string;
   /** Other spellings of the same table (e.g. `public.logs` for `logs`). */
   aliases: string[];
-  columns: { name: string; type: string; samples: string[] }[];
+  /** What `table` names (default `table`). */
+  kind?: "table" | "files" | "objects" | "keys";
+  /** Files, objects or keys owned by this dataset's globs or pattern (one without a subject pattern). */
+  dataset?: string;
+  columns: DiscoveredColumn[];
+}
+
+export interface DiscoveredColumn {
+  name: string;
+  type: string;
+  samples: string[];
+  /** What one sample is, in messages (`values`, `files`, `paths`). */
+  unit?: string;
+  /** A finding the driver made itself (a path matching a dataset's subject pattern), already free of values. */
+  reason?: string;
 }
 
 /** Collects config problems and warnings while drivers validate. */

@@ -20,6 +20,8 @@ export interface TextScanner {
   apply(text: string, spans: readonly Span[]): string;
   readonly keys: KeyMatcher;
   readonly hasCustomPatterns: boolean;
+  /** Finding types of the custom patterns (`redact.patterns` names, lower-cased). */
+  readonly customTypes: ReadonlySet<string>;
   markerOf(type: string): string;
 }
 
@@ -63,6 +65,7 @@ export function createTextScanner(opts: ScannerOptions = {}): TextScanner {
     redact: (text) => apply(text, scan(text)),
     keys,
     hasCustomPatterns: custom.length > 0,
+    customTypes: new Set(custom.flatMap((d) => Object.keys(d.markers))),
     markerOf,
   };
 }

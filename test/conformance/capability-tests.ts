@@ -171,17 +171,27 @@ export const capabilityTests: Record<Capability, (s: SuiteState, seeded: Seeded)
   },
 
   discover(s) {
-    it("discover: lists the dataset's table with its columns and sampled values", async () => {
-      const tables = await s.fx.store.discover!({ sampleSize: 10 });
+    const req = (sampleSize: number) => ({ sampleSize, datasets: [s.fx.dataset.config], mask: (t: string) => t });
+    async function tableStore() {
+      const tables = await s.fx.store.discover!(req(10));
       const t = tables.find(
         (x) => x.table === s.fx.dataset.config.table || x.aliases.includes(String(s.fx.dataset.config.table)),
       );
       expect(t).toBeDefined();
-      const names = t!.columns.map((c) => c.name);
-      expect(names).toEqual(expect.arrayContaining(["id", "user_id", "created_at"]));
-      const users = t!.columns.find((c) => c.name === "user_id")!.samples;
-      expect(users).toEqual(expect.arrayContaining(["alice"]));
-      expect((await s.fx.store.discover!({ sampleSize: 0 })).find((x) => x === t)).toBeUndefined();
+      expect(t!.columns.map((c) => c.name)).toEqual(expect.arrayContaining(["id", "user_id", "created_at"]));
+      expect(t!.columns.find((c) => c.name === "user_id")!.samples).toEqual(expect.arrayContaining(["alice"]));
+      expect((await s.fx.store.discover!(req(0))).find((x) => x === t)).toBeUndefined();
+    }
+    async function pathStore() {
+      const groups = await s.fx.store.discover!(req(10));
+      expect(groups.map((g) => g.table).some((n) => n.includes("alice") || n.includes("bob"))).toBe(false);
+      for (const g of groups) expect(["files", "objects", "keys"]).toContain(g.kind);
+      for (const g of groups)
+        for (const c of g.columns) expect(c.samples.some((v) => v.includes("alice/"))).toBe(false);
+    }
+    it("discover: a table store lists the dataset's table with columns and samples; a path store reports none of the items its dataset finds by subject, under masked names", async () => {
+      if (s.fx.dataset.config.table) await tableStore();
+      else await pathStore();
     });
   },
 };

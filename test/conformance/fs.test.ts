@@ -97,5 +97,14 @@ async function fsFixture(): Promise<ConformanceFixture> {
 }
 
 runStoreConformance("fs", fsFixture, {
-  capabilities: ["ownsKey", "subjectOf", "scanProblems", "refusedKeys", "list", "expiryHistogram", "removeFile"],
+  capabilities: [
+    "ownsKey",
+    "subjectOf",
+    "scanProblems",
+    "refusedKeys",
+    "list",
+    "expiryHistogram",
+    "removeFile",
+    "discover",
+  ],
 });

@@ -69,4 +69,4 @@ async function s3Fixture(): Promise<ConformanceFixture> {
 }
 
 // createTestBucket throws when LETHE_TEST_S3_ENDPOINT is unset: a missing server fails, never skips.
-runStoreConformance("s3 (s3rver)", s3Fixture, { capabilities: ["ownsKey", "subjectOf"] });
+runStoreConformance("s3 (s3rver)", s3Fixture, { capabilities: ["ownsKey", "subjectOf", "discover"] });

@@ -2,7 +2,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { personalName, valueKind } from "../../src/core/discover-rules.js";
+import { personalName } from "../../src/core/discover-rules.js";
+import { judgeValues } from "../../src/core/discover-values.js";
+import { createTextScanner } from "../../src/redact/text-scanner.js";
 import { lethe } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { config, type ErasureFixture, pgFixture, sqliteFixture } from "./fixture.js";
@@ -139,12 +141,19 @@ describe("discover rules", () => {
       expect(personalName(n), n).toBeUndefined();
   });
 
-  it("judges values by share: emails, phone numbers, IPs; not ids or timestamps", () => {
-    expect(valueKind(["a@b.io", "c@d.org", "e@f.net", "n/a"])?.kind).toBe("email addresses");
-    expect(valueKind(["+44 20 7946 0958", "+1 (555) 123-4567", "+49 30 1234567"])?.kind).toBe("phone numbers");
-    expect(valueKind(["10.0.0.1", "192.168.1.20", "8.8.8.8"])?.kind).toBe("IP addresses");
-    expect(valueKind(["1714567890123", "1714567890124", "1714567890125"])).toBeUndefined();
-    expect(valueKind(["2026-01-01 10:00:00", "2026-01-02 10:00:00", "2026-01-03 10:00:00"])).toBeUndefined();
-    expect(valueKind(["a@b.io", "x", "y", "z", "w"])).toBeUndefined();
+  it("judges values with the redact detectors, by share: emails, phones, IPs, cards, custom patterns; not ids or timestamps", () => {
+    const scanner = createTextScanner({ patterns: [{ name: "employee_id", regex: "EMP-\\d{6}" }] });
+    const kind = (v: string[]) => judgeValues(v, scanner)?.type;
+    expect(kind(["a@b.io", "c@d.org", "e@f.net", "n/a"])).toBe("email");
+    expect(kind(["+44 20 7946 0958", "+1 (555) 123-4567", "+49 30 1234567"])).toBe("phone");
+    expect(kind(["10.0.0.1", "192.168.1.20", "8.8.8.8"])).toBe("ip");
+    expect(kind(["paid with 4111 1111 1111 1111", "4012888888881881", "n/a"])).toBe("card");
+    expect(kind(["ref EMP-123456", "EMP-654321"])).toBe("employee_id");
+    expect(kind(["1714567890123", "1714567890124", "1714567890125"])).toBeUndefined();
+    expect(kind(["2026-01-01 10:00:00", "2026-01-02 10:00:00", "2026-01-03 10:00:00"])).toBeUndefined();
+    // One email among many notes is not a column of emails; a free-text column where some notes hold one is.
+    expect(kind(["a@b.io", ...Array.from({ length: 40 }, (_, i) => `note ${i}`)])).toBeUndefined();
+    const v = judgeValues(["contact jane.doe@example.com", "x", "y", "mail bob@example.org"], scanner);
+    expect(v).toMatchObject({ type: "email", hits: 2, sampled: 4, share: 0.5, excerpt: "j***@e***.com" });
   });
 });

@@ -10,7 +10,11 @@ export function registerDiscover(program: Command, run: Runner): void {
   program
     .command("discover")
     .description("find tables and columns that look like personal data but are not covered by the data map")
-    .option("--sample <n>", "rows sampled per table to judge values (0: names only)", "50")
+    .option(
+      "--sample <n>",
+      "values sampled per text column (files/objects per store, keys per keyspace) to judge by content (0: names only)",
+      "1000",
+    )
     .action((_o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { sample: string }>();
@@ -24,8 +28,14 @@ export function registerDiscover(program: Command, run: Runner): void {
           if (r.unmapped.length === 0)
             return result(r, `Every personal-looking column found is covered by the data map.${note}`);
           const rows = [
-            ["store", "table", "column", "why"],
-            ...r.unmapped.map((u) => [u.store, u.table, u.column, u.reason]),
+            ["store", "table", "column", "found", "why"],
+            ...r.unmapped.map((u) => [
+              u.store,
+              u.table,
+              u.column,
+              u.type ? `${u.type} ${Math.round((u.share ?? 0) * 100)}% (${u.excerpt})` : "",
+              u.reason,
+            ]),
           ];
           return result(r, `Not covered by the data map (an erasure would miss these):\n${table(rows)}${note}`, 1);
         });

@@ -1,11 +1,14 @@
-import { lstatSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
 import type { DatasetConfig, StoreConfig } from "../../config/types.js";
 import { LetheError } from "../../core/errors.js";
 import { safeReason } from "../../core/safe-reason.js";
 import type { FileRemoval, Issues, StoreDriver } from "../../core/types.js";
 import { shredFile } from "../../crypto/shred.js";
+import { discoverPaths } from "../discover-paths.js";
 import { FsDataset } from "./fs-dataset.js";
 import { insideRoot } from "./safe-path.js";
+import { walkFiles } from "./walk.js";
 
 /**
  * The `fs` store: a directory root. It also removes files linked from rows
@@ -46,6 +49,27 @@ export async function createFsStore(config: StoreConfig): Promise<StoreDriver> {
         return { ok: false, reason: safeReason(err) };
       }
     },
+    async discover(req) {
+      const files = (function* () {
+        for (const f of walkFiles(config.root, () => true)) yield { rel: f.rel, size: f.stat.size };
+      })();
+      return discoverPaths(files, { ...req, kind: "files", read: (e, max) => readHead(config.root, e.rel, max) });
+    },
     async close() {},
   };
+}
+
+/** The first `max` bytes of a regular file under the root, never through a symbolic link. */
+function readHead(root: string, rel: string, max: number): Promise<Buffer | undefined> {
+  let fd: number | undefined;
+  try {
+    fd = openSync(join(root, rel), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const buf = Buffer.alloc(max);
+    const n = readSync(fd, buf, 0, max, 0);
+    return Promise.resolve(buf.subarray(0, n));
+  } catch {
+    return Promise.resolve(undefined);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

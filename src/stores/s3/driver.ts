@@ -3,6 +3,7 @@ import type { DatasetConfig, StoreConfig } from "../../config/types.js";
 import { LetheError } from "../../core/errors.js";
 import type { Issues, StoreDriver } from "../../core/types.js";
 import { s3Client } from "./client.js";
+import { discoverObjects } from "./discover-objects.js";
 import { S3Dataset } from "./s3-dataset.js";
 import { isAccessDenied, isClientConfigProblem, isNotFound, safeReason } from "./s3-errors.js";
 import { listingMode } from "./versioning.js";
@@ -39,6 +40,7 @@ export async function createS3Store(config: StoreConfig): Promise<StoreDriver> {
         checkRelativePatterns(ds, config.prefix, issues);
         return new S3Dataset(ds, ctx);
       },
+      discover: (req) => discoverObjects(ctx, req),
       async close() {
         client.destroy();
       },

@@ -82,6 +82,24 @@ export function openPostgresTarget(url: string): TargetDialect {
             where n.nspname = table_schema and c.relname = table_name and c.relispartition)`.execute(db);
       return r.rows.map((x) => x.t);
     },
+    async sampleValues(table, column, n, maxChars) {
+      if (!/^(text|character varying|character|json|jsonb|user-defined)/.test(column.type)) return [];
+      const [schema, name] = splitTable(table);
+      const est = await sql<{ n: number }>`select c.reltuples::float8 as n from pg_class c
+        join pg_namespace ns on ns.oid = c.relnamespace where ns.nspname = ${schema} and c.relname = ${name}`.execute(
+        db,
+      );
+      const rows = Number(est.rows[0]?.n ?? -1);
+      const v = sql`left(${c(column.name)}::text, ${maxChars})`;
+      // Large tables: a block sample sized for about five times n rows; small ones are shuffled whole.
+      const from =
+        rows > 20 * n
+          ? sql`${sql.table(table)} tablesample system (${sql.lit(Math.min(100, Math.max(0.01, (500 * n) / rows)))})`
+          : sql`${sql.table(table)}`;
+      const r = await sql<{ v: string }>`select ${v} as v from ${from} where ${c(column.name)} is not null
+        order by random() limit ${n}`.execute(db);
+      return r.rows.map((x) => x.v);
+    },
     async detectEncoding(_table: string, column: ColumnInfo): Promise<TsEncoding> {
       if (column.type.startsWith("timestamp") || column.type === "date") return "native";
       if (NUMERIC.test(column.type)) return "epoch";

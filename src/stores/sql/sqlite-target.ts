@@ -62,6 +62,35 @@ export function openSqliteTarget(path: string): TargetDialect {
       }
       return { columns: new Map(cols.map((x) => [x.name, { name: x.name, type: x.type.toLowerCase() }])), indexed };
     },
+    async sampleValues(table, column, n, maxChars) {
+      // Type affinity rules: CHAR, CLOB, TEXT (and JSON, or no declared type) hold text.
+      if (!/char|clob|text|json|^$/.test(column.type)) return [];
+      const v = sql`substr(${c(column.name)}, 1, ${maxChars})`;
+      const where = sql`${c(column.name)} is not null and typeof(${c(column.name)}) = 'text'`;
+      const t = sql.table(table);
+      let top = 0;
+      try {
+        const m = await sql<{ m: number | null }>`select max(rowid) as m from ${t}`.execute(db);
+        top = Number(m.rows[0]?.m ?? 0);
+      } catch {
+        top = 0; // WITHOUT ROWID: no cheap random access, the first rows are sampled
+      }
+      // A small table is shuffled whole; a large one is read in ten windows at random rowids.
+      if (top <= 50_000) {
+        const order = top > 0 ? sql`order by random()` : sql``;
+        const r = await sql<{ v: string }>`select ${v} as v from ${t} where ${where} ${order} limit ${n}`.execute(db);
+        return r.rows.map((x) => x.v);
+      }
+      const out: string[] = [];
+      const per = Math.ceil(n / 10);
+      for (let i = 0; i < 10 && out.length < n; i++) {
+        const from = Math.floor(Math.random() * top);
+        const r = await sql<{ v: string }>`select ${v} as v from ${t} where rowid >= ${from} and ${where}
+          order by rowid limit ${per}`.execute(db);
+        out.push(...r.rows.map((x) => x.v));
+      }
+      return out.slice(0, n);
+    },
     async listTables() {
       const rows = raw
         .prepare("select name from sqlite_schema where type = 'table' and name not like 'sqlite_%'")

@@ -56,6 +56,12 @@ export interface TargetDialect {
   purge?(store: string, values: string[], mode: PurgeMode): Promise<PurgeReport>;
   /** After deletions: make removed bytes unrecoverable from the files where the engine allows. */
   scrub(): Promise<void>;
+  /**
+   * Up to `n` non-null values of a text-like column, as random as the engine
+   * allows cheaply, each cut to `maxChars` (`lethe discover`); [] for a column
+   * that is not text-like.
+   */
+  sampleValues?(table: string, column: ColumnInfo, n: number, maxChars: number): Promise<string[]>;
   /** Rows of `query` in batches through a server-side cursor on a connection of its own (PostgreSQL). */
   stream?(query: RawBuilder<unknown>, batchSize: number): AsyncIterable<Record<string, unknown>[]>;
   close(): Promise<void>;

@@ -1,0 +1,115 @@
+import type { DatasetConfig } from "../config/types.js";
+import type { DiscoveredTable, DiscoverRequest } from "../core/types.js";
+import { subjectPattern } from "./fs/subject-pattern.js";
+import { globMatcher } from "./fs/walk.js";
+
+/** Bytes read from the start of a file or object whose content is sampled. */
+export const CONTENT_BYTES = 16 * 1024;
+/** Paths or keys looked at per store, at most. */
+export const MAX_LISTED = 100_000;
+
+export interface PathEntry {
+  /** Path relative to the root, or key relative to the prefix. */
+  rel: string;
+  size: number;
+}
+
+export interface PathDiscovery extends DiscoverRequest {
+  kind: "files" | "objects" | "keys";
+  /** The first `max` bytes, or undefined when unreadable. */
+  read?(e: PathEntry, max: number): Promise<Buffer | undefined>;
+}
+
+interface Group {
+  dataset: string | undefined;
+  paths: string[];
+  contents: string[];
+  /** Dataset name → items whose path its subject pattern matches. */
+  subjects: Map<string, number>;
+}
+
+/**
+ * Discovery over things named by paths (fs files, S3 objects, Redis keys):
+ * every item no dataset with a subject pattern covers is grouped under a
+ * masked pattern of its path (`exports/u-#/*.csv`: subject values become
+ * `{subject}`, detector findings their markers, digit runs `#`, file names
+ * `*.ext`), with its path sampled, and up to `sampleSize` items' first
+ * {@link CONTENT_BYTES} read as text (binary ones skipped). A path that a
+ * dataset's `subjectFromPath` matches outside every dataset's globs is a
+ * finding of its own: that person's items would survive an erasure.
+ *
+ * @example
+ * const groups = await discoverPaths(walk(), { kind: "files", sampleSize: 1000, datasets, mask, read });
+ */
+export async function discoverPaths(
+  entries: AsyncIterable<PathEntry> | Iterable<PathEntry>,
+  opts: PathDiscovery,
+): Promise<DiscoveredTable[]> {
+  const owners = opts.datasets.map((d) => ({ d, match: globMatcher(d.include, d.exclude) }));
+  const patterns = opts.datasets.flatMap((d) =>
+    d.subjectFromPath ? [{ d, p: subjectPattern(d.subjectFromPath), glob: d.subjectFromPath }] : [],
+  );
+  const groups = new Map<string, Group>();
+  let listed = 0;
+  let read = 0;
+  for await (const e of entries) {
+    if (++listed > MAX_LISTED) break;
+    const owner = owners.find((o) => o.d.include.length > 0 && o.match(e.rel))?.d;
+    if (owner?.subjectFromPath) continue; // an erasure finds these by their path
+    const subjects: string[] = [];
+    const hits: DatasetConfig[] = [];
+    for (const { d, p } of patterns) {
+      const s = p.extract(e.rel);
+      if (s !== undefined) {
+        subjects.push(s);
+        hits.push(d);
+      }
+    }
+    const name = template(e.rel, subjects, opts.mask);
+    const g: Group = groups.get(name) ?? { dataset: owner?.name, paths: [], contents: [], subjects: new Map() };
+    groups.set(name, g);
+    for (const d of hits) g.subjects.set(d.name, (g.subjects.get(d.name) ?? 0) + 1);
+    if (g.paths.length < opts.sampleSize) g.paths.push(e.rel);
+    if (opts.read && read < opts.sampleSize && e.size > 0) {
+      const buf = await opts.read(e, CONTENT_BYTES);
+      if (buf) read++;
+      if (buf && !buf.includes(0)) g.contents.push(buf.toString("utf8"));
+    }
+  }
+  const unit = opts.kind === "keys" ? "keys" : opts.kind;
+  return [...groups].map(([table, g]) => ({
+    table,
+    aliases: [],
+    kind: opts.kind,
+    ...(g.dataset ? { dataset: g.dataset } : {}),
+    columns: [
+      {
+        name: opts.kind === "keys" ? "(key)" : "(path)",
+        type: "path",
+        samples: g.paths,
+        unit: opts.kind === "keys" ? "keys" : "paths",
+        ...subjectReason(g, patterns, unit),
+      },
+      ...(opts.read ? [{ name: "(content)", type: "text", samples: g.contents, unit }] : []),
+    ],
+  }));
+}
+
+function subjectReason(g: Group, patterns: { d: DatasetConfig; glob: string }[], unit: string): { reason?: string } {
+  const [name, n] = [...g.subjects].sort((a, b) => b[1] - a[1])[0] ?? [];
+  if (!name) return {};
+  const glob = patterns.find((p) => p.d.name === name)?.glob;
+  return {
+    reason: `${n} ${unit} match datasets.${name}.subjectFromPath (${glob}) but no dataset's globs, so an erasure would leave them`,
+  };
+}
+
+/** A path's group name: never a value, only its shape. */
+function template(rel: string, subjects: string[], mask: (t: string) => string): string {
+  const parts = rel.split("/");
+  const file = parts.pop() ?? "";
+  const dot = file.lastIndexOf(".");
+  const ext = dot > 0 && /^\.[A-Za-z0-9]{1,8}$/.test(file.slice(dot)) ? file.slice(dot) : "";
+  const dirs = parts.map((seg) => (subjects.includes(seg) ? "{subject}" : mask(seg).replace(/\d+/g, "#")));
+  return [...dirs, `*${ext}`].join("/");
+}
