@@ -208,36 +208,37 @@ describe("PostgreSQL partition retention", () => {
     expect((await remainingIds(s2.raw)).size).toBe(s2.rows.size);
   });
 
-  it("a run killed mid-way (keys partly recorded, or all recorded before the drop) is finished by the next one", async (ctx) => {
-    requireService(ctx, "pg");
-    for (const crashAt of ["items", "drop"] as const) {
-      const s = await seed("timestamptz");
-      const dir = project(s.url);
-      expect(lethe(["audit", "verify"], dir).code).toBe(0); // creates the state
-      const child = spawnSync(process.execPath, [resolve(import.meta.dirname, "partition-crash.mjs"), crashAt], {
-        cwd: dir,
-        encoding: "utf8",
-        timeout: 60_000,
-      });
-      expect(child.signal, child.stderr).toBe("SIGKILL");
-      // The crashed run left its partition detached: out of the table, not yet dropped.
-      expect((await tables(s.raw)).has("events_dm12")).toBe(true);
-      const before = Date.now() / 1000;
-      expect(lethe(["apply"], dir).code).toBe(0);
-      const { stay, dropped } = expected(s, before);
-      const left = await tables(s.raw);
-      for (const name of dropped) expect(left.has(name)).toBe(false);
-      expect(await remainingIds(s.raw)).toEqual(stay);
-      const log = entries(dir);
-      const keys = log.filter((e) => e.action === "deleted").map((e) => Number(e.key));
-      expect(new Set(keys).size).toBe(keys.length); // nothing recorded twice
-      expect(keys.sort((a, b) => a - b)).toEqual(
-        [...s.rows.keys()].filter((id) => !stay.has(id)).sort((a, b) => a - b),
-      );
-      expect(log.filter((e) => e.action === "partition_dropped")).toHaveLength(dropped.length);
-      expect(lethe(["audit", "verify"], dir).code).toBe(0);
-    }
-  });
+  for (const crashAt of ["items", "drop"] as const)
+    it(`a run killed ${crashAt === "items" ? "with keys partly recorded" : "with every key recorded, before the drop"} is finished by the next one`, async (ctx) => {
+      requireService(ctx, "pg");
+      {
+        const s = await seed("timestamptz");
+        const dir = project(s.url);
+        expect(lethe(["audit", "verify"], dir).code).toBe(0); // creates the state
+        const child = spawnSync(process.execPath, [resolve(import.meta.dirname, "partition-crash.mjs"), crashAt], {
+          cwd: dir,
+          encoding: "utf8",
+          timeout: 60_000,
+        });
+        expect(child.signal, child.stderr).toBe("SIGKILL");
+        // The crashed run left its partition detached: out of the table, not yet dropped.
+        expect((await tables(s.raw)).has("events_dm12")).toBe(true);
+        const before = Date.now() / 1000;
+        expect(lethe(["apply"], dir).code).toBe(0);
+        const { stay, dropped } = expected(s, before);
+        const left = await tables(s.raw);
+        for (const name of dropped) expect(left.has(name)).toBe(false);
+        expect(await remainingIds(s.raw)).toEqual(stay);
+        const log = entries(dir);
+        const keys = log.filter((e) => e.action === "deleted").map((e) => Number(e.key));
+        expect(new Set(keys).size).toBe(keys.length); // nothing recorded twice
+        expect(keys.sort((a, b) => a - b)).toEqual(
+          [...s.rows.keys()].filter((id) => !stay.has(id)).sort((a, b) => a - b),
+        );
+        expect(log.filter((e) => e.action === "partition_dropped")).toHaveLength(dropped.length);
+        expect(lethe(["audit", "verify"], dir).code).toBe(0);
+      }
+    });
 
   it("warns and deletes row by row when ledger: partitions names a table that is not partitioned", async (ctx) => {
     requireService(ctx, "pg");
