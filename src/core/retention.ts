@@ -34,7 +34,8 @@ export interface ApplyOptions {
   plan?: Plan;
   force?: boolean;
   now?: Date;
-  onProgress?: (p: { dataset: string; done: number; expected: number }) => void;
+  /** `done` counts every handled item, `held` the ones a hold kept (`expected` leaves those out). */
+  onProgress?: (p: { dataset: string; done: number; expected: number; held: number }) => void;
   /** Called once the run exists (its `run_started` is on the ledger), before the first delete. */
   onRunStarted?: (runId: string) => void | Promise<void>;
   /** Asked between batches: true ends the run after the current batch, recorded as interrupted (shutdown, lost lease). */
@@ -121,7 +122,12 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
       const counts = emptyCounts();
       const ctx = { holds, runId, reason: "retention", expiredAt: now };
       const progress = () =>
-        opts.onProgress?.({ dataset: ds.config.name, done: counts.found, expected: expected.get(ds.config.name) ?? 0 });
+        opts.onProgress?.({
+          dataset: ds.config.name,
+          done: counts.found,
+          expected: expected.get(ds.config.name) ?? 0,
+          held: counts.held,
+        });
       // A reviewed plan lists rows: only those go, so partitions are dropped only in plan-less runs.
       const partitionsDropped = planned
         ? 0

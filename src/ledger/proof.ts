@@ -1,8 +1,11 @@
 import { LetheError } from "../core/errors.js";
 import type { StateHandle } from "../state/open-state.js";
 import { latestAnchor } from "./anchor.js";
+import { entryHash } from "./canonical.js";
 import { leafHash, PrunedTree, rootFromPath } from "./merkle.js";
+import { toEntry } from "./query.js";
 import { type Checkpoint, verifyCheckpoint } from "./signing.js";
+import type { LedgerEntry } from "./types.js";
 
 /** An inclusion proof: this entry hash is leaf `seq - 1` of the signed tree. */
 export interface InclusionProof {
@@ -11,6 +14,30 @@ export interface InclusionProof {
   leafIndex: number;
   path: string[];
   checkpoint: Checkpoint;
+  /**
+   * The entry itself (as `audit log` shows it), so an offline checker can say
+   * what was proved; its hash must equal `entryHash` ({@link entryMatches}).
+   */
+  entry?: LedgerEntry;
+}
+
+/** True when `entry`'s fields hash to `entryHash` (an edited action, time or subject does not). */
+export function entryMatches(proof: InclusionProof): boolean {
+  const e = proof.entry;
+  if (!e) return false;
+  const row = {
+    seq: e.seq,
+    at: e.at,
+    action: e.action,
+    dataset: e.dataset ?? null,
+    item_key: e.key !== undefined ? String(e.key) : null,
+    key_hash: e.keyHash ?? null,
+    subject_hash: e.subjectHash ?? null,
+    reason: e.reason ?? null,
+    run_id: e.runId ?? null,
+    data: e.data !== undefined ? JSON.stringify(e.data) : null,
+  };
+  return e.seq === proof.seq && e.hash === proof.entryHash && entryHash(e.prevHash, row) === proof.entryHash;
 }
 
 /**
@@ -44,7 +71,15 @@ export async function proveInclusion(state: StateHandle, seq: number, checkpoint
     pruned,
     rows.map((r) => leafHash(r.hash)),
   );
-  return { seq, entryHash: entry.hash, leafIndex: seq - 1, path: tree.path(seq - 1, checkpoint.size), checkpoint };
+  const full = await state.db.selectFrom("ledger").selectAll().where("seq", "=", seq).executeTakeFirstOrThrow();
+  return {
+    seq,
+    entryHash: entry.hash,
+    leafIndex: seq - 1,
+    path: tree.path(seq - 1, checkpoint.size),
+    checkpoint,
+    entry: toEntry(full),
+  };
 }
 
 /** Offline check: the checkpoint is signed by `publicPem` and the path leads to its root. */

@@ -27,7 +27,11 @@ export function maskExcerpt(type: string, raw: string): string {
   }
 }
 
-function maskEmail(raw: string): string {
+function maskEmail(encoded: string): string {
+  // Found inside a URL (`jane.doe%40example.org`): mask what it says, not its escapes.
+  const raw = encoded.includes("%")
+    ? encoded.replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)))
+    : encoded;
   const at = raw.indexOf("@");
   const domain = raw.slice(at + 1);
   const dot = domain.lastIndexOf(".");

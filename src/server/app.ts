@@ -8,7 +8,7 @@ import { effectiveCap, fdLimit, gateConnections } from "./connection-gate.js";
 import type { ServerContext, ServerLog } from "./context.js";
 import { type DatasetStats, datasetStats } from "./dataset-stats.js";
 import { clientErrorHandler, errorBody, errorHandler, frameworkErrorHandler } from "./http-errors.js";
-import { jsonBodyParser } from "./json-body.js";
+import { emptyBodyParser, jsonBodyParser } from "./json-body.js";
 import { Metrics } from "./metrics.js";
 import { QUEUE_ENDPOINTS } from "./openapi-queues.js";
 import { RateLimiter, rateLimitHook } from "./rate-limit.js";
@@ -113,6 +113,7 @@ export async function buildApp(lethe: Lethe, opts: AppOptions = {}): Promise<Fas
   // JSON only: any other body type is a 415, not a string for the validators to puzzle over.
   app.removeContentTypeParser("text/plain");
   jsonBodyParser(app, { maxDepth: limits.maxJsonDepth, maxArray: limits.maxJsonArray });
+  emptyBodyParser(app);
   app.setErrorHandler(errorHandler(log));
   app.setNotFoundHandler((_req, reply) => {
     void reply.status(404).send(errorBody("NOT_FOUND", "no such endpoint"));

@@ -22,6 +22,16 @@ export function forbiddenKey(value: unknown, path: string[] = []): string | unde
 }
 
 /**
+ * Any other content type: an empty body (`curl -d ''` sends a form type) is no body; anything else is a 415.
+ */
+export function emptyBodyParser(app: FastifyInstance): void {
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => {
+    if ((body as Buffer).length === 0) return done(null, undefined);
+    done(new LetheError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json"), undefined);
+  });
+}
+
+/**
  * Fastify's JSON parser (prototype-poisoning keys are errors), with two
  * differences: a body nested too deep or with too long an array is refused
  * (400 `VALIDATION`) by a linear scan before anything is parsed, and a body
@@ -32,6 +42,8 @@ export function jsonBodyParser(app: FastifyInstance, shape: { maxDepth: number; 
   const strict = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    // No body is no body (e.g. `POST /v1/runs` with nothing to say): the route's own validation decides.
+    if (body === "") return done(null, undefined);
     const problem = shapeProblem(body as string, shape);
     if (problem) return done(new LetheError("VALIDATION", problem), undefined);
     strict(req, body as string, (err, parsed) => {

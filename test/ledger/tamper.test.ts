@@ -183,6 +183,6 @@ describe("ledger tamper evidence", () => {
     expect(Object.keys(first)).toEqual(expect.arrayContaining(["seq", "at", "action", "prevHash", "hash"]));
     const csv = lethe(["audit", "export", "--format", "csv"], p.dir).stdout.trim().split("\n");
     expect(csv).toHaveLength(size + 1);
-    expect(csv[0]).toBe("seq,at,action,dataset,key,keyHash,subjectHash,reason,runId,prevHash,hash");
+    expect(csv[0]).toBe("seq,at,action,dataset,key,keyHash,subjectHash,reason,runId,data,prevHash,hash");
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LetheError } from "../../core/errors.js";
-import { type InclusionProof, verifyInclusion } from "../../ledger/proof.js";
+import { entryMatches, type InclusionProof, verifyInclusion } from "../../ledger/proof.js";
 import { allEntries } from "../../ledger/query.js";
 import type { Checkpoint } from "../../ledger/signing.js";
 import type { LedgerEntry } from "../../ledger/types.js";
@@ -27,6 +27,16 @@ function describe(e: LedgerEntry): string {
   return `#${e.seq} ${e.at} ${e.action}${what ? ` ${what}` : ""}${e.reason ? ` (${e.reason})` : ""}`;
 }
 
+/** The fields `describe` leaves out: who (as an HMAC), which run, and the entry's data. */
+function recordsMore(e: LedgerEntry): string {
+  const parts = [
+    e.subjectHash ? `subject#${e.subjectHash.slice(0, 12)}` : "",
+    e.runId ? `run ${e.runId}` : "",
+    e.data ? `data ${JSON.stringify(e.data)}` : "",
+  ].filter(Boolean);
+  return parts.length > 0 ? `; ${parts.join("; ")}` : "";
+}
+
 const CSV_COLS = [
   "seq",
   "at",
@@ -37,11 +47,13 @@ const CSV_COLS = [
   "subjectHash",
   "reason",
   "runId",
+  "data",
   "prevHash",
   "hash",
 ] as const;
 function csvCell(v: unknown): string {
-  const s = v === undefined ? "" : String(v);
+  // `data` (counts, ids, hashes: never raw personal data) is one JSON cell, as in the jsonl export.
+  const s = v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -107,9 +119,10 @@ export function registerAudit(program: Command, run: Runner): void {
           // One more than asked tells whether there were more: say so rather than cut silently.
           const truncated = entries.length > limit;
           if (truncated) o.newest ? entries.shift() : entries.pop();
-          const note = truncated
-            ? `\n(only the ${o.newest ? "newest" : "oldest"} ${limit} entries; use --limit or --newest)`
-            : "";
+          // Suggest only the options not already given (`--newest --limit 15` chose both).
+          const tips = [o.limit === undefined ? "--limit N" : "", o.newest ? "" : "--newest"].filter(Boolean);
+          const more = tips.length > 0 ? `; use ${tips.join(" or ")}` : "; more match";
+          const note = truncated ? `\n(only the ${o.newest ? "newest" : "oldest"} ${limit} entries${more})` : "";
           return result(
             { entries, ...(truncated ? { truncated: true } : {}) },
             entries.length ? `${entries.map(describe).join("\n")}${note}` : "No ledger entries match.",
@@ -225,8 +238,31 @@ export function registerAudit(program: Command, run: Runner): void {
             "USAGE",
             `${file}: not an inclusion proof (make one with lethe audit prove SEQ --out FILE)`,
           );
-        const ok = verifyInclusion(readFileSync(o.publicKey, "utf8"), proof);
-        return result({ ok }, ok ? "Proof OK: the entry is in the signed ledger." : "PROOF INVALID", ok ? 0 : 4);
+        const inTree = verifyInclusion(readFileSync(o.publicKey, "utf8"), proof);
+        // Older proofs carry only the hash; a proof with its entry must match it to the byte.
+        const entryOk = proof.entry === undefined || entryMatches(proof);
+        const ok = inTree && entryOk;
+        const cpText = `the ledger of ${cp.size} entries signed at ${cp.at} (root ${cp.root.slice(0, 16)}…)`;
+        const what = proof.entry ? `  records: ${describe(proof.entry)}${recordsMore(proof.entry)}` : "";
+        const text = !inTree
+          ? `PROOF INVALID: entry #${proof.seq} is not proven to be in ${cpText}`
+          : !entryOk
+            ? `PROOF INVALID: the entry details in the proof do not match entry #${proof.seq}'s hash`
+            : [
+                `Proof OK: entry #${proof.seq} (hash ${proof.entryHash.slice(0, 16)}…) is in ${cpText}.`,
+                what || "  (this proof carries the entry's hash only; audit log shows what it records)",
+              ].join("\n");
+        return result(
+          {
+            ok,
+            seq: proof.seq,
+            entryHash: proof.entryHash,
+            checkpoint: cp,
+            ...(proof.entry ? { entry: proof.entry } : {}),
+          },
+          text,
+          ok ? 0 : 4,
+        );
       }),
     );
 

@@ -59,18 +59,27 @@ export async function eraseCommand(lethe: Lethe, all: string[], opts: EraseCliOp
   return result({ dryRun: r.dryRun, subjects: r.subjects, ...run }, text, code);
 }
 
+/** Scrubbing is per run, not per subject: one block under its own heading, after every subject. */
 function renderScrub(r: EraseResult): string[] {
-  return (r.scrub ?? []).map((p) =>
-    !p.complete
-      ? `  FILES NOT CLEAN: store ${p.store}: ${p.reason}`
-      : p.vacuumed
-        ? `  store ${p.store}: ${p.found > 0 ? `${p.found} erased value(s) still sat in free space of its file; ` : ""}rewritten with VACUUM`
-        : p.scannedBytes > 0
-          ? `  store ${p.store}: ${p.scannedBytes} bytes of its files searched, no erased value left`
-          : p.mode === "verify"
-            ? `  store ${p.store}: WAL checkpointed; no erased value of 12+ characters to search its files for`
-            : `  store ${p.store}: WAL checkpointed (scrub: ${p.mode})`,
-  );
+  if (!r.scrub?.length) return [];
+  const heading =
+    r.subjects.length > 1
+      ? `Store files, after the whole run (all ${r.subjects.length} subjects):`
+      : "Store files, after the run:";
+  return [
+    heading,
+    ...r.scrub.map((p) =>
+      !p.complete
+        ? `  FILES NOT CLEAN: store ${p.store}: ${p.reason}`
+        : p.vacuumed
+          ? `  store ${p.store}: ${p.found > 0 ? `${p.found} erased value(s) still sat in free space of its file; ` : ""}rewritten with VACUUM`
+          : p.scannedBytes > 0
+            ? `  store ${p.store}: ${p.scannedBytes} bytes of its files searched, no erased value left`
+            : p.mode === "verify"
+              ? `  store ${p.store}: WAL checkpointed; no erased value of 12+ characters to search its files for`
+              : `  store ${p.store}: WAL checkpointed (scrub: ${p.mode})`,
+    ),
+  ];
 }
 
 function details(s: SubjectErasure): string[] {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { normalizeSubjects } from "../../core/erasure.js";
 import { LetheError } from "../../core/errors.js";
 import { withLethe } from "../context.js";
 import { table } from "../format.js";
@@ -45,11 +46,19 @@ export function registerHold(program: Command, run: Runner): void {
   hold
     .command("list")
     .description("active holds")
+    .option("--subject <id>", "only holds on this subject (compared by its HMAC)")
+    .option("--dataset <name>", "only holds on this dataset")
     .action((_o, cmd: Command) =>
       run(async () => {
-        const o = cmd.optsWithGlobals<GlobalOptions>();
+        const o = cmd.optsWithGlobals<GlobalOptions & { subject?: string; dataset?: string }>();
         return withLethe(o, async (lethe) => {
-          const holds = await lethe.holds.list();
+          const [subject] = o.subject !== undefined ? normalizeSubjects([o.subject]) : [];
+          const subjectHash = subject !== undefined ? lethe.ledger.subjectHash(subject) : undefined;
+          const holds = (await lethe.holds.list()).filter(
+            (h) =>
+              (subjectHash === undefined || h.subjectHash === subjectHash) &&
+              (o.dataset === undefined || h.dataset === o.dataset),
+          );
           const rows: string[][] = [["id", "on", "reason", "until"]];
           for (const h of holds)
             rows.push([
@@ -58,7 +67,9 @@ export function registerHold(program: Command, run: Runner): void {
               h.reason,
               h.until ?? "",
             ]);
-          return result({ holds }, holds.length ? table(rows) : "No active holds.");
+          const none =
+            o.subject !== undefined || o.dataset !== undefined ? "No active holds match." : "No active holds.";
+          return result({ holds }, holds.length ? table(rows) : none);
         });
       }),
     );
