@@ -15,6 +15,7 @@ import { registerRequests } from "./commands/requests.js";
 import { registerScanLogs } from "./commands/scan-logs.js";
 import { registerServe } from "./commands/serve.js";
 import { registerShred } from "./commands/shred.js";
+import { registerState } from "./commands/state.js";
 import { registerToken } from "./commands/token.js";
 import { registerValidate } from "./commands/validate.js";
 import type { CommandResult } from "./result.js";
@@ -47,6 +48,7 @@ export function buildProgram(run: Runner): Command {
     registerHold,
     registerServe,
     registerToken,
+    registerState,
     registerAudit,
     registerLifecycle,
     registerJanitor,
