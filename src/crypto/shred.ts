@@ -1,7 +1,8 @@
 import { randomFillSync } from "node:crypto";
-import { closeSync, constants, fstatSync, fsyncSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { open, unlink } from "node:fs/promises";
 import { LetheError } from "../core/errors.js";
+import { PathChangedError } from "../safe-fs/anchor.js";
 
 const CHUNK = 1 << 20;
 const FLAGS = constants.O_RDWR | constants.O_NOFOLLOW;
@@ -17,21 +18,37 @@ export interface ShredOptions {
    * being dropped anyway.
    */
   fill?: "random" | "zero";
+  /** The inode the caller checked: a different file under the name (a swap) is refused, never overwritten. */
+  expect?: { dev: number; ino: number };
 }
 
-function refuse(path: string, st: { isFile(): boolean; nlink: number }): void {
-  if (!st.isFile())
-    throw new LetheError("VALIDATION", `refusing to shred something that is not a regular file: ${path}`);
+interface Inode {
+  isFile(): boolean;
+  nlink: number;
+  dev: number;
+  ino: number;
+}
+
+// Messages name no path: a path holds subject ids (users/patient-00417/…) and reasons reach the ledger.
+function refuse(st: Inode, expect: ShredOptions["expect"]): void {
+  if (expect && (st.dev !== expect.dev || st.ino !== expect.ino)) throw new PathChangedError("the file");
+  if (!st.isFile()) throw new LetheError("VALIDATION", "REFUSED: not a regular file; not shredded");
   if (st.nlink > 1)
     throw new LetheError(
       "VALIDATION",
-      `refusing to shred a file with ${st.nlink} hard links (the other names would be destroyed): ${path}`,
+      `REFUSED: the file has ${st.nlink} hard links (overwriting would destroy the other names); not shredded`,
     );
 }
 
-function openError(path: string, err: unknown): unknown {
+/** Before the unlink: the name must still be the inode that was overwritten. */
+function sameName(path: string, st: Inode): void {
+  const now = lstatSync(path, { throwIfNoEntry: false });
+  if (now && (now.dev !== st.dev || now.ino !== st.ino)) throw new PathChangedError("the file");
+}
+
+function openError(err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException).code;
-  return code === "ELOOP" ? new LetheError("VALIDATION", `refusing to shred a symbolic link: ${path}`) : err;
+  return code === "ELOOP" ? new LetheError("VALIDATION", "REFUSED: a symbolic link; not followed") : err;
 }
 
 /** Shared and never written to, so concurrent shreds can all read it (no allocation, no page faults per call). */
@@ -64,11 +81,11 @@ export function shredFile(path: string, opts: ShredOptions = {}): ShredResult {
   try {
     fd = openSync(path, FLAGS);
   } catch (err) {
-    throw openError(path, err);
+    throw openError(err);
   }
   try {
     const st = fstatSync(fd);
-    refuse(path, st);
+    refuse(st, opts.expect);
     const p = pattern(st.size, opts.fill);
     let pos = 0;
     while (pos < st.size) {
@@ -79,6 +96,7 @@ export function shredFile(path: string, opts: ShredOptions = {}): ShredResult {
       pos += n;
     }
     fsyncSync(fd);
+    sameName(path, st);
     unlinkSync(path);
     return { bytes: st.size };
   } finally {
@@ -95,11 +113,11 @@ export function shredFile(path: string, opts: ShredOptions = {}): ShredResult {
  */
 export async function shredFileAsync(path: string, opts: ShredOptions = {}): Promise<ShredResult> {
   const fh = await open(path, FLAGS).catch((err: unknown) => {
-    throw openError(path, err);
+    throw openError(err);
   });
   try {
     const st = await fh.stat();
-    refuse(path, st);
+    refuse(st, opts.expect);
     const p = pattern(st.size, opts.fill);
     let pos = 0;
     while (pos < st.size) {
@@ -110,6 +128,7 @@ export async function shredFileAsync(path: string, opts: ShredOptions = {}): Pro
       pos += n;
     }
     await fh.sync();
+    sameName(path, st);
     await unlink(path);
     return { bytes: st.size };
   } finally {

@@ -70,7 +70,8 @@ export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promi
         (k) => still.has(String(k)) && !failedKeys.has(String(k)) && !heldKeys.has(String(k)),
       );
       // A link or directory under an artifact's name is never deleted: that is a failure, not "already gone".
-      const refused = [...((await ds.refusedKeys?.(keys)) ?? [])].filter((k) => !heldKeys.has(k));
+      // (Drivers that already failed such an item in deleteBatch are not counted twice.)
+      const refused = [...((await ds.refusedKeys?.(keys)) ?? [])].filter((k) => !heldKeys.has(k) && !failedKeys.has(k));
       r.deleted = counts.deleted;
       r.held = counts.held;
       r.failed = counts.failed + leftover.length + refused.length;

@@ -1,7 +1,17 @@
-import { type Dirent, lstatSync, readdirSync, rmdirSync, type Stats, unlinkSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  type Dirent,
+  lstatSync,
+  openSync,
+  readdirSync,
+  rmdirSync,
+  type Stats,
+  unlinkSync,
+} from "node:fs";
 import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
-import { join } from "node:path";
 import { shredFile, shredFileAsync } from "../crypto/shred.js";
+import { at, openDirAt } from "../safe-fs/anchor.js";
 import { SYNC_MAX_BYTES } from "./file-io.js";
 
 export interface TreeShredResult {
@@ -73,7 +83,19 @@ export async function shredTree(
     out.errors.push(`${dir} is not a directory; left alone`);
     return out;
   }
-  await walk(ops, dir, "", isCipher, out);
+  let fd: number;
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if (code(err) === "ENOENT") return { ...out, removed: true };
+    out.errors.push(`${dir}: ${code(err) ?? "cannot open"}; left alone`);
+    return out;
+  }
+  try {
+    await walk(ops, fd, "", isCipher, out);
+  } finally {
+    closeSync(fd);
+  }
   try {
     await ops.rmdir(dir);
     out.removed = true;
@@ -84,27 +106,34 @@ export async function shredTree(
   return out;
 }
 
-async function walk(
-  ops: Ops,
-  abs: string,
-  rel: string,
-  isCipher: CipherPredicate,
-  out: TreeShredResult,
-): Promise<void> {
+/** Walks the directory open as `fd`: every child is reached through it, never by a path built from strings. */
+async function walk(ops: Ops, fd: number, rel: string, isCipher: CipherPredicate, out: TreeShredResult): Promise<void> {
   let entries: Dirent[];
   try {
-    entries = await ops.readdir(abs);
+    entries = await ops.readdir(`/proc/self/fd/${fd}`);
   } catch (err) {
-    if (code(err) !== "ENOENT") out.errors.push(`${rel || "."}: ${(err as Error).message}`);
+    if (code(err) !== "ENOENT") out.errors.push(`${rel || "."}: ${code(err) ?? "unreadable"}`);
     return;
   }
   for (const e of entries) {
-    const childAbs = join(abs, e.name);
+    const childAbs = at(fd, e.name);
     const childRel = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) {
-      await walk(ops, childAbs, childRel, isCipher, out);
-      await ops.rmdir(childAbs).catch((err: unknown) => {
+      let child: number;
+      try {
+        child = openDirAt(fd, e.name);
+      } catch (err) {
+        // Swapped for a link (or gone) since it was listed: never followed.
         if (code(err) !== "ENOENT") out.errors.push(`${childRel}: ${(err as Error).message}`);
+        continue;
+      }
+      try {
+        await walk(ops, child, childRel, isCipher, out);
+      } finally {
+        closeSync(child);
+      }
+      await ops.rmdir(childAbs).catch((err: unknown) => {
+        if (code(err) !== "ENOENT") out.errors.push(`${childRel}: ${code(err) ?? "rmdir failed"}`);
       });
     } else if (e.isFile()) {
       try {
@@ -124,6 +153,6 @@ async function walk(
 
 async function unlinkQuiet(ops: Ops, abs: string, rel: string, out: TreeShredResult): Promise<void> {
   await ops.unlink(abs).catch((err: unknown) => {
-    if (code(err) !== "ENOENT") out.errors.push(`${rel}: ${(err as Error).message}`);
+    if (code(err) !== "ENOENT") out.errors.push(`${rel}: ${code(err) ?? "unlink failed"}`);
   });
 }

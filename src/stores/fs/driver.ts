@@ -1,13 +1,13 @@
-import { closeSync, constants, lstatSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { DatasetConfig, StoreConfig } from "../../config/types.js";
 import { LetheError } from "../../core/errors.js";
-import { safeReason } from "../../core/safe-reason.js";
 import type { FileRemoval, Issues, StoreDriver } from "../../core/types.js";
-import { shredFile } from "../../crypto/shred.js";
+import { DirAnchor } from "../../safe-fs/anchor.js";
+import { removeAt } from "../../safe-fs/remove.js";
 import { discoverPaths } from "../discover-paths.js";
 import { FsDataset } from "./fs-dataset.js";
-import { insideRoot } from "./safe-path.js";
+import { relativeInside } from "./safe-path.js";
 import { walkFiles } from "./walk.js";
 
 /**
@@ -30,23 +30,17 @@ export async function createFsStore(config: StoreConfig): Promise<StoreDriver> {
       return new FsDataset(ds, config.root);
     },
     async removeFile(path: string, action: "delete" | "shred"): Promise<FileRemoval> {
-      const abs = insideRoot(config.root, path);
-      if (!abs) return { ok: false, reason: `path resolves outside store ${config.name}'s root; left alone` };
-      let st: ReturnType<typeof lstatSync>;
+      const rel = relativeInside(config.root, path);
+      if (rel === undefined)
+        return { ok: false, reason: "OUTSIDE_ROOT: the path resolves outside the store's root; left alone" };
+      const anchor = new DirAnchor(config.root);
       try {
-        st = lstatSync(abs);
-      } catch {
-        return { ok: true, missing: true };
-      }
-      if (st.isSymbolicLink()) return { ok: false, reason: "is a symbolic link; not followed, left alone" };
-      if (!st.isFile()) return { ok: false, reason: "is not a regular file; left alone" };
-      try {
-        if (action === "shred") shredFile(abs);
-        else unlinkSync(abs);
+        const r = removeAt(anchor, rel, action);
+        if (!r.ok) return { ok: false, reason: r.reason };
+        if ("missing" in r) return { ok: true, missing: true };
         return { ok: true, shredded: action === "shred" };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, missing: true };
-        return { ok: false, reason: safeReason(err) };
+      } finally {
+        anchor.close();
       }
     },
     async discover(req) {

@@ -1,4 +1,4 @@
-import { lstatSync, unlinkSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { DatasetConfig } from "../../config/types.js";
 import { expiryBucket, expiryDayBounds } from "../../core/expiry-days.js";
@@ -11,7 +11,8 @@ import type {
   ExpiredSummary,
   Item,
 } from "../../core/types.js";
-import { shredFile } from "../../crypto/shred.js";
+import { DirAnchor } from "../../safe-fs/anchor.js";
+import { removeAt } from "../../safe-fs/remove.js";
 import { insideRoot, safeRealpath } from "./safe-path.js";
 import { type SubjectPattern, subjectPattern } from "./subject-pattern.js";
 import { globMatcher, type Matcher, walkFiles } from "./walk.js";
@@ -150,23 +151,26 @@ export class FsDataset implements DatasetDriver {
 
   async deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult> {
     const out: DeleteResult = { deleted: [], failed: [] };
-    const realRoot = safeRealpath(this.root);
     const nowS = opts.expiredAt ? opts.expiredAt.getTime() / 1000 : undefined;
-    const parents = new Map<string, string | undefined>();
-    for (const item of items) {
-      const rel = String(item.key);
-      const st = this.statItem(rel, realRoot, parents);
-      if (!st) continue; // gone, or no longer a matched regular file inside the root
-      const exp = this.expiresAt(st.mtimeMs);
-      if (nowS !== undefined && (exp === undefined || exp > nowS)) continue; // modified since: not expired any more
-      try {
-        if (opts.action === "shred") shredFile(st.abs);
-        else unlinkSync(st.abs);
-        out.deleted.push(item);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
-        out.failed.push({ item, reason: safeReason(err) });
+    // Every removal goes through descriptors opened from the root without following links (src/safe-fs):
+    // a directory swapped for a link mid-batch fails its items, it never redirects them.
+    const anchor = new DirAnchor(this.root);
+    try {
+      for (const item of items) {
+        const rel = String(item.key);
+        if (!this.ownsKey(rel)) continue; // not a name this dataset could hold: nothing of ours to delete
+        const r = removeAt(anchor, rel, opts.action, {
+          // Modified since it was found expired: not expired any more, left alone.
+          accept: (st) => {
+            const exp = this.expiresAt(st.mtimeMs);
+            return nowS === undefined || (exp !== undefined && exp <= nowS);
+          },
+        });
+        if (!r.ok) out.failed.push({ item, reason: r.reason });
+        else if ("shredded" in r) out.deleted.push(item);
       }
+    } finally {
+      anchor.close();
     }
     return out;
   }

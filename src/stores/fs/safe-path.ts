@@ -51,3 +51,22 @@ export function safeRealpath(p: string): string | undefined {
 function parentward(rel: string): boolean {
   return rel === ".." || rel.startsWith(`..${sep}`);
 }
+
+/**
+ * `p` (relative to `root`, or absolute, possibly naming the root through its real path) as a `/`-separated
+ * path relative to the root, when it stays inside it lexically; undefined otherwise. Links are not looked
+ * at: removal walks the result one component at a time without following any (src/safe-fs).
+ *
+ * @example
+ * relativeInside("/data/models", "./a/b.pt"); // "a/b.pt"
+ */
+export function relativeInside(root: string, p: string): string | undefined {
+  if (p.includes("\0")) return undefined;
+  const abs = isAbsolute(p) ? resolve(p) : resolve(root, p);
+  for (const base of [resolve(root), safeRealpath(root)]) {
+    if (base === undefined) continue;
+    const rel = relative(base, abs);
+    if (rel !== "" && !parentward(rel) && !isAbsolute(rel)) return rel.split(sep).join("/");
+  }
+  return undefined;
+}
