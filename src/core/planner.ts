@@ -38,11 +38,14 @@ export interface PlanOptions {
   now?: Date;
   /** List every item's key (for `plan --out`). */
   withItems?: boolean;
+  /** Record the plan's summary entry on the ledger (default true); `GET /v1/plan` passes false: a GET changes nothing. */
+  record?: boolean;
 }
 
 /**
  * A dry run: what a run would delete now, per dataset. Records one summary
- * entry (with the plan's hash) on the ledger, not one per item.
+ * entry (with the plan's hash) on the ledger, not one per item, unless
+ * `record: false`.
  *
  * @example
  * const plan = await makePlan(config, map, executor, holds, { withItems: true });
@@ -83,6 +86,7 @@ export async function makePlan(
   }
   const plan: Plan = { planId: `plan_${randomUUID()}`, at: now.toISOString(), policyHash: config.policyHash, datasets };
   plan.contentHash = planContentHash(plan);
+  if (opts.record === false) return plan;
   await executor.record([
     {
       action: "plan",

@@ -48,9 +48,17 @@ export const CORE_ENDPOINTS: EndpointDoc[] = [
   {
     method: "get",
     path: "/v1/plan",
-    summary: "dry run, as `lethe plan --json`",
+    summary: "dry run, as `lethe plan --json`; a GET records nothing on the ledger",
     scopes: ["read"],
     query: planQuery,
+    ok: [200, "plan"],
+  },
+  {
+    method: "post",
+    path: "/v1/plan",
+    summary: "recorded dry run: as GET, and appends the plan's summary entry to the ledger (as `lethe plan`)",
+    scopes: ["admin"],
+    body: planQuery,
     ok: [200, "plan"],
   },
   {

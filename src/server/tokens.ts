@@ -21,7 +21,8 @@ export interface TokenInfo {
 
 // `lethe_<12 hex id>_<43 base64url secret>`: the id finds the row, the whole token is hashed.
 const TOKEN_RE = /^lethe_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
-const DUMMY_HASH = Buffer.alloc(32);
+// Random per process, so no presented token can hash to it.
+const DUMMY_HASH = randomBytes(32);
 
 function sha256(s: string): Buffer {
   return createHash("sha256").update(s).digest();
@@ -42,25 +43,41 @@ export function parseScopes(input: string): Scope[] {
   return [...new Set(parts as Scope[])];
 }
 
+/** Compares two SHA-256 digests in constant time; injectable so a test can count that every path calls it. */
+export type HashCompare = (given: Buffer, stored: Buffer) => boolean;
+
+// Bounds the cache an attacker fills by probing ids: past it, the oldest entries go first.
+const MAX_CACHED = 10_000;
+
+interface CachedToken {
+  hash: Buffer;
+  scopes: Scope[];
+  known: boolean;
+  until: number;
+}
+
 /**
  * API tokens for `lethe serve`, kept in the state database as SHA-256 only.
  * Verification looks the row up by the token's id prefix and compares hashes
- * with `timingSafeEqual`; an unknown id is compared against a dummy hash so
- * both paths cost the same.
+ * with `timingSafeEqual`. An unknown id takes the same path as a known id
+ * with a wrong secret: its (negative) lookup is cached the same way and the
+ * presented hash is compared against a dummy record, so response time does
+ * not tell whether an id exists.
  *
  * @example
  * const { token } = await new TokenStore(state).create(["read"]);
  * await store.verify(token); // { id, scopes: ["read"] }
  */
 export class TokenStore {
-  // Short positive cache: a busy event endpoint should not hit the state for every request.
-  private readonly cache = new Map<string, { hash: Buffer; scopes: Scope[]; until: number }>();
+  // Short cache of lookups, positive and negative alike: a busy event endpoint should not hit the state
+  // for every request, and an unknown id must not cost a state round trip that a known one does not.
+  private readonly cache = new Map<string, CachedToken>();
 
   constructor(
     private readonly state: StateHandle,
     private readonly cacheMs = 2000,
+    private readonly compare: HashCompare = timingSafeEqual,
   ) {}
-
   async create(scopes: Scope[], label?: string): Promise<CreatedToken> {
     if (scopes.length === 0) throw new LetheError("USAGE", "a token needs at least one scope");
     const id = randomBytes(6).toString("hex");
@@ -108,30 +125,37 @@ export class TokenStore {
     const m = TOKEN_RE.exec(presented);
     const given = sha256(presented);
     if (!m) {
-      timingSafeEqual(given, DUMMY_HASH);
+      this.compare(given, DUMMY_HASH);
       return undefined;
     }
     const id = m[1] as string;
+    const entry = await this.lookup(id);
+    // Same compare for every id: a missing or malformed record is a dummy record that never matches.
+    const ok = this.compare(given, entry.hash);
+    return ok && entry.known ? { id, scopes: entry.scopes } : undefined;
+  }
+
+  private async lookup(id: string): Promise<CachedToken> {
     const now = Date.now();
-    let entry = this.cache.get(id);
-    if (!entry || entry.until < now) {
-      const row = await this.state.db
-        .selectFrom("api_tokens")
-        .select(["hash", "scopes"])
-        .where("id", "=", id)
-        .where("revoked_at", "is", null)
-        .executeTakeFirst();
-      entry = row
-        ? {
-            hash: Buffer.from(row.hash, "hex"),
-            scopes: row.scopes.split(",").filter(isScope),
-            until: now + this.cacheMs,
-          }
-        : undefined;
-      if (entry) this.cache.set(id, entry);
-      else this.cache.delete(id);
+    const cached = this.cache.get(id);
+    if (cached && cached.until >= now) return cached;
+    const row = await this.state.db
+      .selectFrom("api_tokens")
+      .select(["hash", "scopes"])
+      .where("id", "=", id)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    const hash = row ? Buffer.from(row.hash, "hex") : undefined;
+    const entry: CachedToken =
+      row && hash?.length === 32
+        ? { hash, scopes: row.scopes.split(",").filter(isScope), known: true, until: now + this.cacheMs }
+        : { hash: DUMMY_HASH, scopes: [], known: false, until: now + this.cacheMs };
+    this.cache.delete(id);
+    if (this.cache.size >= MAX_CACHED) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
     }
-    const ok = timingSafeEqual(given, entry?.hash.length === 32 ? entry.hash : DUMMY_HASH) && entry !== undefined;
-    return ok && entry ? { id, scopes: entry.scopes } : undefined;
+    this.cache.set(id, entry);
+    return entry;
   }
 }

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeProject, type Project } from "../helpers/project.js";
+import { bearer, footprint, type Harness, harness } from "../server/helpers.js";
+
+describe("a GET changes nothing (issue 10, item 7)", () => {
+  let p: Project;
+  let h: Harness;
+  beforeAll(async () => {
+    p = makeProject({ logs: 40, expiredEvery: 4 });
+    h = await harness(p);
+  });
+  afterAll(async () => h.close());
+
+  it("50 GET /v1/plan leave the ledger and state as they were", async () => {
+    const before = await footprint(h.lethe);
+    for (let i = 0; i < 50; i++) {
+      const r = await h.app.inject({ method: "GET", url: "/v1/plan", headers: bearer(h.tokens.read) });
+      expect(r.statusCode).toBe(200);
+      expect(r.json().datasets.find((d: { name: string }) => d.name === "logs")).toMatchObject({ expired: 10 });
+    }
+    expect(await footprint(h.lethe)).toEqual(before);
+  });
+
+  it("POST /v1/plan is the recorded dry run, admin only", async () => {
+    const before = await h.lethe.ledger.size();
+    const denied = await h.app.inject({ method: "POST", url: "/v1/plan", payload: {}, headers: bearer(h.tokens.read) });
+    expect(denied.statusCode).toBe(403);
+    const r = await h.app.inject({ method: "POST", url: "/v1/plan", payload: {}, headers: bearer(h.tokens.admin) });
+    expect(r.statusCode).toBe(200);
+    expect(await h.lethe.ledger.size()).toBe(before + 1);
+    const plans = await h.lethe.state.db.selectFrom("ledger").select("seq").where("action", "=", "plan").execute();
+    expect(plans).toHaveLength(1);
+  });
+
+  it("every read-only route leaves the ledger and state as they were", async () => {
+    const before = await footprint(h.lethe);
+    for (const url of [
+      "/v1/datasets",
+      "/v1/forecast",
+      "/v1/schedule",
+      "/v1/runs",
+      "/v1/holds",
+      "/v1/audit?dataset=logs",
+      "/v1/ledger",
+    ]) {
+      const r = await h.app.inject({ method: "GET", url, headers: bearer(h.tokens.read) });
+      expect(r.statusCode, url).toBe(200);
+    }
+    expect(await footprint(h.lethe)).toEqual(before);
+  });
+});
