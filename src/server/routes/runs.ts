@@ -28,7 +28,7 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
   });
 
   // A recorded dry run (the plan's summary entry on the ledger, as `lethe plan`) is a write: admin.
-  app.post("/v1/plan", { config: { scopes: ["admin"] } }, async (req) => {
+  app.post("/v1/plan", { config: { scopes: ["admin"], rate: "reads" } }, async (req) => {
     const q = parseInput(planQuery, req.body ?? {}, "body");
     return planView(await ctx.lethe.plan(q.dataset !== undefined ? { dataset: q.dataset } : {}));
   });
