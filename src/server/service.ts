@@ -82,7 +82,11 @@ export class LetheService {
         log,
         pass: async () => {
           const done = await lethe.requests.process();
-          if (done.length > 0) changed();
+          if (done.length > 0) {
+            changed();
+            // Their outcome notifications are in the outbox now: send them without waiting for the next poll.
+            drainers.notifications.notify();
+          }
           return done.length;
         },
       }),
@@ -94,6 +98,7 @@ export class LetheService {
       notify: (queue) => {
         if (queue === "events") intake.hit();
         drainers[queue].notify();
+        if (queue === "requests") drainers.notifications.notify(); // erasure.received was queued with it
       },
       accessLog: opts.accessLog ?? true,
       isReady: () => service !== undefined && !service.stopping,
