@@ -43,7 +43,8 @@ function notes(i: number): string {
   return `cached feature vector ${i}`;
 }
 
-describe("lethe discover reads values", () => {
+// Each test runs discover twice (JSON and text) as a process: generous on a loaded machine.
+describe("lethe discover reads values", { timeout: 180_000 }, () => {
   it("flags SQLite columns by what the redact detectors find in sampled values, custom patterns included", () => {
     const dir = tempDir();
     const db = new Database(join(dir, "app.db"));

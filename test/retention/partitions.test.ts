@@ -119,7 +119,8 @@ function expected(s: Seeded, at: number, keep: (id: number) => boolean = () => f
   return { stay, dropped };
 }
 
-describe("PostgreSQL partition retention", () => {
+// Each test spawns a dozen CLI processes against a real server: generous on a loaded machine.
+describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
   for (const type of ["timestamptz", "bigint"] as const)
     it(`drops wholly expired ${type} day partitions, row-deletes the boundary and default ones, one entry per row`, async (ctx) => {
       requireService(ctx, "pg");
