@@ -27,12 +27,12 @@ export function issuePath(path: readonly PropertyKey[]): string {
  * @example
  * const raw = checkConfig({ version: 1, stores: {}, datasets: {} });
  */
-export function checkConfig(input: unknown): RawConfig {
+export function checkConfig(input: unknown, baseDir = process.cwd()): RawConfig {
   const r = configSchema.safeParse(input);
   if (!r.success) {
     throw new ConfigError(r.error.issues.map((i) => `${issuePath(i.path)}: ${i.message}`));
   }
-  const issues = checkRules(r.data);
+  const issues = checkRules(r.data, baseDir);
   if (issues.length > 0) throw new ConfigError(issues);
   return r.data;
 }
@@ -44,7 +44,7 @@ export function checkConfig(input: unknown): RawConfig {
  * const cfg = parseConfig({ version: 1, stores: {}, datasets: {} }, process.cwd());
  */
 export function parseConfig(input: unknown, baseDir: string, file?: string): LetheConfig {
-  return normalizeConfig(checkConfig(input), file, baseDir);
+  return normalizeConfig(checkConfig(input, baseDir), file, baseDir);
 }
 
 /**

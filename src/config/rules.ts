@@ -1,10 +1,11 @@
 import type { RawConfig } from "./schema.js";
+import { systemRootReason } from "./system-roots.js";
 
 /**
  * Cross-field rules zod cannot express per field. Each message names the key
  * path, like the schema's own messages, so a user sees every problem at once.
  */
-export function checkRules(raw: RawConfig): string[] {
+export function checkRules(raw: RawConfig, baseDir = process.cwd()): string[] {
   const issues: string[] = [];
   const at = (path: string, msg: string) => issues.push(`${path}: ${msg}`);
   const storeKind = (name: string) => raw.stores[name]?.kind;
@@ -47,6 +48,11 @@ export function checkRules(raw: RawConfig): string[] {
       if (!raw.datasets[dep]) at(`${p}.derived.${i}`, `unknown dataset "${dep}"`);
     if (d.table && (d.key === d.createdAt || d.key === d.subject) && d.key)
       at(`${p}.key`, "the key column must differ from createdAt and subject");
+  }
+  for (const [name, s] of Object.entries(raw.stores)) {
+    if (s.kind !== "fs" || s.allowSystemRoot) continue;
+    const why = systemRootReason(s.root, baseDir);
+    if (why) at(`stores.${name}.root`, why);
   }
   if (raw.transient?.root === "") at("transient.root", "must not be empty");
   issues.push(...redactRules(raw.redact));

@@ -68,7 +68,12 @@ const sqlStore = z.strictObject({
   kind: z.literal("sql"),
   url: z.string().min(1, { message: "expected sqlite:PATH, postgres://… or a secret reference" }),
 });
-const fsStore = z.strictObject({ kind: z.literal("fs"), root: z.string().min(1) });
+const fsStore = z.strictObject({
+  kind: z.literal("fs"),
+  root: z.string().min(1),
+  /** Accept a root such as `/etc` or a home directory (refused by default: see docs/security.md). */
+  allowSystemRoot: z.boolean().default(false),
+});
 const s3Store = z.strictObject({
   kind: z.literal("s3"),
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" }),
