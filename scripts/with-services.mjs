@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Usage: node scripts/with-services.mjs <command> [args...]
-// Starts a throwaway PostgreSQL cluster and s3rver, runs <command> with LETHE_TEST_PG_URL,
-// LETHE_TEST_S3_ENDPOINT (+ AWS_* for s3rver) and LETHE_CHROMIUM (if installed) set, then tears
-// everything down (also on failure and SIGINT/SIGTERM/SIGHUP) and exits with the command's code.
-// Knobs: PG_BIN=<dir with initdb/pg_ctl>; LETHE_SKIP_PG=1 runs without PostgreSQL.
+// Starts a throwaway PostgreSQL cluster, MariaDB server, Redis server and s3rver, runs <command> with
+// LETHE_TEST_PG_URL, LETHE_TEST_MYSQL_URL, LETHE_TEST_REDIS_URL, LETHE_TEST_S3_ENDPOINT (+ AWS_* for
+// s3rver) and LETHE_CHROMIUM (if installed) set, then tears everything down (also on failure and
+// SIGINT/SIGTERM/SIGHUP) and exits with the command's code.
+// Knobs: PG_BIN=<dir with initdb/pg_ctl>; LETHE_SKIP_PG=1, LETHE_SKIP_MYSQL=1, LETHE_SKIP_REDIS=1 run
+// without that server.
 import { spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { constants, tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startDaemon } from "./daemon-child.mjs";
 import { startS3rver } from "./s3rver-child.mjs";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -17,6 +20,7 @@ const IS_ROOT = process.getuid?.() === 0;
 const tempDirs = [];
 let pg; // { bin, data, as } once a cluster is running
 let s3; // { port, stop } once s3rver is running
+const daemons = []; // { stop } for each MariaDB/Redis server started
 let stopping = false; // set when teardown begins, so an in-flight setup starts nothing more
 
 const log = (msg) => process.stderr.write(`with-services: ${msg}\n`);
@@ -110,7 +114,90 @@ async function startPg() {
   }
 }
 
+/** Installs apt packages once when running as root on Debian and `probe` is not on PATH. */
+async function ensureInstalled(probe, pkg) {
+  const onPath = (process.env.PATH ?? "")
+    .split(delimiter)
+    .concat("/usr/sbin")
+    .some((d) => d && existsSync(join(d, probe)));
+  if (onPath || !IS_ROOT || !existsSync("/etc/debian_version")) return;
+  log(`${probe} not found; installing ${pkg} with apt-get (one-time) ...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const r = await run("sh", ["-c", `apt-get update -q && apt-get install -y -q ${pkg}`], { env });
+  if (r.code !== 0) process.stderr.write(r.out);
+}
+
+/** Starts `spawnOnce(port)` on a free port, retrying with a new port if the server dies before ready. */
+async function onFreePort(what, spawnOnce) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      const d = await spawnOnce(port);
+      daemons.push(d);
+      return port;
+    } catch (err) {
+      // Most likely something grabbed the port between freePort() and bind: retry with a new one.
+      if (attempt >= 3 || stopping) throw new Error(`${what} failed to start: ${err.message}`);
+    }
+  }
+}
+
+/** A private MariaDB server on 127.0.0.1 (root, no password), durability relaxed for speed. */
+async function startMariadb() {
+  await ensureInstalled("mariadbd", "mariadb-server");
+  const dir = tempDir("lethe-mysql-");
+  // mariadbd refuses to run as root unless told which user to switch to; the datadir must be theirs.
+  const user = IS_ROOT ? ["--user=mysql"] : [];
+  const pwd = IS_ROOT ? readFileSync("/etc/passwd", "utf8").match(/^mysql:[^:]*:(\d+):(\d+):/m) : null;
+  if (IS_ROOT && !pwd) throw new Error("running as root, but there is no `mysql` user to run MariaDB as");
+  if (pwd) chownSync(dir, Number(pwd[1]), Number(pwd[2]));
+  const data = join(dir, "data");
+  const install = existsSync("/usr/bin/mariadb-install-db") ? "mariadb-install-db" : "mysql_install_db";
+  const initArgs = ["--no-defaults", `--datadir=${data}`, "--auth-root-authentication-method=normal"];
+  const init = await run(install, [...initArgs, "--skip-test-db", "--skip-name-resolve", ...user], { cwd: dir });
+  if (init.code !== 0) throw new Error(`${install} failed:\n${init.out}`);
+  return onFreePort("mariadbd", (port) =>
+    startDaemon({
+      cmd: existsSync("/usr/sbin/mariadbd") ? "/usr/sbin/mariadbd" : "mariadbd",
+      args: [
+        "--no-defaults",
+        `--datadir=${data}`,
+        `--socket=${join(dir, "mysqld.sock")}`,
+        `--pid-file=${join(dir, "mysqld.pid")}`,
+        `--port=${port}`,
+        "--bind-address=127.0.0.1",
+        "--skip-name-resolve",
+        "--innodb-buffer-pool-size=32M",
+        "--innodb-log-file-size=16M",
+        "--innodb-flush-log-at-trx-commit=2",
+        "--sync-binlog=0",
+        "--max-connections=300",
+        ...user,
+      ],
+      cwd: dir,
+      ready: /ready for connections/,
+      what: "mariadbd",
+    }),
+  );
+}
+
+/** A private Redis server on 127.0.0.1 that never persists anything. */
+async function startRedis() {
+  await ensureInstalled("redis-server", "redis-server");
+  const dir = tempDir("lethe-redis-");
+  return onFreePort("redis-server", (port) =>
+    startDaemon({
+      cmd: "redis-server",
+      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+      cwd: dir,
+      ready: /Ready to accept connections/,
+      what: "redis-server",
+    }),
+  );
+}
+
 async function cleanup() {
+  await Promise.all(daemons.map((d) => d.stop()));
   if (pg) {
     const r = await run(join(pg.bin, "pg_ctl"), ["-D", pg.data, "-m", "immediate", "-w", "stop"], pg.as);
     // If pg_ctl failed the postmaster may still be up: kill it and its backends so no cluster outlives us.
@@ -134,13 +221,24 @@ async function finish(code, setup) {
 async function startServices() {
   const env = {};
   const summary = [];
-  if (process.env.LETHE_SKIP_PG === "1") summary.push("postgres skipped (LETHE_SKIP_PG=1)");
-  else {
-    const t0 = Date.now();
-    const port = await startPg();
-    env.LETHE_TEST_PG_URL = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    summary.push(`postgres 127.0.0.1:${port} (ready in ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-  }
+  const t0 = Date.now();
+  const since = () => `ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`;
+  // The servers start concurrently: MariaDB's bootstrap alone takes seconds.
+  const starts = [
+    ["pg", "postgres", startPg, (port) => (env.LETHE_TEST_PG_URL = `postgres://postgres@127.0.0.1:${port}/postgres`)],
+    ["mysql", "mariadb", startMariadb, (port) => (env.LETHE_TEST_MYSQL_URL = `mysql://root@127.0.0.1:${port}/mysql`)],
+    ["redis", "redis", startRedis, (port) => (env.LETHE_TEST_REDIS_URL = `redis://127.0.0.1:${port}`)],
+  ].map(async ([knob, name, start, setEnv]) => {
+    const skip = `LETHE_SKIP_${knob.toUpperCase()}`;
+    if (process.env[skip] === "1") return `${name} skipped (${skip}=1)`;
+    const port = await start();
+    setEnv(port);
+    return `${name} 127.0.0.1:${port} (${since()})`;
+  });
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  summary.push(...results.map((r) => r.value));
   if (stopping) return {};
   s3 = await startS3rver(tempDir("lethe-s3-"));
   summary.push(`s3rver 127.0.0.1:${s3.port}`);

@@ -1,5 +1,5 @@
 // Smoke test for the services scripts/with-services.mjs provides. If these fail, every
-// PostgreSQL/S3 integration test would fail (or, worse, skip), so they are checked first-hand.
+// PostgreSQL/MariaDB/Redis/S3 integration test would fail (or, worse, skip), so they are checked first-hand.
 import { Readable } from "node:stream";
 import {
   DeleteObjectCommand,
@@ -9,9 +9,17 @@ import {
   paginateListObjectsV2,
   S3Client,
 } from "@aws-sdk/client-s3";
+import mysql from "mysql2/promise";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { createTestBucket, createTestPgDatabase, requireService, s3TestConfig } from "./helpers/services.js";
+import {
+  createTestBucket,
+  createTestMysqlDatabase,
+  createTestPgDatabase,
+  createTestRedisPrefix,
+  requireService,
+  s3TestConfig,
+} from "./helpers/services.js";
 
 async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -37,6 +45,46 @@ describe("test services from scripts/with-services.mjs", () => {
       await db.drop();
     }
     expect(await query(adminUrl, "SELECT 1 FROM pg_database WHERE datname = $1", [name])).toEqual([]);
+  });
+
+  it("MariaDB: LETHE_TEST_MYSQL_URL answers, and test databases can be created and dropped", async (ctx) => {
+    requireService(ctx, "mysql");
+    const admin = await mysql.createConnection(process.env.LETHE_TEST_MYSQL_URL!);
+    try {
+      const [version] = await admin.query("SELECT VERSION() AS v");
+      expect((version as { v: string }[])[0]!.v).toMatch(/MariaDB/);
+      const db = await createTestMysqlDatabase();
+      const conn = await mysql.createConnection(db.url);
+      try {
+        const [rows] = await conn.query("SELECT DATABASE() AS name");
+        expect(rows).toEqual([{ name: db.name }]);
+      } finally {
+        await conn.end();
+        await db.drop();
+      }
+      const [left] = await admin.query("SHOW DATABASES LIKE ?", [db.name]);
+      expect(left).toEqual([]);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it("Redis: LETHE_TEST_REDIS_URL answers, and a test prefix is emptied by drop()", async (ctx) => {
+    requireService(ctx, "redis");
+    const r = await createTestRedisPrefix();
+    expect(await r.client.ping()).toBe("PONG");
+    await r.client.set(`${r.prefix}a`, "1");
+    await r.client.hSet(`${r.prefix}h`, "f", "v");
+    const url = r.url;
+    await r.drop();
+    const { createClient } = await import("redis");
+    const check = createClient({ url });
+    await check.connect();
+    try {
+      expect(await check.exists([`${r.prefix}a`, `${r.prefix}h`])).toBe(0);
+    } finally {
+      check.destroy();
+    }
   });
 
   it("S3: LETHE_TEST_S3_ENDPOINT supports put/list/delete in a throwaway bucket", async (ctx) => {

@@ -1,7 +1,7 @@
 /**
  * Helpers for tests that need the real services started by `scripts/with-services.mjs`
- * (a throwaway PostgreSQL cluster and an s3rver fake S3). Each helper creates an
- * isolated, uniquely named database/bucket so test files can run in parallel.
+ * (throwaway PostgreSQL, MariaDB and Redis servers and an s3rver fake S3). Each helper creates an
+ * isolated, uniquely named database/bucket/key prefix so test files can run in parallel.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -13,10 +13,17 @@ import {
   type ObjectIdentifier,
   S3Client,
 } from "@aws-sdk/client-s3";
+import mysql from "mysql2/promise";
 import pg from "pg";
+import { createClient } from "redis";
 import type { TestContext } from "vitest";
 
-const SERVICE_ENV = { pg: "LETHE_TEST_PG_URL", s3: "LETHE_TEST_S3_ENDPOINT" } as const;
+const SERVICE_ENV = {
+  pg: "LETHE_TEST_PG_URL",
+  s3: "LETHE_TEST_S3_ENDPOINT",
+  mysql: "LETHE_TEST_MYSQL_URL",
+  redis: "LETHE_TEST_REDIS_URL",
+} as const;
 
 function requireEnv(name: string): string {
   const value = process.env[name];
@@ -60,6 +67,63 @@ export async function createTestPgDatabase(): Promise<{ url: string; drop(): Pro
   return {
     url: url.toString(),
     drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
+}
+
+async function mysqlAdminQuery(sql: string): Promise<void> {
+  const conn = await mysql.createConnection(requireEnv("LETHE_TEST_MYSQL_URL"));
+  try {
+    await conn.query(sql);
+  } finally {
+    await conn.end();
+  }
+}
+
+/**
+ * Creates a fresh, uniquely named database on the LETHE_TEST_MYSQL_URL (MariaDB) server.
+ * @example const db = await createTestMysqlDatabase(); try { ... db.url ... } finally { await db.drop(); }
+ * @returns its connection URL (`mysql://root@127.0.0.1:PORT/NAME`) and `drop()`.
+ */
+export async function createTestMysqlDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const url = new URL(requireEnv("LETHE_TEST_MYSQL_URL"));
+  const name = uniqueName("lethe_test", "_");
+  await mysqlAdminQuery(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: () => mysqlAdminQuery(`DROP DATABASE IF EXISTS \`${name}\``) };
+}
+
+const newRedisClient = (url: string) => createClient({ url });
+type TestRedisClient = ReturnType<typeof newRedisClient>;
+
+/**
+ * A unique key prefix on the LETHE_TEST_REDIS_URL server, so test files sharing the server stay apart.
+ * @example const r = await createTestRedisPrefix(); await r.client.set(`${r.prefix}a`, "1"); await r.drop();
+ * @returns the server URL, the prefix (ends with ":"), a connected client and `drop()`, which deletes
+ *   every key under the prefix (SCAN, never KEYS) and closes the client.
+ */
+export async function createTestRedisPrefix(): Promise<{
+  url: string;
+  prefix: string;
+  client: TestRedisClient;
+  drop(): Promise<void>;
+}> {
+  const url = requireEnv("LETHE_TEST_REDIS_URL");
+  const client = newRedisClient(url);
+  await client.connect();
+  const prefix = `${uniqueName("lethe-test", "-")}:`;
+  return {
+    url,
+    prefix,
+    client,
+    async drop() {
+      try {
+        for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+          if (keys.length > 0) await client.unlink(keys);
+        }
+      } finally {
+        client.destroy();
+      }
+    },
   };
 }
 
