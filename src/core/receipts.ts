@@ -99,6 +99,19 @@ export interface ReceiptVerification {
   status?: string;
 }
 
+const TOP_KEYS = ["receipt", "signature"];
+const SIGNATURE_KEYS = ["alg", "keyId", "value"];
+
+/** The first key path outside what the signature covers (`receipt`, and the signature's own three fields). */
+function unsignedField(doc: object): string | undefined {
+  const top = Object.keys(doc).find((k) => !TOP_KEYS.includes(k));
+  if (top !== undefined) return JSON.stringify(top);
+  const sig = (doc as SignedReceipt).signature;
+  if (typeof sig !== "object" || Array.isArray(sig)) return "signature";
+  const inner = Object.keys(sig).find((k) => !SIGNATURE_KEYS.includes(k));
+  return inner === undefined ? undefined : `signature.${JSON.stringify(inner)}`;
+}
+
 /**
  * Offline check of a receipt file's bytes with only the public key PEM:
  * exact canonical form, Ed25519 signature, and the embedded ledger
@@ -113,6 +126,9 @@ export function verifyReceiptText(bytes: Buffer, publicPem: string): ReceiptVeri
     return fail("not valid JSON");
   }
   if (!doc || typeof doc !== "object" || !doc.receipt || !doc.signature) return fail("not a lethe receipt");
+  // The signature covers `receipt` only: any field beside it or inside `signature` is unsigned, so refused.
+  const extra = unsignedField(doc);
+  if (extra) return fail(`the field ${extra} is not covered by the signature: the receipt was altered`);
   let canonical: Buffer;
   try {
     canonical = Buffer.from(receiptFileText(doc));

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { canonicalJson, verifyReceiptText } from "../../src/core/receipts.js";
+import { canonicalJson, receiptFileText, verifyReceiptText } from "../../src/core/receipts.js";
 import { lethe, tempDir } from "../helpers/cli.js";
 import { type ErasureFixture, sqliteFixture } from "./fixture.js";
 
@@ -90,6 +90,27 @@ describe("signed erasure receipts", () => {
     const other = generateKeyPairSync("ed25519").publicKey.export({ format: "pem", type: "spki" }).toString();
     writeFileSync(join(f.dir, "other.pub"), other);
     expect(lethe(["receipt", "verify", receipt, "--public-key", "other.pub"], f.dir).code).toBe(4);
+  });
+
+  it("a field the signature does not cover is refused, top-level or nested, even in canonical form (issue 10 item 11)", () => {
+    const { receipt, pem, f } = completedRequest();
+    const key = readFileSync(pem, "utf8");
+    const doc = JSON.parse(readFileSync(receipt, "utf8"));
+    const added = [
+      { ...doc, subject: "bob@example.com" },
+      { ...doc, signature: { ...doc.signature, subject: "bob@example.com" } },
+      { ...doc, receipt: { ...doc.receipt, subject: "bob@example.com" } },
+      { ...doc, receipt: { ...doc.receipt, ledger: { ...doc.receipt.ledger, note: "x" } } },
+    ];
+    for (const [i, d] of added.entries()) {
+      const text = receiptFileText(d); // canonical bytes: only the added field differs
+      const r = verifyReceiptText(Buffer.from(text), key);
+      expect(r.ok, `variant ${i}`).toBe(false);
+      expect(r.reason).toMatch(/altered/);
+      writeFileSync(join(f.dir, `added-${i}.json`), text);
+      expect(lethe(["receipt", "verify", `added-${i}.json`, "--public-key", pem], f.dir).code).toBe(4);
+    }
+    expect(verifyReceiptText(Buffer.from(receiptFileText(added[0])), key).reason).toMatch(/"subject" is not covered/);
   });
 
   it("canonical JSON sorts keys at every depth and drops nothing else", () => {
