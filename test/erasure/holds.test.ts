@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { type ErasureFixture, expected, filesUnder, remaining, sqliteFixture } from "./fixture.js";
 
 interface Json {
@@ -21,13 +21,13 @@ function fixture(): ErasureFixture {
 describe("legal holds during erasure", () => {
   it("a subject hold keeps every item of the subject, exits 3 and cites the hold and its reason", async () => {
     const f = fixture();
-    const add = lethe(
+    const add = await letheIn(
       ["hold", "add", "--subject", "bob", "--reason", "litigation #7 (Smith v. Acme)", "--json"],
       f.dir,
     );
     expect(add.code).toBe(0);
     const holdId = (add.json as { id: string }).id;
-    const r = lethe(["erase", "bob", "--yes", "--json"], f.dir);
+    const r = await letheIn(["erase", "bob", "--yes", "--json"], f.dir);
     expect(r.code).toBe(3);
     const j = r.json as Json;
     expect(j.held).toBe(4 + 2 + 2);
@@ -39,24 +39,29 @@ describe("legal holds during erasure", () => {
     ]);
     expect(await remaining(f, "inference_logs")).toHaveLength(f.logs.length);
     expect(filesUnder(f.uploads)).toHaveLength(f.uploadFiles.length);
-    const text = lethe(["erase", "bob", "--yes"], f.dir);
+    const text = await letheIn(["erase", "bob", "--yes"], f.dir);
     expect(text.code).toBe(3);
     expect(text.stdout).toContain(`held back by hold ${holdId}`);
     expect(text.stdout).toContain("litigation #7 (Smith v. Acme)");
     // Each skip is on the ledger.
-    const log = lethe(["audit", "log", "--subject", "bob", "--json"], f.dir).json as { entries: { action: string }[] };
+    const log = (await letheIn(["audit", "log", "--subject", "bob", "--json"], f.dir)).json as {
+      entries: { action: string }[];
+    };
     expect(log.entries.filter((e) => e.action === "held").length).toBe(2 * 8);
     // Released: the next erasure goes through.
-    expect(lethe(["hold", "release", holdId], f.dir).code).toBe(0);
-    expect(lethe(["erase", "bob", "--yes"], f.dir).code).toBe(0);
+    expect((await letheIn(["hold", "release", holdId], f.dir)).code).toBe(0);
+    expect((await letheIn(["erase", "bob", "--yes"], f.dir)).code).toBe(0);
     expect(await remaining(f, "inference_logs")).toEqual(expected(f, new Set(["bob"])).logs);
   });
 
   it("a dataset hold keeps that dataset only; the rest of the subject is erased; exit 3", async () => {
     const f = fixture();
-    const add = lethe(["hold", "add", "--dataset", "training_records", "--reason", "model audit", "--json"], f.dir);
+    const add = await letheIn(
+      ["hold", "add", "--dataset", "training_records", "--reason", "model audit", "--json"],
+      f.dir,
+    );
     const holdId = (add.json as { id: string }).id;
-    const r = lethe(["erase", "ann", "--yes", "--json"], f.dir);
+    const r = await letheIn(["erase", "ann", "--yes", "--json"], f.dir);
     expect(r.code).toBe(3);
     const j = r.json as Json;
     const by = Object.fromEntries(j.datasets.map((d) => [d.name, d]));
@@ -72,8 +77,8 @@ describe("legal holds during erasure", () => {
 
   it("a dry run under a hold reports what would be held and exits 0", async () => {
     const f = fixture();
-    lethe(["hold", "add", "--subject", "cid", "--reason", "tax records"], f.dir);
-    const r = lethe(["erase", "cid", "--json"], f.dir);
+    await letheIn(["hold", "add", "--subject", "cid", "--reason", "tax records"], f.dir);
+    const r = await letheIn(["erase", "cid", "--json"], f.dir);
     expect(r.code).toBe(0);
     expect((r.json as Json).held).toBe(8);
     expect((r.json as Json).holds[0]?.reason).toBe("tax records");

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import {
   type ErasureFixture,
@@ -40,8 +40,8 @@ function fixture(extra = ""): ErasureFixture {
   opened.push(f);
   return f;
 }
-const j = <T>(args: string[], dir: string, code = 0): T => {
-  const r = lethe([...args, "--json"], dir);
+const j = async <T>(args: string[], dir: string, code = 0): Promise<T> => {
+  const r = await letheIn([...args, "--json"], dir);
   expect(r.code, r.stderr).toBe(code);
   return r.json as T;
 };
@@ -61,7 +61,7 @@ describe("erasure requests (CLI, SQLite state)", () => {
   it("create → list → process → show: due dates, overdue, ledger trail, nothing raw in the state", async () => {
     const f = fixture("erasure: { deadline: 10d }\n");
     const received = new Date(Date.now() - 3 * DAY);
-    const a = j<Summary>(
+    const a = await j<Summary>(
       [
         "requests",
         "create",
@@ -79,31 +79,34 @@ describe("erasure requests (CLI, SQLite state)", () => {
       receivedAt: received.toISOString(),
       dueAt: new Date(received.getTime() + 10 * DAY).toISOString(),
     });
-    const old = j<Summary>(
+    const old = await j<Summary>(
       ["requests", "create", "subject-bravo-0002", "--received-at", new Date(Date.now() - 12 * DAY).toISOString()],
       f.dir,
     );
     // A second request for a subject with an open one returns the open one.
-    expect(j<Summary & { existing: boolean }>(["requests", "create", "subject-alpha-0001"], f.dir)).toMatchObject({
-      id: a.id,
-      existing: true,
-    });
+    expect(await j<Summary & { existing: boolean }>(["requests", "create", "subject-alpha-0001"], f.dir)).toMatchObject(
+      {
+        id: a.id,
+        existing: true,
+      },
+    );
 
-    const all = j<{ requests: Summary[] }>(["requests", "list"], f.dir).requests;
+    const all = (await j<{ requests: Summary[] }>(["requests", "list"], f.dir)).requests;
     expect(all.map((r) => [r.id, r.status, r.overdue])).toEqual([
       [old.id, "received", true],
       [a.id, "received", false],
     ]);
-    expect(j<{ requests: Summary[] }>(["requests", "list", "--overdue"], f.dir).requests.map((r) => r.id)).toEqual([
-      old.id,
-    ]);
-    expect(j<Detail>(["requests", "show", a.id], f.dir).datasets).toEqual([]);
+    expect(
+      (await j<{ requests: Summary[] }>(["requests", "list", "--overdue"], f.dir)).requests.map((r) => r.id),
+    ).toEqual([old.id]);
+    expect((await j<Detail>(["requests", "show", a.id], f.dir)).datasets).toEqual([]);
 
     // Queued, the subject id is in the state only encrypted.
     expect(stateRow(f, a.id).subject_box).not.toBeNull();
     expect(filesContaining([join(f.dir, ".lethe")], "subject-alpha-0001")).toEqual([]);
 
-    const processed = j<{ processed: { id: string; status: string }[] }>(["requests", "process"], f.dir).processed;
+    const processed = (await j<{ processed: { id: string; status: string }[] }>(["requests", "process"], f.dir))
+      .processed;
     expect(processed).toEqual([
       { id: old.id, status: "completed" },
       { id: a.id, status: "completed" },
@@ -112,7 +115,7 @@ describe("erasure requests (CLI, SQLite state)", () => {
     expect(await remaining(f, "inference_logs")).toEqual(want.logs);
     expect(filesUnder(f.uploads)).toEqual(want.uploads);
 
-    const shown = j<Detail>(["requests", "show", a.id], f.dir);
+    const shown = await j<Detail>(["requests", "show", a.id], f.dir);
     expect(shown).toMatchObject({
       id: a.id,
       status: "completed",
@@ -128,83 +131,99 @@ describe("erasure requests (CLI, SQLite state)", () => {
       uploads: [2, 2, 0, 0],
     });
     // A completed request is no longer overdue, and its subject is wiped from the state.
-    expect(j<{ requests: Summary[] }>(["requests", "list", "--overdue"], f.dir).requests).toEqual([]);
+    expect((await j<{ requests: Summary[] }>(["requests", "list", "--overdue"], f.dir)).requests).toEqual([]);
     expect(stateRow(f, a.id).subject_box).toBeNull();
 
-    const trail = j<{ entries: { action: string; data?: { requestId?: string } }[] }>(
-      ["audit", "log", "--subject", "subject-alpha-0001"],
-      f.dir,
-    )
-      .entries.filter((e) => e.data?.requestId === a.id)
+    const trail = (
+      await j<{ entries: { action: string; data?: { requestId?: string } }[] }>(
+        ["audit", "log", "--subject", "subject-alpha-0001"],
+        f.dir,
+      )
+    ).entries
+      .filter((e) => e.data?.requestId === a.id)
       .map((e) => e.action);
     expect(trail).toEqual(["erasure_requested", "erasure_verified", "erasure_processing", "erasure_completed"]);
 
     // Processing again changes nothing.
-    const size = j<{ entries: number }>(["audit", "verify"], f.dir).entries;
-    expect(j<{ processed: unknown[] }>(["requests", "process"], f.dir).processed).toEqual([]);
-    expect(j<{ processed: { status: string }[] }>(["requests", "process", a.id], f.dir).processed[0]?.status).toBe(
-      "completed",
-    );
-    expect(j<{ ok: boolean; entries: number }>(["audit", "verify"], f.dir)).toMatchObject({ ok: true, entries: size });
+    const size = (await j<{ entries: number }>(["audit", "verify"], f.dir)).entries;
+    expect((await j<{ processed: unknown[] }>(["requests", "process"], f.dir)).processed).toEqual([]);
+    expect(
+      (await j<{ processed: { status: string }[] }>(["requests", "process", a.id], f.dir)).processed[0]?.status,
+    ).toBe("completed");
+    expect(await j<{ ok: boolean; entries: number }>(["audit", "verify"], f.dir)).toMatchObject({
+      ok: true,
+      entries: size,
+    });
   });
 
   it("extends a deadline with a reason, refuses to extend an answered request, filters by status", async () => {
     const f = fixture();
-    const r = j<Summary>(
+    const r = await j<Summary>(
       ["requests", "create", "subject-charlie-03", "--received-at", new Date(Date.now() - 40 * DAY).toISOString()],
       f.dir,
     );
-    expect(j<{ requests: Summary[] }>(["requests", "list", "--overdue"], f.dir).requests).toHaveLength(1);
-    const ext = j<Detail>(
+    expect((await j<{ requests: Summary[] }>(["requests", "list", "--overdue"], f.dir)).requests).toHaveLength(1);
+    const ext = await j<Detail>(
       ["requests", "extend", r.id, "--by", "30d", "--reason", "complex request, Art. 12(3)"],
       f.dir,
     );
     expect(Date.parse(ext.dueAt) - Date.parse(r.dueAt)).toBe(30 * DAY);
     expect(ext.overdue).toBe(false);
     expect(ext.extensions).toEqual([expect.objectContaining({ by: "30d", reason: "complex request, Art. 12(3)" })]);
-    const log = j<{ entries: { action: string; reason?: string }[] }>(
+    const log = await j<{ entries: { action: string; reason?: string }[] }>(
       ["audit", "log", "--subject", "subject-charlie-03"],
       f.dir,
     );
     expect(log.entries.map((e) => e.action)).toContain("erasure_extended");
-    expect(j<{ requests: Summary[] }>(["requests", "list", "--status", "received"], f.dir).requests).toHaveLength(1);
-    expect(j<{ requests: Summary[] }>(["requests", "list", "--status", "completed"], f.dir).requests).toHaveLength(0);
-    j(["requests", "process", r.id], f.dir);
-    expect(j<{ requests: Summary[] }>(["requests", "list", "--status", "completed"], f.dir).requests).toHaveLength(1);
-    expect(lethe(["requests", "extend", r.id, "--by", "5d", "--reason", "x"], f.dir).code).toBe(3);
-    expect(lethe(["requests", "extend", r.id, "--by", "5", "--reason", "x"], f.dir).code).toBe(2);
-    expect(lethe(["requests", "list", "--status", "done"], f.dir).code).toBe(2);
-    expect(lethe(["requests", "show", "req_nope"], f.dir).code).toBe(2);
     expect(
-      lethe(["requests", "create", "x-subject", "--received-at", new Date(Date.now() + 3 * DAY).toISOString()], f.dir)
-        .code,
+      (await j<{ requests: Summary[] }>(["requests", "list", "--status", "received"], f.dir)).requests,
+    ).toHaveLength(1);
+    expect(
+      (await j<{ requests: Summary[] }>(["requests", "list", "--status", "completed"], f.dir)).requests,
+    ).toHaveLength(0);
+    await j(["requests", "process", r.id], f.dir);
+    expect(
+      (await j<{ requests: Summary[] }>(["requests", "list", "--status", "completed"], f.dir)).requests,
+    ).toHaveLength(1);
+    expect((await letheIn(["requests", "extend", r.id, "--by", "5d", "--reason", "x"], f.dir)).code).toBe(3);
+    expect((await letheIn(["requests", "extend", r.id, "--by", "5", "--reason", "x"], f.dir)).code).toBe(2);
+    expect((await letheIn(["requests", "list", "--status", "done"], f.dir)).code).toBe(2);
+    expect((await letheIn(["requests", "show", "req_nope"], f.dir)).code).toBe(2);
+    expect(
+      (
+        await letheIn(
+          ["requests", "create", "x-subject", "--received-at", new Date(Date.now() + 3 * DAY).toISOString()],
+          f.dir,
+        )
+      ).code,
     ).toBe(2);
   });
 
   it("a hold makes a request partially_held (exit 3); after release it completes, counting every attempt", async () => {
     const f = fixture();
-    const hold = j<{ id: string }>(
+    const hold = await j<{ id: string }>(
       ["hold", "add", "--dataset", "training_records", "--reason", "regulator audit 2026"],
       f.dir,
     );
-    const r = j<Summary>(["requests", "create", "subject-delta-0004"], f.dir);
-    const first = lethe(["requests", "process", r.id, "--json"], f.dir);
+    const r = await j<Summary>(["requests", "create", "subject-delta-0004"], f.dir);
+    const first = await letheIn(["requests", "process", r.id, "--json"], f.dir);
     expect(first.code).toBe(3);
-    const held = j<Detail>(["requests", "show", r.id], f.dir);
+    const held = await j<Detail>(["requests", "show", r.id], f.dir);
     expect(held.status).toBe("partially_held");
     expect(held.holds).toEqual([expect.objectContaining({ id: hold.id, reason: "regulator audit 2026" })]);
     // Not overdue (answered as far as the law allows), but the subject is kept sealed to finish later.
     expect(stateRow(f, r.id).subject_box).not.toBeNull();
     expect(await remaining(f, "training_records")).toHaveLength(f.training.length);
-    const receiptOf = () =>
-      (JSON.parse(lethe(["requests", "receipt", r.id], f.dir).stdout) as { receipt: { status: string } }).receipt;
-    expect(receiptOf().status).toBe("partially_held");
+    const receiptOf = async () =>
+      (JSON.parse((await letheIn(["requests", "receipt", r.id], f.dir)).stdout) as { receipt: { status: string } })
+        .receipt;
+    expect((await receiptOf()).status).toBe("partially_held");
 
-    j(["hold", "release", hold.id], f.dir);
-    expect(j<{ processed: { status: string }[] }>(["requests", "process", r.id], f.dir).processed[0]?.status).toBe(
-      "completed",
-    );
-    const done = j<Detail>(["requests", "show", r.id], f.dir);
+    await j(["hold", "release", hold.id], f.dir);
+    expect(
+      (await j<{ processed: { status: string }[] }>(["requests", "process", r.id], f.dir)).processed[0]?.status,
+    ).toBe("completed");
+    const done = await j<Detail>(["requests", "show", r.id], f.dir);
     expect(done.attempts).toBe(2);
     expect(Object.fromEntries(done.datasets.map((d) => [d.name, [d.deleted, d.held, d.filesRemoved]]))).toEqual({
       inference_logs: [4, 0, 0],
@@ -214,11 +233,11 @@ describe("erasure requests (CLI, SQLite state)", () => {
     expect(stateRow(f, r.id).subject_box).toBeNull();
     expect(await remaining(f, "training_records")).toEqual(expected(f, new Set(["subject-delta-0004"])).training);
     // --json prints the receipt byte for byte, so it still verifies offline.
-    writeFileSync(join(f.dir, "r.json"), lethe(["requests", "receipt", r.id, "--json"], f.dir).stdout);
-    writeFileSync(join(f.dir, "pub.pem"), lethe(["audit", "public-key"], f.dir).stdout);
-    expect(lethe(["receipt", "verify", "r.json", "--public-key", "pub.pem"], f.dir).code).toBe(0);
+    writeFileSync(join(f.dir, "r.json"), (await letheIn(["requests", "receipt", r.id, "--json"], f.dir)).stdout);
+    writeFileSync(join(f.dir, "pub.pem"), (await letheIn(["audit", "public-key"], f.dir)).stdout);
+    expect((await letheIn(["receipt", "verify", "r.json", "--public-key", "pub.pem"], f.dir)).code).toBe(0);
     // The receipt now speaks for the completed outcome, not the earlier held one.
-    expect(receiptOf()).toMatchObject({
+    expect(await receiptOf()).toMatchObject({
       status: "completed",
       datasets: expect.arrayContaining([expect.objectContaining({ name: "training_records", deleted: 2 })]),
     });

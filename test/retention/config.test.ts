@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { ConfigError } from "../../src/core/errors.js";
 import { openLethe } from "../../src/lethe.js";
-import { lethe, tempDir, writeConfig } from "../helpers/cli.js";
+import { letheIn, tempDir, writeConfig } from "../helpers/cli.js";
 import { createLogsTable } from "../helpers/project.js";
 
 const base = {
@@ -31,11 +31,11 @@ function withDataset(patch: Record<string, unknown>) {
 }
 
 describe("config: the classic mistakes, each named by key path", () => {
-  it("accepts the valid config", () => {
+  it("accepts the valid config", async () => {
     expect(issuesOf(base)).toEqual([]);
   });
 
-  it("rejects a bare number as a duration", () => {
+  it("rejects a bare number as a duration", async () => {
     expect(issuesOf(withDataset({ retention: 30 }))).toEqual([
       expect.stringMatching(/^datasets\.logs\.retention: expected a duration like 30d/),
     ]);
@@ -43,7 +43,7 @@ describe("config: the classic mistakes, each named by key path", () => {
     expect(issuesOf(withDataset({ retention: "30" }))[0]).toMatch(/^datasets\.logs\.retention: /);
   });
 
-  it("rejects unknown keys, including a misspelt retention", () => {
+  it("rejects unknown keys, including a misspelt retention", async () => {
     const cfg = withDataset({ retenion: "30d" });
     const issues = issuesOf(cfg);
     expect(issues.join("\n")).toMatch(/datasets\.logs.*retenion/);
@@ -51,13 +51,13 @@ describe("config: the classic mistakes, each named by key path", () => {
     expect(issuesOf({ ...base, safety: { maxFraktion: 0.5 } }).join()).toMatch(/^safety: .*maxFraktion/);
   });
 
-  it("rejects an identifier injection attempt in a column name", () => {
+  it("rejects an identifier injection attempt in a column name", async () => {
     const issues = issuesOf(withDataset({ createdAt: 'created_at"; DROP TABLE logs; --' }));
     expect(issues[0]).toMatch(/^datasets\.logs\.createdAt: expected an SQL identifier/);
     expect(issuesOf(withDataset({ table: "logs; drop table x" }))[0]).toMatch(/^datasets\.logs\.table: /);
   });
 
-  it("reports cross-field problems: unknown store, missing key, wrong files store", () => {
+  it("reports cross-field problems: unknown store, missing key, wrong files store", async () => {
     expect(issuesOf(withDataset({ store: "nope" }))[0]).toMatch(/^datasets\.logs\.store: unknown store "nope"/);
     expect(issuesOf(withDataset({ key: undefined }))[0]).toMatch(/^datasets\.logs\.key: required/);
     expect(issuesOf(withDataset({ files: { column: "f", store: "appdb" } }))[0]).toMatch(
@@ -65,7 +65,7 @@ describe("config: the classic mistakes, each named by key path", () => {
     );
   });
 
-  it("requires secret references, never inline secrets", () => {
+  it("requires secret references, never inline secrets", async () => {
     expect(issuesOf({ ...base, secrets: { masterKey: "hunter2" } })[0]).toMatch(
       /^secrets\.masterKey: expected a secret reference/,
     );
@@ -96,7 +96,7 @@ describe("config: the classic mistakes, each named by key path", () => {
 });
 
 describe("config errors through the CLI", () => {
-  it("exits 2 naming the key path and deletes nothing", () => {
+  it("exits 2 naming the key path and deletes nothing", async () => {
     const dir = tempDir();
     createLogsTable(join(dir, "a.db"));
     const db = new Database(join(dir, "a.db"));
@@ -113,18 +113,18 @@ datasets:
   other: { store: appdb, table: logs, key: id, createdAt: created_at, retention: 1d, retenion: 2d }
 `,
     );
-    const r = lethe(["apply", "--force"], dir);
+    const r = await letheIn(["apply", "--force"], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("datasets.logs.retention: expected a duration like 30d");
     expect(r.stderr).toMatch(/datasets\.other.*retenion/);
     expect(readFileSync(join(dir, "a.db")).equals(before)).toBe(true);
-    const j = lethe(["plan", "--json"], dir);
+    const j = await letheIn(["plan", "--json"], dir);
     expect(j.code).toBe(2);
     expect((j.json as { error: { code: string } }).error.code).toBe("CONFIG_INVALID");
   });
 
-  it("exits 2 when the config file is missing", () => {
-    const r = lethe(["plan"], tempDir());
+  it("exits 2 when the config file is missing", async () => {
+    const r = await letheIn(["plan"], tempDir());
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/file not found/);
   });
