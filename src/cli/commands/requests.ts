@@ -1,18 +1,12 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LetheError } from "../../core/errors.js";
+import { checkReceivedAt } from "../../core/requests/received-at.js";
 import { REQUEST_STATUSES, type RequestDetail, type RequestStatus } from "../../core/requests/types.js";
 import { withLethe } from "../context.js";
 import { table } from "../format.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
-
-function parseDate(s: string | undefined, flag: string): Date | undefined {
-  if (s === undefined) return undefined;
-  const d = new Date(s);
-  if (Number.isNaN(d.getTime())) throw new LetheError("USAGE", `${flag}: expected a date like 2026-03-01, got ${s}`);
-  return d;
-}
 
 function renderDetail(r: RequestDetail): string {
   const lines = [
@@ -47,7 +41,7 @@ export function registerRequests(program: Command, run: Runner): void {
     .action((subject: string, _o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { receivedAt?: string; reason?: string }>();
-        const receivedAt = parseDate(o.receivedAt, "--received-at");
+        const receivedAt = o.receivedAt === undefined ? undefined : checkReceivedAt(o.receivedAt, "--received-at");
         return withLethe(o, async (lethe) => {
           const r = await lethe.requests.create(subject, {
             ...(receivedAt ? { receivedAt } : {}),

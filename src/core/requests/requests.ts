@@ -7,6 +7,7 @@ import { normalizeSubjects } from "../erasure.js";
 import { LetheError } from "../errors.js";
 import { processRequest } from "./process.js";
 import { receiptText } from "./receipt.js";
+import { checkReceivedAt } from "./received-at.js";
 import { claimable, listRequests, loadRequest, toDetail } from "./store.js";
 import { sealSubject } from "./subject-box.js";
 import {
@@ -21,8 +22,6 @@ import {
   type RequestSummary,
 } from "./types.js";
 
-/** A received-at this far in the future is a mistake, not clock skew. */
-const MAX_SKEW_MS = 5 * 60_000;
 const OPEN: RequestStatus[] = ["received", "verified", "processing"];
 
 export interface ProcessedRequest {
@@ -50,10 +49,7 @@ export class ErasureRequests {
   async create(subject: string, opts: CreateRequestOptions = {}): Promise<RequestCreated> {
     const [s] = normalizeSubjects([subject]);
     const { state, executor: ledger, config } = this.deps();
-    const received = opts.receivedAt ?? new Date();
-    if (Number.isNaN(received.getTime())) throw new LetheError("VALIDATION", "receivedAt: not a valid date");
-    if (received.getTime() > Date.now() + MAX_SKEW_MS)
-      throw new LetheError("VALIDATION", "receivedAt: lies in the future");
+    const received = checkReceivedAt(opts.receivedAt ?? new Date());
     const subjectHash = ledger.subjectHash(s as string);
     const open = await state.db
       .selectFrom("erasure_requests")

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { checkReceivedAt } from "../../core/requests/received-at.js";
 import type { ServerContext } from "../context.js";
 import { erasureListQuery, erasureRequestBody, idParams, receiptParams } from "../schemas.js";
 import { parseInput } from "../validate.js";
@@ -16,7 +17,7 @@ export function erasureRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const b = parseInput(erasureRequestBody, req.body, "body");
     const r = await lethe.requests.create(b.subject, {
       ...(b.reason !== undefined ? { reason: b.reason } : {}),
-      ...(b.receivedAt !== undefined ? { receivedAt: new Date(b.receivedAt) } : {}),
+      ...(b.receivedAt !== undefined ? { receivedAt: checkReceivedAt(b.receivedAt) } : {}),
     });
     ctx.notify("requests");
     return reply.status(202).header("location", `/v1/erasure-requests/${r.id}`).send(r);
