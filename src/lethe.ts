@@ -89,7 +89,7 @@ export async function openLethe(
   for (const w of map.warnings) logger.warn(w);
   let state: StateHandle | undefined;
   try {
-    state = await openState(config.state);
+    state = await openState(config.state, (m) => logger.warn(m));
     const master = loadMasterKey(config, (m) => logger.warn(m));
     const hmacKey = subjectKey ?? (await getOrCreateSecret(state, master, "subject-hmac", () => randomBytes(32)));
     const signing = privateKeyFromDer(await getOrCreateSecret(state, master, "ledger-signing", newSigningKeyDer));

@@ -18,12 +18,16 @@ export interface StateHandle {
  * @example
  * const state = await openState(config.state);
  */
-export async function openState(state: LetheConfig["state"]): Promise<StateHandle> {
+export async function openState(
+  state: LetheConfig["state"],
+  /** Where a loosened state folder is reported (SQLite state only). */
+  warn?: (msg: string) => void,
+): Promise<StateHandle> {
   // The pg client is loaded only for PostgreSQL state: it costs every CLI start that does not need it.
   const { db, dialect } =
     state.kind === "postgres"
       ? (await import("./postgres-state.js")).openPostgresState(state.url)
-      : openSqliteState(state.dir);
+      : openSqliteState(state.dir, warn);
   try {
     const migrator = new Migrator({
       db,

@@ -1,9 +1,9 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import type { StateDialect } from "./dialect.js";
 import type { LedgerTable, StateDatabase } from "./schema.js";
+import { secureStateDir } from "./state-permissions.js";
 
 const NO_DELETE = sql`create trigger if not exists ledger_no_delete before delete on ledger
   begin select raise(abort, 'the ledger is append-only: DELETE refused'); end`;
@@ -12,8 +12,11 @@ const NO_DELETE = sql`create trigger if not exists ledger_no_delete before delet
  * The embedded default: `state.db` in the state folder. secure_delete wipes
  * freed pages, so secrets and intents removed later leave no bytes behind.
  */
-export function openSqliteState(dir: string): { db: Kysely<StateDatabase>; dialect: StateDialect } {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+export function openSqliteState(
+  dir: string,
+  warn?: (msg: string) => void,
+): { db: Kysely<StateDatabase>; dialect: StateDialect } {
+  secureStateDir(dir, warn);
   const raw = new Database(join(dir, "state.db"));
   raw.pragma("journal_mode = WAL");
   raw.pragma("synchronous = NORMAL");
