@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { LetheError } from "../core/errors.js";
 import { open, seal } from "../crypto/aead.js";
 import type { Executor } from "../executor/executor.js";
-import { ownerIsDead, selfOwner } from "../executor/liveness.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
 import { durably } from "./durable.js";
+import { claimEvent, dueEvents, renewClaim } from "./event-claims.js";
 import type { Artifact, InferenceComplete } from "./event-schema.js";
 import type {
   ClaimedEvent,
@@ -178,81 +178,21 @@ export class EventQueue {
    * ran out (an owner on another host stopped renewing it), and claims whose
    * owner on this host is provably dead (taken over at once, not when the lock ends).
    */
-  async due(limit: number, now = Date.now()): Promise<string[]> {
-    const t = iso(now);
-    const rows = await this.state.db
-      .selectFrom("events")
-      .select("id")
-      .where((eb) =>
-        eb.or([
-          eb.and([eb("status", "=", "pending"), eb("next_attempt_at", "<=", t)]),
-          eb.and([eb("status", "=", "processing"), eb("locked_until", "<", t)]),
-        ]),
-      )
-      .orderBy("next_attempt_at")
-      .limit(limit)
-      .execute();
-    const ids = rows.map((r) => r.id);
-    if (ids.length >= limit) return ids;
-    for (const r of await this.lockedClaims(t)) if (ownerIsDead(r.owner) && ids.length < limit) ids.push(r.id);
-    return ids;
+  due(limit: number, now = Date.now()): Promise<string[]> {
+    return dueEvents(this.state, limit, now);
   }
 
-  private lockedClaims(t: string): Promise<{ id: string; owner: string | null }[]> {
-    return this.state.db
-      .selectFrom("events")
-      .select(["id", "owner"])
-      .where("status", "=", "processing")
-      .where("locked_until", ">=", t)
-      .execute();
-  }
-
-  /**
-   * Claims one event for this worker (compare-and-set, safe across
-   * instances); undefined if someone else has it. A claim whose owner is
-   * dead is taken over only from that exact owner.
-   */
+  /** Claims one event for this worker (compare-and-set, safe across instances); undefined if someone else has it. */
   async claim(id: string, now = Date.now()): Promise<ClaimedEvent | undefined> {
-    const t = iso(now);
-    const current = await this.state.db
-      .selectFrom("events")
-      .select(["status", "owner"])
-      .where("id", "=", id)
-      .executeTakeFirst();
-    const deadOwner = current?.status === "processing" && ownerIsDead(current.owner) ? current.owner : undefined;
-    const row = await this.state.db
-      .updateTable("events")
-      .set((eb) => ({
-        status: "processing",
-        attempts: eb("attempts", "+", 1),
-        locked_until: iso(now + this.lockMs),
-        owner: selfOwner(),
-        updated_at: t,
-      }))
-      .where("id", "=", id)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb("status", "=", "pending"), eb("next_attempt_at", "<=", t)]),
-          eb.and([eb("status", "=", "processing"), eb("locked_until", "<", t)]),
-          ...(deadOwner ? [eb.and([eb("status", "=", "processing"), eb("owner", "=", deadOwner)])] : []),
-        ]),
-      )
-      .returning(["id", "attempts", "payload"])
-      .executeTakeFirst();
+    const row = await claimEvent(this.state, id, now, this.lockMs);
     if (!row) return undefined;
     const plain = open(this.masterKey, Buffer.from(row.payload, "base64"), Buffer.from(`lethe-event/v1\0${row.id}`));
     return { id: row.id, attempts: Number(row.attempts), artifacts: JSON.parse(plain.toString("utf8")) as Artifact[] };
   }
 
   /** The claim's heartbeat: pushes its lock out again while this process is still working on it. */
-  async renew(id: string, now = Date.now()): Promise<void> {
-    await this.state.db
-      .updateTable("events")
-      .set({ locked_until: iso(now + this.lockMs) })
-      .where("id", "=", id)
-      .where("status", "=", "processing")
-      .where("owner", "=", selfOwner())
-      .execute();
+  renew(id: string, now = Date.now()): Promise<void> {
+    return renewClaim(this.state, id, now, this.lockMs);
   }
 
   /** How often a claim's owner renews its lock (a third of the lock, so two missed beats still hold it). */
