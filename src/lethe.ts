@@ -23,6 +23,7 @@ import { KeyRing, type KeyRingOptions } from "./crypto/keyring.js";
 import { loadMasterKey } from "./crypto/master-key.js";
 import { Executor } from "./executor/executor.js";
 import type { ShreddedFile } from "./executor/shred-paths.js";
+import { deriveChainKey, HEAD_MAC_MIGRATION } from "./ledger/head-mac.js";
 import { Ledger } from "./ledger/ledger.js";
 import { type InclusionProof, proveInclusion } from "./ledger/proof.js";
 import { type PruneOptions, type PruneResult, pruneLedger } from "./ledger/prune.js";
@@ -93,7 +94,9 @@ export async function openLethe(
     const master = loadMasterKey(config, (m) => logger.warn(m));
     const hmacKey = subjectKey ?? (await getOrCreateSecret(state, master, "subject-hmac", () => randomBytes(32)));
     const signing = privateKeyFromDer(await getOrCreateSecret(state, master, "ledger-signing", newSigningKeyDer));
-    const ledger = new Ledger(state, hmacKey, signing);
+    const ledger = new Ledger(state, hmacKey, signing, deriveChainKey(master));
+    // Only the open that added the head MAC keys an unkeyed head: a MAC stripped later is tampering.
+    if (state.migrated?.includes(HEAD_MAC_MIGRATION)) await ledger.keyHead();
     const lethe = new Lethe(config, state, ledger, map, master, logger, opts);
     await lethe.executor.reconcile();
     return lethe;
@@ -199,8 +202,7 @@ export class Lethe {
   }
 
   readonly audit = {
-    verify: (checkpoint?: Checkpoint): Promise<VerifyResult> =>
-      verifyLedger(this.state, this.ledger.publicKeyPem(), checkpoint),
+    verify: (checkpoint?: Checkpoint): Promise<VerifyResult> => verifyLedger(this.state, this.ledger, checkpoint),
     log: (q: AuditQuery): Promise<LedgerEntry[]> => auditLog(this.state, this.ledger, q),
     checkpoint: (): Promise<Checkpoint> => this.ledger.checkpoint(),
     prove: async (seq: number): Promise<InclusionProof> =>

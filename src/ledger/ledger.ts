@@ -1,11 +1,13 @@
 import type { KeyObject } from "node:crypto";
 import { sql } from "kysely";
+import { LetheError } from "../core/errors.js";
 import { FastHmac } from "../crypto/fast-hmac.js";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { LedgerTable } from "../state/schema.js";
 import { entryHash } from "./canonical.js";
 import { scrubFreeText } from "./free-text.js";
+import { type HeadState, headMac, headMacMatches } from "./head-mac.js";
 import { FrontierBuilder, rootOf } from "./merkle.js";
 import { type Checkpoint, checkpointMessage, publicKeyPem, signBytes } from "./signing.js";
 import type { EntryInput } from "./types.js";
@@ -26,6 +28,8 @@ export class Ledger {
     private readonly state: StateHandle,
     hmacKey: Buffer,
     private readonly signingKey: KeyObject,
+    /** Derived from the master key (`deriveChainKey`); keys the ledger head. */
+    private readonly chainKey: Buffer,
   ) {
     this.hmac = new FastHmac(hmacKey);
   }
@@ -55,6 +59,32 @@ export class Ledger {
     return signBytes(this.signingKey, message);
   }
 
+  /** Whether a head (as stored) carries this instance's chain key MAC. */
+  headIsAuthentic(h: HeadState, mac: string | null): boolean {
+    return headMacMatches(this.chainKey, h, mac);
+  }
+
+  /**
+   * The transition from an unkeyed ledger: a head without a MAC is keyed once,
+   * as it stands, by the open that applied the migration adding the MAC (the
+   * entries before it verify by their chain and checkpoints as before; from
+   * then on no head verifies without the chain key).
+   */
+  async keyHead(): Promise<void> {
+    await this.state.db.transaction().execute(async (trx) => {
+      const h = await trx.selectFrom("ledger_head").selectAll().where("id", "=", 1).executeTakeFirst();
+      if (!h || h.mac !== null) return;
+      const keyedFrom = Number(h.seq);
+      const mac = headMac(this.chainKey, { seq: keyedFrom, hash: h.hash, frontier: h.frontier, keyedFrom });
+      await trx
+        .updateTable("ledger_head")
+        .set({ mac, keyed_from: keyedFrom })
+        .where("id", "=", 1)
+        .where("mac", "is", null)
+        .execute();
+    });
+  }
+
   /** Appends in a transaction of its own. */
   async append(entries: EntryInput[]): Promise<{ first: number; last: number }> {
     return this.state.db.transaction().execute((trx) => this.appendInTx(trx, entries));
@@ -66,10 +96,17 @@ export class Ledger {
    * the head row first is what serializes writers (SQLite and PostgreSQL).
    */
   async appendInTx(trx: StateTx, entries: EntryInput[]): Promise<{ first: number; last: number }> {
-    const head = await sql<{ seq: number; hash: string; frontier: string }>`
-      update ledger_head set seq = seq where id = 1 returning seq, hash, frontier`.execute(trx);
+    const head = await sql<{ seq: number; hash: string; frontier: string; mac: string | null; keyed_from: number }>`
+      update ledger_head set seq = seq where id = 1 returning seq, hash, frontier, mac, keyed_from`.execute(trx);
     const h = head.rows[0];
     if (!h) throw new Error("ledger head row is missing");
+    const keyedFrom = Number(h.keyed_from);
+    // Extending a head lethe did not write would bless whatever was put before it.
+    if (!this.headIsAuthentic({ seq: Number(h.seq), hash: h.hash, frontier: h.frontier, keyedFrom }, h.mac))
+      throw new LetheError(
+        "AUDIT_FAILED",
+        "the ledger head is not authentic (its MAC does not match): refusing to append",
+      );
     let seq = Number(h.seq);
     let prev = h.hash;
     const frontier = new FrontierBuilder(JSON.parse(h.frontier) as string[], seq);
@@ -96,9 +133,10 @@ export class Ledger {
       seq += 1;
     }
     await this.state.dialect.insertLedgerRows(trx, rows);
+    const next = { seq, hash: prev, frontier: JSON.stringify(frontier.toHex()), keyedFrom };
     await trx
       .updateTable("ledger_head")
-      .set({ seq, hash: prev, frontier: JSON.stringify(frontier.toHex()) })
+      .set({ seq, hash: prev, frontier: next.frontier, mac: headMac(this.chainKey, next) })
       .where("id", "=", 1)
       .execute();
     return { first: seq - entries.length + 1, last: seq };
@@ -112,6 +150,13 @@ export class Ledger {
       .where("id", "=", 1)
       .executeTakeFirstOrThrow();
     const size = Number(head.seq);
+    const state = { seq: size, hash: head.hash, frontier: head.frontier, keyedFrom: Number(head.keyed_from) };
+    // Never sign what lethe did not write: a forged head would otherwise get a valid checkpoint.
+    if (!this.headIsAuthentic(state, head.mac))
+      throw new LetheError(
+        "AUDIT_FAILED",
+        "the ledger head is not authentic (its MAC does not match): refusing to sign it",
+      );
     const existing = await this.state.db
       .selectFrom("checkpoints")
       .selectAll()

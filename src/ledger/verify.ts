@@ -1,6 +1,7 @@
 import type { StateHandle } from "../state/open-state.js";
 import { type Anchor, latestAnchor, verifyAnchor } from "./anchor.js";
 import { entryHash, GENESIS } from "./canonical.js";
+import type { Ledger } from "./ledger.js";
 import { FrontierBuilder, rootOf } from "./merkle.js";
 import { ledgerRows } from "./query.js";
 import { type Checkpoint, verifyCheckpoint } from "./signing.js";
@@ -30,21 +31,23 @@ const ATTEMPTS = 3;
  * signed anchor.
  *
  * @example
- * const r = await verifyLedger(state, publicKeyPem); if (!r.ok) console.log(r.firstBad, r.reason);
+ * const r = await verifyLedger(state, ledger); if (!r.ok) console.log(r.firstBad, r.reason);
  */
 export async function verifyLedger(
   state: StateHandle,
-  publicPem: string,
+  /** The keys: the checkpoint public key and the chain key that authenticates the head. */
+  keys: Pick<Ledger, "publicKeyPem" | "headIsAuthentic">,
   external?: Checkpoint,
   /** Also report the chain hash and frontier after this entry (pruning signs them; one pass, not two). */
   captureAt?: number,
 ): Promise<VerifyResult> {
+  const publicPem = keys.publicKeyPem();
   if (external && !verifyCheckpoint(publicPem, external))
     return { ok: false, entries: 0, reason: "the given checkpoint has an invalid signature", checkpoints: 0 };
   let r: VerifyResult = { ok: false, entries: 0, checkpoints: 0 };
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const anchor = await latestAnchor(state);
-    r = await verifyOnce(state, publicPem, anchor, external, captureAt);
+    r = await verifyOnce(state, keys, anchor, external, captureAt);
     if (r.ok || (await latestAnchor(state))?.size === anchor?.size) return r;
   }
   return r;
@@ -52,11 +55,12 @@ export async function verifyLedger(
 
 async function verifyOnce(
   state: StateHandle,
-  publicPem: string,
+  keys: Pick<Ledger, "publicKeyPem" | "headIsAuthentic">,
   anchor: Anchor | undefined,
   external: Checkpoint | undefined,
   captureAt: number | undefined,
 ): Promise<VerifyResult> {
+  const publicPem = keys.publicKeyPem();
   // Other instances may append while this runs: the head read first bounds what is verified, so a
   // live ledger is checked as of one consistent moment (the head commits with its rows).
   const head = await readHead(state);
@@ -153,6 +157,19 @@ async function verifyOnce(
   // The head's frontier is what the next append and checkpoint build on: it must be the recomputed one.
   if (head.frontier !== JSON.stringify(frontier.toHex()))
     return fail(size, size, "the ledger head's Merkle frontier does not match the entries: the head was altered");
+  // The chain hash commits to every entry and the MAC to the hash, size and frontier: without the chain
+  // key (derived from the master key) nobody can append, rewrite or truncate and re-seal the head.
+  if (
+    !keys.headIsAuthentic(
+      { seq: head.seq, hash: head.hash, frontier: head.frontier, keyedFrom: head.keyedFrom },
+      head.mac,
+    )
+  )
+    return fail(
+      size,
+      size,
+      "the ledger head is not authentic (its MAC does not match): entries were appended, rewritten or removed without lethe's key",
+    );
   return {
     ok: true,
     entries: size,
@@ -162,11 +179,19 @@ async function verifyOnce(
   };
 }
 
-async function readHead(state: StateHandle): Promise<{ seq: number; hash: string; frontier: string } | undefined> {
+interface StoredHead {
+  seq: number;
+  hash: string;
+  frontier: string;
+  mac: string | null;
+  keyedFrom: number;
+}
+
+async function readHead(state: StateHandle): Promise<StoredHead | undefined> {
   const h = await state.db
     .selectFrom("ledger_head")
-    .select(["seq", "hash", "frontier"])
+    .select(["seq", "hash", "frontier", "mac", "keyed_from"])
     .where("id", "=", 1)
     .executeTakeFirst();
-  return h && { seq: Number(h.seq), hash: h.hash, frontier: h.frontier };
+  return h && { seq: Number(h.seq), hash: h.hash, frontier: h.frontier, mac: h.mac, keyedFrom: Number(h.keyed_from) };
 }

@@ -9,6 +9,8 @@ import { openSqliteState } from "./sqlite-state.js";
 export interface StateHandle {
   db: Kysely<StateDatabase>;
   dialect: StateDialect;
+  /** Migrations this open applied (an upgrade step may need keys the migration itself cannot hold). */
+  migrated?: readonly string[];
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export async function openState(
     state.kind === "postgres"
       ? (await import("./postgres-state.js")).openPostgresState(state.url)
       : openSqliteState(state.dir, warn);
+  let migrated: string[] = [];
   try {
     const migrator = new Migrator({
       db,
@@ -38,8 +41,9 @@ export async function openState(
       // Kysely's default localeCompare builds an ICU collator: ~200 ms on every CLI start.
       nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
     });
-    const { error } = await migrator.migrateToLatest();
+    const { error, results } = await migrator.migrateToLatest();
     if (error) throw error;
+    migrated = (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
     await dialect.installLedgerGuards(db);
   } catch (err) {
     await db.destroy().catch(() => undefined);
@@ -53,6 +57,7 @@ export async function openState(
   return {
     db,
     dialect,
+    migrated,
     async close() {
       await dialect.scrub(db).catch(() => undefined);
       await dialect.close();

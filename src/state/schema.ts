@@ -31,7 +31,14 @@ export interface StateDatabase {
     delivered_at: string | null;
     last_error: string | null;
   };
-  ledger_head: { id: number; seq: number; hash: string; frontier: string };
+  ledger_head: {
+    id: number;
+    seq: number;
+    hash: string;
+    frontier: string;
+    mac: string | null;
+    keyed_from: number | null;
+  };
   checkpoints: { size: number; root: string; at: string; signature: string };
   ledger_anchors: {
     size: number;

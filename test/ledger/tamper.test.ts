@@ -2,6 +2,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { entryHash } from "../../src/ledger/canonical.js";
+import { deriveChainKey, headMac } from "../../src/ledger/head-mac.js";
+import { FrontierBuilder } from "../../src/ledger/merkle.js";
 import { openLethe } from "../../src/lethe.js";
 import { lethe } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
@@ -29,6 +32,70 @@ function unguarded(path: string): Database.Database {
     "drop trigger ledger_no_update; drop trigger ledger_no_delete; drop trigger checkpoints_no_update; drop trigger checkpoints_no_delete;",
   );
   return db;
+}
+
+/** What only a holder of the master key can do: MAC the head as it now stands. */
+function reseal(db: Database.Database, dir: string): void {
+  const master = Buffer.from(readFileSync(join(dir, ".lethe", "master.key"), "utf8").trim(), "hex");
+  const h = db.prepare("select seq, hash, frontier, keyed_from from ledger_head").get() as {
+    seq: number;
+    hash: string;
+    frontier: string;
+    keyed_from: number;
+  };
+  const mac = headMac(deriveChainKey(master), {
+    seq: h.seq,
+    hash: h.hash,
+    frontier: h.frontier,
+    keyedFrom: h.keyed_from,
+  });
+  db.prepare("update ledger_head set mac = ?").run(mac);
+}
+
+/** Appends one entry with a correct plain SHA-256 chain and rebuilds the head's size, hash and frontier. */
+function forgeEntry(db: Database.Database): number {
+  const h = db.prepare("select seq, hash, frontier from ledger_head").get() as {
+    seq: number;
+    hash: string;
+    frontier: string;
+  };
+  const base = {
+    seq: h.seq + 1,
+    at: new Date().toISOString(),
+    action: "deleted",
+    dataset: "logs",
+    item_key: "999999",
+    key_hash: null,
+    subject_hash: null,
+    reason: null,
+    run_id: null,
+    data: null,
+  };
+  const hash = entryHash(h.hash, base);
+  db.prepare(
+    "insert into ledger (seq, at, action, dataset, item_key, key_hash, subject_hash, reason, run_id, data, prev_hash, hash) values (@seq, @at, @action, @dataset, @item_key, @key_hash, @subject_hash, @reason, @run_id, @data, @prev_hash, @hash)",
+  ).run({ ...base, prev_hash: h.hash, hash });
+  const frontier = new FrontierBuilder(JSON.parse(h.frontier) as string[], h.seq);
+  frontier.add(hash);
+  db.prepare("update ledger_head set seq = ?, hash = ?, frontier = ?").run(
+    base.seq,
+    hash,
+    JSON.stringify(frontier.toHex()),
+  );
+  return base.seq;
+}
+
+/** Truncates to `keep` entries and rebuilds the head so the chain and frontier match what is left. */
+function truncateTo(db: Database.Database, keep: number): void {
+  db.prepare("delete from ledger where seq > ?").run(keep);
+  const frontier = new FrontierBuilder();
+  const rows = db.prepare("select seq, hash from ledger order by seq").all() as { seq: number; hash: string }[];
+  for (const r of rows) frontier.add(r.hash);
+  db.prepare("update ledger_head set seq = ?, hash = ?, frontier = ?").run(
+    keep,
+    rows[rows.length - 1]?.hash,
+    JSON.stringify(frontier.toHex()),
+  );
 }
 
 function verify(dir: string, extra: string[] = []) {
@@ -129,17 +196,10 @@ describe("ledger tamper evidence", () => {
     const keep = size - 5;
     db.prepare("delete from ledger where seq > ?").run(keep);
     db.prepare("delete from checkpoints where size > ?").run(keep);
-    const { FrontierBuilder } = await import("../../src/ledger/merkle.js");
-    const frontier = new FrontierBuilder();
-    const rows = db.prepare("select seq, hash from ledger order by seq").all() as { seq: number; hash: string }[];
-    for (const r of rows) frontier.add(r.hash);
-    db.prepare("update ledger_head set seq = ?, hash = ?, frontier = ?").run(
-      keep,
-      rows[rows.length - 1]?.hash,
-      JSON.stringify(frontier.toHex()),
-    );
+    truncateTo(db, keep);
+    // The attacker holds the master key: re-seals the head with the chain key and re-signs the history.
+    reseal(db, p.dir);
     db.close();
-    // The attacker holds the signing key and re-signs the shortened history.
     const l = await openLethe(join(p.dir, "lethe.yaml"), { logger: { warn: () => undefined, info: () => undefined } });
     await l.audit.checkpoint();
     await l.close();
@@ -149,6 +209,58 @@ describe("ledger tamper evidence", () => {
     const r = verify(p.dir, ["--checkpoint", "cp.json"]);
     expect(r.code).toBe(4);
     expect(r.json.reason).toMatch(/truncated/);
+  });
+
+  it("an entry forged with a correct SHA-256 chain and a rebuilt head fails: the head is keyed", () => {
+    const { p, state } = ledgerProject();
+    const db = unguarded(state);
+    const seq = forgeEntry(db);
+    db.close();
+    const r = verify(p.dir);
+    expect(r.code).toBe(4);
+    expect(r.json).toMatchObject({ ok: false, firstBad: seq });
+    expect(r.json.reason).toMatch(/not authentic/);
+    // Nor does the next run extend it or a checkpoint sign it.
+    expect(lethe(["audit", "checkpoint"], p.dir).code).toBe(4);
+    expect(lethe(["apply"], p.dir).code).not.toBe(0);
+  });
+
+  it("a truncated ledger with its checkpoints deleted fails: the head MAC proves the length", () => {
+    const { p, state, size } = ledgerProject();
+    const db = unguarded(state);
+    db.prepare("delete from checkpoints").run();
+    truncateTo(db, size - 4);
+    db.close();
+    const r = verify(p.dir);
+    expect(r.code).toBe(4);
+    expect(r.json.reason).toMatch(/not authentic/);
+  });
+
+  it("a MAC stripped from the head is not re-keyed at the next open", () => {
+    const { p, state } = ledgerProject();
+    const db = unguarded(state);
+    forgeEntry(db);
+    db.prepare("update ledger_head set mac = null, keyed_from = null").run();
+    db.close();
+    expect(verify(p.dir).code).toBe(4);
+    expect(verify(p.dir).json.reason).toMatch(/not authentic/);
+  });
+
+  it("a ledger written before the head was keyed keeps verifying after the upgrade, and is keyed from there", () => {
+    const { p, state, size } = ledgerProject();
+    const db = unguarded(state);
+    // What the state looked like before migration 0007.
+    db.exec("alter table ledger_head drop column mac; alter table ledger_head drop column keyed_from;");
+    db.prepare("delete from lethe_migrations where name = '0009-ledger-head-mac'").run();
+    db.close();
+    const r = verify(p.dir);
+    expect(r.code).toBe(0);
+    expect(r.json.entries).toBe(size);
+    const after = new Database(state);
+    expect(after.prepare("select keyed_from from ledger_head").get()).toEqual({ keyed_from: size });
+    after.close();
+    expect(lethe(["apply"], p.dir).code).toBe(0);
+    expect(verify(p.dir).code).toBe(0);
   });
 
   it("an exported checkpoint that was altered fails its signature", () => {
