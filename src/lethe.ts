@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { loadConfigFile, parseConfig } from "./config/load.js";
 import { resolveSecret } from "./config/secrets.js";
 import type { LetheConfig } from "./config/types.js";
-import { DataMap } from "./core/data-map.js";
+import { DataMap, type StoreSelection } from "./core/data-map.js";
 import { type DiscoverOptions, type DiscoverResult, discover, ownStateTables } from "./core/discover.js";
 import { type ErasureDeps, eraseSubjects } from "./core/erasure.js";
 import type {
@@ -53,6 +53,12 @@ export interface OpenOptions {
   keyring?: KeyRingOptions;
   /** Event queue tuning (attempts, backoff, in-process retries). */
   events?: EventsOptions;
+  /**
+   * Which stores to connect (default all). A store that cannot be reached is
+   * recorded as down (`map.down`) instead of failing the open: its datasets
+   * are unavailable, everything else works.
+   */
+  stores?: StoreSelection;
 }
 
 const stderrLogger: LetheLogger = {
@@ -86,7 +92,7 @@ export async function openLethe(
     ? Buffer.from(resolveSecret(config.secrets.subjectKey, config.baseDir, "secrets.subjectKey"))
     : undefined;
   // Validate every store and dataset before touching lethe's own state or any data.
-  const map = await DataMap.open(config, opts.drivers ?? defaultDrivers);
+  const map = await DataMap.open(config, opts.drivers ?? defaultDrivers, opts.stores);
   for (const w of map.warnings) logger.warn(w);
   let state: StateHandle | undefined;
   try {

@@ -1,15 +1,36 @@
+import type { StoreSelection } from "../core/data-map.js";
 import { type Lethe, openLethe } from "../lethe.js";
 import type { GlobalOptions } from "./result.js";
 
 /**
  * Opens lethe for one command and always closes it, so SQLite WALs are
- * checkpointed and pools drained even when the command fails.
+ * checkpointed and pools drained even when the command fails. `stores`
+ * names what the command needs: a command that only reads lethe's own
+ * state passes "none" and never contacts a store (it works while one is down).
  */
-export async function withLethe<T>(opts: GlobalOptions, fn: (lethe: Lethe) => Promise<T>): Promise<T> {
-  const lethe = await openLethe(opts.config);
+export async function withLethe<T>(
+  opts: GlobalOptions,
+  fn: (lethe: Lethe) => Promise<T>,
+  stores: StoreSelection = "all",
+): Promise<T> {
+  const lethe = await openLethe(opts.config, { stores });
   try {
     return await fn(lethe);
   } finally {
     await lethe.close();
   }
+}
+
+/** What a command limited to one dataset (`--dataset`) needs: only that dataset's stores. */
+export function storesFor(dataset: string | undefined): StoreSelection {
+  return dataset === undefined ? "all" : { datasets: [dataset] };
+}
+
+/**
+ * {@link withLethe} for commands that read or write only lethe's own state
+ * (holds, the ledger, erasure-request intake): no store is contacted, so they
+ * work while a store is down.
+ */
+export function withLetheState<T>(opts: GlobalOptions, fn: (lethe: Lethe) => Promise<T>): Promise<T> {
+  return withLethe(opts, fn, "none");
 }

@@ -1,3 +1,4 @@
+import type { UnavailableDataset } from "./data-map.js";
 import type { LineageEntry } from "./lineage.js";
 import type { PurgeReport } from "./types.js";
 
@@ -56,6 +57,8 @@ export interface EraseResult {
   subjects: SubjectErasure[];
   /** Per store: what was done about erased bytes left in its files (absent for a dry run). */
   scrub?: PurgeReport[];
+  /** Subject datasets not reached because their store is down (the run is then `partial`). */
+  unavailable?: UnavailableDataset[];
 }
 
 /** `lethe.erase("one-subject")`: that subject's result with the run's id and scrub reports. */

@@ -5,7 +5,7 @@ import { holdFor } from "../executor/hold-rule.js";
 import { scrubFreeText } from "../ledger/free-text.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
-import type { DataMap } from "./data-map.js";
+import type { DataMap, UnavailableDataset } from "./data-map.js";
 import { assemble, dryRun, toResult, totals } from "./erasure-results.js";
 import type {
   EraseDatasetResult,
@@ -108,13 +108,32 @@ export async function eraseSubjects(deps: ErasureDeps, input: string[], opts: Er
       opts.onProgress?.({ dataset: "subjects", done: i + 1, expected: subjects.length });
     }
     const scrub = await purge(deps, work);
-    const bad = out.reduce((n, s) => n + s.failed + s.residue, 0) + scrub.filter((s) => !s.complete).length;
-    const summary = { subjects: out.length, ...totals(out), scrub };
+    // Subject datasets of a down store were not reached: the run cannot be complete.
+    const unavailable = opts.datasets ? [] : erasureUnavailable(deps.map);
+    const bad =
+      out.reduce((n, s) => n + s.failed + s.residue, 0) + scrub.filter((s) => !s.complete).length + unavailable.length;
+    const summary = {
+      subjects: out.length,
+      ...totals(out),
+      scrub,
+      ...(unavailable.length > 0 ? { unavailable: unavailable.map(({ dataset, store }) => ({ dataset, store })) } : {}),
+    };
     return {
-      result: { runId, dryRun: false, subjects: out, scrub },
+      result: { runId, dryRun: false, subjects: out, scrub, ...(unavailable.length > 0 ? { unavailable } : {}) },
       end: { status: bad > 0 ? "partial" : "ok", reason: bad > 0 ? `${bad} failed or residual` : "ok", data: summary },
     };
   });
+}
+
+/** Datasets an erasure would cover (they find items by subject) whose store is down. */
+export function erasureUnavailable(map: DataMap, names?: string[]): UnavailableDataset[] {
+  return map
+    .unavailable()
+    .filter((u) => names === undefined || names.includes(u.dataset))
+    .filter((u) => {
+      const ds = map.known(u.dataset);
+      return ds.subject !== undefined || ds.subjectFromPath !== undefined;
+    });
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Executor } from "../executor/executor.js";
 import { heldCount, needsBySubject } from "../executor/hold-rule.js";
 import { type SafetyVerdict, safetyVerdict } from "../executor/safety.js";
 import type { StateHandle } from "../state/open-state.js";
-import type { DataMap } from "./data-map.js";
+import type { DataMap, UnavailableDataset } from "./data-map.js";
 import { LetheError } from "./errors.js";
 import type { Holds } from "./holds.js";
 import { type Plan, planContentHash } from "./planner.js";
@@ -27,6 +27,8 @@ export interface ApplyResult {
   datasets: ApplyDataset[];
   /** Set when `shouldStop` ended the run early (after a fully recorded batch). */
   interrupted?: boolean;
+  /** Datasets not run because a store they need is down (the run is then `partial`). */
+  unavailable?: UnavailableDataset[];
 }
 
 export interface ApplyOptions {
@@ -85,6 +87,8 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
         .filter((n) => opts.dataset === undefined || n === opts.dataset)
         .map((n) => map.select(n)[0] as DatasetDriver)
     : map.select(opts.dataset);
+  // A run over every dataset does the reachable ones and reports the others, naming their store.
+  const unavailable = planned || opts.dataset !== undefined ? [] : map.unavailable();
 
   const expected = new Map<string, number>();
   const over: SafetyVerdict[] = [];
@@ -111,7 +115,11 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
   const start = {
     kind: "retention" as const,
     reason: opts.plan ? `plan ${opts.plan.planId}` : "retention",
-    data: { datasets: targets.map((d) => d.config.name), at: now.toISOString() },
+    data: {
+      datasets: targets.map((d) => d.config.name),
+      at: now.toISOString(),
+      ...(unavailable.length > 0 ? { unavailable: unavailable.map(({ dataset, store }) => ({ dataset, store })) } : {}),
+    },
     onRunStarted: opts.onRunStarted,
   };
   return executor.withRun(start, async (runId) => {
@@ -147,15 +155,21 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
     for (const store of map.stores.values()) await store.scrub?.();
     const failed = results.reduce((n, r) => n + r.failed, 0);
     const summary = results.map(({ failures: _f, ...r }) => r);
+    const down = unavailable.length > 0 ? `; ${unavailable.length} dataset(s) unavailable (store down)` : "";
     const outcome = interrupted
       ? "interrupted: stopped after the current batch"
-      : failed > 0
-        ? `${failed} failed`
+      : failed > 0 || down
+        ? `${failed} failed${down}`
         : "ok";
     return {
-      result: { runId, datasets: results, ...(interrupted ? { interrupted } : {}) },
+      result: {
+        runId,
+        datasets: results,
+        ...(interrupted ? { interrupted } : {}),
+        ...(unavailable.length > 0 ? { unavailable } : {}),
+      },
       end: {
-        status: interrupted ? "interrupted" : failed > 0 ? "partial" : "ok",
+        status: interrupted ? "interrupted" : failed > 0 || down ? "partial" : "ok",
         reason: outcome,
         data: { datasets: summary },
         summary,

@@ -20,8 +20,8 @@ import { finishPartition } from "./partition-retention.js";
 export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap): Promise<number> {
   let settled = 0;
   for (const intent of await orphanedIntents(state)) {
-    const ds = map.datasets.get(intent.dataset);
-    if (!ds) continue; // dataset removed from the config: keep the intent until it returns
+    const ds = map.usable(intent.dataset);
+    if (!ds) continue; // dataset removed from the config, or a store it needs is down: keep the intent
     if (intent.payload.partition) {
       // A partition drop is rolled forward (or found never started); not a table that can drop partitions now: keep it.
       if (!ds.partitions) continue;

@@ -13,6 +13,7 @@ export type LedgerAction =
   | "erasure_completed"
   | "erasure_extended"
   | "erasure_failed"
+  | "erasure_partial"
   | "hold_added"
   | "hold_released"
   | "key_destroyed"

@@ -25,6 +25,7 @@ import { openapiRoutes } from "./routes/openapi.js";
 import { runRoutes } from "./routes/runs.js";
 import { RunLauncher } from "./run-launcher.js";
 import { runtimeMetrics } from "./runtime-metrics.js";
+import { storeUpGauge } from "./store-health.js";
 import { TokenStore } from "./tokens.js";
 import { TtlCache } from "./ttl-cache.js";
 
@@ -109,6 +110,7 @@ export async function buildApp(lethe: Lethe, opts: AppOptions = {}): Promise<Fas
     log.warn({ configured: limits.maxConnections, cap }, "server.maxConnections lowered to half the open-file limit");
   let openConnections = () => 0;
   const runtime = runtimeMetrics(metrics.registry, () => openConnections());
+  storeUpGauge(metrics.registry, lethe);
   openConnections = gateConnections(app.server, cap, () => runtime.connectionsRefused.inc());
   // JSON only: any other body type is a 415, not a string for the validators to puzzle over.
   app.removeContentTypeParser("text/plain");

@@ -29,8 +29,11 @@ export async function datasetStats(lethe: Lethe, now: Date): Promise<DatasetStat
   const out: DatasetStats[] = [];
   const holds = await lethe.holds.active(now);
   const hash = (s: string) => lethe.executor.subjectHash(s);
-  for (const ds of lethe.map.datasets.values()) {
-    const [total, due] = await Promise.all([ds.count(), overdueStatus(ds, holds, hash, now)]);
+  for (const ds of lethe.map.select()) {
+    // A store that stopped answering leaves its datasets out, not the whole page (its health is in /readyz).
+    const r = await Promise.all([ds.count(), overdueStatus(ds, holds, hash, now)]).catch(() => undefined);
+    if (!r) continue;
+    const [total, due] = r;
     out.push({
       name: ds.config.name,
       store: ds.config.store,

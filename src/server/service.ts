@@ -11,9 +11,12 @@ import { Drainer } from "./drainer.js";
 import { IntakeRate } from "./intake-rate.js";
 import { buildJobs } from "./jobs.js";
 import { notificationsDrainer } from "./notify-drainer.js";
+import { reconnectDownStores } from "./store-health.js";
 
 /** Above this many accepted events per second the event drainer works in small, spaced passes. */
 const HOT_INTAKE = 200;
+/** How often a store that was unreachable is tried again. */
+const STORE_RETRY_MS = 15_000;
 
 export interface ServiceOptions {
   log: ServerLog;
@@ -36,6 +39,7 @@ export interface ServiceOptions {
  */
 export class LetheService {
   private stopping = false;
+  private stopReconnecting: () => void = () => undefined;
   private stopped: Promise<void> | undefined;
 
   private constructor(
@@ -108,6 +112,7 @@ export class LetheService {
       host: opts.host ?? lethe.config.server.host,
     });
     service = new LetheService(lethe, app, scheduler, drainers, url, instance, log, leaseState);
+    service.stopReconnecting = reconnectDownStores(lethe, log, STORE_RETRY_MS);
     scheduler.start();
     drainers.events.start();
     drainers.requests.start();
@@ -126,6 +131,7 @@ export class LetheService {
 
   private async shutdown(reason: string): Promise<void> {
     this.stopping = true;
+    this.stopReconnecting();
     this.log.info({ reason, instance: this.instance }, "shutting down: finishing the current batch");
     // In parallel: HTTP stops accepting (in-flight requests finish) while runs finish their batch.
     await Promise.all([

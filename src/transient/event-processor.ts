@@ -48,10 +48,14 @@ export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promi
   for (const [name, keys] of group(ev.artifacts)) {
     const r: EventDatasetResult = { name, requested: keys.length, deleted: 0, missing: 0, held: 0, failed: 0 };
     out.datasets.push(r);
-    const ds = deps.map.datasets.get(name);
+    const ds = deps.map.usable(name);
     if (!ds) {
       r.failed = keys.length;
-      out.failures.push(`${name}: not a dataset of the current configuration`);
+      const down = deps.map.unavailable().find((u) => u.dataset === name);
+      // A down store's artifacts fail this attempt and are retried with the event's backoff.
+      out.failures.push(
+        down ? `${name}: store ${down.store} is unreachable` : `${name}: not a dataset of the current configuration`,
+      );
       continue;
     }
     try {

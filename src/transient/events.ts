@@ -77,6 +77,15 @@ export class Events {
     }
     r.data.artifacts.forEach((a, i) => {
       const ds = this.deps.map.datasets.get(a.dataset);
+      // Its store is down: intake goes on (checked against the config only); processing retries until it is back.
+      if (!ds && this.deps.map.unavailable().some((u) => u.dataset === a.dataset)) {
+        if (this.deps.map.known(a.dataset).files)
+          throw new LetheError(
+            "VALIDATION",
+            `artifacts.${i}.dataset: "${a.dataset}" has row-linked files; events delete fs/s3 items and plain rows only`,
+          );
+        return;
+      }
       if (!ds) throw new LetheError("VALIDATION", `artifacts.${i}.dataset: unknown dataset "${a.dataset}"`);
       // Deleting a row here would orphan its linked file: such datasets go through retention or erasure.
       if (ds.capabilities.linkedFiles)

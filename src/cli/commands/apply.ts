@@ -4,7 +4,7 @@ import { LetheError } from "../../core/errors.js";
 import type { Plan } from "../../core/planner.js";
 import type { ApplyResult } from "../../core/retention.js";
 import type { Lethe } from "../../lethe.js";
-import { withLethe } from "../context.js";
+import { storesFor, withLethe } from "../context.js";
 import { table } from "../format.js";
 import type { Runner } from "../program.js";
 import { progressReporter } from "../progress.js";
@@ -36,13 +36,15 @@ export async function applyCommand(lethe: Lethe, opts: ApplyCliOptions): Promise
     onProgress: progressReporter(!opts.json),
   });
   const failed = r.datasets.reduce((n, d) => n + d.failed, 0);
-  return result(r, render(r), failed > 0 ? 1 : 0);
+  return result(r, render(r), failed > 0 || (r.unavailable?.length ?? 0) > 0 ? 1 : 0);
 }
 
 function render(r: ApplyResult): string {
   const rows: (string | number)[][] = [["dataset", "expired", "deleted", "held", "failed", "files"]];
   for (const d of r.datasets) rows.push([d.name, d.expired, d.deleted, d.held, d.failed, d.filesRemoved]);
   const lines = [`Run ${r.runId}`, table(rows)];
+  for (const u of r.unavailable ?? [])
+    lines.push(`  not run: ${u.dataset}: store ${u.store} is unreachable: ${u.reason}`);
   for (const d of r.datasets)
     for (const f of d.failures.slice(0, 20))
       lines.push(
@@ -61,7 +63,7 @@ export function registerApply(program: Command, run: Runner): void {
     .action((_o, cmd: Command) =>
       run(async () => {
         const opts = cmd.optsWithGlobals<ApplyCliOptions>();
-        return withLethe(opts, (lethe) => applyCommand(lethe, opts));
+        return withLethe(opts, (lethe) => applyCommand(lethe, opts), storesFor(opts.dataset));
       }),
     );
 }

@@ -5,7 +5,7 @@ import { entryMatches, type InclusionProof, verifyInclusion } from "../../ledger
 import { allEntries } from "../../ledger/query.js";
 import type { Checkpoint } from "../../ledger/signing.js";
 import type { LedgerEntry } from "../../ledger/types.js";
-import { withLethe } from "../context.js";
+import { withLetheState } from "../context.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
 
@@ -69,7 +69,7 @@ export function registerAudit(program: Command, run: Runner): void {
       run(async () => {
         const opts = cmd.optsWithGlobals<GlobalOptions & { checkpoint?: string }>();
         const cp = opts.checkpoint ? readJson<Checkpoint>(opts.checkpoint, "a checkpoint") : undefined;
-        return withLethe(opts, async (lethe) => {
+        return withLetheState(opts, async (lethe) => {
           const r = await lethe.audit.verify(cp);
           const { checkpoints: _c, ...json } = r;
           const text = r.ok
@@ -107,7 +107,7 @@ export function registerAudit(program: Command, run: Runner): void {
         if (o.key !== undefined && o.dataset === undefined) throw new LetheError("USAGE", "--key needs --dataset");
         if (o.subject === undefined && o.dataset === undefined && o.run === undefined)
           throw new LetheError("USAGE", "name --subject S, --dataset D [--key K] or --run ID");
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           const entries = await lethe.audit.log({
             ...(o.subject !== undefined ? { subject: o.subject } : {}),
             ...(o.dataset !== undefined ? { dataset: o.dataset } : {}),
@@ -140,7 +140,7 @@ export function registerAudit(program: Command, run: Runner): void {
         const o = cmd.optsWithGlobals<GlobalOptions & { format: string }>();
         if (o.format !== "jsonl" && o.format !== "csv")
           throw new LetheError("USAGE", `--format: expected jsonl or csv, got ${o.format}`);
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           if (o.format === "csv") process.stdout.write(`${CSV_COLS.join(",")}\n`);
           for await (const e of allEntries(lethe.state)) {
             process.stdout.write(
@@ -160,7 +160,7 @@ export function registerAudit(program: Command, run: Runner): void {
     .action((_o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { out?: string }>();
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           const cp = await lethe.audit.checkpoint();
           if (o.out) writeFileSync(o.out, `${JSON.stringify(cp, null, 2)}\n`);
           return result(
@@ -186,7 +186,7 @@ export function registerAudit(program: Command, run: Runner): void {
         const before = new Date(m?.[1] && !m[4] ? `${o.before.trim().replace(" ", "T")}Z` : o.before.trim());
         if (!m || Number.isNaN(before.getTime()))
           throw new LetheError("USAGE", `--before: expected an ISO date such as 2019-01-01, got ${o.before}`);
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           const r = await lethe.audit.prune({ before, yes: o.yes === true });
           const text = r.dryRun
             ? `Dry run: ${r.pruned} entries recorded before ${r.before} would be pruned, ${r.remaining} kept. Add --yes to prune.`
@@ -206,7 +206,7 @@ export function registerAudit(program: Command, run: Runner): void {
         const seq = Number(seqArg);
         if (!Number.isSafeInteger(seq) || seq < 1)
           throw new LetheError("USAGE", `SEQ must be a positive integer, got ${seqArg}`);
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           if (seq > (await lethe.ledger.size())) throw new LetheError("NOT_FOUND", `there is no ledger entry ${seq}`);
           const proof = await lethe.audit.prove(seq);
           if (o.out) writeFileSync(o.out, `${JSON.stringify(proof, null, 2)}\n`);
@@ -272,7 +272,7 @@ export function registerAudit(program: Command, run: Runner): void {
     .action((_o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions>();
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           const pem = lethe.audit.publicKey();
           return result({ publicKey: pem }, pem.trimEnd());
         });

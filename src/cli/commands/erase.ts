@@ -36,6 +36,7 @@ export function readSubjects(path: string): string[] {
 export function eraseExitCode(r: EraseResult): number {
   if (r.dryRun) return 0;
   if (r.subjects.some((s) => s.failed > 0 || s.residue > 0) || r.scrub?.some((p) => !p.complete)) return 1;
+  if ((r.unavailable?.length ?? 0) > 0) return 1;
   return r.subjects.some((s) => s.held > 0) ? 3 : 0;
 }
 
@@ -50,8 +51,13 @@ export async function eraseCommand(lethe: Lethe, all: string[], opts: EraseCliOp
   const text = [
     r.subjects.length === 1 ? renderOne(r.subjects[0] as SubjectErasure, r.runId) : renderMany(r),
     ...renderScrub(r),
+    ...(r.unavailable ?? []).map((u) => `NOT ERASED: ${u.dataset}: store ${u.store} is unreachable: ${u.reason}`),
   ].join("\n");
-  const run = { ...(r.runId ? { runId: r.runId } : {}), ...(r.scrub ? { scrub: r.scrub } : {}) };
+  const run = {
+    ...(r.runId ? { runId: r.runId } : {}),
+    ...(r.scrub ? { scrub: r.scrub } : {}),
+    ...(r.unavailable ? { unavailable: r.unavailable } : {}),
+  };
   if (r.subjects.length === 1) {
     const { subject, dryRun, ...rest } = r.subjects[0] as SubjectErasure;
     return result({ subject, dryRun, ...rest, ...run }, text, code);

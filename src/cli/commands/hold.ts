@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { normalizeSubjects } from "../../core/erasure.js";
 import { LetheError } from "../../core/errors.js";
-import { withLethe } from "../context.js";
+import { withLetheState } from "../context.js";
 import { table } from "../format.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
@@ -30,8 +30,8 @@ export function registerHold(program: Command, run: Runner): void {
           GlobalOptions & { subject?: string; dataset?: string; reason: string; until?: string }
         >();
         const until = parseDate(o.until, "--until");
-        return withLethe(o, async (lethe) => {
-          if (o.dataset !== undefined) lethe.map.select(o.dataset);
+        return withLetheState(o, async (lethe) => {
+          if (o.dataset !== undefined) lethe.map.known(o.dataset);
           const id = await lethe.holds.add({
             reason: o.reason,
             ...(o.subject !== undefined ? { subject: o.subject } : {}),
@@ -51,7 +51,7 @@ export function registerHold(program: Command, run: Runner): void {
     .action((_o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { subject?: string; dataset?: string }>();
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           const [subject] = o.subject !== undefined ? normalizeSubjects([o.subject]) : [];
           const subjectHash = subject !== undefined ? lethe.ledger.subjectHash(subject) : undefined;
           const holds = (await lethe.holds.list()).filter(
@@ -80,7 +80,7 @@ export function registerHold(program: Command, run: Runner): void {
     .action((id: string, _o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions>();
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           await lethe.holds.release(id);
           return result({ id, released: true }, `Hold ${id} released.`);
         });

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Plan } from "../../core/planner.js";
 import type { Lethe } from "../../lethe.js";
-import { withLethe } from "../context.js";
+import { storesFor, withLethe } from "../context.js";
 import { bytes, table } from "../format.js";
 import type { Runner } from "../program.js";
 import { type CommandResult, type GlobalOptions, result } from "../result.js";
@@ -19,7 +19,14 @@ export async function planCommand(lethe: Lethe, opts: PlanCliOptions): Promise<C
     withItems: opts.out !== undefined,
   });
   if (opts.out) writeFileSync(opts.out, `${JSON.stringify(plan)}\n`, { mode: 0o600 });
-  return result(summary(plan), render(plan, opts.out));
+  // Datasets of a down store are not in the plan: named, and the command exits 1.
+  const down = opts.dataset ? [] : lethe.map.unavailable();
+  const lines = down.map((u) => `not planned: ${u.dataset}: store ${u.store} is unreachable: ${u.reason}`);
+  return result(
+    { ...summary(plan), ...(down.length > 0 ? { unavailable: down } : {}) },
+    [render(plan, opts.out), ...lines].join("\n"),
+    down.length > 0 ? 1 : 0,
+  );
 }
 
 function summary(plan: Plan) {
@@ -59,7 +66,7 @@ export function registerPlan(program: Command, run: Runner): void {
     .action((_o, cmd: Command) =>
       run(async () => {
         const opts = cmd.optsWithGlobals<PlanCliOptions>();
-        return withLethe(opts, (lethe) => planCommand(lethe, opts));
+        return withLethe(opts, (lethe) => planCommand(lethe, opts), storesFor(opts.dataset));
       }),
     );
 }

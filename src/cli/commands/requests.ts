@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { LetheError } from "../../core/errors.js";
 import { checkReceivedAt } from "../../core/requests/received-at.js";
 import { REQUEST_STATUSES, type RequestDetail, type RequestStatus } from "../../core/requests/types.js";
-import { withLethe } from "../context.js";
+import { withLethe, withLetheState } from "../context.js";
 import { table } from "../format.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
@@ -42,7 +42,7 @@ export function registerRequests(program: Command, run: Runner): void {
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { receivedAt?: string; reason?: string }>();
         const receivedAt = o.receivedAt === undefined ? undefined : checkReceivedAt(o.receivedAt, "--received-at");
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           const r = await lethe.requests.create(subject, {
             ...(receivedAt ? { receivedAt } : {}),
             ...(o.reason !== undefined ? { reason: o.reason } : {}),
@@ -63,7 +63,7 @@ export function registerRequests(program: Command, run: Runner): void {
         const o = cmd.optsWithGlobals<GlobalOptions & { overdue?: boolean; status?: string }>();
         if (o.status !== undefined && !REQUEST_STATUSES.includes(o.status as RequestStatus))
           throw new LetheError("USAGE", `--status: expected one of ${REQUEST_STATUSES.join(", ")}`);
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           const requests = await lethe.requests.list({
             ...(o.status ? { status: o.status as RequestStatus } : {}),
             ...(o.overdue ? { overdue: true } : {}),
@@ -81,7 +81,7 @@ export function registerRequests(program: Command, run: Runner): void {
     .action((id: string, _o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions>();
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           const r = await lethe.requests.show(id);
           return result(r, renderDetail(r));
         });
@@ -96,7 +96,7 @@ export function registerRequests(program: Command, run: Runner): void {
         const o = cmd.optsWithGlobals<GlobalOptions>();
         return withLethe(o, async (lethe) => {
           const processed = await lethe.requests.process(id);
-          const code = processed.some((p) => p.status === "failed")
+          const code = processed.some((p) => p.status === "failed" || p.status === "partial")
             ? 1
             : processed.some((p) => p.status === "partially_held")
               ? 3
@@ -115,7 +115,7 @@ export function registerRequests(program: Command, run: Runner): void {
     .action((id: string, _o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { by: string; reason: string }>();
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           const r = await lethe.requests.extend(id, o.by, o.reason);
           return result(r, `Request ${r.id} is now due ${r.dueAt}.`);
         });
@@ -129,7 +129,7 @@ export function registerRequests(program: Command, run: Runner): void {
     .action((id: string, _o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { out?: string }>();
-        return withLethe(o, async (lethe) => {
+        return withLetheState(o, async (lethe) => {
           const text = await lethe.requests.receipt(id);
           if (o.out) {
             writeFileSync(o.out, text);

@@ -1,9 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
-import { startRun } from "../../executor/runs.js";
+import { finishRun, startRun } from "../../executor/runs.js";
 import type { EntryInput } from "../../ledger/types.js";
 import type { NotifyEvent } from "../../notify/events.js";
 import { notify } from "../../notify/notify.js";
-import { type ErasureDeps, eraseSubjects, erasureTargets } from "../erasure.js";
+import type { UnavailableDataset } from "../data-map.js";
+import { type ErasureDeps, eraseSubjects, erasureTargets, erasureUnavailable } from "../erasure.js";
 import { LetheError } from "../errors.js";
 import { safeReason } from "../safe-reason.js";
 import { receiptText } from "./receipt.js";
@@ -70,9 +71,12 @@ async function advance(ctx: ProcessContext, row: RequestRow, owner: string): Pro
     await transition(ctx, row.id, owner, "verified", { action: "erasure_verified", reason: "request well-formed" }, {});
   }
 
-  const current = erasureTargets(map).map((d) => d.config.name);
+  // Subject datasets of a down store belong to the policy too: they are erased once it is back.
+  const down = erasureUnavailable(map);
+  const downNames = new Set(down.map((u) => u.dataset));
+  const current = [...tryTargets(map), ...downNames];
   const frozen = row.policy_datasets ? (JSON.parse(row.policy_datasets) as string[]) : current;
-  const missing = frozen.filter((n) => !map.datasets.has(n));
+  const missing = frozen.filter((n) => !map.datasets.has(n) && !downNames.has(n));
   if (missing.length > 0)
     throw new LetheError(
       "CONFLICT",
@@ -107,7 +111,10 @@ async function advance(ctx: ProcessContext, row: RequestRow, owner: string): Pro
   );
 
   // An erasure never covers less than the frozen policy; datasets added since are erased too.
-  const datasets = [...new Set([...frozen, ...current])];
+  const all = [...new Set([...frozen, ...current])];
+  const waiting = down.filter((u) => all.includes(u.dataset));
+  const datasets = all.filter((n) => !downNames.has(n));
+  if (datasets.length === 0) return partial(ctx, row.id, owner, runId, waiting);
   const r = await eraseSubjects(ctx.deps, [subject], {
     yes: true,
     runId,
@@ -123,26 +130,69 @@ async function advance(ctx: ProcessContext, row: RequestRow, owner: string): Pro
   };
   const unclean = outcome.scrub?.some((p) => !p.complete) ?? false;
   const status: RequestStatus =
-    outcome.failed > 0 || outcome.residue > 0 || unclean ? "failed" : outcome.held > 0 ? "partially_held" : "completed";
+    outcome.failed > 0 || outcome.residue > 0 || unclean
+      ? "failed"
+      : waiting.length > 0
+        ? "partial"
+        : outcome.held > 0
+          ? "partially_held"
+          : "completed";
   await transition(ctx, row.id, owner, status, completionEntry(status, runId, outcome), {
     result: JSON.stringify(outcome),
     completed_at: status === "failed" ? null : new Date().toISOString(),
     error:
       status === "failed"
         ? `${outcome.failed} failed, ${outcome.residue} residual item(s)${unclean ? ", erased bytes left in a store's files" : ""}`
-        : null,
+        : status === "partial"
+          ? unreachableText(waiting)
+          : null,
     // Only a fully answered request forgets its subject; a held or failed one must be able to finish later.
     ...(status === "completed" ? { subject_box: null } : {}),
     // A receipt speaks for one outcome: after a later attempt (a hold released), the next one is issued afresh.
     receipt: null,
   });
-  if (status !== "failed") await receiptText(state, ledger, row.id);
+  if (status !== "failed" && status !== "partial") await receiptText(state, ledger, row.id);
   return status;
+}
+
+function unreachableText(waiting: UnavailableDataset[]): string {
+  const stores = [...new Set(waiting.map((u) => u.store))];
+  return `store(s) ${stores.join(", ")} unreachable: dataset(s) ${waiting.map((u) => u.dataset).join(", ")} not erased yet (retried when back)`;
+}
+
+/** Every subject dataset is on a down store: nothing to erase yet; recorded as partial and retried. */
+async function partial(
+  ctx: ProcessContext,
+  id: string,
+  owner: string,
+  runId: string,
+  waiting: UnavailableDataset[],
+): Promise<RequestStatus> {
+  await finishRun(ctx.deps.state, runId, "partial", { unavailable: waiting.length });
+  const stores = [...new Set(waiting.map((u) => u.store))];
+  await transition(
+    ctx,
+    id,
+    owner,
+    "partial",
+    { action: "erasure_partial", runId, reason: "store unreachable", data: { stores } },
+    { error: unreachableText(waiting) },
+  );
+  return "partial";
+}
+
+/** The reachable datasets an erasure covers (none reachable is not an error here). */
+function tryTargets(map: ErasureDeps["map"]): string[] {
+  try {
+    return erasureTargets(map).map((d) => d.config.name);
+  } catch {
+    return [];
+  }
 }
 
 function completionEntry(status: RequestStatus, runId: string, o: RequestOutcome): Omit<EntryInput, "subjectHash"> {
   return {
-    action: status === "failed" ? "erasure_failed" : "erasure_completed",
+    action: status === "failed" ? "erasure_failed" : status === "partial" ? "erasure_partial" : "erasure_completed",
     runId,
     reason: status,
     data: {
@@ -198,6 +248,7 @@ async function transition(
 const OUTCOME_EVENTS: Partial<Record<RequestStatus, NotifyEvent>> = {
   completed: "erasure.completed",
   partially_held: "erasure.partial",
+  partial: "erasure.partial",
   failed: "erasure.failed",
 };
 

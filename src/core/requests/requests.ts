@@ -3,7 +3,7 @@ import { parseDuration } from "../../config/duration.js";
 import { scrubFreeText } from "../../ledger/free-text.js";
 import { notify } from "../../notify/notify.js";
 import type { ErasureDeps } from "../erasure.js";
-import { normalizeSubjects } from "../erasure.js";
+import { erasureUnavailable, normalizeSubjects } from "../erasure.js";
 import { LetheError } from "../errors.js";
 import { processRequest } from "./process.js";
 import { receiptText } from "./receipt.js";
@@ -22,7 +22,7 @@ import {
   type RequestSummary,
 } from "./types.js";
 
-const OPEN: RequestStatus[] = ["received", "verified", "processing"];
+const OPEN: RequestStatus[] = ["received", "verified", "processing", "partial"];
 
 export interface ProcessedRequest {
   id: string;
@@ -135,8 +135,11 @@ export class ErasureRequests {
       .orderBy("due_at")
       .execute();
     const out: ProcessedRequest[] = [];
+    // A partial request waits for its down stores: retried once every store it needs answers again.
+    const waiting = erasureUnavailable(ctx.deps.map).length > 0;
     for (const row of rows) {
       if (!claimable(row)) continue; // another live process has it
+      if (row.status === "partial" && waiting) continue;
       try {
         out.push({ id: row.id, status: await processRequest(ctx, row.id) });
       } catch (err) {

@@ -2,7 +2,11 @@ import type { HoldHit, HookOutcome } from "../erasure-types.js";
 import type { LineageEntry } from "../lineage.js";
 import type { PurgeReport } from "../types.js";
 
-/** received → verified → processing → completed | partially_held | failed. */
+/**
+ * received → verified → processing → completed | partially_held | failed,
+ * or partial (a store it needs is down: what could be reached was erased,
+ * the rest is retried once the store is back).
+ */
 export const REQUEST_STATUSES = [
   "received",
   "verified",
@@ -10,6 +14,7 @@ export const REQUEST_STATUSES = [
   "completed",
   "partially_held",
   "failed",
+  "partial",
 ] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 

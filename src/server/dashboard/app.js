@@ -131,6 +131,22 @@ async function loadDatasets() {
   );
 }
 
+async function loadStores() {
+  const { stores } = await api("/readyz");
+  fill(
+    "stores",
+    Object.entries(stores ?? {}).map(([name, st]) =>
+      el(
+        "tr",
+        { "data-store": name },
+        el("td", {}, name),
+        el("td", { class: st.up ? "" : "lag-bad", "data-field": "health" }, st.up ? "up" : `down: ${st.reason ?? ""}`),
+      ),
+    ),
+    2,
+  );
+}
+
 const SVG = "http://www.w3.org/2000/svg";
 function svg(tag, attrs, text) {
   const node = document.createElementNS(SVG, tag);
@@ -269,7 +285,7 @@ async function loadAlerts() {
 }
 
 async function refresh() {
-  const loaders = [loadLedger, loadDatasets, loadForecast, loadRequests, loadRuns, loadHolds, loadAlerts];
+  const loaders = [loadLedger, loadDatasets, loadStores, loadForecast, loadRequests, loadRuns, loadHolds, loadAlerts];
   const results = await Promise.allSettled(loaders.map((f) => f()));
   const failures = results.filter((r) => r.status === "rejected").map((r) => r.reason);
   if (failures.some((e) => e instanceof HttpError && e.status === 401)) return signOut("the token is no longer valid");

@@ -9,7 +9,7 @@ export function holdRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.post("/v1/holds", { config: { scopes: ["admin"] } }, async (req, reply) => {
     const b = parseInput(holdBody, req.body, "body");
-    if (b.dataset !== undefined) lethe.map.select(b.dataset);
+    if (b.dataset !== undefined) lethe.map.known(b.dataset);
     const id = await lethe.holds.add({
       reason: b.reason,
       ...(b.subject !== undefined ? { subject: b.subject } : {}),

@@ -1,0 +1,173 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
+import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { afterEach, describe, expect, it } from "vitest";
+import { lethe } from "../helpers/cli.js";
+import { makeProject } from "../helpers/project.js";
+import { createTestBucket, requireService } from "../helpers/services.js";
+import { until } from "./helpers.js";
+import { api, createToken, type ServeProcess, startServe } from "./serve-process.js";
+
+// Spawns the BUILT CLI: run `npm run build` first.
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A loopback port nothing listens on (taken, then released). */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function listen(server: Server, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+}
+
+/** Accepts connections and never answers: an S3 endpoint that hangs. Counts who connected. */
+async function blackhole(port: number): Promise<{ connections: () => number }> {
+  let n = 0;
+  const held: Socket[] = [];
+  const server = createServer((sock) => {
+    n++;
+    held.push(sock);
+    sock.on("error", () => undefined);
+  });
+  cleanups.push(() => {
+    for (const s of held) s.destroy();
+  });
+  await listen(server, port);
+  return { connections: () => n };
+}
+
+/** Forwards `port` to the real S3 endpoint: the store "comes back". */
+async function forward(port: number, endpoint: string): Promise<void> {
+  const target = new URL(endpoint);
+  const server = createServer((sock) => {
+    const up = tcpConnect(Number(target.port), target.hostname);
+    sock.on("error", () => up.destroy());
+    up.on("error", () => sock.destroy());
+    sock.pipe(up).pipe(sock);
+  });
+  await listen(server, port);
+}
+
+const S3_ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
+
+/** The test project (SQLite logs, training with files) plus an S3 dataset `uploads` on store `blobs`. */
+function project(bucket: string, port: number): string {
+  const { dir } = makeProject({
+    logs: 20,
+    extraYaml: `  uploads:
+    store: blobs
+    include: ["users/**"]
+    subjectFromPath: "users/{subject}/**"
+    retention: 1d
+`,
+  });
+  const file = `${dir}/lethe.yaml`;
+  const store = `  blobs: { kind: s3, bucket: ${bucket}, endpoint: "http://127.0.0.1:${port}", forcePathStyle: true }\n`;
+  writeFileSync(file, readFileSync(file, "utf8").replace("stores:\n", `stores:\n${store}`));
+  return dir;
+}
+
+describe("one unreachable store blocks nothing else", () => {
+  it("commands that need no store never contact it; plan --dataset of another store works", async (ctx) => {
+    requireService(ctx, "s3");
+    const port = await closedPort();
+    const hole = await blackhole(port);
+    const dir = project("unused", port);
+    const run = (args: string[]) => lethe([...args, "--json"], dir, S3_ENV);
+    expect(run(["hold", "add", "--subject", "user-3", "--reason", "litigation"]).code).toBe(0);
+    expect(run(["hold", "list"]).code).toBe(0);
+    expect(run(["audit", "verify"]).code).toBe(0);
+    const created = run(["requests", "create", "user-1"]);
+    expect(created.code).toBe(0);
+    expect(run(["requests", "list"]).code).toBe(0);
+    const plan = run(["plan", "--dataset", "logs"]);
+    expect(plan.code).toBe(0);
+    expect((plan.json as { datasets: { name: string; expired: number }[] }).datasets[0]?.expired).toBe(10);
+    expect(hole.connections()).toBe(0);
+  }, 120_000);
+
+  it("apply over every dataset with S3 and PostgreSQL down: exit 1 naming the stores, the other datasets done", async (ctx) => {
+    requireService(ctx, "s3");
+    const port = await closedPort();
+    const pgPort = await closedPort();
+    const dir = project("unused", port);
+    const file = `${dir}/lethe.yaml`;
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8")
+        .replace("stores:\n", `stores:\n  warehouse: { kind: sql, url: "postgres://lethe@127.0.0.1:${pgPort}/app" }\n`)
+        .concat(
+          "  events:\n    store: warehouse\n    table: events\n    key: id\n    createdAt: created_at\n    retention: 30d\n",
+        ),
+    );
+    const plan = lethe(["plan", "--json"], dir, S3_ENV);
+    expect(plan.code).toBe(1);
+    expect((plan.json as { unavailable: { dataset: string; store: string }[] }).unavailable).toEqual([
+      expect.objectContaining({ dataset: "uploads", store: "blobs" }),
+      expect.objectContaining({ dataset: "events", store: "warehouse" }),
+    ]);
+    const r = lethe(["apply", "--force", "--json"], dir, S3_ENV);
+    expect(r.code).toBe(1);
+    const out = r.json as { datasets: { name: string; deleted: number }[]; unavailable: { store: string }[] };
+    expect(out.datasets.find((d) => d.name === "logs")?.deleted).toBe(10);
+    expect(out.unavailable.map((u) => u.store)).toEqual(["blobs", "warehouse"]);
+    const text = lethe(["apply", "--force"], dir, S3_ENV);
+    expect(text.stdout + text.stderr).toContain("uploads: store blobs is unreachable");
+  }, 120_000);
+
+  it("serve starts with the store down, reports it, keeps erasure partial and completes it once the store is back", async (ctx) => {
+    requireService(ctx, "s3");
+    const bucket = await createTestBucket();
+    cleanups.push(() => bucket.drop());
+    await bucket.client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: "users/user-1/a.bin", Body: "x" }));
+    const port = await closedPort();
+    const dir = project(bucket.bucket, port);
+    const token = createToken(dir, "admin");
+    const s: ServeProcess = await startServe(dir, S3_ENV);
+    cleanups.push(async () => {
+      s.signal("SIGKILL");
+      await s.exited;
+    });
+    const ready = await fetch(`${s.base}/readyz`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { stores: Record<string, { up: boolean; reason?: string }> };
+    expect(body.stores.appdb).toEqual({ up: true });
+    expect(body.stores.blobs?.up).toBe(false);
+    expect(body.stores.blobs?.reason).toMatch(/cannot reach bucket/);
+    const metrics = (await api(s.base, token, "/metrics")).text;
+    expect(metrics).toContain('lethe_store_up{store="blobs"} 0');
+    expect(metrics).toContain('lethe_store_up{store="appdb"} 1');
+
+    const req = await api(s.base, token, "/v1/erasure-requests", { method: "POST", body: { subject: "user-1" } });
+    expect(req.status).toBe(202);
+    const id = req.json.id as string;
+    const partial = await until(async () => {
+      const r = (await api(s.base, token, `/v1/erasure-requests/${id}`)).json;
+      return r.status === "partial" ? r : undefined;
+    }, 30_000);
+    expect(JSON.stringify(partial)).toContain("blobs");
+
+    await forward(port, process.env.LETHE_TEST_S3_ENDPOINT as string);
+    // The service retries down stores every 15 s; then the drainer finishes the request.
+    await until(
+      async () => (await api(s.base, token, `/v1/erasure-requests/${id}`)).json.status === "completed",
+      60_000,
+      500,
+    );
+    const after = (await (await fetch(`${s.base}/readyz`)).json()) as typeof body;
+    expect(after.stores.blobs).toEqual({ up: true });
+    const left = await bucket.client.send(new ListObjectsV2Command({ Bucket: bucket.bucket, Prefix: "users/user-1/" }));
+    expect(left.KeyCount ?? 0).toBe(0);
+  }, 150_000);
+});
