@@ -55,7 +55,7 @@ export async function dryRun(
         found: t.found,
         held: t.held,
         datasets: targets.map((d) => d.config.name),
-        note: opts.reason === undefined ? undefined : scrubFreeText(opts.reason),
+        note: opts.reason === undefined ? undefined : scrubFreeText(opts.reason, subjects),
       },
     },
   ]);

@@ -97,7 +97,7 @@ export async function eraseSubjects(deps: ErasureDeps, input: string[], opts: Er
       subjects: subjects.length,
       datasets: names,
       requestId: opts.requestId,
-      note: opts.reason === undefined ? undefined : scrubFreeText(opts.reason),
+      note: opts.reason === undefined ? undefined : scrubFreeText(opts.reason, subjects),
     },
   };
   return executor.withRun(start, async (runId) => {
@@ -229,7 +229,7 @@ async function eraseOne(
       action: "erasure_completed",
       subjectHash: sh,
       runId,
-      reason: opts.reason ?? "erasure",
+      reason: opts.reason === undefined ? "erasure" : scrubFreeText(opts.reason, [subject]),
       data: { datasets: results.map(({ failures: _f, residueKeys: _r, ...d }) => d), held: r.held, residue: r.residue },
     });
   if (entries.length > 0) await executor.record(entries);

@@ -44,7 +44,7 @@ export class Holds {
           action: "hold_added",
           subjectHash: subjectHash ?? undefined,
           dataset: h.dataset,
-          reason: scrubFreeText(h.reason),
+          reason: scrubFreeText(h.reason, [h.subject]),
           data: { holdId: id, until: h.until?.toISOString() },
         },
       ]);
@@ -54,7 +54,7 @@ export class Holds {
           id,
           subject_hash: subjectHash,
           dataset: h.dataset ?? null,
-          reason: scrubFreeText(h.reason),
+          reason: scrubFreeText(h.reason, [h.subject]),
           until: h.until?.toISOString() ?? null,
           created_at: new Date().toISOString(),
           released_at: null,

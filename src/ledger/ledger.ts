@@ -122,7 +122,7 @@ export class Ledger {
         item_key: e.key !== undefined && isIntKey ? String(e.key) : null,
         key_hash: e.key !== undefined && !isIntKey ? this.keyHash(e.dataset ?? "", e.key) : null,
         subject_hash: e.subjectHash ?? (e.subject ? this.subjectHash(e.subject) : null),
-        reason: e.reason === undefined ? null : scrubFreeText(e.reason),
+        reason: e.reason === undefined ? null : scrubFreeText(e.reason, [e.subject]),
         run_id: e.runId ?? null,
         data: e.data ? JSON.stringify(e.data) : null,
       };

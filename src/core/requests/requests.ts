@@ -74,7 +74,12 @@ export class ErasureRequests {
     const now = new Date().toISOString();
     await state.db.transaction().execute(async (trx) => {
       const seq = await ledger.recordInTx(trx, [
-        { action: "erasure_requested", subjectHash, reason: opts.reason, data: { requestId: id, receivedAt, dueAt } },
+        {
+          action: "erasure_requested",
+          subjectHash,
+          reason: opts.reason === undefined ? undefined : scrubFreeText(opts.reason, [s]),
+          data: { requestId: id, receivedAt, dueAt },
+        },
       ]);
       await trx
         .insertInto("erasure_requests")
@@ -83,7 +88,7 @@ export class ErasureRequests {
           subject_hash: subjectHash,
           subject_box: box,
           status: "received",
-          reason: opts.reason === undefined ? null : scrubFreeText(opts.reason),
+          reason: opts.reason === undefined ? null : scrubFreeText(opts.reason, [s]),
           received_at: receivedAt,
           due_at: dueAt,
           extensions: "[]",
