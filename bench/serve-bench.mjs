@@ -34,7 +34,7 @@ secrets: { masterKey: env:LETHE_MASTER_KEY }
 stores:
   appdb: { kind: sql, url: "sqlite:./app.db" }
 datasets:
-  uploads: { store: appdb, table: uploads, key: id, subject: user_id, createdAt: created_at, retention: 30d }
+  uploads: { store: appdb, table: uploads, key: id, subject: user_id, createdAt: created_at, retention: 30d, events: true }
 # One token drives the whole load: the bench measures intake capacity, not the per-token limiter.
 server: { rateLimit: { events: { perSecond: 1000000, burst: 1000000 } }, maxConnections: 4096 }
 `,

@@ -30,7 +30,7 @@ async function project(extra = {}) {
     version: 1,
     state: join(dir, ".lethe"),
     stores: { files: { kind: "fs", root: join(dir, "data") } },
-    datasets: { uploads: { store: "files", include: ["uploads/**"], retention: "30d" } },
+    datasets: { uploads: { store: "files", include: ["uploads/**"], retention: "30d", events: true } },
     secrets: { masterKey: `file:${join(dir, "master.key")}` },
     ...extra,
   };

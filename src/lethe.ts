@@ -23,7 +23,7 @@ import { KeyRing, type KeyRingOptions } from "./crypto/keyring.js";
 import { loadMasterKey } from "./crypto/master-key.js";
 import { Executor } from "./executor/executor.js";
 import type { ShreddedFile } from "./executor/shred-paths.js";
-import { deriveChainKey, HEAD_MAC_MIGRATION } from "./ledger/head-mac.js";
+import { deriveChainKey } from "./ledger/head-mac.js";
 import { Ledger } from "./ledger/ledger.js";
 import { type InclusionProof, proveInclusion } from "./ledger/proof.js";
 import { type PruneOptions, type PruneResult, pruneLedger } from "./ledger/prune.js";
@@ -102,7 +102,7 @@ export async function openLethe(
     const signing = privateKeyFromDer(await getOrCreateSecret(state, master, "ledger-signing", newSigningKeyDer));
     const ledger = new Ledger(state, hmacKey, signing, deriveChainKey(master));
     // Only the open that added the head MAC keys an unkeyed head: a MAC stripped later is tampering.
-    if (state.migrated?.includes(HEAD_MAC_MIGRATION)) await ledger.keyHead();
+    await ledger.keyHead();
     const lethe = new Lethe(config, state, ledger, map, master, logger, opts);
     await lethe.executor.reconcile();
     return lethe;
@@ -146,7 +146,18 @@ export class Lethe {
     this.holds = new Holds(state, executor);
     this.keys = new KeyRing(state, executor, masterKey, opts.keyring);
     this.transientService = new TransientService({ config, state, ledger: executor, masterKey, logger });
-    this.events = new Events({ state, ledger: executor, map, holds: this.holds, masterKey, logger }, opts.events);
+    this.events = new Events(
+      {
+        state,
+        ledger: executor,
+        map,
+        holds: this.holds,
+        masterKey,
+        logger,
+        maxArtifacts: config.server.limits.maxEventArtifacts,
+      },
+      opts.events,
+    );
     // Erasing a subject also destroys its crypto-shredding keys, so copies in backups become unreadable.
     this.onSubjectErased.push(async (e) => {
       const r = await this.keys.destroy(e.subject, { reason: "erasure", runId: e.runId });

@@ -34,3 +34,8 @@ export function storesFor(dataset: string | undefined): StoreSelection {
 export function withLetheState<T>(opts: GlobalOptions, fn: (lethe: Lethe) => Promise<T>): Promise<T> {
   return withLethe(opts, fn, "none");
 }
+
+/** A warning from a command that opens the state without openLethe, printed like openLethe's own. */
+export function cliWarn(message: string): void {
+  process.stderr.write(`lethe: warning: ${message}\n`);
+}

@@ -89,6 +89,7 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
       ledger: d.ledger ?? "items",
       // Only when set: an absent key keeps the policy hash of configs that do not use it.
       ...(d.safety ? { safety: d.safety } : {}),
+      ...(d.events ? { events: true } : {}),
     });
   }
   // `state: env:LETHE_STATE` names a folder or a postgres:// URL (which may carry a password).

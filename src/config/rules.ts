@@ -34,6 +34,8 @@ export function checkRules(raw: RawConfig, baseDir = process.cwd()): string[] {
       if (kind === "s3" && d.action === "shred")
         at(`${p}.action`, "objects cannot be overwritten in place; use delete (and crypto-shredding)");
     }
+    if (d.events && d.retention === "never")
+      at(`${p}.events`, "event-driven deletion is not allowed for a retention: never dataset");
     if (d.files) {
       const fk = storeKind(d.files.store);
       if (fk !== "fs")

@@ -111,6 +111,8 @@ const datasetSchema = z.strictObject({
   derived: z.array(identifierSchema).optional(),
   ledger: z.enum(["items", "partitions"], { error: "expected items or partitions" }).optional(),
   safety: datasetSafetySchema.optional(),
+  /** Event-driven deletion (inference-complete) is opt-in per dataset. */
+  events: z.boolean().optional(),
 });
 
 /** `redact:`, also read on its own by `scan-logs --config` (which needs nothing else). */

@@ -32,6 +32,8 @@ export const serverLimitsShape = {
   maxConnections: z.number().int().min(2).max(1_000_000).default(1000),
   maxJsonDepth: z.number().int().min(2).max(1000).default(32),
   maxJsonArray: z.number().int().min(1).default(10_000),
+  /** Artifacts one inference-complete event may list. */
+  maxEventArtifacts: z.number().int().min(1).max(10_000).default(1000),
   rateLimit: z
     .strictObject({
       events: rateSchema(DEFAULT_RATES.events.perSecond, DEFAULT_RATES.events.burst),
@@ -55,6 +57,7 @@ export interface ServerLimits {
   maxConnections: number;
   maxJsonDepth: number;
   maxJsonArray: number;
+  maxEventArtifacts: number;
   rateLimit: Record<RateClass, Rate>;
 }
 
@@ -77,6 +80,7 @@ export function serverLimits(raw: RawLimits | undefined): ServerLimits {
     maxConnections: raw?.maxConnections ?? 1000,
     maxJsonDepth: raw?.maxJsonDepth ?? 32,
     maxJsonArray: raw?.maxJsonArray ?? 10_000,
+    maxEventArtifacts: raw?.maxEventArtifacts ?? 1000,
     rateLimit: {
       events: raw?.rateLimit?.events ?? DEFAULT_RATES.events,
       erasure: raw?.rateLimit?.erasure ?? DEFAULT_RATES.erasure,

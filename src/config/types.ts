@@ -54,6 +54,11 @@ export interface DatasetConfig {
    * (`items`, the default) or one per partition (`partitions`).
    */
   ledger: "items" | "partitions";
+  /**
+   * Inference-complete events may delete this dataset's items (opt-in, never for `retention: never`).
+   * Absent (not false) when off, so configs without it keep their policy hash.
+   */
+  events?: true;
   /** This dataset's own safety limit, key by key over the global one (absent: the global one). */
   safety?: { maxFraction?: number | undefined; minItems?: number | undefined } | undefined;
 }

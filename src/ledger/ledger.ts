@@ -8,6 +8,7 @@ import type { LedgerTable } from "../state/schema.js";
 import { entryHash } from "./canonical.js";
 import { scrubFreeText } from "./free-text.js";
 import { type HeadState, headMac, headMacMatches } from "./head-mac.js";
+import { keyHeadAfterMigration } from "./key-head.js";
 import { FrontierBuilder, rootOf } from "./merkle.js";
 import { type Checkpoint, checkpointMessage, publicKeyPem, signBytes } from "./signing.js";
 import type { EntryInput } from "./types.js";
@@ -64,25 +65,9 @@ export class Ledger {
     return headMacMatches(this.chainKey, h, mac);
   }
 
-  /**
-   * The transition from an unkeyed ledger: a head without a MAC is keyed once,
-   * as it stands, by the open that applied the migration adding the MAC (the
-   * entries before it verify by their chain and checkpoints as before; from
-   * then on no head verifies without the chain key).
-   */
+  /** Keys an unkeyed head if this open applied the head-MAC migration (see keyHeadAfterMigration). */
   async keyHead(): Promise<void> {
-    await this.state.db.transaction().execute(async (trx) => {
-      const h = await trx.selectFrom("ledger_head").selectAll().where("id", "=", 1).executeTakeFirst();
-      if (!h || h.mac !== null) return;
-      const keyedFrom = Number(h.seq);
-      const mac = headMac(this.chainKey, { seq: keyedFrom, hash: h.hash, frontier: h.frontier, keyedFrom });
-      await trx
-        .updateTable("ledger_head")
-        .set({ mac, keyed_from: keyedFrom })
-        .where("id", "=", 1)
-        .where("mac", "is", null)
-        .execute();
-    });
+    await keyHeadAfterMigration(this.state, () => this.chainKey);
   }
 
   /** Appends in a transaction of its own. */

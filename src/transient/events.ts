@@ -21,6 +21,8 @@ export interface EventsDeps {
   holds: Holds;
   masterKey: Buffer;
   logger: { warn(msg: string): void };
+  /** Artifacts one event may list (`server.maxEventArtifacts`). */
+  maxArtifacts: number;
 }
 
 export interface EventsOptions extends QueueOptions {
@@ -75,6 +77,11 @@ export class Events {
         issues: r.error.issues,
       });
     }
+    if (r.data.artifacts.length > this.deps.maxArtifacts)
+      throw new LetheError(
+        "VALIDATION",
+        `artifacts: ${r.data.artifacts.length} artifacts in one event; at most ${this.deps.maxArtifacts} (server.maxEventArtifacts)`,
+      );
     r.data.artifacts.forEach((a, i) => {
       const ds = this.deps.map.datasets.get(a.dataset);
       // Its store is down: intake goes on (checked against the config only); processing retries until it is back.
@@ -84,6 +91,7 @@ export class Events {
             "VALIDATION",
             `artifacts.${i}.dataset: "${a.dataset}" has row-linked files; events delete fs/s3 items and plain rows only`,
           );
+        if (!this.deps.map.known(a.dataset).events) throw notOptedIn(i, a.dataset);
         return;
       }
       if (!ds) throw new LetheError("VALIDATION", `artifacts.${i}.dataset: unknown dataset "${a.dataset}"`);
@@ -93,6 +101,8 @@ export class Events {
           "VALIDATION",
           `artifacts.${i}.dataset: "${a.dataset}" has row-linked files; events delete fs/s3 items and plain rows only`,
         );
+      // Opt-in per dataset, checked before anything is stored: an events token must not reach other datasets.
+      if (!ds.config.events) throw notOptedIn(i, a.dataset);
       // The key itself is not echoed: it may carry a subject id.
       if (ds.ownsKey && !ds.ownsKey(a.key))
         throw new LetheError(
@@ -231,4 +241,12 @@ export class Events {
   private assertOpen(): void {
     if (this.closed) throw new LetheError("CONFLICT", "lethe is closed");
   }
+}
+
+/** Event-driven deletion is opt-in per dataset: an events:write token must not reach any other dataset. */
+function notOptedIn(i: number, dataset: string): LetheError {
+  return new LetheError(
+    "VALIDATION",
+    `artifacts.${i}.dataset: "${dataset}" does not take event-driven deletion (datasets.${dataset}.events is not true)`,
+  );
 }

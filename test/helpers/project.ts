@@ -68,7 +68,7 @@ stores:
   appdb: { kind: sql, url: "sqlite:./app.db" }
   models: { kind: fs, root: ./models }
 datasets:
-  logs: { store: appdb, table: logs, key: id, subject: user_id, createdAt: created_at, retention: 30d, batchSize: 7 }
+  logs: { store: appdb, table: logs, key: id, subject: user_id, createdAt: created_at, retention: 30d, batchSize: 7, events: true }
   training:
     store: appdb
     table: training

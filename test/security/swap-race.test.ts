@@ -96,6 +96,7 @@ datasets:
     subjectFromPath: "users/{subject}/**"
     retention: 30d
     action: ${action}
+    events: true
 `,
   );
   return { dir, root, outside, before: digest(outside) };

@@ -70,7 +70,7 @@ describe("lethe serve (a real process)", () => {
 
     const t0 = Date.now();
     const created = await api(s.base, token, "/v1/erasure-requests", { method: "POST", body: { subject: "user-1" } });
-    expect(created.status).toBe(202);
+    expect(created.status, JSON.stringify(created.json)).toBe(202);
     const id = created.json.id as string;
     const done = await until(async () => {
       const r = await api(s.base, token, `/v1/erasure-requests/${id}`);

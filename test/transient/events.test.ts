@@ -97,7 +97,13 @@ describe("lethe.complete", () => {
   it("respects holds: a held subject's artifact stays, is recorded as held, and the event still completes", async () => {
     const p = makeTransientProject({
       datasets: {
-        uploads: { store: "files", include: ["uploads/**"], subjectFromPath: "uploads/{subject}/**", retention: "1h" },
+        uploads: {
+          store: "files",
+          include: ["uploads/**"],
+          subjectFromPath: "uploads/{subject}/**",
+          retention: "1h",
+          events: true,
+        },
       },
     });
     const { mkdirSync } = await import("node:fs");
@@ -123,7 +129,7 @@ describe("lethe.complete", () => {
     const p = makeTransientProject({
       extra: { stores: { files: { kind: "fs", root: "./data" }, app: { kind: "sql", url: "sqlite:./app.db" } } },
       datasets: {
-        uploads: { store: "files", include: ["uploads/**"], retention: "1h" },
+        uploads: { store: "files", include: ["uploads/**"], retention: "1h", events: true },
         training: {
           store: "app",
           table: "training",
@@ -190,7 +196,9 @@ describe("durability", () => {
 describe("failed deletions", () => {
   it("are retried with growing backoff, end up failed, are reported by the janitor (exit 1) and fixed by --apply", async () => {
     const p = makeTransientProject({
-      datasets: { uploads: { store: "files", include: ["uploads/**"], retention: "1h", action: "shred" } },
+      datasets: {
+        uploads: { store: "files", include: ["uploads/**"], retention: "1h", action: "shred", events: true },
+      },
     });
     const key = upload(p, "linked.bin");
     // A second hard link makes shred refuse the file: a real, persistent deletion failure.
@@ -258,5 +266,45 @@ describe("event queue on PostgreSQL", () => {
     expect(deleted).toHaveLength(30);
     expect(await a.events.depth()).toEqual({ pending: 0, processing: 0, done: 30, failed: 0 });
     expect((await a.audit.verify()).ok).toBe(true);
+  });
+});
+
+describe("event-driven deletion is opt-in per dataset", () => {
+  it("refuses a dataset without events: true, and more artifacts than server.maxEventArtifacts, before storing anything", async () => {
+    const p = makeTransientProject({
+      datasets: { uploads: { store: "files", include: ["uploads/**"], retention: "1h" } },
+      extra: { server: { maxEventArtifacts: 2 } },
+    });
+    const key = upload(p, "req-x.dcm");
+    const lethe = await p.open();
+    try {
+      const before = await lethe.ledger.size();
+      await expect(
+        lethe.complete({ requestId: "r-opt", artifacts: [{ dataset: "uploads", key }] }),
+      ).rejects.toMatchObject({ code: "VALIDATION", message: expect.stringContaining("events is not true") });
+      expect(existsSync(join(p.data, key))).toBe(true);
+      expect(await lethe.ledger.size()).toBe(before);
+    } finally {
+      await lethe.close();
+    }
+    const q = makeTransientProject({ extra: { server: { maxEventArtifacts: 2 } } });
+    const l2 = await q.open();
+    try {
+      const artifacts = ["a", "b", "c"].map((n) => ({ dataset: "uploads", key: upload(q, `${n}.dcm`) }));
+      await expect(l2.complete({ requestId: "r-cap", artifacts })).rejects.toMatchObject({
+        code: "VALIDATION",
+        message: expect.stringContaining("at most 2"),
+      });
+      for (const a of artifacts) expect(existsSync(join(q.data, a.key))).toBe(true);
+    } finally {
+      await l2.close();
+    }
+  });
+
+  it("a retention: never dataset cannot opt in (config error)", async () => {
+    const p = makeTransientProject({
+      datasets: { uploads: { store: "files", include: ["uploads/**"], retention: "never", events: true } },
+    });
+    await expect(p.open()).rejects.toMatchObject({ message: expect.stringContaining("datasets.uploads.events") });
   });
 });

@@ -30,7 +30,7 @@ export function makeTransientProject(
     version: 1,
     state: opts.state ?? "./.lethe",
     stores: { files: { kind: "fs", root: "./data" } },
-    datasets: opts.datasets ?? { uploads: { store: "files", include: ["uploads/**"], retention: "1h" } },
+    datasets: opts.datasets ?? { uploads: { store: "files", include: ["uploads/**"], retention: "1h", events: true } },
     transient: { root: "./ws-root", ttl: "5m" },
     secrets: { masterKey: "file:./master.key" },
     ...opts.extra,

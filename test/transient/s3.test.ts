@@ -28,7 +28,15 @@ async function s3Project(retention: string) {
         },
       },
     },
-    datasets: { uploads: { store: "blobs", include: ["users/**"], subjectFromPath: "users/{subject}/**", retention } },
+    datasets: {
+      uploads: {
+        store: "blobs",
+        include: ["users/**"],
+        subjectFromPath: "users/{subject}/**",
+        retention,
+        events: true,
+      },
+    },
   });
   const lethe: Lethe = await p.open();
   cleanup.push(() => lethe.close());

@@ -2,8 +2,12 @@ import type { Command } from "commander";
 import { sql } from "kysely";
 import { loadConfigFile } from "../../config/load.js";
 import { LetheError } from "../../core/errors.js";
+import { loadMasterKey } from "../../crypto/master-key.js";
+import { deriveChainKey } from "../../ledger/head-mac.js";
+import { keyHeadAfterMigration } from "../../ledger/key-head.js";
 import { migrateState } from "../../state/migrate-state.js";
 import { openState } from "../../state/open-state.js";
+import { cliWarn } from "../context.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
 
@@ -24,6 +28,7 @@ export function registerState(program: Command, run: Runner): void {
         if (config.state.kind !== "sqlite")
           throw new LetheError("USAGE", "state backup copies SQLite state; back up PostgreSQL state with pg_dump");
         const handle = await openState(config.state);
+        await keyHeadAfterMigration(handle, () => deriveChainKey(loadMasterKey(config, cliWarn)));
         try {
           // One read transaction: the copy is the state at one instant, ledger and intents consistent.
           await sql`vacuum into ${o.out}`.execute(handle.db);
@@ -50,6 +55,7 @@ export function registerState(program: Command, run: Runner): void {
             : undefined;
         if (!target) throw new LetheError("USAGE", "--to: expected postgres://… or sqlite:DIR");
         const from = await openState(config.state);
+        await keyHeadAfterMigration(from, () => deriveChainKey(loadMasterKey(config, cliWarn)));
         try {
           const to = await openState(target);
           try {

@@ -1,7 +1,11 @@
 import type { Command } from "commander";
 import { loadConfigFile } from "../../config/load.js";
+import { loadMasterKey } from "../../crypto/master-key.js";
+import { deriveChainKey } from "../../ledger/head-mac.js";
+import { keyHeadAfterMigration } from "../../ledger/key-head.js";
 import { parseScopes, TokenStore } from "../../server/tokens.js";
 import { openState, type StateHandle } from "../../state/open-state.js";
+import { cliWarn } from "../context.js";
 import { table } from "../format.js";
 import type { Runner } from "../program.js";
 import { type CommandResult, type GlobalOptions, result } from "../result.js";
@@ -10,6 +14,8 @@ import { type CommandResult, type GlobalOptions, result } from "../result.js";
 async function withTokens<T>(opts: GlobalOptions, fn: (tokens: TokenStore) => Promise<T>): Promise<T> {
   const config = loadConfigFile(opts.config);
   const state: StateHandle = await openState(config.state);
+  // This command may be the one that applies the head-MAC migration: key the head like any other open.
+  await keyHeadAfterMigration(state, () => deriveChainKey(loadMasterKey(config, cliWarn)));
   try {
     return await fn(new TokenStore(state, 0));
   } finally {
