@@ -199,7 +199,7 @@ describe("janitor: workspaces and events", () => {
 
   it("reports events still undelivered after the grace period, and --apply processes them", async () => {
     const p = makeTransientProject({
-      datasets: { uploads: { store: "files", include: ["uploads/**"], retention: "30d" } },
+      datasets: { uploads: { store: "files", include: ["uploads/**"], retention: "30d", events: true } },
     });
     writeFileSync(join(p.data, "uploads", "late.bin"), "x");
     const lethe = await openP(p);
