@@ -113,7 +113,7 @@ describe.each(BASES)("a directory swapped for a link mid-deletion (%s)", (_kind,
           const s = swapper(batch, p.outside);
           const r = await letheIn(["apply", "--json"], p.dir);
           await stop(s, batch);
-          expect([0, 1]).toContain(r.code);
+          expect([0, 1, 3]).toContain(r.code); // done, some items failed (PATH_CHANGED), or refused by the safety limit
           expect(digest(p.outside), `round ${round}`).toBe(p.before);
         }
       } finally {
@@ -131,7 +131,7 @@ describe.each(BASES)("a directory swapped for a link mid-deletion (%s)", (_kind,
         let s = swapper(batch, p.outside);
         const r = await letheIn(["erase", "alice", "--yes", "--json"], p.dir);
         await stop(s, batch);
-        expect([0, 1]).toContain(r.code);
+        expect([0, 1, 3]).toContain(r.code);
         expect(digest(p.outside), `erase round ${round}`).toBe(p.before);
 
         fill(batch, "in root");
