@@ -18,6 +18,7 @@ import type {
 } from "./erasure-types.js";
 import { LetheError } from "./errors.js";
 import type { ActiveHolds, Holds } from "./holds.js";
+import { canonicalSubject } from "./keys/canonical-key.js";
 import { Lineage } from "./lineage.js";
 import { clearPurgePending, purgePending } from "./purge-pending.js";
 import { safeReason } from "./safe-reason.js";
@@ -62,10 +63,7 @@ export function erasureTargets(map: DataMap, names?: string[]): DatasetDriver[] 
 /** Distinct, non-empty subject ids, validated before anything is touched. */
 export function normalizeSubjects(subjects: string[]): string[] {
   if (subjects.length === 0) throw new LetheError("USAGE", "name at least one subject (or --from FILE)");
-  for (const s of subjects)
-    if (typeof s !== "string" || s.length === 0 || s.includes("\0"))
-      throw new LetheError("VALIDATION", "a subject id must be a non-empty string without NUL characters");
-  return [...new Set(subjects)];
+  return [...new Set(subjects.map((s, i) => canonicalSubject(s, subjects.length > 1 ? `subjects.${i}` : "subject")))];
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Executor } from "../executor/executor.js";
 import { scrubFreeText } from "../ledger/free-text.js";
 import type { StateHandle } from "../state/open-state.js";
 import { LetheError } from "./errors.js";
+import { canonicalSubject } from "./keys/canonical-key.js";
 
 export interface Hold {
   id: string;
@@ -37,6 +38,7 @@ export class Holds {
     if (h.until !== undefined && !(h.until.getTime() > Date.now()))
       throw new LetheError("VALIDATION", "--until must be a date in the future: this hold would never be active");
     const id = `hold_${randomUUID().slice(0, 8)}`;
+    if (h.subject !== undefined) h = { ...h, subject: canonicalSubject(h.subject, "subject") };
     const subjectHash = h.subject !== undefined ? this.ledger.subjectHash(h.subject) : null;
     await this.state.db.transaction().execute(async (trx) => {
       await this.ledger.recordInTx(trx, [

@@ -7,6 +7,7 @@ import type { StateHandle } from "../state/open-state.js";
 import type { DataMap, UnavailableDataset } from "./data-map.js";
 import { LetheError } from "./errors.js";
 import type { Holds } from "./holds.js";
+import { canonicalKey } from "./keys/canonical-key.js";
 import { type Plan, planContentHash } from "./planner.js";
 import type { DatasetDriver, Item } from "./types.js";
 
@@ -60,7 +61,12 @@ function checkPlan(deps: RetentionDeps, plan: Plan): void {
     );
   if (plan.policyHash !== deps.config.policyHash)
     throw new LetheError("STALE_PLAN", "the configuration changed since this plan was made; review a new plan");
-  for (const d of plan.datasets) deps.map.select(d.name);
+  for (const d of plan.datasets) {
+    const config = deps.map.known(d.name);
+    deps.map.select(d.name);
+    // A plan file is input like any other: every key is checked before the first delete.
+    if (d.items) d.items = d.items.map((k, i) => canonicalKey(config, k, `plan: datasets.${d.name}.items.${i}`));
+  }
 }
 
 /**

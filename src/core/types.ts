@@ -80,6 +80,13 @@ export interface DatasetDriver {
    * keys lethe would never delete instead of reporting them as already gone.
    */
   ownsKey?(key: Item["key"]): boolean;
+  /**
+   * The items these keys name, as the store has them: its own spelling of the
+   * key (`"01"` names row `1`), the subject and linked file read from the item
+   * itself. Keys that name nothing are left out. Explicit deletes (events) go
+   * through it so holds see the subject the store records, not what a caller says.
+   */
+  findItems?(keys: Item["key"][]): Promise<Item[]>;
   /** The subject an item key belongs to, for drivers that carry it in the key (`subjectFromPath`). */
   subjectOf?(key: Item["key"]): string | undefined;
   /**

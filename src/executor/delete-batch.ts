@@ -1,5 +1,6 @@
 import type { DataMap } from "../core/data-map.js";
 import type { ActiveHolds } from "../core/holds.js";
+import { keyProblem } from "../core/keys/canonical-key.js";
 import type { DatasetDriver, Item } from "../core/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
@@ -68,7 +69,17 @@ export async function deleteBatch(
   counts.found += batch.length;
   const held: EntryInput[] = [];
   const todo: Item[] = [];
+  const refused: EntryInput[] = [];
   for (const item of batch) {
+    const problem = keyProblem(ds.config, item.key);
+    if (problem) {
+      // Its subject (and so its holds) cannot be told from an odd spelling: never guessed, reported.
+      const reason = `NOT_CANONICAL: the key ${problem}; left alone`;
+      counts.failed++;
+      counts.failures.push({ key: item.key, reason });
+      refused.push({ action: "failed", dataset: name, key: item.key, subject: item.subject, reason, runId: ctx.runId });
+      continue;
+    }
     const sh = item.subject ? ledger.subjectHash(item.subject) : undefined;
     const hold = holdFor(ctx.holds, name, sh);
     if (hold) {
@@ -85,7 +96,7 @@ export async function deleteBatch(
         });
     } else todo.push(item);
   }
-  if (held.length > 0) await ledger.append(held);
+  if (held.length + refused.length > 0) await ledger.append([...refused, ...held]);
   if (todo.length === 0) return;
 
   const files = deps.map.linkedFiles(ds.config);

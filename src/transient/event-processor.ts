@@ -24,8 +24,18 @@ function group(artifacts: Artifact[]): Map<string, Artifact["key"][]> {
   return by;
 }
 
-/** Items for explicit keys, with the subject where the driver can tell it from the key. */
-function toItems(ds: DatasetDriver, keys: Artifact["key"][]): Item[] {
+/**
+ * Items for explicit keys: as the store has them where it can say (a row's
+ * own subject column, so a hold on its subject applies whatever key spelling
+ * the event used), else with the subject the key carries (`subjectFromPath`).
+ */
+async function toItems(ds: DatasetDriver, keys: Artifact["key"][]): Promise<Item[]> {
+  if (ds.findItems) {
+    const found: Item[] = [];
+    for (let i = 0; i < keys.length; i += ds.config.batchSize)
+      found.push(...(await ds.findItems(keys.slice(i, i + ds.config.batchSize))));
+    return found;
+  }
   return keys.map((key) => {
     const subject = ds.subjectOf?.(key);
     return subject ? { key, subject } : { key };
@@ -61,7 +71,7 @@ export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promi
     try {
       const counts = emptyCounts();
       const ctx = { holds, runId: ev.id, reason: "event" };
-      const items = toItems(ds, keys);
+      const items = await toItems(ds, keys);
       for (let i = 0; i < items.length; i += ds.config.batchSize)
         await deps.executor.deleteBatch(ctx, ds, items.slice(i, i + ds.config.batchSize), counts);
       const failedKeys = new Set(counts.failures.map((f) => String(f.key)));
@@ -69,13 +79,17 @@ export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promi
       const hash = (x: string) => deps.executor.subjectHash(x);
       if (counts.held > 0)
         for (const it of items) if (itemHold(holds, ds.config.name, it, hash)) heldKeys.add(String(it.key));
-      const still = await ds.existing(keys);
-      const leftover = keys.filter(
+      // What the store calls these items is what was deleted; keys that named nothing are simply missing.
+      const named = ds.findItems ? items.map((i) => i.key) : keys;
+      const still = await ds.existing(named);
+      const leftover = named.filter(
         (k) => still.has(String(k)) && !failedKeys.has(String(k)) && !heldKeys.has(String(k)),
       );
       // A link or directory under an artifact's name is never deleted: that is a failure, not "already gone".
       // (Drivers that already failed such an item in deleteBatch are not counted twice.)
-      const refused = [...((await ds.refusedKeys?.(keys)) ?? [])].filter((k) => !heldKeys.has(k) && !failedKeys.has(k));
+      const refused = [...((await ds.refusedKeys?.(named)) ?? [])].filter(
+        (k) => !heldKeys.has(k) && !failedKeys.has(k),
+      );
       r.deleted = counts.deleted;
       r.held = counts.held;
       r.failed = counts.failed + leftover.length + refused.length;

@@ -1,6 +1,7 @@
 import type { DataMap } from "../core/data-map.js";
 import { LetheError } from "../core/errors.js";
 import type { Holds } from "../core/holds.js";
+import { canonicalKey } from "../core/keys/canonical-key.js";
 import { safeReason } from "../core/safe-reason.js";
 import type { Executor } from "../executor/executor.js";
 import type { StateHandle } from "../state/open-state.js";
@@ -92,6 +93,7 @@ export class Events {
             `artifacts.${i}.dataset: "${a.dataset}" has row-linked files; events delete fs/s3 items and plain rows only`,
           );
         if (!this.deps.map.known(a.dataset).events) throw notOptedIn(i, a.dataset);
+        a.key = canonicalKey(this.deps.map.known(a.dataset), a.key, `artifacts.${i}.key`);
         return;
       }
       if (!ds) throw new LetheError("VALIDATION", `artifacts.${i}.dataset: unknown dataset "${a.dataset}"`);
@@ -103,6 +105,8 @@ export class Events {
         );
       // Opt-in per dataset, checked before anything is stored: an events token must not reach other datasets.
       if (!ds.config.events) throw notOptedIn(i, a.dataset);
+      // Holds, subject patterns and the ledger see one spelling per item: an odd one is refused, not resolved.
+      a.key = canonicalKey(ds.config, a.key, `artifacts.${i}.key`);
       // The key itself is not echoed: it may carry a subject id.
       if (ds.ownsKey && !ds.ownsKey(a.key))
         throw new LetheError(

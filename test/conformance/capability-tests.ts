@@ -6,6 +6,7 @@ import type { CapabilityHooks, SeedItem, SuiteState } from "./store-conformance.
 export const DATASET_CAPABILITIES = [
   "ownsKey",
   "subjectOf",
+  "findItems",
   "filesInUse",
   "scanProblems",
   "refusedKeys",
@@ -46,6 +47,20 @@ export const capabilityTests: Record<Capability, (s: SuiteState, seeded: Seeded)
       const own = s.fx.dataset.ownsKey!;
       for (const item of await all(s)) expect(own.call(s.fx.dataset, item.key), String(item.key)).toBe(true);
       for (const key of hook(s, "foreignKeys")) expect(own.call(s.fx.dataset, key), String(key)).toBe(false);
+    });
+  },
+
+  findItems(s, seeded) {
+    it("findItems: names each existing item with the subject the store records; unknown keys are left out", async () => {
+      const items = await all(s);
+      expect(items.length).toBeGreaterThan(0);
+      const found = await s.fx.dataset.findItems!([...items.map((i) => i.key), "no-such-item-zz"]);
+      expect(found.map((i) => String(i.key)).sort()).toEqual(items.map((i) => String(i.key)).sort());
+      if (seeded.subjects) {
+        const bySubject = new Map(seeded.items.map((i) => [i.name, i.subject]));
+        for (const item of found) expect(item.subject ?? undefined).toBe(bySubject.get(s.fx.nameOf(item)));
+      }
+      expect(await s.fx.dataset.findItems!([])).toEqual([]);
     });
   },
 

@@ -9,5 +9,5 @@ runStoreConformance(
     const db = await createTestPgDatabase();
     return sqlFixture(db.url, rawPg(db.url), () => db.drop());
   },
-  { capabilities: ["list", "contents", "filesInUse", "expiryHistogram", "scrub", "discover"] },
+  { capabilities: ["findItems", "list", "contents", "filesInUse", "expiryHistogram", "scrub", "discover"] },
 );

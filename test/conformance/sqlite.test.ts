@@ -2,5 +2,5 @@ import { sqliteFixture } from "./sql-fixture.js";
 import { runStoreConformance } from "./store-conformance.js";
 
 runStoreConformance("sql (SQLite)", sqliteFixture, {
-  capabilities: ["list", "contents", "filesInUse", "expiryHistogram", "scrub", "purge", "discover"],
+  capabilities: ["findItems", "list", "contents", "filesInUse", "expiryHistogram", "scrub", "purge", "discover"],
 });

@@ -194,6 +194,31 @@ export class SqlDataset implements DatasetDriver {
     return r.rows.map((row) => this.toItem(row));
   }
 
+  async findItems(keys: Item["key"][]): Promise<Item[]> {
+    // A key the column's type cannot hold ("abc" for an integer key) names no row; it is not an error.
+    const usable = keys.filter((k) => this.d.comparable(this.cols.keyType, String(k)));
+    const find = async (ks: Item["key"][]) =>
+      (
+        await sql<Row>`select ${this.select(sql`null`)} from ${this.t}
+          where ${this.d.inList(this.cols.key, this.cols.keyType, ks)}`.execute(this.d.db)
+      ).rows.map((row) => this.toItem(row));
+    if (usable.length === 0) return [];
+    try {
+      return await find(usable);
+    } catch (err) {
+      // Out of the column's range, say: find which keys the database refuses, and leave those out.
+      if (!rejectedByDatabase(err)) throw err;
+      const out: Item[] = [];
+      for (const k of usable)
+        try {
+          out.push(...(await find([k])));
+        } catch (keyErr) {
+          if (!rejectedByDatabase(keyErr)) throw keyErr;
+        }
+      return out;
+    }
+  }
+
   async *list(batchSize: number): AsyncIterable<Item[]> {
     yield* this.pages(sql<boolean>`1 = 1`, sql`null`, batchSize);
   }
