@@ -18,6 +18,7 @@ import { makePlan, type Plan, type PlanOptions } from "./core/planner.js";
 import { ErasureRequests } from "./core/requests/requests.js";
 import { requestSubjectKey } from "./core/requests/subject-box.js";
 import { type ApplyOptions, type ApplyResult, applyRetention } from "./core/retention.js";
+import { subjectPatternsOf } from "./core/subject-patterns.js";
 import type { DriverRegistry } from "./core/types.js";
 import { KeyRing, type KeyRingOptions } from "./crypto/keyring.js";
 import { loadMasterKey } from "./crypto/master-key.js";
@@ -101,6 +102,7 @@ export async function openLethe(
     const hmacKey = subjectKey ?? (await getOrCreateSecret(state, master, "subject-hmac", () => randomBytes(32)));
     const signing = privateKeyFromDer(await getOrCreateSecret(state, master, "ledger-signing", newSigningKeyDer));
     const ledger = new Ledger(state, hmacKey, signing, deriveChainKey(master));
+    ledger.maskSubjectPatterns(subjectPatternsOf(config));
     // Only the open that added the head MAC keys an unkeyed head: a MAC stripped later is tampering.
     await ledger.keyHead();
     const lethe = new Lethe(config, state, ledger, map, master, logger, opts);

@@ -1,7 +1,6 @@
 import type { BatchCounts } from "../executor/delete-batch.js";
 import { emptyCounts } from "../executor/delete-batch.js";
 import { holdFor } from "../executor/hold-rule.js";
-import { scrubFreeText } from "../ledger/free-text.js";
 import type { ErasureDeps } from "./erasure.js";
 import type { EraseDatasetResult, EraseOptions, EraseResult, HoldHit, SubjectErasure } from "./erasure-types.js";
 import type { Lineage } from "./lineage.js";
@@ -55,7 +54,7 @@ export async function dryRun(
         found: t.found,
         held: t.held,
         datasets: targets.map((d) => d.config.name),
-        note: opts.reason === undefined ? undefined : scrubFreeText(opts.reason, subjects),
+        note: opts.reason === undefined ? undefined : deps.executor.scrubText(opts.reason, subjects),
       },
     },
   ]);

@@ -2,7 +2,6 @@ import type { LetheConfig } from "../config/types.js";
 import { emptyCounts } from "../executor/delete-batch.js";
 import type { Executor } from "../executor/executor.js";
 import { holdFor } from "../executor/hold-rule.js";
-import { scrubFreeText } from "../ledger/free-text.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { DataMap, UnavailableDataset } from "./data-map.js";
@@ -95,7 +94,7 @@ export async function eraseSubjects(deps: ErasureDeps, input: string[], opts: Er
       subjects: subjects.length,
       datasets: names,
       requestId: opts.requestId,
-      note: opts.reason === undefined ? undefined : scrubFreeText(opts.reason, subjects),
+      note: opts.reason === undefined ? undefined : executor.scrubText(opts.reason, subjects),
     },
   };
   return executor.withRun(start, async (runId) => {
@@ -227,7 +226,7 @@ async function eraseOne(
       action: "erasure_completed",
       subjectHash: sh,
       runId,
-      reason: opts.reason === undefined ? "erasure" : scrubFreeText(opts.reason, [subject]),
+      reason: opts.reason === undefined ? "erasure" : executor.scrubText(opts.reason, [subject]),
       data: { datasets: results.map(({ failures: _f, residueKeys: _r, ...d }) => d), held: r.held, residue: r.residue },
     });
   if (entries.length > 0) await executor.record(entries);

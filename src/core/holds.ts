@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { Executor } from "../executor/executor.js";
-import { scrubFreeText } from "../ledger/free-text.js";
 import type { StateHandle } from "../state/open-state.js";
 import { LetheError } from "./errors.js";
 import { canonicalSubject } from "./keys/canonical-key.js";
@@ -46,7 +45,7 @@ export class Holds {
           action: "hold_added",
           subjectHash: subjectHash ?? undefined,
           dataset: h.dataset,
-          reason: scrubFreeText(h.reason, [h.subject]),
+          reason: this.ledger.scrubText(h.reason, [h.subject]),
           data: { holdId: id, until: h.until?.toISOString() },
         },
       ]);
@@ -56,7 +55,7 @@ export class Holds {
           id,
           subject_hash: subjectHash,
           dataset: h.dataset ?? null,
-          reason: scrubFreeText(h.reason, [h.subject]),
+          reason: this.ledger.scrubText(h.reason, [h.subject]),
           until: h.until?.toISOString() ?? null,
           created_at: new Date().toISOString(),
           released_at: null,

@@ -55,6 +55,11 @@ export class Executor {
   ) {}
 
   /** HMAC-SHA256 of a subject id, as the ledger and holds store it. */
+  /** Free text (reasons, notes) as the ledger and lethe's state may keep it: personal data masked. */
+  scrubText(text: string, subjects: (string | null | undefined)[] = [], keys: (string | number)[] = []): string {
+    return this.ledger.scrubText(text, { subjects, keys });
+  }
+
   subjectHash(subject: string): string {
     return this.ledger.subjectHash(subject);
   }

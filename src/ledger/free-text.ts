@@ -2,21 +2,43 @@ import { createRedactor, type Redactor } from "../redact/redactor.js";
 
 let redactor: Redactor | undefined;
 const cache = new Map<string, string>();
+const patternCache = new Map<string, RegExp | null>();
+
+/** What besides the detectors' hits is masked in one text. */
+export interface ScrubContext {
+  /** Subject ids the text is about (a hold's, a request's): masked as `[SUBJECT]`, any case. */
+  subjects?: (string | null | undefined)[];
+  /** Item keys the text is about (an entry's own key): masked as `[KEY]`. */
+  keys?: (string | number | null | undefined)[];
+  /**
+   * Configured subject patterns (`users/{subject}/**`, `cache:prompt:{subject}:*`): wherever the text
+   * carries what the pattern's literal lead-in is followed by, that part is masked as `[SUBJECT]`.
+   */
+  patterns?: readonly string[];
+}
 
 /**
  * Free text people type (a hold's reason, an erasure note, a request's
- * reason) ends up on the append-only ledger, where nothing can be deleted
- * later: personal data the detectors recognise in it is replaced by markers
- * before it is stored. Reasons repeat ("retention", "erasure"), so results
- * are cached.
+ * reason) and failure reasons end up on the append-only ledger, where
+ * nothing can be deleted later: the subject's own id, the entry's own key,
+ * anything shaped like a configured subject pattern and whatever the
+ * detectors recognise are replaced by markers before it is stored. Reasons
+ * repeat ("retention", "erasure"), so detector results are cached.
  *
  * @example
  * scrubFreeText("complaint from jane@example.com"); // "complaint from [EMAIL]"
- * scrubFreeText("ticket for alice-1", ["alice-1"]); // "ticket for [SUBJECT]"
+ * scrubFreeText("ticket for alice-1", { subjects: ["alice-1"] }); // "ticket for [SUBJECT]"
+ * scrubFreeText("see users/bob/x.bin", { patterns: ["users/{subject}/**"] }); // "see users/[SUBJECT]/x.bin"
  */
-export function scrubFreeText(text: string, subjects: (string | null | undefined)[] = []): string {
-  // The subject's own id is personal data whatever it looks like (`alice-1`): masked before the detectors run.
-  for (const s of subjects) if (s && s.length >= 2) text = replaceAllCaseless(text, s, "[SUBJECT]");
+export function scrubFreeText(text: string, ctx: ScrubContext = {}): string {
+  // Keys first (a key may contain the subject), then the subject's own id whatever it looks like (`alice-1`).
+  for (const k of ctx.keys ?? [])
+    if (k !== null && k !== undefined && String(k).length >= 3) text = text.split(String(k)).join("[KEY]");
+  for (const s of ctx.subjects ?? []) if (s && s.length >= 2) text = replaceAllCaseless(text, s, "[SUBJECT]");
+  for (const p of ctx.patterns ?? []) {
+    const re = patternRe(p);
+    if (re) text = text.replace(re, (_m, lead: string) => `${lead}[SUBJECT]`);
+  }
   let out = cache.get(text);
   if (out === undefined) {
     redactor ??= createRedactor();
@@ -25,6 +47,31 @@ export function scrubFreeText(text: string, subjects: (string | null | undefined
     cache.set(text, out);
   }
   return out;
+}
+
+/**
+ * The literal text just before `{subject}` (back to the last wildcard), then
+ * the subject up to the next separator. A pattern that starts with
+ * `{subject}` has no lead-in to find it by and masks nothing here.
+ */
+function patternRe(pattern: string): RegExp | null {
+  let re = patternCache.get(pattern);
+  if (re !== undefined) return re;
+  const before = pattern.split("{subject}")[0] ?? "";
+  const lead = before.split(/[*?[\]{}]/).pop() ?? "";
+  const after = pattern.slice(before.length + "{subject}".length);
+  const stop = after[0] && !/[*?[{]/.test(after[0]) ? after[0] : "/";
+  re = lead.length < 2 ? null : new RegExp(`(${escapeRe(lead)})(?!\\[SUBJECT\\])[^${escapeClass(stop)}\\s'"]+`, "g");
+  patternCache.set(pattern, re);
+  return re;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+function escapeClass(s: string): string {
+  return s.replace(/[\]\\^-]/g, "\\$&");
 }
 
 function replaceAllCaseless(text: string, needle: string, by: string): string {

@@ -6,7 +6,7 @@ import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { LedgerTable } from "../state/schema.js";
 import { entryHash } from "./canonical.js";
-import { scrubFreeText } from "./free-text.js";
+import { type ScrubContext, scrubFreeText } from "./free-text.js";
 import { type HeadState, headMac, headMacMatches } from "./head-mac.js";
 import { keyHeadAfterMigration } from "./key-head.js";
 import { FrontierBuilder, rootOf } from "./merkle.js";
@@ -33,6 +33,18 @@ export class Ledger {
     private readonly chainKey: Buffer,
   ) {
     this.hmac = new FastHmac(hmacKey);
+  }
+
+  private subjectPatterns: readonly string[] = [];
+
+  /** The configured subject patterns (`users/{subject}/**`) that free text is masked by, besides the detectors. */
+  maskSubjectPatterns(patterns: readonly string[]): void {
+    this.subjectPatterns = patterns;
+  }
+
+  /** Free text as it may be stored: see scrubFreeText; the configured subject patterns always apply. */
+  scrubText(text: string, ctx: Omit<ScrubContext, "patterns"> = {}): string {
+    return scrubFreeText(text, { ...ctx, patterns: this.subjectPatterns });
   }
 
   /** HMAC-SHA256(subject key, subject id), hex. */
@@ -107,7 +119,8 @@ export class Ledger {
         item_key: e.key !== undefined && isIntKey ? String(e.key) : null,
         key_hash: e.key !== undefined && !isIntKey ? this.keyHash(e.dataset ?? "", e.key) : null,
         subject_hash: e.subjectHash ?? (e.subject ? this.subjectHash(e.subject) : null),
-        reason: e.reason === undefined ? null : scrubFreeText(e.reason, [e.subject]),
+        // A reason never carries its own entry's key or subject in clear, whatever produced it.
+        reason: e.reason === undefined ? null : this.scrubText(e.reason, { subjects: [e.subject], keys: [e.key] }),
         run_id: e.runId ?? null,
         data: e.data ? JSON.stringify(e.data) : null,
       };

@@ -218,7 +218,13 @@ export class EventQueue {
   }
 
   /** Schedules a retry, or marks the event failed after the last attempt; returns the new status. */
-  async fail(ev: ClaimedEvent, error: string, result: EventResult): Promise<EventStatus> {
+  async fail(ev: ClaimedEvent, failure: string, result: EventResult): Promise<EventStatus> {
+    // Kept in the queue and, at the last attempt, on the ledger: never with an artifact's key in clear.
+    const error = this.ledger.scrubText(
+      failure,
+      [],
+      ev.artifacts.map((a) => a.key),
+    );
     const giveUp = ev.attempts >= this.maxAttempts;
     const now = Date.now();
     const status: EventStatus = giveUp ? "failed" : "pending";

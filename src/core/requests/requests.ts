@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { parseDuration } from "../../config/duration.js";
-import { scrubFreeText } from "../../ledger/free-text.js";
 import { notify } from "../../notify/notify.js";
 import type { ErasureDeps } from "../erasure.js";
 import { erasureUnavailable, normalizeSubjects } from "../erasure.js";
@@ -77,7 +76,7 @@ export class ErasureRequests {
         {
           action: "erasure_requested",
           subjectHash,
-          reason: opts.reason === undefined ? undefined : scrubFreeText(opts.reason, [s]),
+          reason: opts.reason === undefined ? undefined : ledger.scrubText(opts.reason, [s]),
           data: { requestId: id, receivedAt, dueAt },
         },
       ]);
@@ -88,7 +87,7 @@ export class ErasureRequests {
           subject_hash: subjectHash,
           subject_box: box,
           status: "received",
-          reason: opts.reason === undefined ? null : scrubFreeText(opts.reason, [s]),
+          reason: opts.reason === undefined ? null : ledger.scrubText(opts.reason, [s]),
           received_at: receivedAt,
           due_at: dueAt,
           extensions: "[]",
