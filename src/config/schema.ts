@@ -66,7 +66,9 @@ const retentionSchema = byType(
 
 const sqlStore = z.strictObject({
   kind: z.literal("sql"),
-  url: z.string().min(1, { message: "expected sqlite:PATH, postgres://… or a secret reference" }),
+  url: z
+    .string()
+    .min(1, { message: "expected sqlite:PATH, postgres://…, mysql://…, mariadb://… or a secret reference" }),
 });
 const fsStore = z.strictObject({
   kind: z.literal("fs"),

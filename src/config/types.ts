@@ -10,7 +10,7 @@ export type Retention =
 export interface SqlStoreConfig {
   name: string;
   kind: "sql";
-  /** Resolved URL: `sqlite:/abs/path.db` or `postgres://…`. */
+  /** Resolved URL: `sqlite:/abs/path.db`, `postgres://…`, `mysql://…` or `mariadb://…`. */
   url: string;
 }
 export interface FsStoreConfig {

@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import mysql from "mysql2/promise";
 import pg from "pg";
 import type { Item } from "../../src/core/types.js";
-import { createSqlStore } from "../../src/stores/sql/driver.js";
+import { createSqlStore, type SqlStoreDriver } from "../../src/stores/sql/driver.js";
 import { collectIssues, datasetConfig } from "../helpers/config.js";
 import type { ConformanceFixture, SeedItem } from "./store-conformance.js";
 
@@ -47,9 +48,26 @@ export function rawPg(url: string): RawSql {
   };
 }
 
+/** The same for MariaDB/MySQL (`?` placeholders natively; UTC session like the driver's). */
+export function rawMysql(url: string): RawSql {
+  const pool = mysql.createPool({ uri: url, connectionLimit: 2, dateStrings: true, timezone: "Z" });
+  pool.on("connection", (c) => {
+    c.query("set session time_zone = '+00:00'");
+  });
+  return {
+    async exec(sql, params = []) {
+      const [rows] = await pool.query(sql, params);
+      return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
 /**
- * A table `items(id, name, payload, user_id, file_path, created_at)` in a real SQLite file or PostgreSQL
- * database; rows link files into an fs store named `files` (`filesInUse`). `storeBytes` reads the database
+ * A table `items(id, name, payload, user_id, file_path, created_at)` in a real SQLite file, PostgreSQL
+ * or MariaDB database; rows link files into an fs store named `files` (`filesInUse`). `storeBytes` reads the database
  * files where the test can (SQLite), for the scrub and purge checks.
  */
 export async function sqlFixture(
@@ -57,14 +75,23 @@ export async function sqlFixture(
   raw: RawSql,
   cleanup: () => Promise<void>,
   storeBytes?: () => Promise<Buffer>,
+  configure?: (store: SqlStoreDriver) => void,
 ): Promise<ConformanceFixture> {
   const isPg = url.startsWith("postgres");
+  const isMysql = /^(mysql|mariadb):/.test(url);
+  // MySQL indexes no TEXT column without a prefix length: the indexed ones are varchar there.
+  const [id, str, createdType] = isMysql
+    ? ["bigint", "varchar(255)", "datetime(6)"]
+    : isPg
+      ? ["bigint", "text", "timestamptz"]
+      : ["integer", "text", "text"];
   await raw.exec(
-    `create table items (id ${isPg ? "bigint" : "integer"} primary key, name text not null, payload text not null, user_id text, file_path text, created_at ${isPg ? "timestamptz" : "text"} not null)`,
+    `create table items (id ${id} primary key, name ${str} not null, payload text not null, user_id ${str}, file_path ${str}, created_at ${createdType} not null)`,
   );
   await raw.exec("create index items_user on items (user_id)");
   await raw.exec("create index items_created on items (created_at)");
   const store = await createSqlStore({ name: "db", kind: "sql", url });
+  configure?.(store);
   const issues = collectIssues();
   const dataset = await store.dataset(
     datasetConfig({

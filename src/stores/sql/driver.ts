@@ -17,9 +17,13 @@ async function openTarget(cfg: SqlStoreConfig): Promise<TargetDialect> {
       throw new LetheError("CONFIG_INVALID", `stores.${cfg.name}.url: database file not found: ${path}`);
     return openSqliteTarget(path);
   }
-  // Loaded on demand: the pg client costs every CLI start that does not need it.
+  // Loaded on demand: the pg and mysql2 clients cost every CLI start that does not need them.
   if (/^postgres(ql)?:\/\//.test(cfg.url)) return (await import("./postgres-target.js")).openPostgresTarget(cfg.url);
-  throw new LetheError("CONFIG_INVALID", `stores.${cfg.name}.url: expected sqlite:PATH or postgres://…`);
+  if (/^(mysql|mariadb):\/\//.test(cfg.url)) return (await import("./mysql-target.js")).openMysqlTarget(cfg.url);
+  throw new LetheError(
+    "CONFIG_INVALID",
+    `stores.${cfg.name}.url: expected sqlite:PATH, postgres://…, mysql://… or mariadb://…`,
+  );
 }
 
 export interface SqlStoreDriver extends StoreDriver {
@@ -27,7 +31,7 @@ export interface SqlStoreDriver extends StoreDriver {
 }
 
 /**
- * The `sql` store: SQLite files and PostgreSQL databases.
+ * The `sql` store: SQLite files, PostgreSQL and MariaDB/MySQL databases.
  *
  * @example
  * const store = await createSqlStore({ name: "appdb", kind: "sql", url: "sqlite:/data/app.db" });

@@ -234,9 +234,12 @@ export class SqlDataset implements DatasetDriver {
     const guard = opts.expiredAt ? (await this.expiry(opts.expiredAt, false)).exact : sql<boolean>`1 = 1`;
     const run = async (batch: Item[]) => {
       const keys = batch.map((i) => i.key);
-      const r = await sql<Row>`delete from ${this.t} where ${this.d.inList(this.cols.key, this.cols.keyType, keys)}
-        and ${guard} returning ${this.select(sql`null`)}`.execute(this.d.db);
-      return r.rows.map((row) => this.toItem(row));
+      const where = sql<boolean>`${this.d.inList(this.cols.key, this.cols.keyType, keys)} and ${guard}`;
+      const select = this.select(sql`null`);
+      const rows = this.d.deleteRows
+        ? ((await this.d.deleteRows(this.t, this.cols.key, this.cols.keyType, where, select)) as unknown as Row[])
+        : (await sql<Row>`delete from ${this.t} where ${where} returning ${select}`.execute(this.d.db)).rows;
+      return rows.map((row) => this.toItem(row));
     };
     try {
       return { deleted: await run(items), failed: [] };

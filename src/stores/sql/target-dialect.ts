@@ -26,12 +26,24 @@ export interface TableInfo {
 export type AnyDb = Kysely<unknown>;
 
 /**
- * What differs between SQLite and PostgreSQL as deletion targets. Every
+ * What differs between SQLite, PostgreSQL and MariaDB/MySQL as deletion targets. Every
  * identifier reaches SQL through `sql.id`/`sql.table` (quoted), every value
  * as a parameter.
  */
+/**
+ * Deletes the rows of `table` that `where` selects and returns `select` (which
+ * names the key `k`) for exactly the rows removed, atomically.
+ */
+export type DeleteRows = (
+  table: RawBuilder<unknown>,
+  key: string,
+  keyType: string,
+  where: RawBuilder<boolean>,
+  select: RawBuilder<unknown>,
+) => Promise<Record<string, unknown>[]>;
+
 export interface TargetDialect {
-  readonly name: "sqlite" | "postgres";
+  readonly name: "sqlite" | "postgres" | "mysql";
   readonly db: AnyDb;
   introspect(table: string): Promise<TableInfo | undefined>;
   listTables(): Promise<string[]>;
@@ -52,6 +64,8 @@ export interface TargetDialect {
   equalsExactly(column: string, value: string): RawBuilder<boolean>;
   /** Can `value` ever equal a value of this column type? (avoids cast errors) */
   comparable(colType: string, value: string): boolean;
+  /** A batch delete other than `DELETE … RETURNING` (MySQL has none: a locking read, then the delete). */
+  deleteRows?: DeleteRows;
   /** After an erasure: search the files for the erased values and rewrite them away (SQLite). */
   purge?(store: string, values: string[], mode: PurgeMode): Promise<PurgeReport>;
   /** After deletions: make removed bytes unrecoverable from the files where the engine allows. */

@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { DatasetDriver, Item } from "../../src/core/types.js";
+import { createSqlStore, type SqlStoreDriver } from "../../src/stores/sql/driver.js";
+import { deleteModeOf } from "../../src/stores/sql/mysql-target.js";
+import { collectIssues, datasetConfig } from "../helpers/config.js";
+import { createTestMysqlDatabase, requireService } from "../helpers/services.js";
+import { type RawSql, rawMysql } from "./sql-fixture.js";
+
+const NOW = new Date("2026-03-10T12:00:00Z");
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function setup(ddl: string): Promise<{ raw: RawSql; store: SqlStoreDriver }> {
+  const db = await createTestMysqlDatabase();
+  cleanup.push(db.drop);
+  const raw = rawMysql(db.url);
+  cleanup.push(() => raw.close());
+  await raw.exec(ddl);
+  const store = await createSqlStore({ name: "db", kind: "sql", url: db.url });
+  cleanup.push(() => store.close());
+  return { raw, store };
+}
+
+async function open(store: SqlStoreDriver, extra: Record<string, unknown> = {}): Promise<DatasetDriver> {
+  const issues = collectIssues();
+  const ds = await store.dataset(
+    datasetConfig({ name: "t", store: "db", table: "t", key: "id", createdAt: "created", ...extra }),
+    issues,
+  );
+  expect(issues.errors).toEqual([]);
+  return ds as DatasetDriver;
+}
+
+async function all(it: AsyncIterable<Item[]>): Promise<number[]> {
+  const out: number[] = [];
+  for await (const b of it) out.push(...b.map((i) => Number(i.key)));
+  return out.sort((a, b) => a - b);
+}
+
+describe("MariaDB/MySQL target specifics", () => {
+  it("picks DELETE … RETURNING only where the server has it", () => {
+    expect(deleteModeOf("10.11.6-MariaDB-0+deb12u1")).toBe("returning");
+    expect(deleteModeOf("11.4.2-MariaDB")).toBe("returning");
+    expect(deleteModeOf("10.5.0-MariaDB")).toBe("returning");
+    expect(deleteModeOf("10.4.32-MariaDB")).toBe("locking-read");
+    expect(deleteModeOf("8.0.36")).toBe("locking-read");
+    expect(deleteModeOf("8.4.0-log")).toBe("locking-read");
+  });
+
+  it("matches a subject byte for byte although the column's collation ignores case and trailing spaces", async (ctx) => {
+    requireService(ctx, "mysql");
+    const { raw, store } = await setup(
+      "create table t (id int primary key, user_id varchar(64), created datetime, index (user_id))",
+    );
+    for (const [id, u] of [
+      [1, "alice"],
+      [2, "ALICE"],
+      [3, "alice "],
+      [4, "Alice"],
+      [5, "alice"],
+    ] as const)
+      await raw.exec("insert into t values (?, ?, '2020-01-01 00:00:00')", [id, u]);
+    const ds = await open(store, { subject: "user_id" });
+    expect(await all(ds.scanSubject("alice", 10))).toEqual([1, 5]);
+    expect(await all(ds.scanSubject("ALICE", 10))).toEqual([2]);
+    expect(await all(ds.scanSubject("alice ", 10))).toEqual([3]);
+    const r = await ds.deleteBatch([{ key: 1 }, { key: 5 }], { action: "delete" });
+    expect(r.deleted.map((i) => i.key).sort()).toEqual([1, 5]);
+    expect((await raw.exec("select id from t order by id")).map((x) => x.id)).toEqual([2, 3, 4]);
+  });
+
+  it("a value that is no timestamp never expires and never fails the delete of the others (strict server mode)", async (ctx) => {
+    requireService(ctx, "mysql");
+    const { raw, store } = await setup("create table t (id int primary key, created varchar(64), index (created))");
+    const [mode] = await raw.exec("select @@global.sql_mode as m");
+    expect(String(mode?.m)).toMatch(/STRICT_TRANS_TABLES/); // MariaDB's default: the case that matters
+    const values = ["2020-01-01T00:00:00Z", "not a date", "2020-02-30 00:00:00", "2020-01-02 00:00:00+05:30", ""];
+    for (const [i, v] of values.entries()) await raw.exec("insert into t values (?, ?)", [i + 1, v]);
+    const ds = await open(store, { retention: { kind: "duration", seconds: 86_400 } });
+    const expired = await all(ds.scanExpired(NOW, 10));
+    expect(expired).toEqual([1, 4]);
+    const r = await ds.deleteBatch(
+      [1, 2, 3, 4, 5].map((key) => ({ key })),
+      { action: "delete", expiredAt: NOW },
+    );
+    expect(r.failed).toEqual([]);
+    expect(r.deleted.map((i) => i.key).sort()).toEqual([1, 4]);
+    expect((await raw.exec("select id from t order by id")).map((x) => x.id)).toEqual([2, 3, 5]);
+  });
+
+  it("per-row retention in a text column counts only plain numbers", async (ctx) => {
+    requireService(ctx, "mysql");
+    const { raw, store } = await setup(
+      "create table t (id int primary key, created datetime(6), ret varchar(16), index (created))",
+    );
+    const rets = ["30", " 7 ", "forever", "1 year", "", null, "-1", "2.5"];
+    for (const [i, r] of rets.entries())
+      await raw.exec("insert into t values (?, '2026-03-01 00:00:00', ?)", [i + 1, r]);
+    const ds = await open(store, { retention: { kind: "column", column: "ret", unitSeconds: 86_400 } });
+    // Created 9.5 days before NOW: 7 days, -1 and 2.5 have run out; 30 has not; the rest never do.
+    expect(await all(ds.scanExpired(NOW, 10))).toEqual([2, 7, 8]);
+  });
+
+  it("a server in NO_BACKSLASH_ESCAPES mode cannot turn a quote in a subject id into SQL", async (ctx) => {
+    requireService(ctx, "mysql");
+    const { raw, store } = await setup(
+      "create table t (id int primary key, user_id varchar(64), created datetime, index (user_id))",
+    );
+    const url = store.config.kind === "sql" ? store.config.url : "";
+    const sly = "o\\' or 1=1 -- ";
+    await raw.exec("insert into t values (1, ?, '2020-01-01'), (2, 'bob', '2020-01-01')", [sly]);
+    const [before] = await raw.exec("select @@global.sql_mode as m");
+    // Only connections opened from now on see the server's mode: a new store, a new pool.
+    await raw.exec("set global sql_mode = concat(@@global.sql_mode, ',NO_BACKSLASH_ESCAPES')");
+    try {
+      const again = await createSqlStore({ name: "db", kind: "sql", url });
+      cleanup.push(() => again.close());
+      const ds = await open(again, { subject: "user_id" });
+      expect(await all(ds.scanSubject(sly, 10))).toEqual([1]);
+      expect(await all(ds.scanSubject("nobody' or 'a'='a", 10))).toEqual([]);
+    } finally {
+      await raw.exec("set global sql_mode = ?", [String(before?.m)]);
+    }
+  });
+});
