@@ -3,7 +3,7 @@ import { createTestMysqlDatabase } from "../helpers/services.js";
 import { rawMysql, sqlFixture } from "./sql-fixture.js";
 import { runStoreConformance } from "./store-conformance.js";
 
-const CAPABILITIES = ["list", "contents", "filesInUse", "expiryHistogram", "scrub", "discover"] as const;
+const CAPABILITIES = ["findItems", "list", "contents", "filesInUse", "expiryHistogram", "scrub", "discover"] as const;
 
 // createTestMysqlDatabase throws when LETHE_TEST_MYSQL_URL is unset: a missing server fails, never skips.
 runStoreConformance(
