@@ -30,8 +30,15 @@ export const QUEUE_ENDPOINTS: EndpointDoc[] = [
   {
     method: "get",
     path: "/v1/receipts/{requestId}",
-    summary: "the signed erasure receipt (409 until the request is answered)",
+    summary: "the signed erasure receipt, read only (409 until the request is answered and its receipt issued)",
     scopes: ["read", "erasure:write"],
+    ok: [200, "signed receipt JSON"],
+  },
+  {
+    method: "post",
+    path: "/v1/receipts/{requestId}",
+    summary: "issues the receipt of an answered request if a crash left it unissued (idempotent)",
+    scopes: ["erasure:write"],
     ok: [200, "signed receipt JSON"],
   },
   {

@@ -53,3 +53,38 @@ describe("a GET changes nothing (issue 10, item 7)", () => {
     expect(await footprint(h.lethe)).toEqual(before);
   });
 });
+
+describe("GET /v1/receipts reads; issuing is a POST", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness(makeProject({ logs: 10 }));
+  });
+  afterAll(async () => h.close());
+
+  it("a receipt a crash left unissued is 409 on GET (nothing written) and issued by POST", async () => {
+    const { id } = await h.lethe.requests.create("user-1");
+    await h.lethe.requests.process();
+    const issued = await h.app.inject({ method: "GET", url: `/v1/receipts/${id}`, headers: bearer(h.tokens.read) });
+    expect(issued.statusCode).toBe(200);
+    // The crash window: the request completed, its receipt was not stored yet.
+    await h.lethe.state.db.updateTable("erasure_requests").set({ receipt: null }).where("id", "=", id).execute();
+    const before = await footprint(h.lethe);
+    const receipt = async () =>
+      (await h.lethe.state.db.selectFrom("erasure_requests").select("receipt").where("id", "=", id).executeTakeFirst())
+        ?.receipt;
+    for (let i = 0; i < 3; i++) {
+      const r = await h.app.inject({ method: "GET", url: `/v1/receipts/${id}`, headers: bearer(h.tokens.read) });
+      expect(r.statusCode).toBe(409);
+      expect(r.json().error.message).toMatch(/no receipt issued yet/);
+    }
+    expect(await footprint(h.lethe)).toEqual(before);
+    expect(await receipt()).toBeNull();
+    const denied = await h.app.inject({ method: "POST", url: `/v1/receipts/${id}`, headers: bearer(h.tokens.read) });
+    expect(denied.statusCode).toBe(403);
+    const post = await h.app.inject({ method: "POST", url: `/v1/receipts/${id}`, headers: bearer(h.tokens.erasure) });
+    expect(post.statusCode).toBe(200);
+    expect(await receipt()).toBe(post.body);
+    const again = await h.app.inject({ method: "GET", url: `/v1/receipts/${id}`, headers: bearer(h.tokens.read) });
+    expect(again.body).toBe(post.body);
+  });
+});

@@ -16,6 +16,7 @@ const PROTECTED: { method: "GET" | "POST" | "DELETE"; url: string; scopes: strin
   { method: "POST", url: "/v1/holds", scopes: [] },
   { method: "DELETE", url: "/v1/holds/hold_x", scopes: [] },
   { method: "GET", url: "/v1/receipts/req_x", scopes: ["read", "erasure:write"] },
+  { method: "POST", url: "/v1/receipts/req_x", scopes: ["erasure:write"] },
   { method: "GET", url: "/metrics", scopes: ["read"] },
   { method: "GET", url: "/openapi.json", scopes: ["read"] },
   { method: "GET", url: "/v1/datasets", scopes: ["read"] },

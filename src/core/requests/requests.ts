@@ -193,9 +193,26 @@ export class ErasureRequests {
     return toDetail(await loadRequest(state, id));
   }
 
-  /** The signed receipt file's exact text (completed or partially held requests). */
+  /**
+   * The signed receipt file's exact text (completed or partially held
+   * requests), issued (signed and stored once) if it was not yet: the
+   * request processor issues it at completion, so this only writes after a
+   * crash between the two. `GET /v1/receipts/:id` uses `storedReceipt`.
+   */
   async receipt(id: string): Promise<string> {
     const { state, executor: ledger } = this.deps();
     return receiptText(state, ledger, id);
+  }
+
+  /** The receipt as issued, read only (a GET changes nothing); CONFLICT when it was not issued yet. */
+  async storedReceipt(id: string): Promise<string> {
+    const row = await loadRequest(this.deps().state, id);
+    if (row.receipt !== null) return row.receipt;
+    throw new LetheError(
+      "CONFLICT",
+      row.status === "completed" || row.status === "partially_held"
+        ? `request ${id} has no receipt issued yet (it is issued at completion; issue it with the receipt command or POST /v1/receipts/${id})`
+        : `request ${id} is ${row.status}: a receipt is issued once it is completed or partially held`,
+    );
   }
 }

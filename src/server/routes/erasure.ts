@@ -7,7 +7,7 @@ import { parseInput } from "../validate.js";
 /**
  * `POST /v1/erasure-requests` (accepted as `received`, processed within
  * seconds by the background drainer), `GET /v1/erasure-requests[/:id]`,
- * `GET /v1/receipts/:requestId`.
+ * `GET /v1/receipts/:requestId` (read only), `POST /v1/receipts/:requestId` (issues one a crash left unissued).
  */
 export function erasureRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { lethe } = ctx;
@@ -39,7 +39,19 @@ export function erasureRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.get("/v1/receipts/:requestId", { config: readers }, async (req, reply) => {
     const { requestId } = parseInput(receiptParams, req.params, "path");
-    const text = await lethe.requests.receipt(requestId);
+    const text = await lethe.requests.storedReceipt(requestId);
     return reply.type("application/json; charset=utf-8").send(text);
   });
+
+  // Issuing signs and stores (a checkpoint, the receipt row): a write, so a POST. The processor issues at
+  // completion; this is for a receipt a crash left unissued. Idempotent: the stored receipt wins.
+  app.post(
+    "/v1/receipts/:requestId",
+    { config: { scopes: ["erasure:write"], rate: "erasure" } },
+    async (req, reply) => {
+      const { requestId } = parseInput(receiptParams, req.params, "path");
+      const text = await lethe.requests.receipt(requestId);
+      return reply.type("application/json; charset=utf-8").send(text);
+    },
+  );
 }
