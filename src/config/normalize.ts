@@ -55,6 +55,8 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
   for (const [name, s] of Object.entries(raw.stores)) {
     if (s.kind === "sql") stores.set(name, { name, kind: "sql", url: sqlUrl(s.url, baseDir, `stores.${name}.url`) });
     else if (s.kind === "fs") stores.set(name, { name, kind: "fs", root: resolve(baseDir, s.root) });
+    else if (s.kind === "redis")
+      stores.set(name, { name, kind: "redis", url: resolveMaybeSecret(s.url, baseDir, `stores.${name}.url`) });
     else
       stores.set(name, {
         name,
@@ -69,10 +71,11 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
   }
   const datasets = new Map<string, DatasetConfig>();
   for (const [name, d] of Object.entries(raw.datasets)) {
+    const storeKind = stores.get(d.store)?.kind ?? "sql";
     datasets.set(name, {
       name,
       store: d.store,
-      storeKind: stores.get(d.store)?.kind ?? "sql",
+      storeKind,
       table: d.table,
       key: d.key,
       subject: d.subject,
@@ -81,7 +84,9 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
       files: d.files,
       include: d.include ?? [],
       exclude: d.exclude ?? [],
-      action: d.action,
+      // Only when set: configs without a pattern keep their policy hash.
+      ...(d.pattern !== undefined ? { pattern: d.pattern } : {}),
+      action: d.action ?? (storeKind === "redis" ? "expire" : "delete"),
       schedule: d.schedule ?? raw.schedule,
       batchSize: d.batchSize ?? raw.batchSize,
       subjectFromPath: d.subjectFromPath,

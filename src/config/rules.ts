@@ -1,3 +1,4 @@
+import { redisPatternProblem } from "./redis-pattern.js";
 import type { RawConfig } from "./schema.js";
 import { systemRootReason } from "./system-roots.js";
 
@@ -26,6 +27,27 @@ export function checkRules(raw: RawConfig, baseDir = process.cwd()): string[] {
         if (d[k] !== undefined) at(`${p}.${k}`, "only for fs and s3 datasets");
       if (d.action === "shred" && !d.files)
         at(`${p}.action`, "shred applies to files; an sql dataset needs files: to shred");
+    } else if (kind === "redis") {
+      for (const k of [
+        "table",
+        "key",
+        "subject",
+        "createdAt",
+        "files",
+        "ledger",
+        "include",
+        "exclude",
+        "subjectFromPath",
+      ] as const)
+        if (d[k] !== undefined) at(`${p}.${k}`, `not for redis datasets (store "${d.store}" is redis: use pattern)`);
+      if (typeof d.retention === "object") at(`${p}.retention`, "a per-row retention column needs an sql dataset");
+      if (d.action === "shred") at(`${p}.action`, "Redis values cannot be overwritten in place; use expire or delete");
+      if (d.pattern === undefined)
+        at(`${p}.pattern`, 'required for a redis dataset: its key pattern, e.g. "cache:prompt:{subject}:*"');
+      else {
+        const why = redisPatternProblem(d.pattern);
+        if (why) at(`${p}.pattern`, why);
+      }
     } else {
       for (const k of ["table", "key", "subject", "createdAt", "files", "ledger"] as const)
         if (d[k] !== undefined) at(`${p}.${k}`, `only for sql datasets (store "${d.store}" is ${kind})`);
@@ -34,6 +56,10 @@ export function checkRules(raw: RawConfig, baseDir = process.cwd()): string[] {
       if (kind === "s3" && d.action === "shred")
         at(`${p}.action`, "objects cannot be overwritten in place; use delete (and crypto-shredding)");
     }
+    if (kind !== "redis" && d.pattern !== undefined)
+      at(`${p}.pattern`, `only for redis datasets (store "${d.store}" is ${kind})`);
+    if (kind !== "redis" && d.action === "expire")
+      at(`${p}.action`, `expire (set a TTL) is for redis datasets; store "${d.store}" is ${kind}: use delete`);
     if (d.events && d.retention === "never")
       at(`${p}.events`, "event-driven deletion is not allowed for a retention: never dataset");
     if (d.files) {

@@ -85,8 +85,13 @@ const s3Store = z.strictObject({
   forcePathStyle: z.boolean().default(false),
   versions: z.boolean().default(true),
 });
-const storeSchema = z.discriminatedUnion("kind", [sqlStore, fsStore, s3Store], {
-  error: "expected a store with kind: sql | fs | s3",
+const REDIS_URL_MSG = "expected redis://…, rediss://… (TLS) or a secret reference (env:NAME, file:PATH)";
+const redisStore = z.strictObject({
+  kind: z.literal("redis"),
+  url: z.string().regex(/^(rediss?:\/\/.+|env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, { message: REDIS_URL_MSG }),
+});
+const storeSchema = z.discriminatedUnion("kind", [sqlStore, fsStore, s3Store, redisStore], {
+  error: "expected a store with kind: sql | fs | s3 | redis",
 });
 
 /** `safety` of one dataset: each key falls back to the global `safety`. */
@@ -105,8 +110,11 @@ const datasetSchema = z.strictObject({
   retention: retentionSchema,
   files: z.strictObject({ column: identifierSchema, store: identifierSchema }).optional(),
   include: z.array(z.string().min(1)).min(1).optional(),
+  /** redis: the key pattern (Redis glob) of the dataset's keys, `{subject}` marking the subject id. */
+  pattern: z.string().min(1).optional(),
   exclude: z.array(z.string().min(1)).optional(),
-  action: z.enum(["delete", "shred"]).default("delete"),
+  /** Default `delete`; `expire` for redis datasets (their TTLs are set or lowered instead). */
+  action: z.enum(["delete", "shred", "expire"], { error: "expected delete, shred or expire" }).optional(),
   schedule: cronSchema.optional(),
   batchSize: z.number().int().min(1).max(100_000).optional(),
   subjectFromPath: z.string().optional(),

@@ -30,7 +30,13 @@ export interface S3StoreConfig {
   /** Delete every version of an object in versioned buckets. */
   versions: boolean;
 }
-export type StoreConfig = SqlStoreConfig | FsStoreConfig | S3StoreConfig;
+export interface RedisStoreConfig {
+  name: string;
+  kind: "redis";
+  /** Resolved `redis://` or `rediss://` URL (may carry a password: never printed). */
+  url: string;
+}
+export type StoreConfig = SqlStoreConfig | FsStoreConfig | S3StoreConfig | RedisStoreConfig;
 
 export interface DatasetConfig {
   name: string;
@@ -44,7 +50,10 @@ export interface DatasetConfig {
   files: { column: string; store: string } | undefined;
   include: string[];
   exclude: string[];
-  action: "delete" | "shred";
+  /** redis: the key pattern (Redis glob syntax) with an optional `{subject}`. */
+  pattern?: string | undefined;
+  /** `expire` (redis only, its default): retention sets or lowers TTLs instead of deleting. */
+  action: "delete" | "shred" | "expire";
   schedule: string;
   batchSize: number;
   subjectFromPath: string | undefined;

@@ -15,7 +15,8 @@ export interface ValidateReport {
 /** Every key that may hold an `env:`/`file:` reference, with its key path. */
 function references(raw: RawConfig): [string, string][] {
   const refs: [string, string][] = [["state", raw.state]];
-  for (const [name, s] of Object.entries(raw.stores)) if (s.kind === "sql") refs.push([`stores.${name}.url`, s.url]);
+  for (const [name, s] of Object.entries(raw.stores))
+    if (s.kind === "sql" || s.kind === "redis") refs.push([`stores.${name}.url`, s.url]);
   if (raw.secrets?.masterKey) refs.push(["secrets.masterKey", raw.secrets.masterKey]);
   if (raw.secrets?.subjectKey) refs.push(["secrets.subjectKey", raw.secrets.subjectKey]);
   for (const [i, w] of (raw.notifications?.webhooks ?? []).entries())

@@ -20,6 +20,8 @@ export interface ItemFinding {
   item: Item;
   /** Seconds past expiry. */
   age?: number;
+  /** Why the item counts as overdue when not by a time (a Redis key without a TTL). */
+  reason?: string;
 }
 
 export interface DatasetCheck {
@@ -33,6 +35,8 @@ export interface DatasetCheck {
   /** Items past expiry + grace that an active hold keeps (not findings). */
   heldBack: number;
   deleted?: number;
+  /** `action: expire` datasets: lifetimes shortened by `--apply`. */
+  ttlSet?: number;
   held?: number;
   failed?: number;
   refused?: string;
@@ -58,6 +62,7 @@ export async function checkDataset(
         listed.push({
           dataset: ds.config.name,
           item,
+          ...(item.reason ? { reason: item.reason } : {}),
           ...(item.expiresAt !== undefined ? { age: Math.max(0, Math.round(nowS - item.expiresAt)) } : {}),
         });
         if (listed.length >= cap) break outer;
@@ -105,6 +110,7 @@ export async function fixDataset(
   for await (const batch of ds.scanExpired(cutoff, ds.config.batchSize))
     await ctx.executor.deleteBatch(batchCtx, ds, batch, counts);
   check.deleted = counts.deleted;
+  if (counts.ttlSet > 0) check.ttlSet = counts.ttlSet;
   check.held = counts.held;
   check.failed = counts.failed;
 }

@@ -152,9 +152,11 @@ async function janitorPass(deps: JanitorDeps, opts: JanitorOptions, runId: strin
         dataset: c.name,
         ...itemKey(l.item.key, c.name, executor),
         ...(l.age !== undefined ? { age: l.age } : {}),
+        ...(l.reason ? { reason: l.reason } : {}),
       };
       mine.push({ finding, key: l.item.key });
-      found(finding, { dataset: c.name, key: l.item.key, subject: l.item.subject, data: { age: l.age } });
+      const data = { age: l.age, ...(l.reason ? { why: l.reason } : {}) };
+      found(finding, { dataset: c.name, key: l.item.key, subject: l.item.subject, data });
     }
     if (c.overdue > c.listed.length)
       entries.push({
@@ -195,7 +197,12 @@ async function janitorPass(deps: JanitorDeps, opts: JanitorOptions, runId: strin
       await fixDataset({ config: deps.config, executor, holds, runId, force: opts.force === true }, ds, c, now, grace);
       const mine = itemFindings.get(c.name) ?? [];
       if (mine.length === 0) continue;
-      const still = await ds.existing(mine.map((m) => m.key));
+      // A shortened lifetime fixes an `action: expire` item: it no longer exceeds the retention.
+      const keys = mine.map((m) => m.key);
+      const still =
+        ds.config.action === "expire"
+          ? new Set((await ds.fetchExpired(keys, now)).map((i) => String(i.key)))
+          : await ds.existing(keys);
       for (const m of mine) m.finding.fixed = !still.has(String(m.key));
       if (c.refused) for (const m of mine) m.finding.reason = c.refused;
     }

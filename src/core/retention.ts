@@ -18,6 +18,8 @@ export interface ApplyDataset {
   held: number;
   failed: number;
   filesRemoved: number;
+  /** `action: expire` datasets (Redis): lifetimes set or lowered to the retention instead of deleted. */
+  ttlSet?: number;
   /** Whole partitions dropped (their rows are counted in `deleted`). */
   partitionsDropped?: number;
   failures: { key: string | number; reason: string }[];
@@ -216,6 +218,7 @@ function toResult(name: string, c: BatchCounts): ApplyDataset {
     held: c.held,
     failed: c.failed,
     filesRemoved: c.filesRemoved,
+    ...(c.ttlSet > 0 ? { ttlSet: c.ttlSet } : {}),
     failures: c.failures,
   };
 }

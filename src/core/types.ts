@@ -16,6 +16,12 @@ export interface Item {
   /** Epoch seconds at which the item expired / will expire, when known. */
   expiresAt?: number;
   bytes?: number;
+  /**
+   * Why the item counts as expired when that is not "past a time": a Redis
+   * key without a TTL, or with one longer than the retention. Free of values
+   * (the janitor shows it beside the finding).
+   */
+  reason?: string;
 }
 
 export interface FailedItem {
@@ -32,6 +38,15 @@ export interface DeleteResult {
    * connection): they may or may not be gone. The executor keeps their
    * intent and reconciles them (which still exist?), never assumes.
    */
+  unknown?: Item[];
+}
+
+/** What {@link DatasetDriver.expire} did. */
+export interface ExpireResult {
+  /** Items whose lifetime this call set or lowered; `expiresAt` is their new expiry (epoch s). */
+  expired: Item[];
+  failed: FailedItem[];
+  /** Sent, reply lost: the executor asks `fetchExpired` which still exceed the retention. */
   unknown?: Item[];
 }
 
@@ -74,6 +89,15 @@ export interface DatasetDriver {
   scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]>;
   /** Deletes the given items; items already gone are neither deleted nor failed. */
   deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult>;
+  /**
+   * Shortens items' lifetimes so each ends at most `seconds` from now (a
+   * Redis TTL), never lengthening one; items gone or already within it are
+   * neither expired nor failed. Retention of an `action: expire` dataset
+   * goes through this (driven and recorded by the executor) instead of
+   * deleteBatch; "expired" items of such a dataset are those whose lifetime
+   * exceeds the retention, whatever `now` is.
+   */
+  expire?(items: Item[], seconds: number): Promise<ExpireResult>;
   /**
    * Could this key name an item of the dataset at all (inside its root or
    * prefix, matched by its globs)? Pure, no I/O: lets events refuse artifact

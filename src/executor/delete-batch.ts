@@ -18,13 +18,24 @@ export interface BatchCounts {
   held: number;
   failed: number;
   filesRemoved: number;
+  /** Lifetimes shortened (Redis TTLs set or lowered) by retention of an `action: expire` dataset. */
+  ttlSet: number;
   /** Hold ids that kept something back, with their reasons. */
   holdsHit: Map<string, string>;
   failures: { key: string | number; reason: string }[];
 }
 
 export function emptyCounts(): BatchCounts {
-  return { found: 0, deleted: 0, held: 0, failed: 0, filesRemoved: 0, holdsHit: new Map(), failures: [] };
+  return {
+    found: 0,
+    deleted: 0,
+    held: 0,
+    failed: 0,
+    filesRemoved: 0,
+    ttlSet: 0,
+    holdsHit: new Map(),
+    failures: [],
+  };
 }
 
 export interface BatchContext {
@@ -65,38 +76,9 @@ export async function deleteBatch(
   await new Promise((resolve) => setImmediate(resolve));
   const { state, ledger } = deps;
   const name = ds.config.name;
-  const action = ds.config.action;
-  counts.found += batch.length;
-  const held: EntryInput[] = [];
-  const todo: Item[] = [];
-  const refused: EntryInput[] = [];
-  for (const item of batch) {
-    const problem = keyProblem(ds.config, item.key);
-    if (problem) {
-      // Its subject (and so its holds) cannot be told from an odd spelling: never guessed, reported.
-      const reason = `NOT_CANONICAL: the key ${problem}; left alone`;
-      counts.failed++;
-      counts.failures.push({ key: item.key, reason });
-      refused.push({ action: "failed", dataset: name, key: item.key, subject: item.subject, reason, runId: ctx.runId });
-      continue;
-    }
-    const sh = item.subject ? ledger.subjectHash(item.subject) : undefined;
-    const hold = holdFor(ctx.holds, name, sh);
-    if (hold) {
-      counts.held++;
-      counts.holdsHit.set(hold.id, hold.reason);
-      if (!ctx.quietHolds)
-        held.push({
-          action: "held",
-          dataset: name,
-          key: item.key,
-          subjectHash: sh,
-          reason: `hold ${hold.id}: ${hold.reason}`,
-          runId: ctx.runId,
-        });
-    } else todo.push(item);
-  }
-  if (held.length + refused.length > 0) await ledger.append([...refused, ...held]);
+  // Erasure and events delete now, also from a dataset whose retention only shortens lifetimes.
+  const action = ds.config.action === "shred" ? "shred" : "delete";
+  const todo = await splitHeld(ledger, ctx, ds, batch, counts);
   if (todo.length === 0) return;
 
   const files = deps.map.linkedFiles(ds.config);
@@ -151,6 +133,53 @@ export async function deleteBatch(
     if (pending.length > 0) await narrowIntent(trx, intentId, pending);
     else await closeIntent(trx, intentId);
   });
+}
+
+/**
+ * Counts a batch, refuses keys that are not canonical (recorded as
+ * `failed`) and splits off the items an active hold keeps, recording each
+ * as `held` (unless `quietHolds`); returns the others.
+ */
+export async function splitHeld(
+  ledger: Ledger,
+  ctx: BatchContext,
+  ds: DatasetDriver,
+  batch: Item[],
+  counts: BatchCounts,
+): Promise<Item[]> {
+  const dataset = ds.config.name;
+  counts.found += batch.length;
+  const held: EntryInput[] = [];
+  const todo: Item[] = [];
+  const refused: EntryInput[] = [];
+  for (const item of batch) {
+    const problem = keyProblem(ds.config, item.key);
+    if (problem) {
+      // Its subject (and so its holds) cannot be told from an odd spelling: never guessed, reported.
+      const reason = `NOT_CANONICAL: the key ${problem}; left alone`;
+      counts.failed++;
+      counts.failures.push({ key: item.key, reason });
+      refused.push({ action: "failed", dataset, key: item.key, subject: item.subject, reason, runId: ctx.runId });
+      continue;
+    }
+    const sh = item.subject ? ledger.subjectHash(item.subject) : undefined;
+    const hold = holdFor(ctx.holds, dataset, sh);
+    if (hold) {
+      counts.held++;
+      counts.holdsHit.set(hold.id, hold.reason);
+      if (!ctx.quietHolds)
+        held.push({
+          action: "held",
+          dataset,
+          key: item.key,
+          subjectHash: sh,
+          reason: `hold ${hold.id}: ${hold.reason}`,
+          runId: ctx.runId,
+        });
+    } else todo.push(item);
+  }
+  if (held.length + refused.length > 0) await ledger.append([...refused, ...held]);
+  return todo;
 }
 
 /**

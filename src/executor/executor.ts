@@ -13,6 +13,7 @@ import {
   type ExecutorDeps,
   recordScanProblems,
 } from "./delete-batch.js";
+import { expireBatch } from "./expire-batch.js";
 import { dropExpiredPartitions } from "./partition-retention.js";
 import { reconcile } from "./reconcile.js";
 import { deadRuns } from "./runs.js";
@@ -30,6 +31,7 @@ export const EXECUTOR_ACTIONS: ReadonlySet<LedgerAction> = new Set<LedgerAction>
   "held",
   "run_started",
   "run_finished",
+  "ttl_set",
 ]);
 
 /**
@@ -73,8 +75,13 @@ export class Executor {
     return withRun(this.state, this.ledger, start, body);
   }
 
-  /** The one deletion path: holds, intent, driver delete, linked files, outcomes (see delete-batch.ts). */
+  /**
+   * The one deletion path: holds, intent, driver delete, linked files, outcomes (see delete-batch.ts).
+   * A retention-style batch (`expiredAt` set: retention, the janitor) of an `action: expire` dataset
+   * shortens lifetimes instead (see expire-batch.ts); erasure and events always delete.
+   */
   deleteBatch(ctx: BatchContext, ds: DatasetDriver, batch: Item[], counts: BatchCounts): Promise<void> {
+    if (ctx.expiredAt && ds.config.action === "expire") return expireBatch(this.deps(), ctx, ds, batch, counts);
     return deleteBatch(this.deps(), ctx, ds, batch, counts);
   }
 

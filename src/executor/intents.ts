@@ -22,7 +22,8 @@ export interface IntentPayload {
   pid: number;
   host: string;
   reason: string;
-  action: "delete" | "shred";
+  /** `expire`: lifetimes being shortened (Redis TTLs), settled by asking which still exceed the retention. */
+  action: "delete" | "shred" | "expire";
   items: IntentItem[];
   /** Set instead of items when a whole partition is being dropped (see partition-retention.ts). */
   partition?: PartitionIntent;
@@ -59,7 +60,7 @@ export async function openIntent(
   runId: string,
   dataset: string,
   reason: string,
-  action: "delete" | "shred",
+  action: IntentPayload["action"],
   items: IntentItem[],
   partition?: PartitionIntent,
 ): Promise<string> {

@@ -3,6 +3,7 @@ import { markPurgePending } from "../core/purge-pending.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
+import { reconcileExpireIntent } from "./expire-batch.js";
 import { closeIntent, orphanedIntents } from "./intents.js";
 import { filesStillLinked, removeLinkedFile } from "./linked-files.js";
 import { finishPartition } from "./partition-retention.js";
@@ -34,6 +35,10 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
       continue;
     }
     const { items, reason, action } = intent.payload;
+    if (action === "expire") {
+      settled += await settle(state, ledger, intent.id, await reconcileExpireIntent(ds, intent));
+      continue;
+    }
     const still = await ds.existing(items.map((i) => i.k));
     const files = map.linkedFiles(ds.config);
     const rowAction = action === "shred" && !ds.capabilities.linkedFiles ? "shredded" : "deleted";
@@ -68,4 +73,19 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
       });
   }
   return settled;
+}
+
+/** Records an intent's entries and removes it in one transaction; 0 when another process settled it first. */
+async function settle(state: StateHandle, ledger: Ledger, id: string, entries: EntryInput[]): Promise<number> {
+  return state.db
+    .transaction()
+    .execute(async (trx) => {
+      if (entries.length > 0) await ledger.appendInTx(trx, entries);
+      if (!(await closeIntent(trx, id))) throw new Error("already reconciled");
+    })
+    .then(() => 1)
+    .catch((err: Error) => {
+      if (err.message !== "already reconciled") throw err;
+      return 0;
+    });
 }

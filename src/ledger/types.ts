@@ -25,7 +25,8 @@ export type LedgerAction =
   | "run_missed"
   | "lineage"
   | "ledger_pruned"
-  | "partition_dropped";
+  | "partition_dropped"
+  | "ttl_set";
 
 /** What callers hand to the ledger: raw subject and key, hashed before storage. */
 export interface EntryInput {

@@ -5,7 +5,7 @@ export interface DatasetStats {
   name: string;
   store: string;
   kind: string;
-  action: "delete" | "shred";
+  action: "delete" | "shred" | "expire";
   schedule: string;
   /** Items now in the dataset (as `plan`'s `total`). */
   total: number;

@@ -11,4 +11,6 @@ export const defaultDrivers: DriverRegistry = {
   fs: createFsStore,
   // Imported on demand: the AWS SDK loads only when an s3 store is configured.
   s3: async (config) => (await import("./s3/driver.js")).createS3Store(config),
+  // Likewise the Redis client: a lethe without a redis store never loads it.
+  redis: async (config) => (await import("./redis/driver.js")).createRedisStore(config),
 };

@@ -13,6 +13,7 @@ export const DATASET_CAPABILITIES = [
   "list",
   "contents",
   "expiryHistogram",
+  "expire",
 ] as const;
 
 /** Optional store methods of the driver contract (src/core/types.ts `StoreDriver`). */
@@ -101,6 +102,30 @@ export const capabilityTests: Record<Capability, (s: SuiteState, seeded: Seeded)
       expect(days).toHaveLength(3);
       // The fresh items expire within a day of `now`; expired ones are not in the future.
       expect(days.reduce((a, b) => a + b, 0)).toBe(seeded.items.length - seeded.expired.length);
+    });
+  },
+
+  expire(s, seeded) {
+    it("expire: shortens exactly the lifetimes over the retention, never lengthens one, deletes nothing", async () => {
+      const r = s.fx.dataset.config.retention;
+      if (r.kind !== "duration") throw new Error("the fixture's dataset needs a duration retention");
+      const items = await all(s);
+      const out = await s.fx.dataset.expire!(items, r.seconds);
+      expect(out.failed).toEqual([]);
+      // Fresh items (a2: a shorter lifetime already) are left as they are.
+      expect(s.names(out.expired)).toEqual(seeded.expired);
+      const nowS = Date.now() / 1000;
+      for (const i of out.expired) {
+        expect(i.expiresAt as number).toBeGreaterThan(nowS + r.seconds - 60);
+        expect(i.expiresAt as number).toBeLessThanOrEqual(nowS + r.seconds + 60);
+      }
+      expect((await s.fx.present()).sort()).toEqual(seeded.items.map((i) => i.name).sort());
+      for await (const b of s.fx.dataset.scanExpired(s.now, 100)) expect(s.names(b)).toEqual([]);
+      expect((await s.fx.dataset.summarizeExpired(s.now)).expired).toBe(0);
+      expect(await s.fx.dataset.expire!(items, r.seconds)).toEqual({ expired: [], failed: [] });
+      // Gone keys are neither expired nor failed.
+      await s.fx.removeBehindBack("a1");
+      expect(await s.fx.dataset.expire!(items, 1)).toMatchObject({ failed: [] });
     });
   },
 

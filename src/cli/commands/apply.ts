@@ -43,6 +43,8 @@ function render(r: ApplyResult): string {
   const rows: (string | number)[][] = [["dataset", "expired", "deleted", "held", "failed", "files"]];
   for (const d of r.datasets) rows.push([d.name, d.expired, d.deleted, d.held, d.failed, d.filesRemoved]);
   const lines = [`Run ${r.runId}`, table(rows)];
+  for (const d of r.datasets)
+    if (d.ttlSet) lines.push(`  ${d.name}: TTL set or lowered to the retention on ${d.ttlSet} key(s) (action: expire)`);
   for (const u of r.unavailable ?? [])
     lines.push(`  not run: ${u.dataset}: store ${u.store} is unreachable: ${u.reason}`);
   for (const d of r.datasets)

@@ -1,0 +1,99 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Lethe, openLethe } from "../../src/lethe.js";
+import { tempDir } from "../helpers/cli.js";
+import { createTestRedisPrefix, requireService } from "../helpers/services.js";
+import { REDIS_TYPES, seedRedisKey } from "./redis-helpers.js";
+
+/** Totals over a single-subject erasure's datasets. */
+function totals(res: {
+  datasets: { found: number; deleted: number; held: number; failed: number; residue: number }[];
+}) {
+  const sum = (k: "found" | "deleted" | "held" | "failed" | "residue") => res.datasets.reduce((n, d) => n + d[k], 0);
+  return {
+    found: sum("found"),
+    deleted: sum("deleted"),
+    held: sum("held"),
+    failed: sum("failed"),
+    residue: sum("residue"),
+  };
+}
+
+const quiet = { logger: { warn: () => undefined, info: () => undefined } };
+type Prefix = Awaited<ReturnType<typeof createTestRedisPrefix>>;
+
+function project(r: Prefix): string {
+  const dir = tempDir("lethe-redis-erase-");
+  writeFileSync(
+    join(dir, "lethe.yaml"),
+    `version: 1
+state: ./.lethe
+stores:
+  cache: { kind: redis, url: "${r.url}" }
+datasets:
+  prompts: { store: cache, pattern: "${r.prefix}prompt:{subject}:*", retention: 30d, batchSize: 2 }
+  vectors: { store: cache, pattern: "${r.prefix}vec:{subject}", retention: 30d }
+`,
+  );
+  return join(dir, "lethe.yaml");
+}
+
+/** Every value type for each subject, in both datasets. */
+async function seed(r: Prefix, subjects: string[]): Promise<Map<string, string[]>> {
+  const keys = new Map<string, string[]>();
+  for (const s of subjects) {
+    const mine = REDIS_TYPES.map((t) => `${r.prefix}prompt:${s}:${t}`);
+    for (const [i, k] of mine.entries()) await seedRedisKey(r.client, k, i, `secret of ${s}`);
+    mine.push(`${r.prefix}vec:${s}`);
+    await seedRedisKey(r.client, `${r.prefix}vec:${s}`, 1, "0.1,0.2");
+    keys.set(s, mine);
+  }
+  return keys;
+}
+
+describe("redis datasets: erasure", () => {
+  let r: Prefix;
+  let l: Lethe | undefined;
+  beforeEach(async (ctx) => {
+    requireService(ctx, "redis");
+    r = await createTestRedisPrefix();
+  });
+  afterEach(async () => {
+    await l?.close();
+    l = undefined;
+    await r?.drop();
+  });
+
+  it("a subject holding glob characters (* ? [ ] \\) erases only its own keys, never everyone's", async () => {
+    const subjects = ["*", "a*", "a?c", "[ab]", "x\\y", "abc", "a", "b"];
+    const keys = await seed(r, subjects);
+    l = await openLethe(project(r), quiet);
+    for (const s of ["*", "a*", "a?c", "[ab]", "x\\y"]) {
+      const res = await l.erase(s, { yes: true });
+      expect(totals(res), s).toMatchObject({ found: 7, deleted: 7, residue: 0, failed: 0 });
+      expect(await r.client.exists(keys.get(s) as string[]), s).toBe(0);
+    }
+    for (const s of ["abc", "a", "b"]) expect(await r.client.exists(keys.get(s) as string[]), s).toBe(7);
+    const deleted = (await l.audit.log({ subject: "a*" })).filter((e) => e.action === "deleted");
+    expect(deleted).toHaveLength(7);
+    for (const e of deleted) expect(JSON.stringify(e)).not.toContain(r.prefix);
+  });
+
+  it("a dry run counts without deleting; a held subject's keys stay and each is recorded as held", async () => {
+    const keys = await seed(r, ["alice", "bob"]);
+    l = await openLethe(project(r), quiet);
+    const dry = await l.erase("alice");
+    expect(dry.dryRun).toBe(true);
+    expect(totals(dry).found).toBe(7);
+    expect(await r.client.exists(keys.get("alice") as string[])).toBe(7);
+    await l.holds.add({ subject: "alice", reason: "litigation" });
+    const res = await l.erase("alice", { yes: true });
+    expect(totals(res)).toMatchObject({ held: 7, deleted: 0, residue: 0 });
+    expect(await r.client.exists(keys.get("alice") as string[])).toBe(7);
+    expect((await l.audit.log({ subject: "alice" })).filter((e) => e.action === "held")).toHaveLength(7);
+    const bob = await l.erase("bob", { yes: true });
+    expect(totals(bob)).toMatchObject({ deleted: 7, residue: 0 });
+    expect(await r.client.exists(keys.get("bob") as string[])).toBe(0);
+  });
+});
