@@ -1,12 +1,12 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatasetDriver, Item } from "../../src/core/types.js";
 import { createSqlStore } from "../../src/stores/sql/driver.js";
-import { type RawSql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
+import { type RawSql, rawMysql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
 import { tempDir } from "../helpers/cli.js";
 import { collectIssues, datasetConfig } from "../helpers/config.js";
-import { createTestPgDatabase } from "../helpers/services.js";
+import { createTestMysqlDatabase, createTestPgDatabase } from "../helpers/services.js";
 
 // Local time must never leak into expiry: run the whole file far from UTC.
 process.env.TZ = "Asia/Kolkata";
@@ -136,6 +136,54 @@ describe("expiry at the boundary, every encoding (PostgreSQL)", () => {
           await check(db.url, raw2, type, enc, perRow);
         } finally {
           await raw2.close();
+          await db.drop();
+        }
+      });
+    }
+  }
+});
+
+describe("expiry at the boundary, every encoding (MariaDB)", () => {
+  const naive = (d: Date) => iso(d).replace("T", " ").replace("Z", "");
+  const all: [string, string, Encoder][] = [
+    ["datetime(6) (UTC)", "datetime(6)", naive],
+    ["datetime, whole seconds (UTC)", "datetime", naive],
+    ["timestamp(6)", "timestamp(6) null", naive],
+    ...Object.entries(TEXT_ENCODINGS).map(([n, e]) => [`varchar: ${n}`, "varchar(64)", e] as [string, string, Encoder]),
+    ["bigint epoch seconds", "bigint", NUMERIC_ENCODINGS["epoch seconds"] as Encoder],
+    ["bigint epoch milliseconds", "bigint", NUMERIC_ENCODINGS["epoch milliseconds"] as Encoder],
+    ["int epoch seconds", "int", NUMERIC_ENCODINGS["epoch seconds"] as Encoder],
+    ["double epoch seconds", "double", (d) => d.getTime() / 1000],
+    ["decimal epoch seconds", "decimal(20,6)", (d) => d.getTime() / 1000],
+    ["epoch seconds as digit text", "varchar(32)", (d) => String(Math.floor(d.getTime() / 1000))],
+  ];
+  // A server whose zone is not UTC must not shift TIMESTAMP values or zone-less text; the raw client's session
+  // (and lethe's) says UTC explicitly. The server is private to this test command.
+  let zone = "SYSTEM";
+  beforeAll(async () => {
+    const db = await createTestMysqlDatabase();
+    const raw = rawMysql(db.url);
+    zone = String((await raw.exec("select @@global.time_zone as z"))[0]?.z);
+    await raw.exec("set global time_zone = '-05:00'");
+    await raw.close();
+    await db.drop();
+  });
+  afterAll(async () => {
+    const db = await createTestMysqlDatabase();
+    const raw = rawMysql(db.url);
+    await raw.exec("set global time_zone = ?", [zone]);
+    await raw.close();
+    await db.drop();
+  });
+  for (const perRow of [false, true]) {
+    for (const [name, type, enc] of all) {
+      it(`${name}${perRow ? " (per-row retention column)" : ""}`, async () => {
+        const db = await createTestMysqlDatabase();
+        const raw = rawMysql(db.url);
+        try {
+          await check(db.url, raw, type, enc, perRow);
+        } finally {
+          await raw.close();
           await db.drop();
         }
       });
