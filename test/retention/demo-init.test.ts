@@ -15,6 +15,10 @@ describe("lethe demo", () => {
     expect(r.stdout).toMatch(/erase user-7 .*\n(.*\n)*.*residue after re-checking every dataset: 0/);
     // The configs and READMEs beside the checkpoints survive; expired checkpoints do not.
     expect(r.stdout).toMatch(/16 of 16 untouched/);
+    // A deleted row's per-item proof is made and checked offline (issue 9 item 5).
+    expect(r.stdout).toMatch(
+      /6\. per-item proof: deleted row inference_logs #\d+ is ledger entry #\d+;[^\n]*\n[^\n]*public key alone: OK/,
+    );
     const runs = readdirSync(join(dir, "data", "models", "checkpoints"));
     for (const run of runs) {
       expect(existsSync(join(dir, "data", "models", "checkpoints", run, "config.json"))).toBe(true);

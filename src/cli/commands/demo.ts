@@ -4,14 +4,15 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { LetheError } from "../../core/errors.js";
 import { buildDemo } from "../../demo/build-demo.js";
-import { openLethe } from "../../lethe.js";
+import { entryMatches, verifyInclusion } from "../../ledger/proof.js";
+import { type Lethe, openLethe } from "../../lethe.js";
 import { table } from "../format.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
 
 /**
  * `lethe demo`: builds a sample AI data set on the embedded default and runs
- * plan → apply → audit verify on it, telling the story as it goes.
+ * plan → apply → erase → audit verify → a per-item proof on it, telling the story as it goes.
  */
 export async function runDemo(dirOpt: string | undefined, log: (line: string) => void) {
   const dir = dirOpt ? resolve(dirOpt) : mkdtempSync(join(tmpdir(), "lethe-demo-"));
@@ -77,11 +78,39 @@ export async function runDemo(dirOpt: string | undefined, log: (line: string) =>
     log(
       `   ${subject} on the ledger: ${trail.length} entries, found by the subject's HMAC; the raw id is stored nowhere`,
     );
+    const proof = await proveOneDeletion(lethe, run.runId);
+    if (proof)
+      log(
+        `\n6. per-item proof: deleted row inference_logs #${proof.key} is ledger entry #${proof.seq}; its inclusion proof\n` +
+          `   against the signed checkpoint of ${proof.size} entries checks offline with the public key alone: ${proof.ok ? "OK" : "INVALID"}`,
+      );
     log(`\nExplore: cd ${dir} && npx lethe audit log --subject user-7   (subject ids are stored only as HMACs)`);
-    return { dir, plan, run, erased, verify, keepersIntact: survivors === data.keepers.length && erased.residue === 0 };
+    log(
+      `         npx lethe audit prove ${proof?.seq ?? 1} --out p.json && npx lethe audit public-key > k.pem && npx lethe audit verify-proof p.json --public-key k.pem`,
+    );
+    return {
+      dir,
+      plan,
+      run,
+      erased,
+      verify,
+      proof,
+      keepersIntact: survivors === data.keepers.length && erased.residue === 0 && proof?.ok === true,
+    };
   } finally {
     await lethe.close();
   }
+}
+
+/** One deleted row's entry, proved against a fresh signed checkpoint and checked the way an auditor would, offline. */
+async function proveOneDeletion(lethe: Lethe, runId: string) {
+  const entry = (await lethe.audit.log({ dataset: "inference_logs", runId, limit: 50 })).find(
+    (e) => e.action === "deleted" && e.key !== undefined,
+  );
+  if (!entry) return undefined;
+  const proof = await lethe.audit.prove(entry.seq);
+  const ok = verifyInclusion(lethe.audit.publicKey(), proof) && entryMatches(proof);
+  return { key: entry.key, seq: entry.seq, size: proof.checkpoint.size, ok };
 }
 
 function indent(s: string): string {
