@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
+import mysql from "mysql2/promise";
 import pg from "pg";
 import { tempDir, writeConfig } from "../helpers/cli.js";
 
@@ -20,7 +21,7 @@ export interface Row {
 
 export interface ErasureFixture {
   dir: string;
-  /** sqlite path or postgres URL of the target. */
+  /** sqlite path, postgres or mysql URL of the target. */
   target: string;
   models: string;
   uploads: string;
@@ -172,11 +173,50 @@ export async function pgFixture(
   }
 }
 
+/** MariaDB/MySQL index no TEXT column without a prefix length: the indexed and key ones are varchar there. */
+export const MYSQL_SCHEMA = SCHEMA.replace(/integer primary key/g, "bigint primary key")
+  .replace(/user_id text/g, "user_id varchar(64)")
+  .replace(/created_at text/g, "created_at varchar(32)")
+  .trim()
+  .split(";")
+  .filter((st) => st.trim() !== "");
+
+/** The same data set in a MariaDB/MySQL database. */
+export async function mysqlFixture(url: string, subjects: string[], perSubject: number): Promise<ErasureFixture> {
+  const dir = tempDir("lethe-erase-mysql-");
+  const c = await mysql.createConnection(url);
+  try {
+    for (const st of MYSQL_SCHEMA) await c.query(st);
+    const { logs, training } = plan(subjects, perSubject);
+    const created = ts(new Date(Date.now() - 3 * DAY));
+    await c.query("insert into inference_logs values ?", [
+      logs.map((r) => [r.id, r.subject, "llama-3-8b", r.prompt, "ok", created, 365]),
+    ]);
+    await c.query("insert into training_records values ?", [
+      training.map((r) => [r.id, r.subject, r.file, created, 365]),
+    ]);
+    const files = writeFiles(dir, training, subjects);
+    writeConfig(dir, config(url));
+    return { dir, target: url, logs, training, ...files };
+  } finally {
+    await c.end();
+  }
+}
+
 /** Ids left in a table, read outside lethe. */
 export async function remaining(f: ErasureFixture, table: string): Promise<number[]> {
   if (f.app) {
     const rows = f.app.prepare(`select id from ${table} order by id`).all() as { id: number }[];
     return rows.map((r) => r.id);
+  }
+  if (/^(mysql|mariadb):/.test(f.target)) {
+    const c = await mysql.createConnection(f.target);
+    try {
+      const [rows] = await c.query(`select id from ${table} order by id`);
+      return (rows as { id: number }[]).map((r) => Number(r.id));
+    } finally {
+      await c.end();
+    }
   }
   const c = new pg.Client({ connectionString: f.target });
   await c.connect();
