@@ -21,16 +21,20 @@ import { type ApplyOptions, type ApplyResult, applyRetention } from "./core/rete
 import { subjectPatternsOf } from "./core/subject-patterns.js";
 import type { DriverRegistry } from "./core/types.js";
 import { KeyRing, type KeyRingOptions } from "./crypto/keyring.js";
+import { checkMasterKey, masterKeyFingerprint } from "./crypto/master-check.js";
 import { loadMasterKey } from "./crypto/master-key.js";
 import { Executor } from "./executor/executor.js";
 import type { ShreddedFile } from "./executor/shred-paths.js";
+import { type MasterRotation, rotateMasterKey } from "./keys/rotate-master.js";
 import { deriveChainKey } from "./ledger/head-mac.js";
 import { Ledger } from "./ledger/ledger.js";
 import { type InclusionProof, proveInclusion } from "./ledger/proof.js";
 import { type PruneOptions, type PruneResult, pruneLedger } from "./ledger/prune.js";
 import { type AuditQuery, auditLog } from "./ledger/query.js";
+import { rotateSigningKey, SIGNING_SECRET, type SigningRotation } from "./ledger/rotate-signing.js";
 import type { Checkpoint } from "./ledger/signing.js";
 import { newSigningKeyDer, privateKeyFromDer } from "./ledger/signing.js";
+import type { SigningKeySet } from "./ledger/signing-keys.js";
 import type { LedgerEntry } from "./ledger/types.js";
 import { type VerifyResult, verifyLedger } from "./ledger/verify.js";
 import { withRunNotifications } from "./notify/runs.js";
@@ -99,12 +103,15 @@ export async function openLethe(
   try {
     state = await openState(config.state, (m) => logger.warn(m));
     const master = loadMasterKey(config, (m) => logger.warn(m));
+    // A replaced key (e.g. the one a rotation retired) is refused by name before anything is unwrapped with it.
+    await checkMasterKey(state, master);
     const hmacKey = subjectKey ?? (await getOrCreateSecret(state, master, "subject-hmac", () => randomBytes(32)));
-    const signing = privateKeyFromDer(await getOrCreateSecret(state, master, "ledger-signing", newSigningKeyDer));
+    const signing = privateKeyFromDer(await getOrCreateSecret(state, master, SIGNING_SECRET, newSigningKeyDer));
     const ledger = new Ledger(state, hmacKey, signing, deriveChainKey(master));
     ledger.maskSubjectPatterns(subjectPatternsOf(config));
     // Only the open that added the head MAC keys an unkeyed head: a MAC stripped later is tampering.
     await ledger.keyHead();
+    await ledger.registerSigningKey();
     const lethe = new Lethe(config, state, ledger, map, master, logger, opts);
     await lethe.executor.reconcile();
     return lethe;
@@ -229,6 +236,23 @@ export class Lethe {
     publicKey: (): string => this.ledger.publicKeyPem(),
     /** Removes entries recorded before `before`, keeping a signed anchor; a dry run without `yes`. */
     prune: (opts: PruneOptions): Promise<PruneResult> => pruneLedger(this.state, this.ledger, opts),
+  };
+
+  /**
+   * Key rotation (`lethe keys …`, docs/state.md "Rotating keys"), each
+   * recorded on the ledger. Run with every other lethe process stopped; this
+   * instance holds the old keys afterwards, so close it and open again.
+   */
+  readonly keyRotation = {
+    /** Re-wraps everything under `newKey` and re-keys the ledger head, in one transaction. */
+    master: (newKey: Buffer, onProgress?: (table: string, rows: number) => void): Promise<MasterRotation> =>
+      rotateMasterKey({ state: this.state, executor: this.executor }, this.masterKey, newKey, onProgress),
+    /** A new Ed25519 key signs from now on; the old one stays trusted for what it signed before. */
+    signing: (): Promise<SigningRotation> => rotateSigningKey(this.state, this.ledger, this.masterKey),
+    /** Every signing key (current and retired) whose signatures verify. */
+    signingKeys: (): Promise<SigningKeySet> => this.ledger.signingKeys(),
+    /** The master key's fingerprint (never the key). */
+    masterFingerprint: (): string => masterKeyFingerprint(this.masterKey),
   };
 
   /**

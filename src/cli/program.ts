@@ -8,6 +8,7 @@ import { registerErase } from "./commands/erase.js";
 import { registerHold } from "./commands/hold.js";
 import { registerInit } from "./commands/init.js";
 import { registerJanitor } from "./commands/janitor.js";
+import { registerKeys } from "./commands/keys.js";
 import { registerLifecycle } from "./commands/lifecycle.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerReceipt } from "./commands/receipt.js";
@@ -49,6 +50,7 @@ export function buildProgram(run: Runner): Command {
     registerServe,
     registerToken,
     registerState,
+    registerKeys,
     registerAudit,
     registerLifecycle,
     registerJanitor,

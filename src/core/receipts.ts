@@ -1,5 +1,4 @@
-import { createHash, createPublicKey } from "node:crypto";
-import { type Checkpoint, verifyBytes, verifyCheckpoint } from "../ledger/signing.js";
+import { type Checkpoint, publicKeyId, verifyBytes, verifyCheckpoint } from "../ledger/signing.js";
 
 /**
  * Signed erasure receipts. The signature is Ed25519 over
@@ -73,11 +72,8 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(sortDeep(v));
 }
 
-/** SHA-256 of the public key's DER, hex: names the key that signed. */
-export function keyId(publicPem: string): string {
-  const der = createPublicKey(publicPem).export({ format: "der", type: "spki" });
-  return createHash("sha256").update(der).digest("hex");
-}
+/** SHA-256 of the public key's DER, hex: names the key that signed (the same id checkpoints carry). */
+export const keyId = publicKeyId;
 
 function message(body: ReceiptBody): Buffer {
   return Buffer.from(DOMAIN + canonicalJson(body));

@@ -47,7 +47,8 @@ function dataAad(subjectHash: string, version: number, aad: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`lethe-keyring/v1\0${subjectHash}\0`), v, aad]);
 }
 
-function wrapAad(subjectHash: string, version: number): Buffer {
+/** The AAD a data key is wrapped with under the master key (a wrapped key moved to another subject fails). */
+export function wrapAad(subjectHash: string, version: number): Buffer {
   return Buffer.from(`lethe-keyring-wrap/v1\0${subjectHash}\0${version}`);
 }
 

@@ -16,10 +16,12 @@ export interface Anchor {
   before: string;
   at: string;
   signature: string;
+  /** The signing key (absent on anchors made before key rotation existed). */
+  keyId?: string;
 }
 
 /** The fixed text that is signed, so any Ed25519 implementation can check an anchor offline. */
-export function anchorMessage(a: Omit<Anchor, "signature">): Buffer {
+export function anchorMessage(a: Omit<Anchor, "signature" | "keyId">): Buffer {
   return Buffer.from(
     `lethe-anchor/v1\n${a.size}\n${a.hash}\n${a.root}\n${a.frontier.join(",")}\n${a.before}\n${a.at}\n`,
   );
@@ -43,5 +45,11 @@ export async function latestAnchor(state: StateHandle): Promise<Anchor | undefin
     .limit(1)
     .executeTakeFirst();
   if (!row) return undefined;
-  return { ...row, size: Number(row.size), frontier: JSON.parse(row.frontier) as string[] };
+  const { key_id, ...rest } = row;
+  return {
+    ...rest,
+    size: Number(row.size),
+    frontier: JSON.parse(row.frontier) as string[],
+    ...(key_id ? { keyId: key_id } : {}),
+  };
 }

@@ -1,5 +1,7 @@
+import { LetheError } from "../core/errors.js";
+import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
-import { HEAD_MAC_MIGRATION, headMac } from "./head-mac.js";
+import { HEAD_MAC_MIGRATION, headMac, headMacMatches } from "./head-mac.js";
 
 /**
  * The transition from an unkeyed ledger: a head without a MAC is keyed once, as it stands, by the open that
@@ -25,4 +27,28 @@ export async function keyHeadAfterMigration(state: StateHandle, chainKey: () => 
       .where("mac", "is", null)
       .execute();
   });
+}
+
+/**
+ * Master-key rotation: moves the head's MAC from the old chain key to the new
+ * one inside the rotation's transaction (after its ledger entry, which holds
+ * the head row). The head must verify under the old key first: a rotation
+ * never blesses a head lethe did not write.
+ *
+ * @example
+ * await rekeyHead(trx, deriveChainKey(oldMaster), deriveChainKey(newMaster));
+ */
+export async function rekeyHead(trx: StateTx, oldChainKey: Buffer, newChainKey: Buffer): Promise<void> {
+  const h = await trx.selectFrom("ledger_head").selectAll().where("id", "=", 1).executeTakeFirstOrThrow();
+  const state = { seq: Number(h.seq), hash: h.hash, frontier: h.frontier, keyedFrom: Number(h.keyed_from) };
+  if (!headMacMatches(oldChainKey, state, h.mac))
+    throw new LetheError(
+      "AUDIT_FAILED",
+      "the ledger head is not authentic under the current master key: refusing to re-key it (run lethe audit verify)",
+    );
+  await trx
+    .updateTable("ledger_head")
+    .set({ mac: headMac(newChainKey, state) })
+    .where("id", "=", 1)
+    .execute();
 }

@@ -10,7 +10,15 @@ import { type ScrubContext, scrubFreeText } from "./free-text.js";
 import { type HeadState, headMac, headMacMatches } from "./head-mac.js";
 import { keyHeadAfterMigration } from "./key-head.js";
 import { FrontierBuilder, rootOf } from "./merkle.js";
-import { type Checkpoint, checkpointMessage, publicKeyPem, signBytes } from "./signing.js";
+import {
+  type Checkpoint,
+  checkpointFromRow,
+  checkpointMessage,
+  publicKeyId,
+  publicKeyPem,
+  signBytes,
+} from "./signing.js";
+import { loadSigningKeys, SigningKeySet, signingKeyMac } from "./signing-keys.js";
 import type { EntryInput } from "./types.js";
 
 /**
@@ -24,6 +32,8 @@ import type { EntryInput } from "./types.js";
 export class Ledger {
   private readonly subjectCache = new Map<string, string>();
   private readonly hmac: FastHmac;
+  /** Names this instance's signing key on what it signs ({@link publicKeyId}). */
+  readonly signingKeyId: string;
 
   constructor(
     private readonly state: StateHandle,
@@ -33,6 +43,7 @@ export class Ledger {
     private readonly chainKey: Buffer,
   ) {
     this.hmac = new FastHmac(hmacKey);
+    this.signingKeyId = publicKeyId(this.publicKeyPem());
   }
 
   private subjectPatterns: readonly string[] = [];
@@ -70,6 +81,44 @@ export class Ledger {
   /** Ed25519 signature (base64) with the ledger key, for documents such as erasure receipts. */
   sign(message: Buffer): string {
     return signBytes(this.signingKey, message);
+  }
+
+  /**
+   * Every signing key whose signatures verify: the authentic rows of
+   * `signing_keys` (retired keys only up to their rotation), and this
+   * instance's own key, which the master key vouches for.
+   */
+  async signingKeys(): Promise<SigningKeySet> {
+    const keys = await loadSigningKeys(this.state.db, this.chainKey);
+    if (!keys.some((k) => k.keyId === this.signingKeyId))
+      keys.push({ keyId: this.signingKeyId, publicKey: this.publicKeyPem(), createdAt: "" });
+    return new SigningKeySet(keys);
+  }
+
+  /** The MAC that makes a `signing_keys` row trusted (see signing-keys.ts); only the chain key's holder can make it. */
+  signingKeyMac(row: { key_id: string; retired_at: string | null; retired_after: number | null }): string {
+    return signingKeyMac(this.chainKey, row);
+  }
+
+  /** Records this instance's public key in `signing_keys` if it is not there yet (the first key of a state). */
+  async registerSigningKey(): Promise<void> {
+    const have = await this.state.db
+      .selectFrom("signing_keys")
+      .select("key_id")
+      .where("key_id", "=", this.signingKeyId)
+      .executeTakeFirst();
+    if (have) return;
+    const row = { key_id: this.signingKeyId, retired_at: null, retired_after: null };
+    await this.state.db
+      .insertInto("signing_keys")
+      .values({
+        ...row,
+        public_key: this.publicKeyPem(),
+        created_at: new Date().toISOString(),
+        mac: this.signingKeyMac(row),
+      })
+      .onConflict((oc) => oc.column("key_id").doNothing())
+      .execute();
   }
 
   /** Whether a head (as stored) carries this instance's chain key MAC. */
@@ -160,15 +209,33 @@ export class Ledger {
       .selectAll()
       .where("size", "=", size)
       .executeTakeFirst();
-    if (existing) return { ...existing, size: Number(existing.size) };
+    if (existing) return checkpointFromRow(existing);
+    await this.refuseIfRetired();
     const body = { size, root: rootOf(JSON.parse(head.frontier) as string[]), at: new Date().toISOString() };
-    const cp = { ...body, signature: signBytes(this.signingKey, checkpointMessage(body)) };
+    const cp = { ...body, signature: signBytes(this.signingKey, checkpointMessage(body)), keyId: this.signingKeyId };
     await this.state.db
       .insertInto("checkpoints")
-      .values(cp)
+      .values({ ...body, signature: cp.signature, key_id: cp.keyId })
       .onConflict((oc) => oc.column("size").doNothing())
       .execute();
     return cp;
+  }
+
+  /**
+   * A process started before `lethe keys rotate-signing` still holds the old
+   * key: what it signed now would not verify, so it stops and says why.
+   */
+  async refuseIfRetired(): Promise<void> {
+    const own = await this.state.db
+      .selectFrom("signing_keys")
+      .select("retired_at")
+      .where("key_id", "=", this.signingKeyId)
+      .executeTakeFirst();
+    if (own?.retired_at)
+      throw new LetheError(
+        "CONFLICT",
+        `this process's ledger signing key (${this.signingKeyId.slice(0, 16)}…) was retired by a key rotation at ${own.retired_at}: restart it to load the new key`,
+      );
   }
 
   async size(): Promise<number> {

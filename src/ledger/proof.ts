@@ -4,7 +4,8 @@ import { latestAnchor } from "./anchor.js";
 import { entryHash } from "./canonical.js";
 import { leafHash, PrunedTree, rootFromPath } from "./merkle.js";
 import { toEntry } from "./query.js";
-import { type Checkpoint, verifyCheckpoint } from "./signing.js";
+import { type Checkpoint, checkpointMessage } from "./signing.js";
+import { SigningKeySet } from "./signing-keys.js";
 import type { LedgerEntry } from "./types.js";
 
 /** An inclusion proof: this entry hash is leaf `seq - 1` of the signed tree. */
@@ -82,9 +83,15 @@ export async function proveInclusion(state: StateHandle, seq: number, checkpoint
   };
 }
 
-/** Offline check: the checkpoint is signed by `publicPem` and the path leads to its root. */
-export function verifyInclusion(publicPem: string, proof: InclusionProof): boolean {
-  if (!verifyCheckpoint(publicPem, proof.checkpoint)) return false;
+/**
+ * Offline check: the checkpoint is signed by one of the public keys given
+ * (the one its `keyId` names; after a key rotation pass the old keys too) and
+ * the path leads to its root.
+ */
+export function verifyInclusion(publicPem: string | readonly string[], proof: InclusionProof): boolean {
+  const cp = proof.checkpoint;
+  const keys = SigningKeySet.fromPems(typeof publicPem === "string" ? [publicPem] : [...publicPem]);
+  if (keys.problem(cp.keyId, cp.size, checkpointMessage(cp), cp.signature) !== undefined) return false;
   // The leaf index is what the path proves; a seq that does not match it is an edited proof.
   if (proof.seq !== proof.leafIndex + 1) return false;
   const root = rootFromPath(leafHash(proof.entryHash), proof.leafIndex, proof.checkpoint.size, proof.path);

@@ -69,7 +69,8 @@ export async function pruneLedger(state: StateHandle, ledger: Ledger, opts: Prun
     before,
     at: new Date().toISOString(),
   };
-  const anchor: Anchor = { ...body, signature: ledger.sign(anchorMessage(body)) };
+  await ledger.refuseIfRetired();
+  const anchor: Anchor = { ...body, signature: ledger.sign(anchorMessage(body)), keyId: ledger.signingKeyId };
   let removed = 0;
   await state.db.transaction().execute(async (trx) => {
     // First statement: takes the ledger head, so no append or other prune interleaves with this one.
@@ -90,7 +91,12 @@ export async function pruneLedger(state: StateHandle, ledger: Ledger, opts: Prun
       throw new LetheError("CONFLICT", "another prune committed meanwhile; nothing was pruned, run it again");
     await trx
       .insertInto("ledger_anchors")
-      .values({ ...anchor, frontier: JSON.stringify(anchor.frontier) })
+      .values({
+        ...body,
+        signature: anchor.signature,
+        frontier: JSON.stringify(anchor.frontier),
+        key_id: ledger.signingKeyId,
+      })
       .execute();
     removed = await state.dialect.pruneLedger(trx, size);
     // Older checkpoints stay (append-only); verification starts at the anchor and passes them by.

@@ -1,4 +1,12 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from "node:crypto";
 
 /**
  * Ed25519 signatures over checkpoints and receipts. The message is a fixed
@@ -12,9 +20,21 @@ export interface Checkpoint {
   root: string;
   at: string;
   signature: string;
+  /**
+   * The signing key ({@link publicKeyId}); absent on checkpoints made before
+   * key rotation existed (signed by the first key). Not signed: it only picks
+   * the key, and the signature must then verify under that key.
+   */
+  keyId?: string;
 }
 
-export function checkpointMessage(c: Omit<Checkpoint, "signature">): Buffer {
+/** SHA-256 of the public key's SPKI DER, hex: names the key that signed (checkpoints, anchors, receipts). */
+export function publicKeyId(publicPem: string): string {
+  const der = createPublicKey(publicPem).export({ format: "der", type: "spki" });
+  return createHash("sha256").update(der).digest("hex");
+}
+
+export function checkpointMessage(c: Pick<Checkpoint, "size" | "root" | "at">): Buffer {
   return Buffer.from(`lethe-checkpoint/v1\n${c.size}\n${c.root}\n${c.at}\n`);
 }
 
@@ -45,4 +65,21 @@ export function verifyBytes(publicPem: string, msg: Buffer, signatureB64: string
 
 export function verifyCheckpoint(publicPem: string, c: Checkpoint): boolean {
   return verifyBytes(publicPem, checkpointMessage(c), c.signature);
+}
+
+/** A stored checkpoint row as the {@link Checkpoint} it is (`key_id` NULL: signed before rotation existed). */
+export function checkpointFromRow(r: {
+  size: number | string | bigint;
+  root: string;
+  at: string;
+  signature: string;
+  key_id: string | null;
+}): Checkpoint {
+  return {
+    size: Number(r.size),
+    root: r.root,
+    at: r.at,
+    signature: r.signature,
+    ...(r.key_id ? { keyId: r.key_id } : {}),
+  };
 }

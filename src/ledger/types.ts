@@ -26,7 +26,8 @@ export type LedgerAction =
   | "lineage"
   | "ledger_pruned"
   | "partition_dropped"
-  | "ttl_set";
+  | "ttl_set"
+  | "key_rotated";
 
 /** What callers hand to the ledger: raw subject and key, hashed before storage. */
 export interface EntryInput {

@@ -1,10 +1,11 @@
 import type { StateHandle } from "../state/open-state.js";
-import { type Anchor, latestAnchor, verifyAnchor } from "./anchor.js";
+import { type Anchor, anchorMessage, latestAnchor } from "./anchor.js";
 import { entryHash, GENESIS } from "./canonical.js";
 import type { Ledger } from "./ledger.js";
 import { FrontierBuilder, rootOf } from "./merkle.js";
 import { ledgerRows } from "./query.js";
-import { type Checkpoint, verifyCheckpoint } from "./signing.js";
+import { type Checkpoint, checkpointFromRow, checkpointMessage } from "./signing.js";
+import type { SigningKeySet } from "./signing-keys.js";
 
 export interface VerifyResult {
   ok: boolean;
@@ -35,39 +36,44 @@ const ATTEMPTS = 3;
  */
 export async function verifyLedger(
   state: StateHandle,
-  /** The keys: the checkpoint public key and the chain key that authenticates the head. */
-  keys: Pick<Ledger, "publicKeyPem" | "headIsAuthentic">,
+  /** The keys: the signing keys (current and retired) and the chain key that authenticates the head. */
+  keys: Pick<Ledger, "signingKeys" | "headIsAuthentic">,
   external?: Checkpoint,
   /** Also report the chain hash and frontier after this entry (pruning signs them; one pass, not two). */
   captureAt?: number,
 ): Promise<VerifyResult> {
-  const publicPem = keys.publicKeyPem();
-  if (external && !verifyCheckpoint(publicPem, external))
-    return { ok: false, entries: 0, reason: "the given checkpoint has an invalid signature", checkpoints: 0 };
+  const signers = await keys.signingKeys();
+  const externalBad = external && cpProblem(signers, external);
+  if (externalBad) return { ok: false, entries: 0, reason: `the given checkpoint ${externalBad}`, checkpoints: 0 };
   let r: VerifyResult = { ok: false, entries: 0, checkpoints: 0 };
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const anchor = await latestAnchor(state);
-    r = await verifyOnce(state, keys, anchor, external, captureAt);
+    r = await verifyOnce(state, keys, signers, anchor, external, captureAt);
     if (r.ok || (await latestAnchor(state))?.size === anchor?.size) return r;
   }
   return r;
 }
 
+/** Why a checkpoint's signature is not accepted (its key unknown, the signature bad, the key retired before it). */
+function cpProblem(signers: SigningKeySet, c: Checkpoint): string | undefined {
+  return signers.problem(c.keyId, c.size, checkpointMessage(c), c.signature);
+}
+
 async function verifyOnce(
   state: StateHandle,
-  keys: Pick<Ledger, "publicKeyPem" | "headIsAuthentic">,
+  keys: Pick<Ledger, "headIsAuthentic">,
+  signers: SigningKeySet,
   anchor: Anchor | undefined,
   external: Checkpoint | undefined,
   captureAt: number | undefined,
 ): Promise<VerifyResult> {
-  const publicPem = keys.publicKeyPem();
   // Other instances may append while this runs: the head read first bounds what is verified, so a
   // live ledger is checked as of one consistent moment (the head commits with its rows).
   const head = await readHead(state);
   const start = anchor?.size ?? 0;
   // Checkpoints older than the anchor cover entries that are gone: they are passed by, not counted.
   const stored = (await state.db.selectFrom("checkpoints").selectAll().where("size", ">=", start).execute()).map(
-    (c) => ({ ...c, size: Number(c.size) }),
+    checkpointFromRow,
   );
   const wanted = new Map<number, Checkpoint[]>();
   for (const c of external ? [...stored, external] : stored) wanted.set(c.size, [...(wanted.get(c.size) ?? []), c]);
@@ -81,14 +87,16 @@ async function verifyOnce(
   const checkAt = (size: number, frontier: FrontierBuilder): string | undefined => {
     for (const c of wanted.get(size) ?? []) {
       const label = c === external ? "the given checkpoint" : `checkpoint at size ${size}`;
-      if (!verifyCheckpoint(publicPem, c)) return `${label} has an invalid signature`;
+      const bad = cpProblem(signers, c);
+      if (bad) return `${label} ${bad}`;
       if (frontier.root() !== c.root) return `${label} does not match the ledger: history was rewritten`;
     }
     return undefined;
   };
 
   if (anchor) {
-    if (!verifyAnchor(publicPem, anchor)) return fail(0, start, "the prune anchor has an invalid signature");
+    const anchorBad = signers.problem(anchor.keyId, anchor.size, anchorMessage(anchor), anchor.signature);
+    if (anchorBad) return fail(0, start, `the prune anchor ${anchorBad}`);
     if (rootOf(anchor.frontier) !== anchor.root)
       return fail(0, start, "the prune anchor's Merkle frontier does not match its signed root");
     if (external && external.size < start)

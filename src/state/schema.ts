@@ -39,7 +39,8 @@ export interface StateDatabase {
     mac: string | null;
     keyed_from: number | null;
   };
-  checkpoints: { size: number; root: string; at: string; signature: string };
+  /** `key_id` names the signing key (0010-signing-keys; NULL before it: the first key). */
+  checkpoints: { size: number; root: string; at: string; signature: string; key_id: string | null };
   ledger_anchors: {
     size: number;
     hash: string;
@@ -48,6 +49,18 @@ export interface StateDatabase {
     before: string;
     at: string;
     signature: string;
+    key_id: string | null;
+  };
+  /** Public keys of every ledger signing key, current and retired (0010-signing-keys). */
+  signing_keys: {
+    key_id: string;
+    public_key: string;
+    created_at: string;
+    retired_at: string | null;
+    /** A retired key signs nothing that covers more entries than this. */
+    retired_after: number | null;
+    /** HMAC under the chain key (see ledger/signing-keys.ts). */
+    mac: string;
   };
   runs: {
     id: string;

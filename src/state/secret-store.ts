@@ -1,6 +1,11 @@
 import { open, seal } from "../crypto/aead.js";
 import type { StateHandle } from "./open-state.js";
 
+/** The AAD that binds a wrapped secret to its name (a box moved to another name fails to open). */
+export function secretAad(name: string): Buffer {
+  return Buffer.from(`lethe-secret:${name}`);
+}
+
 /**
  * Long-lived keys kept in the state database, each wrapped by the master key.
  * Several instances racing to create one converge on whichever row won.
@@ -14,7 +19,7 @@ export async function getOrCreateSecret(
   name: string,
   create: () => Buffer,
 ): Promise<Buffer> {
-  const aad = Buffer.from(`lethe-secret:${name}`);
+  const aad = secretAad(name);
   const read = async () => state.db.selectFrom("secrets").select("value").where("name", "=", name).executeTakeFirst();
   let row = await read();
   if (!row) {

@@ -41,6 +41,11 @@ type Row = {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The AAD an event's artifact list is sealed with under the master key (bound to the event id). */
+export function eventPayloadAad(id: string): Buffer {
+  return Buffer.from(`lethe-event/v1\0${id}`);
+}
+
 /**
  * The durable event queue: an event is committed (with its `event_received`
  * ledger entry, WAL fsync'd on SQLite) before enqueue() resolves, is stored
@@ -154,7 +159,7 @@ export class EventQueue {
               payload: seal(
                 this.masterKey,
                 Buffer.from(JSON.stringify(f.evt.artifacts)),
-                Buffer.from(`lethe-event/v1\0${f.id}`),
+                eventPayloadAad(f.id),
               ).toString("base64"),
               artifacts: f.evt.artifacts.length,
               status: "pending",
@@ -186,7 +191,7 @@ export class EventQueue {
   async claim(id: string, now = Date.now()): Promise<ClaimedEvent | undefined> {
     const row = await claimEvent(this.state, id, now, this.lockMs);
     if (!row) return undefined;
-    const plain = open(this.masterKey, Buffer.from(row.payload, "base64"), Buffer.from(`lethe-event/v1\0${row.id}`));
+    const plain = open(this.masterKey, Buffer.from(row.payload, "base64"), eventPayloadAad(row.id));
     return { id: row.id, attempts: Number(row.attempts), artifacts: JSON.parse(plain.toString("utf8")) as Artifact[] };
   }
 

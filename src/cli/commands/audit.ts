@@ -4,6 +4,7 @@ import { LetheError } from "../../core/errors.js";
 import { entryMatches, type InclusionProof, verifyInclusion } from "../../ledger/proof.js";
 import { allEntries } from "../../ledger/query.js";
 import type { Checkpoint } from "../../ledger/signing.js";
+import { splitPems } from "../../ledger/signing-keys.js";
 import type { LedgerEntry } from "../../ledger/types.js";
 import { withLetheState } from "../context.js";
 import type { Runner } from "../program.js";
@@ -218,11 +219,20 @@ export function registerAudit(program: Command, run: Runner): void {
   audit
     .command("verify-proof <file>")
     .description("check an inclusion proof offline against a public key")
-    .requiredOption("--public-key <pem>", "the PEM file from lethe audit public-key")
+    .requiredOption(
+      "--public-key <pem>",
+      "the PEM file from lethe audit public-key (--all: every key, after a rotation)",
+    )
     .action((file: string, _o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { publicKey: string }>();
         const proof = readJson<InclusionProof>(file, "a proof");
+        let pemText: string;
+        try {
+          pemText = readFileSync(o.publicKey, "utf8");
+        } catch (err) {
+          throw new LetheError("USAGE", `${o.publicKey}: cannot read a public key: ${(err as Error).message}`);
+        }
         const cp = proof?.checkpoint;
         if (
           typeof proof?.seq !== "number" ||
@@ -238,11 +248,13 @@ export function registerAudit(program: Command, run: Runner): void {
             "USAGE",
             `${file}: not an inclusion proof (make one with lethe audit prove SEQ --out FILE)`,
           );
-        const inTree = verifyInclusion(readFileSync(o.publicKey, "utf8"), proof);
+        const pems = splitPems(pemText);
+        const inTree = verifyInclusion(pems.length > 0 ? pems : pemText, proof);
         // Older proofs carry only the hash; a proof with its entry must match it to the byte.
         const entryOk = proof.entry === undefined || entryMatches(proof);
         const ok = inTree && entryOk;
-        const cpText = `the ledger of ${cp.size} entries signed at ${cp.at} (root ${cp.root.slice(0, 16)}…)`;
+        const by = typeof cp.keyId === "string" ? ` by key ${cp.keyId.slice(0, 16)}…` : "";
+        const cpText = `the ledger of ${cp.size} entries signed at ${cp.at}${by} (root ${cp.root.slice(0, 16)}…)`;
         const what = proof.entry ? `  records: ${describe(proof.entry)}${recordsMore(proof.entry)}` : "";
         const text = !inTree
           ? `PROOF INVALID: entry #${proof.seq} is not proven to be in ${cpText}`
@@ -268,13 +280,35 @@ export function registerAudit(program: Command, run: Runner): void {
 
   audit
     .command("public-key")
-    .description("the Ed25519 public key (PEM) that checks checkpoints and receipts")
+    .description("the Ed25519 public key (PEM) that checks checkpoints and receipts; --all: every key ever used")
+    .option(
+      "--all",
+      "every signing key, retired ones too (each PEM after a # line naming it), for checking older checkpoints",
+    )
     .action((_o, cmd: Command) =>
       run(async () => {
-        const o = cmd.optsWithGlobals<GlobalOptions>();
+        const o = cmd.optsWithGlobals<GlobalOptions & { all?: boolean }>();
         return withLetheState(o, async (lethe) => {
           const pem = lethe.audit.publicKey();
-          return result({ publicKey: pem }, pem.trimEnd());
+          if (!o.all) return result({ publicKey: pem }, pem.trimEnd());
+          const keys = (await lethe.keyRotation.signingKeys()).keys;
+          const text = keys
+            .map((k) => {
+              const status = k.retiredAfter === undefined ? "current" : `retired, signs up to entry ${k.retiredAfter}`;
+              return `# lethe ledger signing key ${k.keyId} (${status})\n${k.publicKey.trimEnd()}`;
+            })
+            .join("\n");
+          return result(
+            {
+              publicKey: pem,
+              keys: keys.map((k) => ({
+                keyId: k.keyId,
+                publicKey: k.publicKey,
+                ...(k.retiredAfter !== undefined ? { retiredAfter: k.retiredAfter } : {}),
+              })),
+            },
+            text,
+          );
         });
       }),
     );

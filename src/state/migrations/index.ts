@@ -8,6 +8,7 @@ import * as m0006 from "./0006-ledger-anchors.js";
 import * as m0007 from "./0007-notify-outbox.js";
 import * as m0008 from "./0008-owner-liveness.js";
 import * as m0009 from "./0009-ledger-head-mac.js";
+import * as m0010 from "./0010-signing-keys.js";
 
 /**
  * Numbered migrations, applied automatically on open. Append only: a shipped
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0007-notify-outbox": m0007,
   "0008-owner-liveness": m0008,
   "0009-ledger-head-mac": m0009,
+  "0010-signing-keys": m0010,
 };
 
 export const migrationProvider: MigrationProvider = {

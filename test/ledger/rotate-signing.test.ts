@@ -1,0 +1,166 @@
+import { generateKeyPairSync } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it, type TestContext } from "vitest";
+import { loadConfigFile } from "../../src/config/load.js";
+import { loadMasterKey } from "../../src/crypto/master-key.js";
+import {
+  type Checkpoint,
+  checkpointMessage,
+  privateKeyFromDer,
+  publicKeyId,
+  signBytes,
+} from "../../src/ledger/signing.js";
+import { openLethe } from "../../src/lethe.js";
+import { openState } from "../../src/state/open-state.js";
+import { getOrCreateSecret } from "../../src/state/secret-store.js";
+import { lethe } from "../helpers/cli.js";
+import { makeProject, type Project } from "../helpers/project.js";
+import { createTestPgDatabase, requireService } from "../helpers/services.js";
+
+const drops: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const d of drops) await d().catch(() => undefined);
+});
+
+async function project(ctx: TestContext, backend: "sqlite" | "pg"): Promise<Project> {
+  const p = makeProject({ safety: 1 });
+  if (backend === "pg") {
+    requireService(ctx, "pg");
+    const db = await createTestPgDatabase();
+    drops.push(db.drop);
+    const yaml = readFileSync(join(p.dir, "lethe.yaml"), "utf8").replace("state: ./.lethe", `state: ${db.url}`);
+    writeFileSync(join(p.dir, "lethe.yaml"), yaml);
+  }
+  return p;
+}
+
+function ok(args: string[], dir: string): string {
+  const r = lethe(args, dir);
+  expect(r.code, `${args.join(" ")}: ${r.stdout}${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+const readJson = <T>(dir: string, f: string) => JSON.parse(readFileSync(join(dir, f), "utf8")) as T;
+
+/** The current signing key's private half, as lethe keeps it (wrapped by the master key). */
+async function currentSigningKey(dir: string) {
+  const config = loadConfigFile(join(dir, "lethe.yaml"));
+  const state = await openState(config.state);
+  try {
+    const der = await getOrCreateSecret(
+      state,
+      loadMasterKey(config, () => {}),
+      "ledger-signing",
+      () => {
+        throw new Error("no signing key yet");
+      },
+    );
+    return privateKeyFromDer(der);
+  } finally {
+    await state.close();
+  }
+}
+
+describe.each(["sqlite", "pg"] as const)("signing key rotation (%s state)", (backend) => {
+  it("new checkpoints name the new key; checkpoints, proofs and the ledger signed before still verify, online and offline", async (ctx) => {
+    const p = await project(ctx, backend);
+    ok(["apply", "--force"], p.dir);
+    ok(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir);
+    ok(["audit", "checkpoint", "--out", "cp-old.json"], p.dir);
+    ok(["audit", "prove", "2", "--out", "proof-old.json"], p.dir);
+    writeFileSync(join(p.dir, "old.pem"), ok(["audit", "public-key"], p.dir));
+    const oldPriv = await currentSigningKey(p.dir);
+    // A process that started before the rotation keeps the old key in memory.
+    const stale = await openLethe(join(p.dir, "lethe.yaml"), { stores: "none" });
+
+    const r = lethe(["keys", "rotate-signing", "--json"], p.dir);
+    expect(r.code, r.stderr).toBe(0);
+    const rot = r.json as { from: string; to: string; seq: number; retiredAfter: number };
+    const cpOld = readJson<Checkpoint>(p.dir, "cp-old.json");
+    expect(cpOld.keyId).toBe(rot.from);
+    expect(rot.to).not.toBe(rot.from);
+    expect(rot.retiredAfter).toBe(rot.seq - 1);
+
+    // Recorded on the ledger by key ids; the stale process may no longer sign.
+    const exported = ok(["audit", "export"], p.dir)
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { seq: number; action: string; data?: unknown });
+    expect(exported.find((e) => e.action === "key_rotated")).toMatchObject({
+      seq: rot.seq,
+      data: { key: "signing", from: rot.from, to: rot.to },
+    });
+    ok(["hold", "add", "--subject", "user-2", "--reason", "case 8"], p.dir);
+    await expect(stale.audit.checkpoint()).rejects.toMatchObject({ code: "CONFLICT" });
+    await stale.close();
+
+    // New checkpoints are signed by the new key and say so.
+    ok(["audit", "checkpoint", "--out", "cp-new.json"], p.dir);
+    const cpNew = readJson<Checkpoint>(p.dir, "cp-new.json");
+    expect(cpNew.keyId).toBe(rot.to);
+    writeFileSync(join(p.dir, "new.pem"), ok(["audit", "public-key"], p.dir));
+    expect(publicKeyId(readFileSync(join(p.dir, "new.pem"), "utf8"))).toBe(rot.to);
+    ok(["audit", "prove", String(rot.seq + 1), "--out", "proof-new.json"], p.dir);
+
+    // Online: the whole ledger (checkpoints by both keys) and the older exported checkpoint verify.
+    ok(["audit", "verify"], p.dir);
+    ok(["audit", "verify", "--checkpoint", "cp-old.json"], p.dir);
+    ok(["audit", "verify", "--checkpoint", "cp-new.json"], p.dir);
+
+    // Offline: the old proof with the old key, or with the bundle of every key; not with the new key alone.
+    writeFileSync(join(p.dir, "all.pem"), ok(["audit", "public-key", "--all"], p.dir));
+    expect(lethe(["audit", "verify-proof", "proof-old.json", "--public-key", "old.pem"], p.dir).code).toBe(0);
+    expect(lethe(["audit", "verify-proof", "proof-old.json", "--public-key", "all.pem"], p.dir).code).toBe(0);
+    expect(lethe(["audit", "verify-proof", "proof-old.json", "--public-key", "new.pem"], p.dir).code).toBe(4);
+    const vNew = lethe(["audit", "verify-proof", "proof-new.json", "--public-key", "all.pem"], p.dir);
+    expect(vNew.code, vNew.stdout).toBe(0);
+    expect(vNew.stdout).toContain(`by key ${rot.to.slice(0, 16)}`);
+    const keys = lethe(["keys", "list", "--json"], p.dir).json as { signing: { keyId: string; status: string }[] };
+    expect(keys.signing.map((k) => [k.keyId, k.status])).toEqual([
+      [rot.from, "retired"],
+      [rot.to, "current"],
+    ]);
+
+    // The retired key (say it leaked) cannot vouch for anything written after its rotation.
+    const body = { size: cpNew.size, root: cpNew.root, at: new Date().toISOString() };
+    const forged = { ...body, signature: signBytes(oldPriv, checkpointMessage(body)), keyId: rot.from };
+    writeFileSync(join(p.dir, "forged.json"), JSON.stringify(forged));
+    const f = lethe(["audit", "verify", "--checkpoint", "forged.json"], p.dir);
+    expect(f.code).toBe(4);
+    expect(f.stdout).toContain("retired at ledger size");
+  }, 240_000);
+
+  it("a signing key planted in the state without the master key is not trusted", async (ctx) => {
+    const p = await project(ctx, backend);
+    ok(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir);
+    ok(["audit", "checkpoint", "--out", "cp.json"], p.dir);
+    const cp = readJson<Checkpoint>(p.dir, "cp.json");
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const pem = publicKey.export({ format: "pem", type: "spki" }).toString();
+    const config = loadConfigFile(join(p.dir, "lethe.yaml"));
+    const state = await openState(config.state);
+    try {
+      await state.db
+        .insertInto("signing_keys")
+        .values({
+          key_id: publicKeyId(pem),
+          public_key: pem,
+          created_at: new Date().toISOString(),
+          retired_at: null,
+          retired_after: null,
+          mac: "0".repeat(64),
+        })
+        .execute();
+    } finally {
+      await state.close();
+    }
+    const body = { size: cp.size, root: cp.root, at: new Date().toISOString() };
+    const planted = { ...body, signature: signBytes(privateKey, checkpointMessage(body)), keyId: publicKeyId(pem) };
+    writeFileSync(join(p.dir, "planted.json"), JSON.stringify(planted));
+    const r = lethe(["audit", "verify", "--checkpoint", "planted.json"], p.dir);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toContain("not among the ledger's signing keys");
+    ok(["audit", "verify", "--checkpoint", "cp.json"], p.dir);
+  }, 120_000);
+});
