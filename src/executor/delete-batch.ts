@@ -6,9 +6,10 @@ import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
 import { holdFor } from "./hold-rule.js";
-import { closeIntent, openIntent } from "./intents.js";
+import { openIntent } from "./intents.js";
 import { filesStillLinked, removeLinkedFile } from "./linked-files.js";
-import { narrowIntent, settleUnknown } from "./unknown-outcome.js";
+import { recordOutcome } from "./record-outcome.js";
+import { settleUnknown } from "./unknown-outcome.js";
 
 const PENDING = "outcome unknown (the connection was lost during the delete); reconciled at the next run";
 
@@ -112,27 +113,16 @@ export async function deleteBatch(
       counts.failures.push({ key: item.key, reason: r.failure });
     }
   }
-  for (const f of result.failed) {
-    counts.failures.push({ key: f.item.key, reason: f.reason });
-    entries.push({
-      action: "failed",
-      dataset: name,
-      key: f.item.key,
-      subject: f.item.subject,
-      reason: f.reason,
-      runId: ctx.runId,
-    });
-  }
   counts.deleted += result.deleted.length;
-  counts.failed += result.failed.length;
   const pending = settled ? [] : (sent.unknown ?? []);
-  for (const item of pending) counts.failures.push({ key: item.key, reason: PENDING });
-  counts.failed += pending.length;
-  await state.db.transaction().execute(async (trx) => {
-    if (entries.length > 0) await ledger.appendInTx(trx, entries);
-    if (pending.length > 0) await narrowIntent(trx, intentId, pending);
-    else await closeIntent(trx, intentId);
-  });
+  await recordOutcome(
+    deps,
+    ctx,
+    name,
+    intentId,
+    { entries, failed: result.failed, pending, pendingReason: PENDING },
+    counts,
+  );
 }
 
 /**

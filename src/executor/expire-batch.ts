@@ -1,9 +1,8 @@
 import type { DatasetDriver, ExpireResult, Item } from "../core/types.js";
 import type { EntryInput } from "../ledger/types.js";
-import type { StateTx } from "../state/dialect.js";
 import { type BatchContext, type BatchCounts, type ExecutorDeps, splitHeld } from "./delete-batch.js";
-import { closeIntent, openIntent } from "./intents.js";
-import { narrowIntent } from "./unknown-outcome.js";
+import { openIntent } from "./intents.js";
+import { recordOutcome } from "./record-outcome.js";
 
 const STILL_LONG = "outcome unknown (the connection was lost while setting the TTL); TTL still too long, retried";
 const PENDING = "outcome unknown (the connection was lost while setting the TTL); reconciled at the next run";
@@ -51,27 +50,16 @@ export async function expireBatch(
   const settled = await settleUnknownExpire(ds, sent, ctx.expiredAt ?? new Date());
   const result = settled ?? sent;
   const entries: EntryInput[] = result.expired.map((item) => ttlSetEntry(name, item, ctx, seconds));
-  for (const f of result.failed) {
-    counts.failures.push({ key: f.item.key, reason: f.reason });
-    entries.push({
-      action: "failed",
-      dataset: name,
-      key: f.item.key,
-      subject: f.item.subject,
-      reason: f.reason,
-      runId: ctx.runId,
-    });
-  }
   counts.ttlSet += result.expired.length;
-  counts.failed += result.failed.length;
   const pending = settled ? [] : (sent.unknown ?? []);
-  for (const item of pending) counts.failures.push({ key: item.key, reason: PENDING });
-  counts.failed += pending.length;
-  await state.db.transaction().execute(async (trx: StateTx) => {
-    if (entries.length > 0) await ledger.appendInTx(trx, entries);
-    if (pending.length > 0) await narrowIntent(trx, intentId, pending);
-    else await closeIntent(trx, intentId);
-  });
+  await recordOutcome(
+    deps,
+    ctx,
+    name,
+    intentId,
+    { entries, failed: result.failed, pending, pendingReason: PENDING },
+    counts,
+  );
 }
 
 function ttlSetEntry(dataset: string, item: Item, ctx: BatchContext, seconds: number): EntryInput {
