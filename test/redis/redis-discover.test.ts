@@ -1,0 +1,76 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createClient } from "redis";
+import { afterEach, describe, expect, it } from "vitest";
+import { openLethe } from "../../src/lethe.js";
+import { tempDir } from "../helpers/cli.js";
+import { createTestRedisPrefix, requireService } from "../helpers/services.js";
+
+const EMAILS = ["jane.doe@example.com", "bob.smith@example.org", "eve.x@example.net"];
+const SUBJECTS = ["alice01", "bob0202"];
+/** A database of its own: discover walks the whole keyspace, and other test files share db 0. */
+const DB = 7;
+const quiet = { logger: { warn: () => undefined, info: () => undefined } };
+
+describe("lethe discover over a Redis keyspace", () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  it("flags keys no subject pattern covers: values the detectors recognise, names holding a dataset's subject ids; never a value", async (ctx) => {
+    requireService(ctx, "redis");
+    const r = await createTestRedisPrefix();
+    cleanup.push(() => r.drop());
+    const url = `${r.url}/${DB}`;
+    const c = createClient({ url });
+    await c.connect();
+    cleanup.push(async () => {
+      for await (const keys of c.scanIterator({ MATCH: `${r.prefix}*`, COUNT: 500 }))
+        if (keys.length) await c.unlink(keys);
+      c.destroy();
+    });
+    const p = r.prefix;
+    for (const s of SUBJECTS) await c.set(`${p}prompt:${s}:1`, `prompt of ${s}`);
+    // Beside the dataset: a response cache keyed by the same subject ids, notes and events full of emails.
+    for (const s of SUBJECTS) await c.set(`${p}resp:${s}:1`, "ok");
+    for (const [i, e] of EMAILS.entries()) await c.hSet(`${p}notes:${i}`, { note: `contact ${e} about the refund` });
+    for (const e of EMAILS) await c.xAdd(`${p}events`, "*", { from: e });
+    for (let i = 0; i < 3; i++) await c.rPush(`${p}queue:${i}`, [`job ${i}`, "retry"]);
+    const dir = tempDir("lethe-redis-discover-");
+    writeFileSync(
+      join(dir, "lethe.yaml"),
+      `version: 1
+state: ./.lethe
+stores:
+  cache: { kind: redis, url: "${url}" }
+datasets:
+  prompts: { store: cache, pattern: "${p}prompt:{subject}:*", retention: 7d }
+`,
+    );
+    const l = await openLethe(join(dir, "lethe.yaml"), quiet);
+    cleanup.push(() => l.close());
+    const res = await l.discover({ sampleSize: 100 });
+    const text = JSON.stringify(res);
+    for (const raw of [...EMAILS, ...SUBJECTS]) expect(text).not.toContain(raw);
+    const found = res.unmapped.map((u) => ({
+      table: u.table.split(":").slice(1).join(":"),
+      column: u.column,
+      type: u.type,
+    }));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        { table: "resp:{subject}:*", column: "(key)", type: undefined },
+        { table: "notes:*", column: "(value)", type: "email" },
+        // The last segment of a name is never shown (`<prefix>:events` is `<prefix>:*`).
+        { table: "*", column: "(value)", type: "email" },
+      ]),
+    );
+    expect(found).toHaveLength(3); // the queue holds nothing personal; the dataset's own keys are covered
+    const resp = res.unmapped.find((u) => u.column === "(key)");
+    expect(resp?.reason).toMatch(/^keys no dataset covers; 2 keys hold subject ids of datasets\.prompts/);
+    const notes = res.unmapped.find((u) => u.table.endsWith("notes:*"));
+    expect(notes).toMatchObject({ sampled: 3, hits: 3 });
+    expect(res.stores).toEqual([{ name: "cache", inspected: true, tables: expect.any(Number) }]);
+  });
+});

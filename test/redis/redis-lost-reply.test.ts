@@ -1,0 +1,68 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { openLethe } from "../../src/lethe.js";
+import { tempDir } from "../helpers/cli.js";
+import { createTestRedisPrefix, requireService } from "../helpers/services.js";
+import { startTcpFaultProxy } from "../helpers/tcp-fault-proxy.js";
+import { seedRedisKey } from "./redis-helpers.js";
+
+const KEYS = 20;
+const DAY = 86_400;
+const quiet = { logger: { warn: () => undefined, info: () => undefined } };
+
+describe("a TTL script that runs while its reply is lost (Redis)", () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  it("is reconciled at the next start: every key the script shortened gets exactly one ttl_set entry", async (ctx) => {
+    requireService(ctx, "redis");
+    const r = await createTestRedisPrefix();
+    cleanup.push(() => r.drop());
+    const keys = Array.from({ length: KEYS }, (_, i) => `${r.prefix}p:u${i % 4}:${i}`);
+    for (const [i, k] of keys.entries()) await seedRedisKey(r.client, k, i, `body ${i}`);
+    const real = new URL(r.url);
+    const proxy = await startTcpFaultProxy(Number(real.port), real.hostname);
+    cleanup.push(() => proxy.close());
+    const dir = tempDir("lethe-redis-lost-");
+    writeFileSync(
+      join(dir, "lethe.yaml"),
+      `version: 1
+state: ./.lethe
+safety: { maxFraction: 1 }
+stores:
+  cache: { kind: redis, url: "redis://127.0.0.1:${proxy.port}" }
+datasets:
+  prompts: { store: cache, pattern: "${r.prefix}p:{subject}:*", retention: 1d, batchSize: 5 }
+`,
+    );
+    // The first TTL script runs on the server, then the connection dies and the server looks down:
+    // the process cannot ask what happened, so the batch's intent must stay open.
+    const first = await openLethe(join(dir, "lethe.yaml"), quiet);
+    proxy.loseReplyTo("pexpire", true);
+    const outcome = await first.apply().catch((err: Error) => err);
+    await first.close();
+    expect(proxy.lost).toBe(1);
+    const ttls = async () => Promise.all(keys.map((k) => r.client.pTTL(k)));
+    const shortened = (await ttls()).filter((t) => t > 0).length;
+    expect(shortened).toBe(5); // exactly the lost batch ran
+    if (!(outcome instanceof Error)) expect(outcome.datasets[0]?.ttlSet ?? 0).toBe(0);
+
+    proxy.down = false;
+    const second = await openLethe(join(dir, "lethe.yaml"), quiet);
+    cleanup.push(() => second.close());
+    const res = await second.apply();
+    expect(res.datasets[0]).toMatchObject({ ttlSet: KEYS - 5, failed: 0 });
+    for (const t of await ttls()) {
+      expect(t).toBeGreaterThan(0);
+      expect(t).toBeLessThanOrEqual(DAY * 1000);
+    }
+    const set = (await second.audit.log({ dataset: "prompts" })).filter((e) => e.action === "ttl_set");
+    expect(set).toHaveLength(KEYS);
+    expect(new Set(set.map((e) => e.keyHash)).size).toBe(KEYS);
+    expect(set.filter((e) => e.reason?.includes("reconciled"))).toHaveLength(5);
+    expect((await second.audit.verify()).ok).toBe(true);
+  });
+});
