@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { parseConfig } from "../../src/config/load.js";
 import { ConfigError } from "../../src/core/errors.js";
-import { lethe, tempDir, writeConfig } from "../helpers/cli.js";
+import { letheIn, tempDir, writeConfig } from "../helpers/cli.js";
 
 /** Every store unreachable or unresolvable: validate must not care. */
 const OFFLINE = `version: 1
@@ -24,10 +24,10 @@ datasets:
 `;
 
 describe("lethe validate: offline, writes nothing", () => {
-  it("accepts a valid config whose stores are unreachable and secrets unset, creating nothing", () => {
+  it("accepts a valid config whose stores are unreachable and secrets unset, creating nothing", async () => {
     const dir = tempDir();
     writeConfig(dir, OFFLINE);
-    const r = lethe(["validate", "--json"], dir);
+    const r = await letheIn(["validate", "--json"], dir);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ ok: true, stores: 3, datasets: 3 });
@@ -36,12 +36,12 @@ describe("lethe validate: offline, writes nothing", () => {
     expect(warnings).toContain("secrets.masterKey: env:LETHE_TEST_UNSET_MASTER is not set in this environment");
     // No state folder, no master key, nothing else.
     expect(readdirSync(dir)).toEqual(["lethe.yaml"]);
-    const text = lethe(["validate"], dir);
+    const text = await letheIn(["validate"], dir);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/valid \(3 stores, 3 datasets\)/);
   });
 
-  it("exits 2 naming every bad key path, schema and cross-field rules alike", () => {
+  it("exits 2 naming every bad key path, schema and cross-field rules alike", async () => {
     const dir = tempDir();
     writeConfig(
       dir,
@@ -50,27 +50,27 @@ describe("lethe validate: offline, writes nothing", () => {
         "store: nope, retention: 1h",
       ),
     );
-    const r = lethe(["validate"], dir);
+    const r = await letheIn(["validate"], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/datasets\.weights/);
     expect(readdirSync(dir)).toEqual(["lethe.yaml"]);
     writeConfig(dir, OFFLINE.replace("store: blobs, retention: 1h", "store: nope, retention: 1h"));
-    const rules = lethe(["validate", "--config", join(dir, "lethe.yaml")], tempDir());
+    const rules = await letheIn(["validate", "--config", join(dir, "lethe.yaml")], tempDir());
     expect(rules.code).toBe(2);
     expect(rules.stderr).toContain('datasets.uploads.store: unknown store "nope"');
   });
 });
 
 describe("lethe schema and the editor modeline", () => {
-  it("prints a JSON Schema that accepts the starter config and refuses a misspelt key", () => {
+  it("prints a JSON Schema that accepts the starter config and refuses a misspelt key", async () => {
     const dir = tempDir();
-    const r = lethe(["schema"], dir);
+    const r = await letheIn(["schema"], dir);
     expect(r.code).toBe(0);
     const schema = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
     const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
     const check = ajv.compile(schema);
-    expect(lethe(["init"], dir).code).toBe(0);
+    expect((await letheIn(["init"], dir)).code).toBe(0);
     const yaml = readFileSync(join(dir, "lethe.yaml"), "utf8");
     expect(yaml.split("\n")[0]).toBe("# yaml-language-server: $schema=./lethe.schema.json");
     expect(JSON.parse(readFileSync(join(dir, "lethe.schema.json"), "utf8"))).toEqual(schema);
@@ -100,7 +100,7 @@ describe("state: takes env:/file: references like every other secret", () => {
     return parseConfig({ version: 1, state, stores: {}, datasets: {} }, baseDir).state;
   }
 
-  it("resolves env: and file: to a folder or a postgres URL, never a folder named env:X", () => {
+  it("resolves env: and file: to a folder or a postgres URL, never a folder named env:X", async () => {
     const dir = tempDir();
     process.env.LETHE_TEST_STATE_DIR = join(dir, "st");
     process.env.LETHE_TEST_STATE_PG = "postgres://lethe:pw@127.0.0.1:5432/lethe";
@@ -122,17 +122,17 @@ describe("state: takes env:/file: references like every other secret", () => {
     }
   });
 
-  it("an unset reference is a config error naming state, and the CLI creates nothing", () => {
+  it("an unset reference is a config error naming state, and the CLI creates nothing", async () => {
     expect(() => stateOf("env:LETHE_TEST_STATE_UNSET", "/tmp")).toThrow(
       /state: secret env:LETHE_TEST_STATE_UNSET: environment variable LETHE_TEST_STATE_UNSET is not set/,
     );
     const dir = tempDir();
     writeConfig(dir, "version: 1\nstate: env:LETHE_TEST_STATE_UNSET\nstores: {}\ndatasets: {}\n");
-    const r = lethe(["plan"], dir);
+    const r = await letheIn(["plan"], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/state: secret env:LETHE_TEST_STATE_UNSET/);
     expect(readdirSync(dir)).toEqual(["lethe.yaml"]);
-    const ok = lethe(["plan", "--json"], dir, { LETHE_TEST_STATE_UNSET: join(dir, "real-state") });
+    const ok = await letheIn(["plan", "--json"], dir, { LETHE_TEST_STATE_UNSET: join(dir, "real-state") });
     expect(ok.code).toBe(0);
     expect(existsSync(join(dir, "real-state"))).toBe(true);
     expect(readdirSync(dir).some((n) => n.startsWith("env:"))).toBe(false);
@@ -140,22 +140,22 @@ describe("state: takes env:/file: references like every other secret", () => {
 });
 
 describe("scan-logs --config reads only redact:", () => {
-  it("works with an unset store secret and an unreachable store, using the config's patterns", () => {
+  it("works with an unset store secret and an unreachable store, using the config's patterns", async () => {
     const dir = tempDir();
     writeConfig(dir, OFFLINE);
     writeFileSync(join(dir, "app.log"), "ok line\nuser opened TICKET-123456 today\n");
-    const r = lethe(["scan-logs", "app.log", "--json"], dir);
+    const r = await letheIn(["scan-logs", "app.log", "--json"], dir);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ counts: { ticket: 1 } });
     expect(readdirSync(dir).sort()).toEqual(["app.log", "lethe.yaml"]);
   });
 
-  it("still refuses a bad redact: section by key path", () => {
+  it("still refuses a bad redact: section by key path", async () => {
     const dir = tempDir();
     writeConfig(dir, OFFLINE.replace('regex: "TICKET-[0-9]{6}"', 'regex: "(("'));
     writeFileSync(join(dir, "app.log"), "x\n");
-    const r = lethe(["scan-logs", "app.log"], dir);
+    const r = await letheIn(["scan-logs", "app.log"], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("redact.patterns.0.regex: not a valid regular expression");
   });
@@ -163,7 +163,7 @@ describe("scan-logs --config reads only redact:", () => {
 
 describe("durations", () => {
   const base = { version: 1, stores: {}, datasets: {} };
-  it("accept ms where sub-second makes sense and refuse it for retention", () => {
+  it("accept ms where sub-second makes sense and refuse it for retention", async () => {
     const cfg = parseConfig({ ...base, transient: { ttl: "500ms" }, server: { leaseTtl: "1500ms" } }, "/tmp");
     expect(cfg.transient.ttlSeconds).toBe(0.5);
     expect(cfg.server.leaseTtlSeconds).toBe(1.5);

@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { personalName } from "../../src/core/discover-rules.js";
 import { judgeValues } from "../../src/core/discover-values.js";
 import { createTextScanner } from "../../src/redact/text-scanner.js";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { config, type ErasureFixture, pgFixture, sqliteFixture } from "./fixture.js";
 
@@ -21,11 +21,11 @@ afterEach(() => {
 });
 
 describe("lethe discover", () => {
-  it("finds a table added outside the data map, by column name and by sampled values (exit 1)", () => {
+  it("finds a table added outside the data map, by column name and by sampled values (exit 1)", async () => {
     const f = sqliteFixture(["ann", "bob"], 2);
     opened.push(f);
     // The data map as configured covers everything: nothing to report.
-    const clean = lethe(["discover", "--json"], f.dir);
+    const clean = await letheIn(["discover", "--json"], f.dir);
     expect(clean.code).toBe(0);
     expect(clean.json).toMatchObject({ unmapped: [] });
 
@@ -36,7 +36,7 @@ describe("lethe discover", () => {
       insert into feedback values (1, 'ann@example.com', 5), (2, 'bob@example.org', 3), (3, 'cid@example.net', 4);
       create table model_versions (id integer primary key, name text, released text);
       insert into model_versions values (1, 'llama-3-8b', '2026-01-01');`);
-    const r = lethe(["discover", "--json"], f.dir);
+    const r = await letheIn(["discover", "--json"], f.dir);
     expect(r.code).toBe(1);
     const found = (r.json as { unmapped: Unmapped[] }).unmapped;
     expect(found.map((u) => [u.store, u.table, u.column])).toEqual([
@@ -47,7 +47,7 @@ describe("lethe discover", () => {
     expect(found[1]?.reason).toMatch(/not in the data map; the column name suggests an email address/);
     // Sampled values never reach the output.
     expect(r.stdout).not.toContain("example.com");
-    const text = lethe(["discover"], f.dir);
+    const text = await letheIn(["discover"], f.dir);
     expect(text.stdout).toMatch(/support_tickets\s+customer_email/);
 
     // Mapping the table with a subject column covers it; the other one is still reported.
@@ -58,11 +58,11 @@ describe("lethe discover", () => {
         "  tickets: { store: appdb, table: support_tickets, key: id, subject: customer_email, retention: never }\n",
       ),
     );
-    const after = lethe(["discover", "--json"], f.dir);
+    const after = await letheIn(["discover", "--json"], f.dir);
     expect((after.json as { unmapped: Unmapped[] }).unmapped.map((u) => u.table)).toEqual(["feedback"]);
   });
 
-  it("flags a mapped table without a subject column: retention reaches it, erasure cannot", () => {
+  it("flags a mapped table without a subject column: retention reaches it, erasure cannot", async () => {
     const f = sqliteFixture(
       ["ann"],
       1,
@@ -71,7 +71,7 @@ describe("lethe discover", () => {
     );
     opened.push(f);
     f.app?.exec("create table usage_metrics (id integer primary key, user_id text, at text)");
-    const r = lethe(["discover", "--json"], f.dir);
+    const r = await letheIn(["discover", "--json"], f.dir);
     // The config was written before the table existed; re-run now that it does.
     expect(r.code).toBe(1);
     expect((r.json as { unmapped: Unmapped[] }).unmapped).toEqual([
@@ -93,13 +93,13 @@ describe("lethe discover", () => {
       const db = await createTestPgDatabase();
       drops.push(db.drop);
       const f = await pgFixture(db.url, ["ann", "bob"], 2, undefined, { state: db.url });
-      expect(lethe(["discover", "--json"], f.dir).code).toBe(0); // state tables (ledger, holds…) are lethe's, not user data
+      expect((await letheIn(["discover", "--json"], f.dir)).code).toBe(0); // state tables (ledger, holds…) are lethe's, not user data
       const c = new pg.Client({ connectionString: db.url });
       await c.connect();
       await c.query(`create schema crm; create table crm.leads (id bigint primary key, "phoneNumber" text, note text);
         create table public.sessions (id bigint primary key, ip_address text, started timestamptz)`);
       await c.end();
-      const r = lethe(["discover", "--json"], f.dir);
+      const r = await letheIn(["discover", "--json"], f.dir);
       expect(r.code).toBe(1);
       expect((r.json as { unmapped: Unmapped[] }).unmapped.map((u) => [u.table, u.column])).toEqual([
         ["crm.leads", "phoneNumber"],
@@ -110,7 +110,7 @@ describe("lethe discover", () => {
 });
 
 describe("discover rules", () => {
-  it("recognises personal column names in any spelling and leaves ordinary ones alone", () => {
+  it("recognises personal column names in any spelling and leaves ordinary ones alone", async () => {
     for (const n of [
       "user_id",
       "userId",
@@ -141,7 +141,7 @@ describe("discover rules", () => {
       expect(personalName(n), n).toBeUndefined();
   });
 
-  it("judges values with the redact detectors, by share: emails, phones, IPs, cards, custom patterns; not ids or timestamps", () => {
+  it("judges values with the redact detectors, by share: emails, phones, IPs, cards, custom patterns; not ids or timestamps", async () => {
     const scanner = createTextScanner({ patterns: [{ name: "employee_id", regex: "EMP-\\d{6}" }] });
     const kind = (v: string[]) => judgeValues(v, scanner)?.type;
     expect(kind(["a@b.io", "c@d.org", "e@f.net", "n/a"])).toBe("email");

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import {
   CANARY,
   type ErasureFixture,
@@ -46,8 +46,10 @@ function byName(j: { datasets: DatasetJson[] }): Record<string, DatasetJson> {
 describe("lethe erase on a SQLite target", () => {
   it("a dry run counts per dataset, touches nothing and writes one ledger entry", async () => {
     const f = fixture(SUBJECTS, 6);
-    const before = lethe(["audit", "log", "--subject", "user-3", "--json"], f.dir).json as { entries: unknown[] };
-    const r = lethe(["erase", "user-3", "--json"], f.dir);
+    const before = (await letheIn(["audit", "log", "--subject", "user-3", "--json"], f.dir)).json as {
+      entries: unknown[];
+    };
+    const r = await letheIn(["erase", "user-3", "--json"], f.dir);
     expect(r.code).toBe(0);
     const j = r.json as EraseJson;
     expect(j.subject).toBe("user-3");
@@ -59,7 +61,7 @@ describe("lethe erase on a SQLite target", () => {
     expect(d.checkpoints).toBeUndefined(); // no subject: not an erasure target
     expect(await remaining(f, "inference_logs")).toHaveLength(f.logs.length);
     expect(filesUnder(f.uploads)).toHaveLength(f.uploadFiles.length);
-    const after = lethe(["audit", "log", "--subject", "user-3", "--json"], f.dir).json as {
+    const after = (await letheIn(["audit", "log", "--subject", "user-3", "--json"], f.dir)).json as {
       entries: { action: string; reason?: string }[];
     };
     expect(after.entries.length - before.entries.length).toBe(1);
@@ -68,7 +70,7 @@ describe("lethe erase on a SQLite target", () => {
 
   it("--yes deletes every row, linked file and upload of the subject and nothing of anyone else", async () => {
     const f = fixture(SUBJECTS, 8);
-    const r = lethe(["erase", "user-5", "--yes", "--reason", "ticket 42", "--json"], f.dir);
+    const r = await letheIn(["erase", "user-5", "--yes", "--reason", "ticket 42", "--json"], f.dir);
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const j = r.json as EraseJson;
@@ -86,16 +88,16 @@ describe("lethe erase on a SQLite target", () => {
     expect(filesUnder(f.uploads)).toEqual(want.uploads);
 
     // Every deleted item is on the ledger with reason "erasure", and the ledger verifies.
-    const log = lethe(["audit", "log", "--run", j.runId as string, "--json"], f.dir).json as {
+    const log = (await letheIn(["audit", "log", "--run", j.runId as string, "--json"], f.dir)).json as {
       entries: { action: string; reason?: string; dataset?: string }[];
     };
     const deleted = log.entries.filter((e) => e.action === "deleted");
     expect(deleted.filter((e) => e.reason === "erasure")).toHaveLength(8 + 4 + 2);
     expect(deleted.filter((e) => e.reason === "erasure: linked file")).toHaveLength(4);
-    expect(lethe(["audit", "verify", "--json"], f.dir).json).toMatchObject({ ok: true });
+    expect((await letheIn(["audit", "verify", "--json"], f.dir)).json).toMatchObject({ ok: true });
 
     // Erasing again finds nothing and is still a success.
-    const again = lethe(["erase", "user-5", "--yes", "--json"], f.dir);
+    const again = await letheIn(["erase", "user-5", "--yes", "--json"], f.dir);
     expect(again.code).toBe(0);
     expect((again.json as EraseJson).datasets.every((x) => x.found === 0)).toBe(true);
   });
@@ -103,7 +105,7 @@ describe("lethe erase on a SQLite target", () => {
   it("--from FILE erases several subjects; the JSON is {dryRun, runId, subjects:[…]}", async () => {
     const f = fixture(SUBJECTS, 4);
     writeFileSync(join(f.dir, "subjects.txt"), "user-1\n\nuser-7\r\n  user-9  \nuser-1\n");
-    const r = lethe(["erase", "user-2", "--from", "subjects.txt", "--yes", "--json"], f.dir);
+    const r = await letheIn(["erase", "user-2", "--from", "subjects.txt", "--yes", "--json"], f.dir);
     expect(r.code).toBe(0);
     const j = r.json as { dryRun: boolean; runId: string; subjects: EraseJson[] };
     expect(j.dryRun).toBe(false);
@@ -122,7 +124,7 @@ describe("lethe erase on a SQLite target", () => {
     const targetFiles = [f.target, `${f.target}-wal`];
     // Precondition, so the test can fail: the canary really is in the files before the erasure.
     expect(filesContaining(targetFiles, CANARY).length).toBeGreaterThan(0);
-    const r = lethe(["erase", victim, "--yes", "--json"], f.dir);
+    const r = await letheIn(["erase", victim, "--yes", "--json"], f.dir);
     expect(r.code).toBe(0);
     // The app's own page splits had left a stale copy in free page space: found and rewritten away.
     expect((r.json as { scrub: unknown[] }).scrub).toEqual([
@@ -131,7 +133,7 @@ describe("lethe erase on a SQLite target", () => {
     expect(filesContaining(targetFiles, CANARY)).toEqual([]);
     expect(filesContaining(targetFiles, victim)).toEqual([]);
     // lethe's state folder (state.db, its WAL, keys) never held the subject id or the prompt.
-    lethe(["requests", "create", victim, "--json"], f.dir); // a queued request keeps the id only encrypted
+    await letheIn(["requests", "create", victim, "--json"], f.dir); // a queued request keeps the id only encrypted
     const state = join(f.dir, ".lethe");
     expect(filesContaining([state], victim)).toEqual([]);
     expect(filesContaining([state], CANARY)).toEqual([]);
@@ -145,7 +147,7 @@ describe("lethe erase on a SQLite target", () => {
   it("with erasure.scrub: checkpoint, stale copies the app left in free page space survive (why verify is the default)", async () => {
     const victim = "victim-8f2c41";
     const f = fixture([...SUBJECTS, victim], 5, victim, "erasure: { scrub: checkpoint }\n");
-    const r = lethe(["erase", victim, "--yes", "--json"], f.dir);
+    const r = await letheIn(["erase", victim, "--yes", "--json"], f.dir);
     expect(r.code).toBe(0);
     expect(await remaining(f, "inference_logs")).toEqual(expected(f, new Set([victim])).logs);
     // The live row is gone (secure_delete zeroed it) but an older copy from a page split is still in the file.
@@ -153,7 +155,7 @@ describe("lethe erase on a SQLite target", () => {
     // Erasing again in verify mode finds the leftover through the subject's id and rewrites the file.
     const yaml = join(f.dir, "lethe.yaml");
     writeFileSync(yaml, readFileSync(yaml, "utf8").replace("scrub: checkpoint", "scrub: verify"));
-    expect(lethe(["erase", victim, "--yes", "--json"], f.dir).code).toBe(0);
+    expect((await letheIn(["erase", victim, "--yes", "--json"], f.dir)).code).toBe(0);
     expect(filesContaining([f.target, `${f.target}-wal`], CANARY)).toEqual([]);
   });
 
@@ -163,7 +165,7 @@ describe("lethe erase on a SQLite target", () => {
     const app = f.app as NonNullable<typeof f.app>;
     app.exec("begin"); // a long read transaction in the application pins the old WAL frames
     app.prepare("select count(*) from inference_logs").get();
-    const r = lethe(["erase", victim, "--yes", "--json"], f.dir);
+    const r = await letheIn(["erase", victim, "--yes", "--json"], f.dir);
     expect(r.code).toBe(1);
     const scrub = (r.json as { scrub: { complete: boolean; reason: string }[] }).scrub[0];
     expect(scrub?.complete).toBe(false);
@@ -171,15 +173,15 @@ describe("lethe erase on a SQLite target", () => {
     expect(await remaining(f, "inference_logs")).toHaveLength(f.logs.length); // still its old snapshot
     app.exec("commit");
     // With the reader gone, erasing again finishes the job.
-    const again = lethe(["erase", victim, "--yes", "--json"], f.dir);
+    const again = await letheIn(["erase", victim, "--yes", "--json"], f.dir);
     expect(again.code).toBe(0);
     expect(filesContaining([f.target, `${f.target}-wal`], CANARY)).toEqual([]);
   }, 90_000);
 
   it("refuses bad input before touching anything (exit 2)", async () => {
     const f = fixture(SUBJECTS, 2);
-    expect(lethe(["erase", "--yes"], f.dir).code).toBe(2);
-    expect(lethe(["erase", "--from", "missing.txt", "--yes"], f.dir).code).toBe(2);
+    expect((await letheIn(["erase", "--yes"], f.dir)).code).toBe(2);
+    expect((await letheIn(["erase", "--from", "missing.txt", "--yes"], f.dir)).code).toBe(2);
     expect(await remaining(f, "inference_logs")).toHaveLength(f.logs.length);
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { canonicalJson, receiptFileText, verifyReceiptText } from "../../src/core/receipts.js";
-import { lethe, tempDir } from "../helpers/cli.js";
+import { letheIn, tempDir } from "../helpers/cli.js";
 import { type ErasureFixture, sqliteFixture } from "./fixture.js";
 
 const opened: ErasureFixture[] = [];
@@ -11,24 +11,24 @@ afterEach(() => {
   for (const f of opened.splice(0)) f.app?.close();
 });
 
-function completedRequest(): { f: ErasureFixture; id: string; receipt: string; pem: string } {
+async function completedRequest(): Promise<{ f: ErasureFixture; id: string; receipt: string; pem: string }> {
   const f = sqliteFixture(["receipt-subject-1", "receipt-subject-2"], 3);
   opened.push(f);
-  lethe(["hold", "add", "--dataset", "uploads", "--reason", "court order 12/2026"], f.dir);
-  const id = (lethe(["requests", "create", "receipt-subject-1", "--json"], f.dir).json as { id: string }).id;
-  expect(lethe(["requests", "process", id], f.dir).code).toBe(3); // partially held
+  await letheIn(["hold", "add", "--dataset", "uploads", "--reason", "court order 12/2026"], f.dir);
+  const id = ((await letheIn(["requests", "create", "receipt-subject-1", "--json"], f.dir)).json as { id: string }).id;
+  expect((await letheIn(["requests", "process", id], f.dir)).code).toBe(3); // partially held
   const receipt = join(f.dir, "receipt.json");
-  expect(lethe(["requests", "receipt", id, "--out", receipt], f.dir).code).toBe(0);
+  expect((await letheIn(["requests", "receipt", id, "--out", receipt], f.dir)).code).toBe(0);
   const pem = join(f.dir, "lethe.pub");
-  writeFileSync(pem, lethe(["audit", "public-key"], f.dir).stdout);
+  writeFileSync(pem, (await letheIn(["audit", "public-key"], f.dir)).stdout);
   return { f, id, receipt, pem };
 }
 
 describe("signed erasure receipts", () => {
-  it("list the request, subject HMAC, counts, held items with the hold reason and the ledger range; verify offline", () => {
-    const { f, id, receipt, pem } = completedRequest();
+  it("list the request, subject HMAC, counts, held items with the hold reason and the ledger range; verify offline", async () => {
+    const { f, id, receipt, pem } = await completedRequest();
     const doc = JSON.parse(readFileSync(receipt, "utf8"));
-    const show = lethe(["requests", "show", id, "--json"], f.dir).json as { subjectHash: string };
+    const show = (await letheIn(["requests", "show", id, "--json"], f.dir)).json as { subjectHash: string };
     expect(doc.receipt).toMatchObject({
       type: "lethe-erasure-receipt",
       requestId: id,
@@ -54,17 +54,17 @@ describe("signed erasure receipts", () => {
     expect(readFileSync(receipt, "utf8")).not.toContain("receipt-subject-1");
     // Offline: another folder, no config, no state: only the file and the public key.
     const elsewhere = tempDir("lethe-offline-");
-    const ok = lethe(["receipt", "verify", receipt, "--public-key", pem, "--json"], elsewhere);
+    const ok = await letheIn(["receipt", "verify", receipt, "--public-key", pem, "--json"], elsewhere);
     expect(ok.code).toBe(0);
     expect(ok.json).toEqual({ ok: true, requestId: id, status: "partially_held" });
     // The same receipt on every download.
     const again = join(f.dir, "again.json");
-    lethe(["requests", "receipt", id, "--out", again], f.dir);
+    await letheIn(["requests", "receipt", id, "--out", again], f.dir);
     expect(readFileSync(again)).toEqual(readFileSync(receipt));
   });
 
-  it("any single changed byte fails verification (exit 4), as does another key", () => {
-    const { receipt, pem, f } = completedRequest();
+  it("any single changed byte fails verification (exit 4), as does another key", async () => {
+    const { receipt, pem, f } = await completedRequest();
     const bytes = readFileSync(receipt);
     const key = readFileSync(pem, "utf8");
     expect(verifyReceiptText(bytes, key).ok).toBe(true);
@@ -81,19 +81,19 @@ describe("signed erasure receipts", () => {
     const tampered = bytes.toString("utf8").replace('"deleted": 3', '"deleted": 4');
     expect(tampered).not.toBe(bytes.toString("utf8"));
     writeFileSync(join(f.dir, "tampered.json"), tampered);
-    const bad = lethe(["receipt", "verify", "tampered.json", "--public-key", pem, "--json"], f.dir);
+    const bad = await letheIn(["receipt", "verify", "tampered.json", "--public-key", pem, "--json"], f.dir);
     expect(bad.code).toBe(4);
     expect((bad.json as { ok: boolean; reason: string }).reason).toMatch(/altered/);
     // Re-serialised with other whitespace: same content, still refused (the file is exact).
     writeFileSync(join(f.dir, "reformatted.json"), JSON.stringify(JSON.parse(bytes.toString("utf8"))));
-    expect(lethe(["receipt", "verify", "reformatted.json", "--public-key", pem], f.dir).code).toBe(4);
+    expect((await letheIn(["receipt", "verify", "reformatted.json", "--public-key", pem], f.dir)).code).toBe(4);
     const other = generateKeyPairSync("ed25519").publicKey.export({ format: "pem", type: "spki" }).toString();
     writeFileSync(join(f.dir, "other.pub"), other);
-    expect(lethe(["receipt", "verify", receipt, "--public-key", "other.pub"], f.dir).code).toBe(4);
+    expect((await letheIn(["receipt", "verify", receipt, "--public-key", "other.pub"], f.dir)).code).toBe(4);
   });
 
-  it("a field the signature does not cover is refused, top-level or nested, even in canonical form (issue 10 item 11)", () => {
-    const { receipt, pem, f } = completedRequest();
+  it("a field the signature does not cover is refused, top-level or nested, even in canonical form (issue 10 item 11)", async () => {
+    const { receipt, pem, f } = await completedRequest();
     const key = readFileSync(pem, "utf8");
     const doc = JSON.parse(readFileSync(receipt, "utf8"));
     const added = [
@@ -108,12 +108,12 @@ describe("signed erasure receipts", () => {
       expect(r.ok, `variant ${i}`).toBe(false);
       expect(r.reason).toMatch(/altered/);
       writeFileSync(join(f.dir, `added-${i}.json`), text);
-      expect(lethe(["receipt", "verify", `added-${i}.json`, "--public-key", pem], f.dir).code).toBe(4);
+      expect((await letheIn(["receipt", "verify", `added-${i}.json`, "--public-key", pem], f.dir)).code).toBe(4);
     }
     expect(verifyReceiptText(Buffer.from(receiptFileText(added[0])), key).reason).toMatch(/"subject" is not covered/);
   });
 
-  it("canonical JSON sorts keys at every depth and drops nothing else", () => {
+  it("canonical JSON sorts keys at every depth and drops nothing else", async () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: "é" }], c: null } })).toBe(
       '{"a":{"c":null,"d":[3,{"y":"é","z":1}]},"b":1}',
     );

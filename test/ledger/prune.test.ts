@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterEach, describe, expect, it, type TestContext } from "vitest";
 import { verifyInclusion } from "../../src/ledger/proof.js";
 import type { Lethe } from "../../src/lethe.js";
-import { lethe as cli } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { ledgerProject } from "./helpers.js";
 
@@ -123,23 +123,23 @@ describe("ledger pruning: tampering and refusals (SQLite state)", () => {
       );
       return db;
     };
-    const verify = () => cli(["audit", "verify", "--json"], p.dir);
+    const verify = () => letheIn(["audit", "verify", "--json"], p.dir);
     return { p, size: r.anchor?.size as number, raw, verify };
   }
 
   it("a removed, altered or forged anchor, or a gap after it, fails verification (exit 4)", async (ctx) => {
     let t = await pruned(ctx);
-    expect(t.verify().code).toBe(0);
+    expect((await t.verify()).code).toBe(0);
     let db = t.raw();
     db.prepare("delete from ledger_anchors").run();
     db.close();
-    expect(t.verify()).toMatchObject({ code: 4, json: { ok: false, reason: expect.stringMatching(/missing/) } });
+    expect(await t.verify()).toMatchObject({ code: 4, json: { ok: false, reason: expect.stringMatching(/missing/) } });
 
     t = await pruned(ctx);
     db = t.raw();
     db.prepare("update ledger_anchors set root = ?").run("ab".repeat(32));
     db.close();
-    expect(t.verify()).toMatchObject({
+    expect(await t.verify()).toMatchObject({
       code: 4,
       json: { reason: expect.stringMatching(/anchor has an invalid signature/) },
     });
@@ -148,7 +148,7 @@ describe("ledger pruning: tampering and refusals (SQLite state)", () => {
     db = t.raw();
     db.prepare("delete from ledger where seq = ?").run(t.size + 1);
     db.close();
-    expect(t.verify()).toMatchObject({ code: 4, json: { firstBad: t.size + 1 } });
+    expect(await t.verify()).toMatchObject({ code: 4, json: { firstBad: t.size + 1 } });
   });
 
   it("refuses to prune a ledger that does not verify, and a date in the future; the CLI dry-runs without --yes", async (ctx) => {
@@ -157,16 +157,16 @@ describe("ledger pruning: tampering and refusals (SQLite state)", () => {
     await entries(l, 10, 1);
     await l.close();
     cleanups.pop();
-    const dry = cli(["audit", "prune", "--before", new Date().toISOString(), "--json"], p.dir);
+    const dry = await letheIn(["audit", "prune", "--before", new Date().toISOString(), "--json"], p.dir);
     expect(dry).toMatchObject({ code: 0, json: { dryRun: true, pruned: 10 } });
-    expect(cli(["audit", "prune", "--before", "2999-01-01", "--yes"], p.dir).code).toBe(2);
-    expect(cli(["audit", "prune", "--before", "soon", "--yes"], p.dir).code).toBe(2);
-    expect(cli(["audit", "prune", "--before", "1", "--yes"], p.dir).code).toBe(2); // not read as 2001-01-01
+    expect((await letheIn(["audit", "prune", "--before", "2999-01-01", "--yes"], p.dir)).code).toBe(2);
+    expect((await letheIn(["audit", "prune", "--before", "soon", "--yes"], p.dir)).code).toBe(2);
+    expect((await letheIn(["audit", "prune", "--before", "1", "--yes"], p.dir)).code).toBe(2); // not read as 2001-01-01
     const db = new Database(join(p.dir, ".lethe", "state.db"));
     db.exec("drop trigger ledger_no_update");
     db.prepare("update ledger set reason = 'x' where seq = 4").run();
     db.close();
-    const r = cli(["audit", "prune", "--before", new Date().toISOString(), "--yes", "--json"], p.dir);
+    const r = await letheIn(["audit", "prune", "--before", new Date().toISOString(), "--yes", "--json"], p.dir);
     expect(r.code).toBe(4);
     expect(r.stdout).toMatch(/pruning it would destroy the evidence/);
     const again = new Database(join(p.dir, ".lethe", "state.db"), { readonly: true });

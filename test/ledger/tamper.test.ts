@@ -6,7 +6,7 @@ import { entryHash } from "../../src/ledger/canonical.js";
 import { deriveChainKey, headMac } from "../../src/ledger/head-mac.js";
 import { FrontierBuilder } from "../../src/ledger/merkle.js";
 import { openLethe } from "../../src/lethe.js";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
 
 interface VerifyJson {
@@ -17,10 +17,10 @@ interface VerifyJson {
 }
 
 /** A project with a ledger of a few dozen entries. */
-function ledgerProject() {
+async function ledgerProject() {
   const p = makeProject({ logs: 30 });
-  expect(lethe(["apply"], p.dir).code).toBe(0);
-  const v = lethe(["audit", "verify", "--json"], p.dir);
+  expect((await letheIn(["apply"], p.dir)).code).toBe(0);
+  const v = await letheIn(["audit", "verify", "--json"], p.dir);
   expect(v.code).toBe(0);
   return { p, size: (v.json as VerifyJson).entries, state: join(p.dir, ".lethe", "state.db") };
 }
@@ -98,14 +98,14 @@ function truncateTo(db: Database.Database, keep: number): void {
   );
 }
 
-function verify(dir: string, extra: string[] = []) {
-  const r = lethe(["audit", "verify", "--json", ...extra], dir);
+async function verify(dir: string, extra: string[] = []) {
+  const r = await letheIn(["audit", "verify", "--json", ...extra], dir);
   return { code: r.code, json: r.json as VerifyJson, stdout: r.stdout };
 }
 
 describe("ledger tamper evidence", () => {
-  it("the ledger and checkpoint tables refuse UPDATE and DELETE", () => {
-    const { state } = ledgerProject();
+  it("the ledger and checkpoint tables refuse UPDATE and DELETE", async () => {
+    const { state } = await ledgerProject();
     const db = new Database(state);
     expect(() => db.prepare("update ledger set reason = 'x' where seq = 3").run()).toThrow(/append-only/);
     expect(() => db.prepare("delete from ledger where seq = 3").run()).toThrow(/append-only/);
@@ -115,37 +115,37 @@ describe("ledger tamper evidence", () => {
     db.close();
   });
 
-  it("catches a modified entry and names it", () => {
-    const { p, state } = ledgerProject();
+  it("catches a modified entry and names it", async () => {
+    const { p, state } = await ledgerProject();
     const db = unguarded(state);
     db.prepare("update ledger set reason = 'nothing to see' where seq = 7").run();
     db.close();
-    const r = verify(p.dir);
+    const r = await verify(p.dir);
     expect(r.code).toBe(4);
     expect(r.json).toMatchObject({ ok: false, firstBad: 7 });
     expect(r.json.reason).toMatch(/altered/);
   });
 
-  it("catches a modified entry even when its hash was recomputed (the chain breaks)", () => {
-    const { p, state } = ledgerProject();
+  it("catches a modified entry even when its hash was recomputed (the chain breaks)", async () => {
+    const { p, state } = await ledgerProject();
     const db = unguarded(state);
     db.prepare("update ledger set hash = ? where seq = 5").run("f".repeat(64));
     db.close();
-    expect(verify(p.dir).json.firstBad).toBe(5);
+    expect((await verify(p.dir)).json.firstBad).toBe(5);
   });
 
-  it("catches a deleted entry", () => {
-    const { p, state } = ledgerProject();
+  it("catches a deleted entry", async () => {
+    const { p, state } = await ledgerProject();
     const db = unguarded(state);
     db.prepare("delete from ledger where seq = 9").run();
     db.close();
-    const r = verify(p.dir);
+    const r = await verify(p.dir);
     expect(r.code).toBe(4);
     expect(r.json).toMatchObject({ ok: false, firstBad: 9 });
   });
 
-  it("catches reordered entries", () => {
-    const { p, state } = ledgerProject();
+  it("catches reordered entries", async () => {
+    const { p, state } = await ledgerProject();
     const db = unguarded(state);
     const a = db.prepare("select * from ledger where seq = 10").get() as Record<string, unknown>;
     const b = db.prepare("select * from ledger where seq = 11").get() as Record<string, unknown>;
@@ -155,13 +155,13 @@ describe("ledger tamper evidence", () => {
     upd.run({ ...b, seq: 10 });
     upd.run({ ...a, seq: 11 });
     db.close();
-    const r = verify(p.dir);
+    const r = await verify(p.dir);
     expect(r.code).toBe(4);
     expect(r.json.firstBad).toBe(10);
   });
 
-  it("catches a truncated tail against the stored signed checkpoints", () => {
-    const { p, state, size } = ledgerProject();
+  it("catches a truncated tail against the stored signed checkpoints", async () => {
+    const { p, state, size } = await ledgerProject();
     const db = unguarded(state);
     const last = db.prepare("select seq, hash from ledger where seq = ?").get(size - 3) as {
       seq: number;
@@ -170,27 +170,27 @@ describe("ledger tamper evidence", () => {
     db.prepare("delete from ledger where seq > ?").run(size - 3);
     db.prepare("update ledger_head set seq = ?, hash = ?").run(last.seq, last.hash);
     db.close();
-    const r = verify(p.dir);
+    const r = await verify(p.dir);
     expect(r.code).toBe(4);
     expect(r.json.reason).toMatch(/truncated|checkpoint/);
   });
 
-  it("catches a head rolled back below entries that are still stored", () => {
-    const { p, state, size } = ledgerProject();
+  it("catches a head rolled back below entries that are still stored", async () => {
+    const { p, state, size } = await ledgerProject();
     const db = unguarded(state);
     db.prepare("delete from checkpoints").run();
     const row = db.prepare("select seq, hash from ledger where seq = ?").get(size - 2) as { seq: number; hash: string };
     db.prepare("update ledger_head set seq = ?, hash = ?").run(row.seq, row.hash);
     db.close();
-    const r = verify(p.dir);
+    const r = await verify(p.dir);
     expect(r.code).toBe(4);
     expect(r.json).toMatchObject({ ok: false, firstBad: size - 1 });
     expect(r.json.reason).toMatch(/beyond the ledger head/);
   });
 
   it("catches a truncated and re-signed ledger only with an exported checkpoint", async () => {
-    const { p, state, size } = ledgerProject();
-    expect(lethe(["audit", "checkpoint", "--out", "cp.json"], p.dir).code).toBe(0);
+    const { p, state, size } = await ledgerProject();
+    expect((await letheIn(["audit", "checkpoint", "--out", "cp.json"], p.dir)).code).toBe(0);
     const db = unguarded(state);
     // Rewrite history: drop the tail, fix the head and its Merkle frontier, drop the checkpoints that covered it.
     const keep = size - 5;
@@ -203,97 +203,97 @@ describe("ledger tamper evidence", () => {
     const l = await openLethe(join(p.dir, "lethe.yaml"), { logger: { warn: () => undefined, info: () => undefined } });
     await l.audit.checkpoint();
     await l.close();
-    const self = lethe(["audit", "verify", "--json"], p.dir);
+    const self = await letheIn(["audit", "verify", "--json"], p.dir);
     expect(self.stderr).toBe("");
     expect(self.code).toBe(0);
-    const r = verify(p.dir, ["--checkpoint", "cp.json"]);
+    const r = await verify(p.dir, ["--checkpoint", "cp.json"]);
     expect(r.code).toBe(4);
     expect(r.json.reason).toMatch(/truncated/);
   });
 
-  it("an entry forged with a correct SHA-256 chain and a rebuilt head fails: the head is keyed", () => {
-    const { p, state } = ledgerProject();
+  it("an entry forged with a correct SHA-256 chain and a rebuilt head fails: the head is keyed", async () => {
+    const { p, state } = await ledgerProject();
     const db = unguarded(state);
     const seq = forgeEntry(db);
     db.close();
-    const r = verify(p.dir);
+    const r = await verify(p.dir);
     expect(r.code).toBe(4);
     expect(r.json).toMatchObject({ ok: false, firstBad: seq });
     expect(r.json.reason).toMatch(/not authentic/);
     // Nor does the next run extend it or a checkpoint sign it.
-    expect(lethe(["audit", "checkpoint"], p.dir).code).toBe(4);
-    expect(lethe(["apply"], p.dir).code).not.toBe(0);
+    expect((await letheIn(["audit", "checkpoint"], p.dir)).code).toBe(4);
+    expect((await letheIn(["apply"], p.dir)).code).not.toBe(0);
   });
 
-  it("a truncated ledger with its checkpoints deleted fails: the head MAC proves the length", () => {
-    const { p, state, size } = ledgerProject();
+  it("a truncated ledger with its checkpoints deleted fails: the head MAC proves the length", async () => {
+    const { p, state, size } = await ledgerProject();
     const db = unguarded(state);
     db.prepare("delete from checkpoints").run();
     truncateTo(db, size - 4);
     db.close();
-    const r = verify(p.dir);
+    const r = await verify(p.dir);
     expect(r.code).toBe(4);
     expect(r.json.reason).toMatch(/not authentic/);
   });
 
-  it("a MAC stripped from the head is not re-keyed at the next open", () => {
-    const { p, state } = ledgerProject();
+  it("a MAC stripped from the head is not re-keyed at the next open", async () => {
+    const { p, state } = await ledgerProject();
     const db = unguarded(state);
     forgeEntry(db);
     db.prepare("update ledger_head set mac = null, keyed_from = null").run();
     db.close();
-    expect(verify(p.dir).code).toBe(4);
-    expect(verify(p.dir).json.reason).toMatch(/not authentic/);
+    expect((await verify(p.dir)).code).toBe(4);
+    expect((await verify(p.dir)).json.reason).toMatch(/not authentic/);
   });
 
-  it("a ledger written before the head was keyed keeps verifying after the upgrade, and is keyed from there", () => {
-    const { p, state, size } = ledgerProject();
+  it("a ledger written before the head was keyed keeps verifying after the upgrade, and is keyed from there", async () => {
+    const { p, state, size } = await ledgerProject();
     const db = unguarded(state);
     // What the state looked like before migration 0007.
     db.exec("alter table ledger_head drop column mac; alter table ledger_head drop column keyed_from;");
     db.prepare("delete from lethe_migrations where name = '0009-ledger-head-mac'").run();
     db.close();
-    const r = verify(p.dir);
+    const r = await verify(p.dir);
     expect(r.code).toBe(0);
     expect(r.json.entries).toBe(size);
     const after = new Database(state);
     expect(after.prepare("select keyed_from from ledger_head").get()).toEqual({ keyed_from: size });
     after.close();
-    expect(lethe(["apply"], p.dir).code).toBe(0);
-    expect(verify(p.dir).code).toBe(0);
+    expect((await letheIn(["apply"], p.dir)).code).toBe(0);
+    expect((await verify(p.dir)).code).toBe(0);
   });
 
-  it("an exported checkpoint that was altered fails its signature", () => {
-    const { p } = ledgerProject();
-    lethe(["audit", "checkpoint", "--out", "cp.json"], p.dir);
+  it("an exported checkpoint that was altered fails its signature", async () => {
+    const { p } = await ledgerProject();
+    await letheIn(["audit", "checkpoint", "--out", "cp.json"], p.dir);
     const cp = JSON.parse(readFileSync(join(p.dir, "cp.json"), "utf8"));
     cp.root = `${"0".repeat(63)}1`;
     writeFileSync(join(p.dir, "bad.json"), JSON.stringify(cp));
-    const r = verify(p.dir, ["--checkpoint", "bad.json"]);
+    const r = await verify(p.dir, ["--checkpoint", "bad.json"]);
     expect(r.code).toBe(4);
     expect(r.json.reason).toMatch(/signature/);
   });
 
-  it("inclusion proofs verify offline with the public key, and altered proofs do not", () => {
-    const { p } = ledgerProject();
-    const pem = lethe(["audit", "public-key"], p.dir).stdout;
+  it("inclusion proofs verify offline with the public key, and altered proofs do not", async () => {
+    const { p } = await ledgerProject();
+    const pem = (await letheIn(["audit", "public-key"], p.dir)).stdout;
     writeFileSync(join(p.dir, "key.pem"), pem);
-    expect(lethe(["audit", "prove", "4", "--out", "proof.json"], p.dir).code).toBe(0);
-    expect(lethe(["audit", "verify-proof", "proof.json", "--public-key", "key.pem"], p.dir).code).toBe(0);
+    expect((await letheIn(["audit", "prove", "4", "--out", "proof.json"], p.dir)).code).toBe(0);
+    expect((await letheIn(["audit", "verify-proof", "proof.json", "--public-key", "key.pem"], p.dir)).code).toBe(0);
     const proof = JSON.parse(readFileSync(join(p.dir, "proof.json"), "utf8"));
     proof.entryHash = proof.entryHash.replace(/^./, (c: string) => (c === "a" ? "b" : "a"));
     writeFileSync(join(p.dir, "proof2.json"), JSON.stringify(proof));
-    expect(lethe(["audit", "verify-proof", "proof2.json", "--public-key", "key.pem"], p.dir).code).toBe(4);
-    expect(lethe(["audit", "prove", "99999"], p.dir).code).toBe(2);
+    expect((await letheIn(["audit", "verify-proof", "proof2.json", "--public-key", "key.pem"], p.dir)).code).toBe(4);
+    expect((await letheIn(["audit", "prove", "99999"], p.dir)).code).toBe(2);
   });
 
-  it("exports the ledger as JSON lines and CSV with one entry per line", () => {
-    const { p, size } = ledgerProject();
-    const jl = lethe(["audit", "export", "--format", "jsonl"], p.dir).stdout.trim().split("\n");
+  it("exports the ledger as JSON lines and CSV with one entry per line", async () => {
+    const { p, size } = await ledgerProject();
+    const jl = (await letheIn(["audit", "export", "--format", "jsonl"], p.dir)).stdout.trim().split("\n");
     expect(jl).toHaveLength(size);
     const first = JSON.parse(jl[0] as string);
     expect(Object.keys(first)).toEqual(expect.arrayContaining(["seq", "at", "action", "prevHash", "hash"]));
-    const csv = lethe(["audit", "export", "--format", "csv"], p.dir).stdout.trim().split("\n");
+    const csv = (await letheIn(["audit", "export", "--format", "csv"], p.dir)).stdout.trim().split("\n");
     expect(csv).toHaveLength(size + 1);
     expect(csv[0]).toBe("seq,at,action,dataset,key,keyHash,subjectHash,reason,runId,data,prevHash,hash");
   });

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type RawSql, rawPg } from "../conformance/sql-fixture.js";
-import { lethe, tempDir } from "../helpers/cli.js";
+import { letheIn, tempDir } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 
 const DAY = 86_400;
@@ -97,8 +97,8 @@ ${extra}`,
   return dir;
 }
 
-function entries(dir: string): Entry[] {
-  const out = lethe(["audit", "export", "--format", "jsonl"], dir).stdout.trim();
+async function entries(dir: string): Promise<Entry[]> {
+  const out = (await letheIn(["audit", "export", "--format", "jsonl"], dir)).stdout.trim();
   return out ? out.split("\n").map((l) => JSON.parse(l) as Entry) : [];
 }
 
@@ -127,7 +127,7 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
       const s = await seed(type);
       const dir = project(s.url);
       const before = Date.now() / 1000;
-      const r = lethe(["apply", "--json"], dir);
+      const r = await letheIn(["apply", "--json"], dir);
       expect(r.code, r.stderr).toBe(0);
       const { stay, dropped } = expected(s, before);
       expect(dropped.length).toBeGreaterThanOrEqual(8);
@@ -139,7 +139,7 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
       expect(result?.partitionsDropped).toBe(dropped.length);
       expect(result?.deleted).toBe(s.rows.size - stay.size);
       // Every deleted row has exactly one entry, whether its partition was dropped or it was row-deleted.
-      const log = entries(dir);
+      const log = await entries(dir);
       const deletedKeys = log.filter((e) => e.action === "deleted").map((e) => e.key);
       expect(deletedKeys.sort((a, b) => Number(a) - Number(b))).toEqual(
         [...s.rows.keys()].filter((id) => !stay.has(id)).sort((a, b) => a - b),
@@ -147,10 +147,10 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
       const drops = log.filter((e) => e.action === "partition_dropped");
       expect(drops.map((e) => String(e.data?.partition).replace("public.", ""))).toEqual(dropped);
       expect(drops.every((e) => e.data?.rows === PER_PARTITION && e.data?.keysDigest === undefined)).toBe(true);
-      expect(lethe(["audit", "verify"], dir).code).toBe(0);
+      expect((await letheIn(["audit", "verify"], dir)).code).toBe(0);
       // "What happened to row K?" answers for a row of a dropped partition.
       const oldest = [...s.rows].find(([, c]) => c >= s.partitions[0]!.upper - DAY && c < s.partitions[0]!.upper)!;
-      const q = lethe(["audit", "log", "--dataset", "events", "--key", String(oldest[0]), "--json"], dir);
+      const q = await letheIn(["audit", "log", "--dataset", "events", "--key", String(oldest[0]), "--json"], dir);
       expect((q.json as { entries: Entry[] }).entries.map((e) => e.action)).toEqual(["deleted"]);
     });
 
@@ -159,10 +159,10 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
     const s = await seed("timestamptz");
     const dir = project(s.url, "partitions");
     const before = Date.now() / 1000;
-    expect(lethe(["apply"], dir).code).toBe(0);
+    expect((await letheIn(["apply"], dir)).code).toBe(0);
     const { stay, dropped } = expected(s, before);
     expect(await remainingIds(s.raw)).toEqual(stay);
-    const log = entries(dir);
+    const log = await entries(dir);
     const drops = log.filter((e) => e.action === "partition_dropped");
     expect(drops).toHaveLength(dropped.length);
     const first = drops[0]!;
@@ -190,21 +190,21 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
     requireService(ctx, "pg");
     const s = await seed("timestamptz");
     const dir = project(s.url);
-    expect(lethe(["hold", "add", "--subject", HELD, "--reason", "litigation"], dir).code).toBe(0);
+    expect((await letheIn(["hold", "add", "--subject", HELD, "--reason", "litigation"], dir)).code).toBe(0);
     const before = Date.now() / 1000;
-    expect(lethe(["apply"], dir).code).toBe(0);
+    expect((await letheIn(["apply"], dir)).code).toBe(0);
     const { stay, dropped } = expected(s, before, (id) => id === s.heldId);
     const left = await tables(s.raw);
     expect(left.has("events_dm8")).toBe(true);
     for (const name of dropped.filter((n) => n !== "events_dm8")) expect(left.has(name)).toBe(false);
     expect(await remainingIds(s.raw)).toEqual(stay);
-    const held = entries(dir).filter((e) => e.action === "held");
+    const held = (await entries(dir)).filter((e) => e.action === "held");
     expect(held.map((e) => e.key)).toEqual([s.heldId]);
 
     const s2 = await seed("timestamptz");
     const dir2 = project(s2.url);
-    expect(lethe(["hold", "add", "--dataset", "events", "--reason", "audit"], dir2).code).toBe(0);
-    expect(lethe(["apply"], dir2).code).toBe(0);
+    expect((await letheIn(["hold", "add", "--dataset", "events", "--reason", "audit"], dir2)).code).toBe(0);
+    expect((await letheIn(["apply"], dir2)).code).toBe(0);
     expect((await tables(s2.raw)).size).toBe((await tables(s.raw)).size + dropped.length - 1);
     expect((await remainingIds(s2.raw)).size).toBe(s2.rows.size);
   });
@@ -215,7 +215,7 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
       {
         const s = await seed("timestamptz");
         const dir = project(s.url);
-        expect(lethe(["audit", "verify"], dir).code).toBe(0); // creates the state
+        expect((await letheIn(["audit", "verify"], dir)).code).toBe(0); // creates the state
         const child = spawnSync(process.execPath, [resolve(import.meta.dirname, "partition-crash.mjs"), crashAt], {
           cwd: dir,
           encoding: "utf8",
@@ -225,19 +225,19 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
         // The crashed run left its partition detached: out of the table, not yet dropped.
         expect((await tables(s.raw)).has("events_dm12")).toBe(true);
         const before = Date.now() / 1000;
-        expect(lethe(["apply"], dir).code).toBe(0);
+        expect((await letheIn(["apply"], dir)).code).toBe(0);
         const { stay, dropped } = expected(s, before);
         const left = await tables(s.raw);
         for (const name of dropped) expect(left.has(name)).toBe(false);
         expect(await remainingIds(s.raw)).toEqual(stay);
-        const log = entries(dir);
+        const log = await entries(dir);
         const keys = log.filter((e) => e.action === "deleted").map((e) => Number(e.key));
         expect(new Set(keys).size).toBe(keys.length); // nothing recorded twice
         expect(keys.sort((a, b) => a - b)).toEqual(
           [...s.rows.keys()].filter((id) => !stay.has(id)).sort((a, b) => a - b),
         );
         expect(log.filter((e) => e.action === "partition_dropped")).toHaveLength(dropped.length);
-        expect(lethe(["audit", "verify"], dir).code).toBe(0);
+        expect((await letheIn(["audit", "verify"], dir)).code).toBe(0);
       }
     });
 
@@ -249,14 +249,10 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
     await raw.exec("create table events (id bigint primary key, user_id text, created_at timestamptz not null)");
     await raw.exec("insert into events values (1, 'a', now() - interval '10 days'), (2, 'b', now())");
     const dir = project(db.url, "partitions");
-    const r = lethe(["apply"], dir);
+    const r = await letheIn(["apply"], dir);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/datasets\.events\.ledger: the table is not partitioned by RANGE on its createdAt column/);
-    expect(
-      entries(dir)
-        .filter((e) => e.action === "deleted")
-        .map((e) => e.key),
-    ).toEqual([1]);
+    expect((await entries(dir)).filter((e) => e.action === "deleted").map((e) => e.key)).toEqual([1]);
     await raw.close();
   });
 });

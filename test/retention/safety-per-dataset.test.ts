@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Lethe } from "../../src/lethe.js";
-import { lethe as cli, writeConfig } from "../helpers/cli.js";
+import { letheIn, writeConfig } from "../helpers/cli.js";
 import { makeProject, type Project } from "../helpers/project.js";
 import { openProject } from "../server/helpers.js";
 
@@ -42,18 +42,18 @@ describe("safety limits per dataset (issue 11 item 3)", () => {
   it("plan says which datasets would be refused and why; the dataset's own maxFraction lets a fully expired one through", async () => {
     const p = makeProject({ expiredEvery: 1 }); // all 40 logs rows expired: 100 %
     configure(p, undefined);
-    const json = JSON.parse(cli(["plan", "--json"], p.dir).stdout);
+    const json = JSON.parse((await letheIn(["plan", "--json"], p.dir)).stdout);
     const logs = json.datasets.find((d: { name: string }) => d.name === "logs");
     expect(logs).toMatchObject({ name: "logs", total: 40, expired: 40, held: 0 });
     expect(logs.refused).toBe("logs: 40 of 40 items (100.0% > 90%)");
     expect(json.datasets.find((d: { name: string }) => d.name === "training").refused).toBeUndefined();
-    const human = cli(["plan"], p.dir).stdout;
+    const human = (await letheIn(["plan"], p.dir)).stdout;
     expect(human).toContain("lethe apply would refuse (safety limit; review, then --force if intended):");
     expect(human).toContain("logs: 40 of 40 items (100.0% > 90%)");
-    expect(cli(["apply"], p.dir).code).toBe(3);
+    expect((await letheIn(["apply"], p.dir)).code).toBe(3);
 
     configure(p, "{ maxFraction: 1 }");
-    expect(JSON.parse(cli(["plan", "--json"], p.dir).stdout).datasets[0].refused).toBeUndefined();
+    expect(JSON.parse((await letheIn(["plan", "--json"], p.dir)).stdout).datasets[0].refused).toBeUndefined();
     const lethe = await openP(p);
     const r = await lethe.apply();
     expect(r.datasets.find((d) => d.name === "logs")).toMatchObject({ deleted: 40 });
@@ -98,10 +98,10 @@ describe("safety limits per dataset (issue 11 item 3)", () => {
     ]);
   });
 
-  it("rejects a bad dataset safety with its key path", () => {
+  it("rejects a bad dataset safety with its key path", async () => {
     const p = makeProject();
     configure(p, "{ maxFraction: 2 }");
-    const r = cli(["plan"], p.dir);
+    const r = await letheIn(["plan"], p.dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("datasets.logs.safety.maxFraction");
   });

@@ -2,24 +2,25 @@ import { existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from "no
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { scrubFreeText } from "../../src/ledger/free-text.js";
-import { lethe, letheIn } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
 import { makeTransientProject } from "../transient/helpers.js";
 
 // Reasons and notes people type land on the append-only ledger: personal data in them must not.
 describe("free text on the ledger", () => {
-  it("hold reasons, erasure notes and request reasons are stored with personal data masked", () => {
+  it("hold reasons, erasure notes and request reasons are stored with personal data masked", async () => {
     const p = makeProject({ logs: 10 });
     const email = "jane.reason@example.com";
     const phone = "+44 20 7946 0958";
     expect(
-      lethe(["hold", "add", "--dataset", "logs", "--reason", `complaint from ${email} tel ${phone}`], p.dir).code,
+      (await letheIn(["hold", "add", "--dataset", "logs", "--reason", `complaint from ${email} tel ${phone}`], p.dir))
+        .code,
     ).toBe(0);
-    expect(lethe(["erase", "user-1", "--yes", "--reason", `ticket by ${email}`], p.dir).code).toBe(3); // logs is held
-    expect(lethe(["requests", "create", "user-2", "--reason", `letter from ${email}`], p.dir).code).toBe(0);
-    const exported = lethe(["audit", "export", "--format", "jsonl"], p.dir).stdout;
-    const holds = lethe(["hold", "list", "--json"], p.dir).stdout;
-    const requests = lethe(["requests", "list", "--json"], p.dir).stdout;
+    expect((await letheIn(["erase", "user-1", "--yes", "--reason", `ticket by ${email}`], p.dir)).code).toBe(3); // logs is held
+    expect((await letheIn(["requests", "create", "user-2", "--reason", `letter from ${email}`], p.dir)).code).toBe(0);
+    const exported = (await letheIn(["audit", "export", "--format", "jsonl"], p.dir)).stdout;
+    const holds = (await letheIn(["hold", "list", "--json"], p.dir)).stdout;
+    const requests = (await letheIn(["requests", "list", "--json"], p.dir)).stdout;
     const stateFiles = ["state.db", "state.db-wal"].map((f) => {
       try {
         return readFileSync(join(p.dir, ".lethe", f)).toString("latin1");
@@ -56,7 +57,7 @@ describe("the subject's own id in free text", () => {
 });
 
 describe("keys and configured subject patterns in reasons (issue 10 item 4)", () => {
-  it("scrubFreeText masks the entry's key and anything shaped like a configured subject pattern", () => {
+  it("scrubFreeText masks the entry's key and anything shaped like a configured subject pattern", async () => {
     const patterns = ["users/{subject}/**", "cache:prompt:{subject}:*"];
     expect(scrubFreeText("could not remove users/bob-7/scan.bin", { keys: ["users/bob-7/scan.bin"] })).toBe(
       "could not remove [KEY]",
