@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { DatasetDriver, Item } from "../../src/core/types.js";
 import { createSqlStore, type SqlStoreDriver } from "../../src/stores/sql/driver.js";
-import { deleteModeOf } from "../../src/stores/sql/mysql-target.js";
+import { deleteModeOf, type MysqlTarget } from "../../src/stores/sql/mysql-target.js";
 import { collectIssues, datasetConfig } from "../helpers/config.js";
 import { createTestMysqlDatabase, requireService } from "../helpers/services.js";
+import { startTcpFaultProxy } from "../helpers/tcp-fault-proxy.js";
 import { type RawSql, rawMysql } from "./sql-fixture.js";
 
 const NOW = new Date("2026-03-10T12:00:00Z");
@@ -124,4 +125,38 @@ describe("MariaDB/MySQL target specifics", () => {
       await raw.exec("set global sql_mode = ?", [String(before?.m)]);
     }
   });
+
+  // The locking read is two statements and a COMMIT: a reply lost at either point must leave the outcome unknown
+  // (the executor then asks which keys remain), never claim rows that were rolled back or miss rows that committed.
+  for (const [lost, committed] of [
+    ["commit", true],
+    ["delete from", false],
+  ] as const) {
+    it(`locking read: a lost reply to the ${lost.toUpperCase()} is an unknown outcome (${committed ? "rows gone" : "rolled back"})`, async (ctx) => {
+      requireService(ctx, "mysql");
+      const db = await createTestMysqlDatabase();
+      cleanup.push(db.drop);
+      const raw = rawMysql(db.url);
+      cleanup.push(() => raw.close());
+      await raw.exec("create table t (id int primary key, created datetime)");
+      await raw.exec("insert into t values (1, '2020-01-01'), (2, '2020-01-01'), (3, '2020-01-01')");
+      const real = new URL(db.url);
+      const proxy = await startTcpFaultProxy(Number(real.port), real.hostname);
+      cleanup.push(() => proxy.close());
+      real.port = String(proxy.port);
+      const store = await createSqlStore({ name: "db", kind: "sql", url: real.toString() });
+      cleanup.push(() => store.close());
+      (store.target as MysqlTarget).deleteMode = "locking-read";
+      const ds = await open(store);
+      const items = [1, 2, 3].map((key) => ({ key }));
+      proxy.loseReplyTo(lost);
+      const r = await ds.deleteBatch(items, { action: "delete", expiredAt: NOW });
+      expect(proxy.lost).toBe(1);
+      expect(r).toEqual({ deleted: [], failed: [], unknown: items });
+      const left = (await raw.exec("select id from t order by id")).map((x) => x.id);
+      expect(left).toEqual(committed ? [] : [1, 2, 3]);
+      // What the executor asks next (src/executor/unknown-outcome.ts), through the same store.
+      expect([...(await ds.existing([1, 2, 3]))].sort()).toEqual(committed ? [] : ["1", "2", "3"]);
+    });
+  }
 });

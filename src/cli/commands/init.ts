@@ -28,7 +28,7 @@ safety:
 
 # Where data lives. Secrets are references (env:NAME or file:PATH), never inline.
 stores:
-  appdb: { kind: sql, url: "sqlite:./ai_data.db" }   # or postgres://user@host/db, or env:APPDB_URL
+  appdb: { kind: sql, url: "sqlite:./ai_data.db" }   # or postgres://user@host/db, mysql://…/db, or env:APPDB_URL
   models: { kind: fs, root: ./data/models }
   # blobs: { kind: s3, bucket: inference, prefix: "transient/", region: us-east-1 }
 
