@@ -151,7 +151,7 @@ export class Ledger {
     if (!this.headIsAuthentic({ seq: Number(h.seq), hash: h.hash, frontier: h.frontier, keyedFrom }, h.mac))
       throw new LetheError(
         "AUDIT_FAILED",
-        "the ledger head is not authentic (its MAC does not match): refusing to append",
+        "the ledger head is not authentic (its MAC does not match): refusing to append (a process started before a master-key rotation must be restarted)",
       );
     let seq = Number(h.seq);
     let prev = h.hash;
@@ -202,7 +202,7 @@ export class Ledger {
     if (!this.headIsAuthentic(state, head.mac))
       throw new LetheError(
         "AUDIT_FAILED",
-        "the ledger head is not authentic (its MAC does not match): refusing to sign it",
+        "the ledger head is not authentic (its MAC does not match): refusing to sign it (a process started before a master-key rotation must be restarted)",
       );
     const existing = await this.state.db
       .selectFrom("checkpoints")

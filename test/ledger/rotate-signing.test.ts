@@ -164,3 +164,37 @@ describe.each(["sqlite", "pg"] as const)("signing key rotation (%s state)", (bac
     ok(["audit", "verify", "--checkpoint", "cp.json"], p.dir);
   }, 120_000);
 });
+
+describe("key rotation while lethe serves", () => {
+  it("refuses (exit 3, nothing rotated) while a serve instance holds the leader lease", async () => {
+    const p = makeProject({ safety: 1 });
+    ok(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir);
+    const state = await openState(loadConfigFile(join(p.dir, "lethe.yaml")).state);
+    try {
+      await state.db
+        .insertInto("leader_lease")
+        .values({
+          name: "scheduler",
+          holder: "other-host:123",
+          epoch: 1,
+          expires_at: Date.now() + 600_000,
+          acquired_at: new Date().toISOString(),
+        })
+        .execute();
+    } finally {
+      await state.close();
+    }
+    writeFileSync(join(p.dir, "k2.key"), "ab".repeat(32));
+    for (const args of [
+      ["keys", "rotate-signing"],
+      ["keys", "rotate-master", "--new-key-file", "k2.key"],
+    ]) {
+      const r = lethe(args, p.dir);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain("stop every lethe process");
+    }
+    const keys = lethe(["keys", "list", "--json"], p.dir).json as { signing: unknown[] };
+    expect(keys.signing).toHaveLength(1);
+    expect(ok(["audit", "export"], p.dir)).not.toContain("key_rotated");
+  }, 120_000);
+});
