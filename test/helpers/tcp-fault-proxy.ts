@@ -23,12 +23,15 @@ export interface TcpFaultProxy {
   readonly lost: number;
   /** While true, every new connection is cut at once (the server looks down). */
   down: boolean;
+  /** How many connections were cut at once because `down` was set. */
+  readonly refused: number;
   close(): Promise<void>;
 }
 
 export async function startTcpFaultProxy(upstreamPort: number, upstreamHost = "127.0.0.1"): Promise<TcpFaultProxy> {
   let armed: string | undefined;
   let lost = 0;
+  let refused = 0;
   let downAfterLoss = false;
   const sockets = new Set<Socket>();
   const proxy: TcpFaultProxy = {
@@ -41,6 +44,9 @@ export async function startTcpFaultProxy(upstreamPort: number, upstreamHost = "1
     get lost() {
       return lost;
     },
+    get refused() {
+      return refused;
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
@@ -48,6 +54,7 @@ export async function startTcpFaultProxy(upstreamPort: number, upstreamHost = "1
   };
   const server: Server = createServer((client) => {
     if (proxy.down) {
+      refused++;
       client.destroy();
       return;
     }

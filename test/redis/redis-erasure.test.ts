@@ -96,4 +96,36 @@ describe("redis datasets: erasure", () => {
     expect(totals(bob)).toMatchObject({ deleted: 7, residue: 0 });
     expect(await r.client.exists(keys.get("bob") as string[])).toBe(0);
   });
+
+  it("an inference-complete event deletes the listed keys at once (not a TTL), and refuses keys outside the pattern", async () => {
+    const keys = await seed(r, ["carol", "dave"]);
+    const dir = tempDir("lethe-redis-event-");
+    writeFileSync(
+      join(dir, "lethe.yaml"),
+      `version: 1
+state: ./.lethe
+stores:
+  cache: { kind: redis, url: "${r.url}" }
+datasets:
+  prompts: { store: cache, pattern: "${r.prefix}prompt:{subject}:*", retention: 30d, events: true }
+`,
+    );
+    l = await openLethe(join(dir, "lethe.yaml"), quiet);
+    const [a, b] = keys.get("carol") as string[];
+    const res = await l.complete({
+      requestId: "req-redis-1",
+      artifacts: [
+        { dataset: "prompts", key: a as string },
+        { dataset: "prompts", key: b as string },
+      ],
+    });
+    expect(res.result?.datasets).toEqual([
+      { name: "prompts", requested: 2, deleted: 2, missing: 0, held: 0, failed: 0 },
+    ]);
+    expect(await r.client.exists([a as string, b as string])).toBe(0);
+    expect(await r.client.exists(keys.get("dave") as string[])).toBe(7);
+    await expect(
+      l.complete({ requestId: "req-redis-2", artifacts: [{ dataset: "prompts", key: `${r.prefix}other:dave` }] }),
+    ).rejects.toThrow(/not an item of dataset "prompts"/);
+  });
 });

@@ -11,6 +11,19 @@ const KEYS = 20;
 const DAY = 86_400;
 const quiet = { logger: { warn: () => undefined, info: () => undefined } };
 
+/** Polls `probe` until it resolves, for at most `ms` (no fixed sleeps). */
+async function eventually<T>(probe: () => Promise<T>, ms = 30_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await probe();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 describe("a TTL script that runs while its reply is lost (Redis)", () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
@@ -64,5 +77,35 @@ datasets:
     expect(new Set(set.map((e) => e.keyHash)).size).toBe(KEYS);
     expect(set.filter((e) => e.reason?.includes("reconciled"))).toHaveLength(5);
     expect((await second.audit.verify()).ok).toBe(true);
+  });
+
+  it("a connection lost while serving heals by itself once Redis is back: no restart needed", async (ctx) => {
+    requireService(ctx, "redis");
+    const r = await createTestRedisPrefix();
+    cleanup.push(() => r.drop());
+    await r.client.set(`${r.prefix}p:u1:1`, "x");
+    const real = new URL(r.url);
+    const proxy = await startTcpFaultProxy(Number(real.port), real.hostname);
+    cleanup.push(() => proxy.close());
+    const l = await openLethe(
+      {
+        version: 1,
+        state: join(tempDir("lethe-redis-heal-"), "state"),
+        stores: { cache: { kind: "redis", url: `redis://127.0.0.1:${proxy.port}` } },
+        datasets: { prompts: { store: "cache", pattern: `${r.prefix}p:{subject}:*`, retention: "1d" } },
+      },
+      quiet,
+    );
+    cleanup.push(() => l.close());
+    expect((await l.plan({ record: false })).datasets[0]).toMatchObject({ total: 1, expired: 1 });
+    // The connection dies and Redis stays away for more reconnect attempts than opening allows.
+    proxy.loseReplyTo("scan", true);
+    await expect(l.plan({ record: false })).rejects.toThrow(/STORE_ERROR|stores\.cache/);
+    await eventually(async () => {
+      if (proxy.refused < 5) throw new Error("still reconnecting");
+    });
+    proxy.down = false;
+    const back = await eventually(() => l.plan({ record: false }));
+    expect(back.datasets[0]).toMatchObject({ total: 1, expired: 1 });
   });
 });

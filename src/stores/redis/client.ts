@@ -2,33 +2,40 @@ import { createClient, ErrorReply } from "redis";
 import type { RedisStoreConfig } from "../../config/types.js";
 import { LetheError } from "../../core/errors.js";
 
-const connect = (url: string) =>
+/**
+ * Opening gives up after a few attempts (the store is then reported down);
+ * once connected, the client keeps reconnecting with capped backoff, so a
+ * Redis restart under `lethe serve` heals by itself while commands fail fast.
+ */
+const connect = (url: string, opened: { yes: boolean }) =>
   createClient({
     url,
     disableOfflineQueue: true,
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
-      reconnectStrategy: (retries: number) => (retries >= MAX_RECONNECTS ? false : Math.min(100 * 2 ** retries, 1000)),
+      reconnectStrategy: (retries: number) =>
+        !opened.yes && retries >= MAX_CONNECT_ATTEMPTS ? false : Math.min(100 * 2 ** retries, MAX_BACKOFF_MS),
     },
   });
 export type RedisClient = ReturnType<typeof connect>;
 
-/** Milliseconds to wait for a connection, and at most this many reconnects before commands fail. */
+/** Milliseconds to wait for a connection; attempts when opening; the longest wait between reconnects. */
 const CONNECT_TIMEOUT_MS = 5000;
-const MAX_RECONNECTS = 3;
+const MAX_CONNECT_ATTEMPTS = 3;
+const MAX_BACKOFF_MS = 5000;
 
 /**
  * A connected client for a redis store. Commands fail fast while the server
  * is away (no offline queue: a delete must never be sent minutes later, after
- * its outcome was reconciled), a few reconnects are tried, then the client
- * gives up and every command fails. Requires Redis ≥ 7 (`PEXPIRE … LT`,
+ * its outcome was reconciled) and the client reconnects in the background. Requires Redis ≥ 7 (`PEXPIRE … LT`,
  * `PEXPIRETIME`). Errors never carry the URL (it may hold a password).
  *
  * @example
  * const client = await redisClient({ name: "cache", kind: "redis", url: "redis://127.0.0.1:6379/0" });
  */
 export async function redisClient(config: RedisStoreConfig): Promise<RedisClient> {
-  const client = connect(config.url);
+  const opened = { yes: false };
+  const client = connect(config.url, opened);
   // Without a listener an emitted 'error' would crash the process; failures surface on each command.
   client.on("error", () => undefined);
   try {
@@ -39,6 +46,7 @@ export async function redisClient(config: RedisStoreConfig): Promise<RedisClient
         "CONFIG_INVALID",
         `stores.${config.name}.url: the server runs Redis ${major}; lethe needs Redis 7 or later (PEXPIRE LT, PEXPIRETIME)`,
       );
+    opened.yes = true;
     return client;
   } catch (err) {
     client.destroy();
