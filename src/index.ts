@@ -59,10 +59,13 @@ export type {
 export { DEFAULT_MAX_USES, type DestroyResult, KeyRing, type KeyRingOptions } from "./crypto/keyring.js";
 export { type ShredOptions, shredFile, shredFileAsync } from "./crypto/shred.js";
 export type { ShreddedFile } from "./executor/shred-paths.js";
+export type { MasterRotation } from "./keys/rotate-master.js";
 export type { InclusionProof } from "./ledger/proof.js";
 export { verifyInclusion } from "./ledger/proof.js";
+export type { SigningRotation } from "./ledger/rotate-signing.js";
 export type { Checkpoint } from "./ledger/signing.js";
-export { verifyCheckpoint } from "./ledger/signing.js";
+export { publicKeyId, verifyCheckpoint } from "./ledger/signing.js";
+export { type SigningKeyRecord, SigningKeySet, splitPems } from "./ledger/signing-keys.js";
 export type { LedgerEntry } from "./ledger/types.js";
 export { Lethe, type LetheLogger, type OpenOptions, openLethe } from "./lethe.js";
 export { type Clock, ManualClock, systemClock } from "./scheduler/clock.js";

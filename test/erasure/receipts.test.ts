@@ -25,6 +25,30 @@ async function completedRequest(): Promise<{ f: ErasureFixture; id: string; rece
 }
 
 describe("signed erasure receipts", () => {
+  it("a receipt issued before a signing-key rotation still verifies offline with the key bundle (audit public-key --all)", async () => {
+    const { f, receipt, pem } = await completedRequest();
+    expect((await letheIn(["keys", "rotate-signing"], f.dir)).code).toBe(0);
+    const all = join(f.dir, "all.pem");
+    writeFileSync(all, (await letheIn(["audit", "public-key", "--all"], f.dir)).stdout);
+    const fresh = join(f.dir, "new.pem");
+    writeFileSync(fresh, (await letheIn(["audit", "public-key"], f.dir)).stdout);
+    expect(readFileSync(fresh, "utf8")).not.toBe(readFileSync(pem, "utf8"));
+    const elsewhere = tempDir();
+    expect((await letheIn(["receipt", "verify", receipt, "--public-key", pem], elsewhere)).code).toBe(0);
+    expect((await letheIn(["receipt", "verify", receipt, "--public-key", all], elsewhere)).code).toBe(0);
+    const wrong = await letheIn(["receipt", "verify", receipt, "--public-key", fresh], elsewhere);
+    expect(wrong.code).toBe(4);
+    expect(wrong.stdout).toContain("different key");
+    // A receipt issued after the rotation is signed by the new key; the same bundle checks it.
+    const id2 = ((await letheIn(["requests", "create", "receipt-subject-2", "--json"], f.dir)).json as { id: string })
+      .id;
+    await letheIn(["requests", "process", id2], f.dir);
+    const later = join(f.dir, "later.json");
+    expect((await letheIn(["requests", "receipt", id2, "--out", later], f.dir)).code).toBe(0);
+    expect((await letheIn(["receipt", "verify", later, "--public-key", all], elsewhere)).code).toBe(0);
+    expect((await letheIn(["receipt", "verify", later, "--public-key", pem], elsewhere)).code).toBe(4);
+  }, 120_000);
+
   it("list the request, subject HMAC, counts, held items with the hold reason and the ledger range; verify offline", async () => {
     const { f, id, receipt, pem } = await completedRequest();
     const doc = JSON.parse(readFileSync(receipt, "utf8"));
