@@ -13,6 +13,10 @@ export interface PlanDataset {
   expired: number;
   held: number;
   bytes?: number;
+  /** `expire` when a run shortens lifetimes (Redis TTLs) instead of deleting. */
+  action?: "expire";
+  /** Why items count as expired, where a driver tells (Redis: `no TTL`, `TTL longer than the retention`). */
+  reasons?: Record<string, number>;
   /** The exact keys a run would delete (only in plan files). */
   items?: (string | number)[];
   /** Set when `lethe apply` would refuse this dataset without --force: why (the limit in force, its own or the global one). */
@@ -76,6 +80,8 @@ export async function makePlan(
     const verdict = safetyVerdict(config, ds.config, summary.expired - held, total);
     if (verdict) entry.refused = verdict.reason;
     if (summary.bytes !== undefined) entry.bytes = summary.bytes;
+    if (ds.config.action === "expire") entry.action = "expire";
+    if (summary.reasons && Object.keys(summary.reasons).length > 0) entry.reasons = summary.reasons;
     if (opts.withItems) {
       entry.items = [];
       for await (const batch of ds.scanExpired(now, ds.config.batchSize)) {

@@ -59,6 +59,8 @@ export interface DeleteOptions {
 export interface ExpiredSummary {
   expired: number;
   bytes?: number;
+  /** Expired counts per reason, for drivers whose items exceed the retention in more than one way (Redis: `no TTL`, `TTL longer than the retention`). */
+  reasons?: Record<string, number>;
   /** Expired item counts per raw subject (so holds can be applied to counts). */
   bySubject?: Map<string, number>;
 }

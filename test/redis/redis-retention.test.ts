@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Lethe, openLethe } from "../../src/lethe.js";
-import { tempDir } from "../helpers/cli.js";
+import { letheIn, tempDir } from "../helpers/cli.js";
 import { createTestRedisPrefix, requireService } from "../helpers/services.js";
 import { REDIS_TYPES, seedRedisKey } from "./redis-helpers.js";
 
@@ -68,9 +68,23 @@ describe("redis datasets: retention as a limit on key lifetimes", () => {
 
   it("plan reports keys with no TTL or a longer one; apply sets or lowers their TTL (never deletes), one ttl_set entry per key", async () => {
     const k = await seed(r);
-    l = await openLethe(project(r), quiet);
+    const yaml = project(r);
+    l = await openLethe(yaml, quiet);
     const plan = await l.plan();
-    expect(plan.datasets).toMatchObject([{ name: "prompts", total: 12, expired: k.long.length, held: 0 }]);
+    const noTtl = (await ttls(r, k.long)).filter((t) => t === -1).length;
+    expect(plan.datasets).toEqual([
+      expect.objectContaining({
+        name: "prompts",
+        total: 12,
+        expired: k.long.length,
+        held: 0,
+        action: "expire",
+        reasons: { "no TTL": noTtl, "TTL longer than the retention": k.long.length - noTtl },
+      }),
+    ]);
+    const text = await letheIn(["plan"], dirname(yaml));
+    expect(text.stdout).toContain(`prompts: ${noTtl} no TTL, ${k.long.length - noTtl} TTL longer than the retention`);
+    expect(text.stdout).toContain(`0 item(s) would be deleted. ${k.long.length} key(s) would get a TTL`);
     const freshBefore = await ttls(r, k.fresh);
     const res = await l.apply();
     expect(res.datasets[0]).toMatchObject({

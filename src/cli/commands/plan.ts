@@ -42,12 +42,22 @@ function summary(plan: Plan) {
 function render(plan: Plan, out: string | undefined): string {
   const rows: (string | number)[][] = [["dataset", "store", "total", "expired", "held", "size"]];
   for (const d of plan.datasets) rows.push([d.name, d.store, d.total, d.expired, d.held, bytes(d.bytes)]);
-  const expired = plan.datasets.reduce((n, d) => n + d.expired - d.held, 0);
+  const expired = plan.datasets.reduce((n, d) => n + (d.action === "expire" ? 0 : d.expired - d.held), 0);
+  const shortened = plan.datasets.reduce((n, d) => n + (d.action === "expire" ? d.expired - d.held : 0), 0);
   const refused = plan.datasets.filter((d) => d.refused);
+  const why = plan.datasets
+    .filter((d) => d.reasons)
+    .map(
+      (d) =>
+        `  ${d.name}: ${Object.entries(d.reasons ?? {})
+          .map(([r, n]) => `${n} ${r}`)
+          .join(", ")}`,
+    );
   return [
     `Plan ${plan.planId} at ${plan.at} (dry run, nothing deleted)`,
     table(rows),
-    `${expired} item(s) would be deleted.${out ? ` Plan written to ${out}; apply it with: lethe apply --plan ${out}` : ""}`,
+    ...why,
+    `${expired} item(s) would be deleted.${shortened > 0 ? ` ${shortened} key(s) would get a TTL of their dataset's retention (action: expire).` : ""}${out ? ` Plan written to ${out}; apply it with: lethe apply --plan ${out}` : ""}`,
     ...(refused.length > 0
       ? [
           "lethe apply would refuse (safety limit; review, then --force if intended):",

@@ -97,16 +97,21 @@ export class RedisDataset implements DatasetDriver {
   }
 
   async summarizeExpired(_now: Date, opts?: { bySubject?: boolean }): Promise<ExpiredSummary> {
+    // Insertion order is the order `plan` prints them in.
+    const reasons: Record<string, number> = { [NO_TTL]: 0, [TOO_LONG]: 0 };
     const out: ExpiredSummary = { expired: 0 };
     const bySubject = new Map<string, number>();
     for await (const page of this.pages())
       for (const k of page) {
-        if (!this.excess(k.pttl)) continue;
+        const why = this.excess(k.pttl);
+        if (!why) continue;
         out.expired++;
+        reasons[why] = (reasons[why] ?? 0) + 1;
         const s = this.pattern.subjectOf(k.key);
         if (s !== undefined) bySubject.set(s, (bySubject.get(s) ?? 0) + 1);
       }
     if (this.pattern.hasSubject && opts?.bySubject) out.bySubject = bySubject;
+    out.reasons = Object.fromEntries(Object.entries(reasons).filter(([, n]) => n > 0));
     return out;
   }
 
