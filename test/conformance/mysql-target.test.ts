@@ -72,6 +72,20 @@ describe("MariaDB/MySQL target specifics", () => {
     expect((await raw.exec("select id from t order by id")).map((x) => x.id)).toEqual([2, 3, 4]);
   });
 
+  it("names a row by its exact key: a text key differing in case or trailing spaces is another key", async (ctx) => {
+    requireService(ctx, "mysql");
+    const { raw, store } = await setup("create table t (id varchar(32) primary key, created datetime)");
+    await raw.exec("insert into t values ('abc', '2020-01-01'), ('Xyz', '2020-01-01')");
+    const ds = await open(store);
+    expect(await ds.findItems?.(["ABC", "abc ", "xyz"])).toEqual([]);
+    expect([...(await ds.existing(["ABC", "abc", "Xyz", "XYZ"]))].sort()).toEqual(["Xyz", "abc"]);
+    const r = await ds.deleteBatch([{ key: "ABC" }, { key: "xyz " }], { action: "delete" });
+    expect(r).toEqual({ deleted: [], failed: [] });
+    expect((await raw.exec("select id from t order by id")).map((x) => x.id)).toEqual(["abc", "Xyz"]);
+    const ok = await ds.deleteBatch([{ key: "abc" }], { action: "delete" });
+    expect(ok.deleted.map((i) => i.key)).toEqual(["abc"]);
+  });
+
   it("a value that is no timestamp never expires and never fails the delete of the others (strict server mode)", async (ctx) => {
     requireService(ctx, "mysql");
     const { raw, store } = await setup("create table t (id int primary key, created varchar(64), index (created))");

@@ -54,6 +54,8 @@ export function openMysqlTarget(url: string): MysqlTarget {
   });
   const db = new Kysely<unknown>({ dialect }) as AnyDb;
   const c = (col: string) => sql.id(col);
+  /** The column's value as utf8mb4 bytes: compared with a string, byte for byte (connections are utf8mb4). */
+  const bytes = (col: string) => sql`cast(convert(${c(col)} using utf8mb4) as binary)`;
   const target: MysqlTarget = {
     name: "mysql",
     db,
@@ -102,12 +104,14 @@ export function openMysqlTarget(url: string): MysqlTarget {
     inList(column, type, values) {
       if (values.length === 0) return sql<boolean>`1 = 0`;
       // Client-side interpolation expands the array into a literal list the index serves.
-      const list = NUMERIC.test(type) ? values : values.map(String);
-      return sql<boolean>`${c(column)} in (${list})`;
+      if (NUMERIC.test(type)) return sql<boolean>`${c(column)} in (${values})`;
+      const list = values.map(String);
+      // The key named "ABC" is not the row "abc" (nor "abc "), whatever the collation says.
+      return sql<boolean>`(${c(column)} in (${list}) and ${bytes(column)} in (${list}))`;
     },
     // The default collations ignore case and trailing spaces; the byte comparison is exact, the first keeps the index.
     equalsExactly: (column, value) =>
-      sql<boolean>`(${c(column)} = ${value} and cast(convert(${c(column)} using utf8mb4) as binary) = cast(${value} as binary))`,
+      sql<boolean>`(${c(column)} = ${value} and ${bytes(column)} = cast(${value} as binary))`,
     comparable(type, value) {
       if (NUMERIC.test(type)) return /^-?\d+(\.\d+)?$/.test(value);
       return true;
