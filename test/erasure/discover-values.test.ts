@@ -4,7 +4,7 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { rawMysql, rawPg } from "../conformance/sql-fixture.js";
-import { lethe, tempDir, writeConfig } from "../helpers/cli.js";
+import { letheIn, tempDir, writeConfig } from "../helpers/cli.js";
 import {
   createTestBucket,
   createTestMysqlDatabase,
@@ -30,9 +30,9 @@ afterAll(async () => {
   for (const c of cleanups) await c().catch(() => undefined);
 });
 
-function discover(dir: string, args: string[] = []) {
-  const json = lethe(["discover", "--json", ...args], dir);
-  const text = lethe(["discover", ...args], dir);
+async function discover(dir: string, args: string[] = []) {
+  const json = await letheIn(["discover", "--json", ...args], dir);
+  const text = await letheIn(["discover", ...args], dir);
   // Output never carries a sampled value: only types, counts and masked excerpts.
   for (const raw of RAW)
     for (const out of [json.stdout, json.stderr, text.stdout, text.stderr]) expect(out).not.toContain(raw);
@@ -50,7 +50,7 @@ function notes(i: number): string {
 
 // Each test runs discover twice (JSON and text) as a process: generous on a loaded machine.
 describe("lethe discover reads values", { timeout: 180_000 }, () => {
-  it("flags SQLite columns by what the redact detectors find in sampled values, custom patterns included", () => {
+  it("flags SQLite columns by what the redact detectors find in sampled values, custom patterns included", async () => {
     const dir = tempDir();
     const db = new Database(join(dir, "app.db"));
     db.exec(`create table feature_cache (id integer primary key, note text, payment text, ref text, score integer);
@@ -63,7 +63,7 @@ describe("lethe discover reads values", { timeout: 180_000 }, () => {
     db.prepare("insert into models values (1, 'llama-3-8b', '2026-01-01')").run();
     db.close();
     writeConfig(dir, `version: 1\nstores:\n  appdb: { kind: sql, url: "sqlite:./app.db" }\ndatasets: {}\n${REDACT}`);
-    const r = discover(dir);
+    const r = await discover(dir);
     expect(r.code).toBe(1);
     const byColumn = new Map(r.unmapped.map((u) => [`${u.table}.${u.column}`, u]));
     expect([...byColumn.keys()].sort()).toEqual(["feature_cache.note", "feature_cache.payment", "feature_cache.ref"]);
@@ -76,7 +76,7 @@ describe("lethe discover reads values", { timeout: 180_000 }, () => {
     expect(byColumn.get("feature_cache.ref")).toMatchObject({ type: "employee_id" });
     expect(r.text).toMatch(/feature_cache\s+note\s+email 5\d%/);
     // --sample bounds what is read per column.
-    expect(discover(dir, ["--sample", "20"]).unmapped.find((u) => u.column === "note")?.sampled).toBe(20);
+    expect((await discover(dir, ["--sample", "20"])).unmapped.find((u) => u.column === "note")?.sampled).toBe(20);
   });
 
   it("samples PostgreSQL columns at random (TABLESAMPLE on a large table) and judges them the same way", async (ctx) => {
@@ -93,7 +93,7 @@ describe("lethe discover reads values", { timeout: 180_000 }, () => {
     await raw.close();
     const dir = tempDir();
     writeConfig(dir, `version: 1\nstores:\n  pg: { kind: sql, url: ${JSON.stringify(db.url)} }\ndatasets: {}\n`);
-    const r = discover(dir, ["--sample", "500"]);
+    const r = await discover(dir, ["--sample", "500"]);
     expect(r.code).toBe(1);
     expect(r.unmapped).toEqual([
       expect.objectContaining({ store: "pg", table: "feature_cache", column: "note", type: "email", sampled: 500 }),
@@ -120,7 +120,7 @@ describe("lethe discover reads values", { timeout: 180_000 }, () => {
     await raw.close();
     const dir = tempDir();
     writeConfig(dir, `version: 1\nstores:\n  my: { kind: sql, url: ${JSON.stringify(db.url)} }\ndatasets: {}\n`);
-    const r = discover(dir, ["--sample", "500"]);
+    const r = await discover(dir, ["--sample", "500"]);
     expect(r.code).toBe(1);
     expect(r.unmapped).toEqual([
       expect.objectContaining({ store: "my", table: "feature_cache", column: "note", type: "email", sampled: 500 }),
@@ -129,7 +129,7 @@ describe("lethe discover reads values", { timeout: 180_000 }, () => {
     expect(r.unmapped[0]?.share).toBeLessThan(0.45);
   });
 
-  it("finds fs files outside every dataset's globs: paths holding a subject, text files holding personal data", () => {
+  it("finds fs files outside every dataset's globs: paths holding a subject, text files holding personal data", async () => {
     const dir = tempDir();
     const root = join(dir, "data");
     const put = (rel: string, body: string | Buffer) => {
@@ -152,7 +152,7 @@ datasets:
   uploads: { store: files, include: ["users/**/*.bin"], subjectFromPath: "users/{subject}/**", retention: 30d }
 `,
     );
-    const r = discover(dir);
+    const r = await discover(dir);
     expect(r.code).toBe(1);
     expect(r.unmapped.map((u) => [u.table, u.column])).toEqual([
       ["exports/#-#/*.csv", "(content)"],
@@ -185,7 +185,7 @@ datasets:
   uploads: { store: blobs, include: ["uploads/**"], subjectFromPath: "uploads/{subject}/**", retention: 30d }
 `,
     );
-    const r = discover(dir);
+    const r = await discover(dir);
     expect(r.code).toBe(1);
     expect(r.unmapped.map((u) => [u.table, u.column, u.type])).toEqual([
       ["by-mail/[EMAIL]/*.txt", "(path)", "email"],

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
-import { lethe as cli } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { expected, filesUnder, pgFixture, remaining } from "./fixture.js";
 
@@ -53,7 +53,7 @@ describe("erasure on a PostgreSQL target (state in PostgreSQL too)", () => {
       await lethe.close();
     }
     // The CLI gives the same answer against the shared PostgreSQL state.
-    const again = cli(["erase", "pg-user-3", "--yes", "--json"], f.dir);
+    const again = await letheIn(["erase", "pg-user-3", "--yes", "--json"], f.dir);
     expect(again.code).toBe(0);
     expect((again.json as { datasets: { found: number }[] }).datasets.every((d) => d.found === 0)).toBe(true);
   });

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
-import { lethe, letheAsync } from "../helpers/cli.js";
+import { letheAsync, letheIn } from "../helpers/cli.js";
 import { until } from "../helpers/wait.js";
 import { type ErasureFixture, expected, filesUnder, remaining, sqliteFixture } from "./fixture.js";
 
@@ -57,9 +57,11 @@ describe("requests process survives kill -9", () => {
     const statuses = peek<{ status: string }>(f, "select status from erasure_requests").map((r) => r.status);
     expect(statuses.filter((s) => s === "completed").length).toBeLessThan(ERASED.length);
 
-    const rerun = lethe(["requests", "process", "--json"], f.dir);
+    const rerun = await letheIn(["requests", "process", "--json"], f.dir);
     expect(rerun.code, rerun.stderr).toBe(0);
-    const list = lethe(["requests", "list", "--json"], f.dir).json as { requests: { id: string; status: string }[] };
+    const list = (await letheIn(["requests", "list", "--json"], f.dir)).json as {
+      requests: { id: string; status: string }[];
+    };
     expect(list.requests.map((r) => r.status)).toEqual(ERASED.map(() => "completed"));
 
     // Ground truth: every erased subject's rows and files gone, the kept subjects untouched.
@@ -83,12 +85,12 @@ describe("requests process survives kill -9", () => {
     );
     expect(linked[0]?.n).toBe((ERASED.length * PER_SUBJECT) / 2);
     expect(peek<{ n: number }>(f, "select count(*) as n from intents")[0]?.n).toBe(0);
-    expect(lethe(["audit", "verify", "--json"], f.dir).json).toMatchObject({ ok: true });
+    expect((await letheIn(["audit", "verify", "--json"], f.dir)).json).toMatchObject({ ok: true });
 
     // Each request's totals sum every attempt: they match what was planted.
     let resumed = 0;
     for (const id of ids) {
-      const show = lethe(["requests", "show", id, "--json"], f.dir).json as {
+      const show = (await letheIn(["requests", "show", id, "--json"], f.dir)).json as {
         attempts: number;
         datasets: { name: string; deleted: number; filesRemoved: number }[];
       };

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
 import { deliverDue, outboxCounts } from "../../src/notify/deliver.js";
 import { notifyDeadlines } from "../../src/notify/producers.js";
-import { lethe as cli } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { api, createToken, startServe, stateQuery } from "../server/serve-process.js";
@@ -33,9 +33,9 @@ describe("notifications in lethe serve", () => {
     });
     const env = { LETHE_TEST_SERVE_HOOK: SECRET };
     // Queued by a CLI process that exits: the outbox is in the state, not in memory.
-    const created = cli(["requests", "create", "user-2", "--json"], p.dir, env);
+    const created = await letheIn(["requests", "create", "user-2", "--json"], p.dir, env);
     expect(created.code).toBe(0);
-    const token = createToken(p.dir, "read");
+    const token = await createToken(p.dir, "read");
     const s = await startServe(p.dir, env);
     try {
       // serve tries, fails (receiver down) and keeps retrying with backoff.
@@ -59,11 +59,11 @@ describe("notifications in lethe serve", () => {
     }
   });
 
-  it("serve refuses to start when a webhook's secret reference cannot be resolved", () => {
+  it("serve refuses to start when a webhook's secret reference cannot be resolved", async () => {
     const p = makeProject({
       extraYaml: `notifications:\n  webhooks: [{ url: "http://127.0.0.1:9/x", secret: "env:LETHE_TEST_UNSET_HOOK" }]\n`,
     });
-    const r = cli(["serve", "--port", "0"], p.dir);
+    const r = await letheIn(["serve", "--port", "0"], p.dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("notifications.webhooks.0.secret: secret env:LETHE_TEST_UNSET_HOOK");
   });

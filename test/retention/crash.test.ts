@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { type RawSql, rawMysql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
-import { lethe, letheAsync, tempDir } from "../helpers/cli.js";
+import { letheAsync, letheIn, tempDir } from "../helpers/cli.js";
 import { createTestMysqlDatabase, createTestPgDatabase } from "../helpers/services.js";
 
 const ROWS = 30_000;
@@ -42,8 +42,8 @@ async function remaining(raw: RawSql): Promise<Set<number>> {
   return new Set((await raw.exec("select id from logs")).map((r) => Number(r.id)));
 }
 
-function deletedKeys(dir: string): number[] {
-  const out = lethe(["audit", "export", "--format", "jsonl"], dir).stdout.trim();
+async function deletedKeys(dir: string): Promise<number[]> {
+  const out = (await letheIn(["audit", "export", "--format", "jsonl"], dir)).stdout.trim();
   if (!out) return [];
   return out
     .split("\n")
@@ -65,7 +65,7 @@ datasets:
 `,
   );
   // Opening once creates the state, so kill times below land in the deletion loop.
-  expect(lethe(["plan"], dir).code).toBe(0);
+  expect((await letheIn(["plan"], dir)).code).toBe(0);
   let interrupted = 0;
   for (let round = 0; round < 6; round++) {
     const child = letheAsync(["apply", "--force"], dir);
@@ -89,19 +89,19 @@ datasets:
     // At every moment: no "deleted" entry for an item that still exists.
     const left = await remaining(raw);
     if (left.size > 0 && left.size < ROWS) interrupted++;
-    for (const k of deletedKeys(dir)) expect(left.has(k), `row ${k} is recorded deleted but exists`).toBe(false);
+    for (const k of await deletedKeys(dir)) expect(left.has(k), `row ${k} is recorded deleted but exists`).toBe(false);
   }
   // The kills must really have landed mid-deletion, or this test proves nothing.
   expect(interrupted).toBeGreaterThan(0);
-  const last = lethe(["apply", "--force", "--json"], dir);
+  const last = await letheIn(["apply", "--force", "--json"], dir);
   expect(last.code).toBe(0);
   const left = await remaining(raw);
   expect(left.size).toBe(0);
   // Every deleted row has exactly one "deleted" entry: none missing, none twice.
-  const keys = deletedKeys(dir);
+  const keys = await deletedKeys(dir);
   expect(keys.length).toBe(ROWS);
   expect(new Set(keys).size).toBe(ROWS);
-  const v = lethe(["audit", "verify", "--json"], dir);
+  const v = await letheIn(["audit", "verify", "--json"], dir);
   expect(v.json).toMatchObject({ ok: true });
   return dir;
 }

@@ -1,7 +1,7 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { lethe, tempDir, writeConfig } from "../helpers/cli.js";
+import { type CliResult, letheIn, tempDir, writeConfig } from "../helpers/cli.js";
 import { addTraining, makeProject, touch } from "../helpers/project.js";
 
 interface ApplyJson {
@@ -12,8 +12,8 @@ describe("fs datasets on a hostile tree", () => {
   let root: string;
   let outside: string;
   let dir: string;
-  let result: ReturnType<typeof lethe>;
-  beforeAll(() => {
+  let result: CliResult;
+  beforeAll(async () => {
     dir = tempDir();
     root = join(dir, "models");
     outside = join(dir, "outside");
@@ -41,10 +41,10 @@ datasets:
   checkpoints: { store: models, include: ["ckpt/**/*.{pt,onnx}"], retention: 60d, action: shred }
 `,
     );
-    result = lethe(["apply", "--json", "--force"], dir);
+    result = await letheIn(["apply", "--json", "--force"], dir);
   });
 
-  it("deletes only matched, expired regular files inside the root", () => {
+  it("deletes only matched, expired regular files inside the root", async () => {
     expect(existsSync(join(root, "ckpt", "old.pt"))).toBe(false);
     expect(existsSync(join(root, "ckpt", "sub", "old.onnx"))).toBe(false);
     expect(existsSync(join(root, "ckpt", "new.pt"))).toBe(true);
@@ -53,13 +53,13 @@ datasets:
     expect(existsSync(join(root, "ckpt", "sub"))).toBe(true); // directories stay
   });
 
-  it("never follows a symlink out of the root", () => {
+  it("never follows a symlink out of the root", async () => {
     expect(readFileSync(join(outside, "victim.pt"), "utf8")).toBe("outside file");
     expect(readFileSync(join(outside, "dir", "deep.pt"), "utf8")).toBe("outside dir file");
     expect(existsSync(join(root, "ckpt", "link.pt"))).toBe(true);
   });
 
-  it("refuses to shred a file with more than one hard link, and says so", () => {
+  it("refuses to shred a file with more than one hard link, and says so", async () => {
     expect(readFileSync(join(outside, "hard-other-name.pt"), "utf8")).toBe("hard linked");
     expect(result.code).toBe(1);
     const ds = (result.json as ApplyJson).datasets[0];
@@ -70,7 +70,7 @@ datasets:
 });
 
 describe("row-linked files", () => {
-  it("deletes a row's file with the row, but never a path outside the store root", () => {
+  it("deletes a row's file with the row, but never a path outside the store root", async () => {
     const p = makeProject({ logs: 2 });
     const secret = join(p.dir, "secret.txt");
     writeFileSync(secret, "do not touch");
@@ -83,7 +83,7 @@ describe("row-linked files", () => {
     addTraining(p, 5, "training/gone.npz", { ageDays: 100, createFile: false });
     symlinkSync(secret, join(p.models, "training", "link.npz"));
     addTraining(p, 6, "training/link.npz", { ageDays: 100, createFile: false });
-    const r = lethe(["apply", "--json", "--force"], p.dir);
+    const r = await letheIn(["apply", "--json", "--force"], p.dir);
     expect(readFileSync(secret, "utf8")).toBe("do not touch");
     expect(readFileSync(join(p.dir, "elsewhere", "abs.bin"), "utf8")).toBe("abs");
     expect(existsSync(join(p.models, "training", "a.npz"))).toBe(false);
@@ -94,7 +94,7 @@ describe("row-linked files", () => {
     expect(training?.failures.map((f) => f.reason).join("\n")).toMatch(/symbolic link/);
     expect(r.code).toBe(1);
     // The refusals are on the ledger as failures.
-    const log = lethe(["audit", "log", "--dataset", "training", "--key", "2", "--json"], p.dir);
+    const log = await letheIn(["audit", "log", "--dataset", "training", "--key", "2", "--json"], p.dir);
     const actions = (log.json as { entries: { action: string; reason?: string }[] }).entries.map((e) => e.action);
     expect(actions).toEqual(["deleted", "failed"]);
   });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Lethe } from "../../src/lethe.js";
-import { lethe as cli } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
 import { bearer, harness, openProject } from "../server/helpers.js";
 
@@ -50,7 +50,7 @@ describe("held items stay quiet (issue 11 item 2): reported as held, never as ov
     }
     await lethe.close();
     open.splice(0);
-    const out = cli(["janitor", "--grace", "1s"], dir);
+    const out = await letheIn(["janitor", "--grace", "1s"], dir);
     expect(out.code).toBe(0);
     expect(out.stdout).toContain("nothing escaped");
     expect(out.stdout).toContain("logs: 4 item(s) past expiry kept by a legal hold (not findings)");

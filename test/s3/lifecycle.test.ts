@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { datasetPrefix, mergeRules, planLifecycle, toS3Rules } from "../../src/stores/s3/lifecycle-rules.js";
-import { lethe, tempDir, writeConfig } from "../helpers/cli.js";
+import { letheIn, tempDir, writeConfig } from "../helpers/cli.js";
 import { createTestBucket, requireService } from "../helpers/services.js";
 
 /*
@@ -27,7 +27,7 @@ function config(datasets: Record<string, unknown>, versions = true) {
 }
 
 describe("lifecycle rules as data", () => {
-  it("rounds retention up to whole days, never below the configured retention", () => {
+  it("rounds retention up to whole days, never below the configured retention", async () => {
     const plan = planLifecycle(
       config({
         a: { store: "blobs", retention: "90s", include: ["uploads/**"] },
@@ -52,7 +52,7 @@ describe("lifecycle rules as data", () => {
     expect(plan.buckets.find((b) => b.bucket === "archive")?.rules).toEqual([]);
   });
 
-  it("versioned stores expire noncurrent versions too; unversioned ones do not", () => {
+  it("versioned stores expire noncurrent versions too; unversioned ones do not", async () => {
     const v = planLifecycle(config({ a: { store: "blobs", retention: "2d" } }), NO_HOLDS);
     expect(toS3Rules(v.buckets[0]?.rules ?? [])).toEqual([
       {
@@ -67,7 +67,7 @@ describe("lifecycle rules as data", () => {
     expect(toS3Rules(p.buckets[0]?.rules ?? [])[0]?.NoncurrentVersionExpiration).toBeUndefined();
   });
 
-  it("leaves out datasets a prefix filter cannot express, with no fixed retention, or under holds", () => {
+  it("leaves out datasets a prefix filter cannot express, with no fixed retention, or under holds", async () => {
     const cfg = config({
       globs: { store: "blobs", retention: "1d", include: ["**/*.png"] },
       excl: { store: "blobs", retention: "1d", exclude: ["keep/**"] },
@@ -84,7 +84,7 @@ describe("lifecycle rules as data", () => {
     ]);
   });
 
-  it("datasetPrefix accepts only a plain prefix", () => {
+  it("datasetPrefix accepts only a plain prefix", async () => {
     expect(datasetPrefix({ include: [], exclude: [] })).toBe("");
     expect(datasetPrefix({ include: ["**"], exclude: [] })).toBe("");
     expect(datasetPrefix({ include: ["a/b/**"], exclude: [] })).toBe("a/b/");
@@ -93,7 +93,7 @@ describe("lifecycle rules as data", () => {
     expect(datasetPrefix({ include: ["a/**/*.bin"], exclude: [] })).toBeUndefined();
   });
 
-  it("merging keeps the bucket's own rules and replaces every earlier lethe rule", () => {
+  it("merging keeps the bucket's own rules and replaces every earlier lethe rule", async () => {
     const own = {
       ID: "archive-logs",
       Status: "Enabled" as const,
@@ -131,8 +131,8 @@ datasets:
     return dir;
   }
 
-  it("--dry-run shows the rules and writes nothing", () => {
-    const r = lethe(["lifecycle", "sync", "--dry-run", "--json"], project());
+  it("--dry-run shows the rules and writes nothing", async () => {
+    const r = await letheIn(["lifecycle", "sync", "--dry-run", "--json"], project());
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toEqual({
       dryRun: true,
@@ -150,8 +150,8 @@ datasets:
     });
   });
 
-  it("a server without lifecycle support is reported as unsupported, exit 1", () => {
-    const r = lethe(["lifecycle", "sync", "--json"], project());
+  it("a server without lifecycle support is reported as unsupported, exit 1", async () => {
+    const r = await letheIn(["lifecycle", "sync", "--json"], project());
     expect(r.code).toBe(1);
     const j = r.json as { buckets: { status: string; reason: string }[] };
     expect(j.buckets[0]?.status).toBe("unsupported");

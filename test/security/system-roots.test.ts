@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { ConfigError } from "../../src/core/errors.js";
-import { lethe, tempDir, writeConfig } from "../helpers/cli.js";
+import { letheIn, tempDir, writeConfig } from "../helpers/cli.js";
 
 const config = (root: string, extra = "") => ({
   version: 1,
@@ -43,7 +43,7 @@ describe("fs store roots that are system or home directories (issue 10 item 9)",
     expect(issues[0]).toMatch(/^stores\.x\.root: resolves to \/\S*, a system directory/);
   });
 
-  it("refuses spellings that resolve to one: .., trailing slash, a symlink, a relative root", () => {
+  it("refuses spellings that resolve to one: .., trailing slash, a symlink, a relative root", async () => {
     expect(issuesOf("/data/../etc/")).toHaveLength(1);
     expect(issuesOf("../..", "/usr/share")).toHaveLength(1);
     const dir = tempDir();
@@ -52,12 +52,12 @@ describe("fs store roots that are system or home directories (issue 10 item 9)",
     expect(issuesOf("./link", dir)[0]).toContain("resolves to /etc");
   });
 
-  it("refuses a home directory listed in /etc/passwd (root's /root, postgres's home…)", () => {
+  it("refuses a home directory listed in /etc/passwd (root's /root, postgres's home…)", async () => {
     expect(issuesOf("/root")[0]).toMatch(/\/root/);
     expect(issuesOf("/var/lib/postgresql")[0] ?? "").toMatch(/a home directory|a system directory/);
   });
 
-  it("accepts folders below them, and any root with allowSystemRoot: true", () => {
+  it("accepts folders below them, and any root with allowSystemRoot: true", async () => {
     expect(issuesOf("/etc/myapp/cache")).toEqual([]);
     expect(issuesOf("/var/lib/lethe-models")).toEqual([]);
     const dir = tempDir();
@@ -66,7 +66,7 @@ describe("fs store roots that are system or home directories (issue 10 item 9)",
     expect(() => parseConfig(config("/etc", "allow"), "/tmp")).not.toThrow();
   });
 
-  it("lethe validate and lethe plan exit 2 naming stores.x.root", () => {
+  it("lethe validate and lethe plan exit 2 naming stores.x.root", async () => {
     const dir = tempDir();
     writeConfig(
       dir,
@@ -78,7 +78,7 @@ datasets:
 `,
     );
     for (const cmd of [["validate"], ["plan"]]) {
-      const r = lethe(cmd, dir);
+      const r = await letheIn(cmd, dir);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain("stores.x.root: resolves to /etc, a system directory");
     }

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { type Browser, chromium } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
 import { bearer, type Harness, harness } from "./helpers.js";
 import { api, createToken, type ServeProcess, startServe } from "./serve-process.js";
@@ -55,8 +55,8 @@ describe("dashboard in headless Chromium", () => {
       "create trigger logs_locked before delete on logs when old.user_id = 'user-3' begin select raise(abort, 'locked by the test'); end",
     );
     db.close();
-    const token = createToken(p.dir, "admin");
-    const plan = lethe(["plan", "--json"], p.dir).json as {
+    const token = await createToken(p.dir, "admin");
+    const plan = (await letheIn(["plan", "--json"], p.dir)).json as {
       datasets: { name: string; total: number; expired: number }[];
     };
     server = await startServe(p.dir, { LETHE_ACCESS_LOG: "off" });

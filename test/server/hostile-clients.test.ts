@@ -103,7 +103,7 @@ describe("lethe serve against hostile clients", () => {
     expect(r.status).toBe(503);
     for (const sock of sockets.splice(0)) sock.destroy();
     await until(async () => (await get(s.port, "/healthz")).status === 200, 10_000);
-    const metrics = await api(s.base, createToken(s.dir, "read"), "/metrics");
+    const metrics = await api(s.base, await createToken(s.dir, "read"), "/metrics");
     expect(metrics.text).toMatch(/lethe_http_connections_refused_total [1-9]/);
   }, 60_000);
 
@@ -112,8 +112,8 @@ describe("lethe serve against hostile clients", () => {
       "{ rateLimit: { erasure: { perSecond: 0.01, burst: 3 }, reads: { perSecond: 0.01, burst: 2 } } }",
     );
     const dir = s.dir;
-    const a = createToken(dir, "erasure:write,read");
-    const b = createToken(dir, "erasure:write,read");
+    const a = await createToken(dir, "erasure:write,read");
+    const b = await createToken(dir, "erasure:write,read");
     const post = (t: string, i: number) =>
       api(s.base, t, "/v1/erasure-requests", { method: "POST", body: { subject: `user-${i}` } });
     for (let i = 0; i < 3; i++) expect((await post(a, i)).status).toBe(202);

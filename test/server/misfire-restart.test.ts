@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
 import { until } from "./helpers.js";
 import { type ServeProcess, startServe, stateQuery } from "./serve-process.js";
@@ -27,10 +27,10 @@ function dailyAt(agoMs: number): { cron: string; last: Date } {
 }
 
 /** A project whose retention job was registered `days` days ago and has never run since. */
-function downSince(days: number, grace: string) {
+async function downSince(days: number, grace: string) {
   const { cron, last } = dailyAt(30 * 60_000);
   const p = makeProject({ extraYaml: `schedule: "${cron}"\nmisfireGrace: ${grace}\n` });
-  expect(lethe(["hold", "list", "--json"], p.dir).code).toBe(0); // creates and migrates the state
+  expect((await letheIn(["hold", "list", "--json"], p.dir)).code).toBe(0); // creates and migrates the state
   const db = new Database(join(p.dir, ".lethe", "state.db"));
   db.prepare("insert into schedule_jobs (job, registered_at) values (?, ?)").run(
     "retention:logs",
@@ -65,7 +65,7 @@ async function stop(s: ServeProcess): Promise<void> {
 
 describe("misfire across a restart of lethe serve", () => {
   it("within misfireGrace the latest missed run fires at start-up; the older ones are recorded as superseded", async () => {
-    const { p, last } = downSince(2, "1h");
+    const { p, last } = await downSince(2, "1h");
     const s = await serve(p.dir);
     const ran = await until(async () => claims(p.dir).find((c) => c.status === "ok"), 30_000, 50);
     expect(ran.fire_time).toBe(last.toISOString());
@@ -73,11 +73,11 @@ describe("misfire across a restart of lethe serve", () => {
     expect(missed(p.dir)[0]?.reason).toContain("superseded");
     expect(JSON.parse(missed(p.dir)[0]?.data ?? "{}")).toMatchObject({ job: "retention:logs", count: 2 });
     await stop(s);
-    expect(lethe(["audit", "verify", "--json"], p.dir).code).toBe(0);
+    expect((await letheIn(["audit", "verify", "--json"], p.dir)).code).toBe(0);
   }, 60_000);
 
   it("beyond misfireGrace nothing missed runs; every missed fire time is recorded once", async () => {
-    const { p } = downSince(2, "10m");
+    const { p } = await downSince(2, "10m");
     const s = await serve(p.dir);
     await until(async () => missed(p.dir).length === 1, 30_000, 50);
     expect(missed(p.dir)[0]?.reason).toMatch(/not run within misfireGrace \(600s\)/);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { lethe, tempDir } from "../helpers/cli.js";
+import { letheIn, tempDir } from "../helpers/cli.js";
 import { createLogsTable } from "../helpers/project.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { until } from "./helpers.js";
@@ -146,7 +146,7 @@ datasets:
     );
     expect(closed).toHaveLength(1);
     expect(closed[0]?.reason).toMatch(/^interrupted/);
-    const verify = lethe(["audit", "verify", "--json"], dir, env);
+    const verify = await letheIn(["audit", "verify", "--json"], dir, env);
     expect(verify.json, verify.stdout).toMatchObject({ ok: true });
     expect(verify.code).toBe(0);
   }, 180_000);

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import Database from "better-sqlite3";
-import { LETHE_BIN, lethe } from "../helpers/cli.js";
+import { LETHE_BIN, letheIn } from "../helpers/cli.js";
 
 export interface ServeProcess {
   proc: ChildProcess;
@@ -58,8 +58,8 @@ export function startServe(dir: string, env: Record<string, string> = {}, args: 
   });
 }
 
-export function createToken(dir: string, scopes: string): string {
-  const r = lethe(["token", "create", "--scopes", scopes, "--json"], dir);
+export async function createToken(dir: string, scopes: string): Promise<string> {
+  const r = await letheIn(["token", "create", "--scopes", scopes, "--json"], dir);
   if (r.code !== 0) throw new Error(`token create failed: ${r.stderr}`);
   return (r.json as { token: string }).token;
 }

@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { ids, makeProject } from "../helpers/project.js";
 import { until } from "./helpers.js";
 import { addExpiredLogs, api, createToken, type ServeProcess, startServe, stateQuery } from "./serve-process.js";
@@ -30,7 +30,10 @@ async function stop(s: ServeProcess, sig: NodeJS.Signals = "SIGTERM"): Promise<n
 describe("lethe serve (a real process)", () => {
   it("token create/list/revoke: shown once, stored hashed, bad scopes refused", async () => {
     const p = makeProject();
-    const created = lethe(["token", "create", "--scopes", "read,events:write", "--label", "ci", "--json"], p.dir);
+    const created = await letheIn(
+      ["token", "create", "--scopes", "read,events:write", "--label", "ci", "--json"],
+      p.dir,
+    );
     expect(created.code).toBe(0);
     const t = created.json as { id: string; token: string; scopes: string[] };
     expect(t).toEqual({
@@ -38,19 +41,19 @@ describe("lethe serve (a real process)", () => {
       token: expect.stringMatching(/^lethe_/),
       scopes: ["read", "events:write"],
     });
-    const list = lethe(["token", "list", "--json"], p.dir);
+    const list = await letheIn(["token", "list", "--json"], p.dir);
     expect(list.stdout).not.toContain(t.token);
     expect((list.json as { tokens: { id: string }[] }).tokens.map((x) => x.id)).toEqual([t.id]);
     const stored = stateQuery<{ hash: string }>(p.dir, "select hash from api_tokens");
     expect(stored[0]?.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(lethe(["token", "create", "--scopes", "read,root", "--json"], p.dir).code).toBe(2);
-    expect(lethe(["token", "revoke", t.id, "--json"], p.dir).json).toEqual({ id: t.id, revoked: true });
-    expect(lethe(["token", "revoke", t.id, "--json"], p.dir).code).toBe(2);
+    expect((await letheIn(["token", "create", "--scopes", "read,root", "--json"], p.dir)).code).toBe(2);
+    expect((await letheIn(["token", "revoke", t.id, "--json"], p.dir)).json).toEqual({ id: t.id, revoked: true });
+    expect((await letheIn(["token", "revoke", t.id, "--json"], p.dir)).code).toBe(2);
   });
 
   it("serves the API; accepted erasure requests and events are processed within seconds; revocation holds", async () => {
     const p = makeProject({ logs: 20, expiredEvery: 2 });
-    const token = createToken(p.dir, "admin");
+    const token = await createToken(p.dir, "admin");
     const s = await serve(p.dir);
     expect((await fetch(`${s.base}/healthz`)).status).toBe(200);
     expect((await fetch(`${s.base}/readyz`)).status).toBe(200);
@@ -93,7 +96,7 @@ describe("lethe serve (a real process)", () => {
     expect(Date.now() - t1).toBeLessThan(5000);
 
     const tokenId = token.split("_")[1] as string;
-    expect(lethe(["token", "revoke", tokenId], p.dir).code).toBe(0);
+    expect((await letheIn(["token", "revoke", tokenId], p.dir)).code).toBe(0);
     await until(async () => (await api(s.base, token, "/v1/plan")).status === 401, 5000);
 
     expect(await stop(s)).toBe(0);
@@ -151,7 +154,7 @@ describe("lethe serve (a real process)", () => {
     expect(deleted % 7).toBe(0);
     expect(ids(p.db, "logs")).toHaveLength(3010 - deleted);
     expect(stateQuery(p.dir, "select * from intents")).toEqual([]);
-    const verify = lethe(["audit", "verify", "--json"], p.dir);
+    const verify = await letheIn(["audit", "verify", "--json"], p.dir);
     expect(verify.code).toBe(0);
     expect((verify.json as { ok: boolean }).ok).toBe(true);
 
@@ -166,6 +169,6 @@ describe("lethe serve (a real process)", () => {
     }, 60_000);
     expect(ids(p.db, "logs")).toHaveLength(5);
     expect(await stop(again)).toBe(0);
-    expect(lethe(["audit", "verify", "--json"], p.dir).code).toBe(0);
+    expect((await letheIn(["audit", "verify", "--json"], p.dir)).code).toBe(0);
   }, 180_000);
 });

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
 import { createTestBucket, requireService } from "../helpers/services.js";
 import { until } from "./helpers.js";
@@ -84,14 +84,14 @@ describe("one unreachable store blocks nothing else", () => {
     const port = await closedPort();
     const hole = await blackhole(port);
     const dir = project("unused", port);
-    const run = (args: string[]) => lethe([...args, "--json"], dir, S3_ENV);
-    expect(run(["hold", "add", "--subject", "user-3", "--reason", "litigation"]).code).toBe(0);
-    expect(run(["hold", "list"]).code).toBe(0);
-    expect(run(["audit", "verify"]).code).toBe(0);
-    const created = run(["requests", "create", "user-1"]);
+    const run = (args: string[]) => letheIn([...args, "--json"], dir, S3_ENV);
+    expect((await run(["hold", "add", "--subject", "user-3", "--reason", "litigation"])).code).toBe(0);
+    expect((await run(["hold", "list"])).code).toBe(0);
+    expect((await run(["audit", "verify"])).code).toBe(0);
+    const created = await run(["requests", "create", "user-1"]);
     expect(created.code).toBe(0);
-    expect(run(["requests", "list"]).code).toBe(0);
-    const plan = run(["plan", "--dataset", "logs"]);
+    expect((await run(["requests", "list"])).code).toBe(0);
+    const plan = await run(["plan", "--dataset", "logs"]);
     expect(plan.code).toBe(0);
     expect((plan.json as { datasets: { name: string; expired: number }[] }).datasets[0]?.expired).toBe(10);
     expect(hole.connections()).toBe(0);
@@ -111,18 +111,18 @@ describe("one unreachable store blocks nothing else", () => {
           "  events:\n    store: warehouse\n    table: events\n    key: id\n    createdAt: created_at\n    retention: 30d\n",
         ),
     );
-    const plan = lethe(["plan", "--json"], dir, S3_ENV);
+    const plan = await letheIn(["plan", "--json"], dir, S3_ENV);
     expect(plan.code).toBe(1);
     expect((plan.json as { unavailable: { dataset: string; store: string }[] }).unavailable).toEqual([
       expect.objectContaining({ dataset: "uploads", store: "blobs" }),
       expect.objectContaining({ dataset: "events", store: "warehouse" }),
     ]);
-    const r = lethe(["apply", "--force", "--json"], dir, S3_ENV);
+    const r = await letheIn(["apply", "--force", "--json"], dir, S3_ENV);
     expect(r.code).toBe(1);
     const out = r.json as { datasets: { name: string; deleted: number }[]; unavailable: { store: string }[] };
     expect(out.datasets.find((d) => d.name === "logs")?.deleted).toBe(10);
     expect(out.unavailable.map((u) => u.store)).toEqual(["blobs", "warehouse"]);
-    const text = lethe(["apply", "--force"], dir, S3_ENV);
+    const text = await letheIn(["apply", "--force"], dir, S3_ENV);
     expect(text.stdout + text.stderr).toContain("uploads: store blobs is unreachable");
   }, 120_000);
 
@@ -133,7 +133,7 @@ describe("one unreachable store blocks nothing else", () => {
     await bucket.client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: "users/user-1/a.bin", Body: "x" }));
     const port = await closedPort();
     const dir = project(bucket.bucket, port);
-    const token = createToken(dir, "admin");
+    const token = await createToken(dir, "admin");
     const s: ServeProcess = await startServe(dir, S3_ENV);
     cleanups.push(async () => {
       s.signal("SIGKILL");
