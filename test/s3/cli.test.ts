@@ -1,13 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { letheIn, tempDir, writeConfig } from "../helpers/cli.js";
 import { createTestBucket, requireService } from "../helpers/services.js";
+import { until } from "../helpers/wait.js";
 import { listAll, putObjects } from "./s3-helpers.js";
 
 const RETENTION_S = 20;
-/** Fresh objects are written this long after the old ones: the window plan + apply must fit in. */
-const FRESH_GAP_MS = 10_000;
 const OLD = ["lethe/users/alice/old-1.bin", "lethe/users/bob/old-2.bin", "lethe/users/bob/old-3.bin"];
 const FRESH = [
   "lethe/users/alice/new-1.bin",
@@ -16,21 +15,21 @@ const FRESH = [
   "lethe/users/dave/new-4.bin",
 ];
 const FOREIGN = ["elsewhere/users/alice/old-9.bin", "lethe/users/alice/keep.txt"];
-const sleepUntil = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms - Date.now())));
 
 interface ApplyJson {
   runId: string;
   datasets: { name: string; expired: number; deleted: number; held: number; failed: number; filesRemoved: number }[];
 }
 
-/** Runs the built CLI (npm run build first) against s3rver, then reads the bucket with our own client. */
-describe("lethe apply with an s3 dataset (real CLI process)", () => {
+/** Runs CLI commands (in-process) against s3rver, then reads the bucket with our own client. */
+describe("lethe apply with an s3 dataset", () => {
   let t: Awaited<ReturnType<typeof createTestBucket>>;
   beforeEach(async (ctx) => {
     requireService(ctx, "s3");
     t = await createTestBucket();
   });
   afterEach(async () => {
+    vi.useRealTimers();
     await t?.drop();
   });
 
@@ -50,13 +49,25 @@ datasets:
     retention: ${RETENTION_S}s
 `,
     );
-    // LastModified is the server's clock: old objects now, fresh ones 10s later; then wait until
-    // only the old ones are past the 20s retention (a window of about 9s for plan + apply).
+    // LastModified is the server's clock, to the second: the old objects now, the fresh ones once the server
+    // stamps a later second (polled: rewritten until it does). lethe then runs with its clock set (Date only)
+    // to just past the old objects' retention, before the fresh ones': no wall-clock wait for 20 s to pass.
     await putObjects(t.client, t.bucket, [...OLD, ...FOREIGN]);
-    const oldAt = Math.max(...(await listAll(t.client, t.bucket)).map((o) => o.lastModified.getTime()));
-    await sleepUntil(oldAt + FRESH_GAP_MS);
-    await putObjects(t.client, t.bucket, FRESH);
-    await sleepUntil(oldAt + RETENTION_S * 1000 + 200);
+    const stamps = async (keys: string[]) =>
+      (await listAll(t.client, t.bucket)).filter((o) => keys.includes(o.key)).map((o) => o.lastModified.getTime());
+    const oldAt = Math.max(...(await stamps([...OLD, ...FOREIGN])));
+    const freshAt = await until(
+      async () => {
+        await putObjects(t.client, t.bucket, FRESH);
+        const at = Math.min(...(await stamps(FRESH)));
+        return at > oldAt && at;
+      },
+      30_000,
+      200,
+    );
+    const now = oldAt + RETENTION_S * 1000 + 200;
+    expect(freshAt + RETENTION_S * 1000).toBeGreaterThan(now); // the fresh objects are not expired at `now`
+    vi.useFakeTimers({ toFake: ["Date"], now });
 
     const plan = await letheIn(["plan", "--json"], dir);
     expect(plan.code, plan.stderr).toBe(0);
@@ -67,7 +78,6 @@ datasets:
     expect(aj.datasets).toEqual([
       { name: "uploads", expired: 3, deleted: 3, held: 0, failed: 0, filesRemoved: 0, failures: [] },
     ]);
-    expect(Date.now()).toBeLessThan(oldAt + FRESH_GAP_MS - 1_000 + RETENTION_S * 1000); // fresh objects were not yet expired
 
     const left = (await listAll(t.client, t.bucket)).map((o) => o.key).sort();
     expect(left).toEqual([...FRESH, ...FOREIGN].sort());

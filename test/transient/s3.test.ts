@@ -78,12 +78,14 @@ describe("transient data on an s3 store", () => {
     requireService(ctx, "s3");
     const { t, lethe } = await s3Project("1s");
     await putObjects(t.client, t.bucket, ["lethe/users/u1/a.bin", "lethe/users/u3/b.bin", "other/c.bin"]);
-    await new Promise((r) => setTimeout(r, 2200));
-    const r = await lethe.janitor({ graceSeconds: 0 });
+    // Judged at an instant 2.2 s past the newest object's LastModified (the server's clock), not after a wait.
+    const newest = Math.max(...(await listAll(t.client, t.bucket)).map((o) => o.lastModified.getTime()));
+    const now = new Date(newest + 2200);
+    const r = await lethe.janitor({ graceSeconds: 0, now });
     expect(r.findings.map((f) => f.kind)).toEqual(["expired_item", "expired_item"]);
     expect(r.findings.every((f) => f.keyHash && !("key" in f))).toBe(true);
     expect(r.lag[0]?.seconds).toBeGreaterThanOrEqual(1);
-    const fix = await lethe.janitor({ graceSeconds: 0, apply: true });
+    const fix = await lethe.janitor({ graceSeconds: 0, apply: true, now });
     expect(fix.findings.every((f) => f.fixed)).toBe(true);
     expect((await listAll(t.client, t.bucket)).map((o) => o.key)).toEqual(["other/c.bin"]);
     const deleted = (await lethe.audit.log({})).filter((e) => e.action === "deleted");
