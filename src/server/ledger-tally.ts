@@ -1,7 +1,7 @@
 import type { StateHandle } from "../state/open-state.js";
 
 /** Ledger actions counted per dataset for `/metrics`. */
-export const TALLIED = ["deleted", "shredded", "held", "failed", "janitor_found", "run_missed"] as const;
+export const TALLIED = ["deleted", "shredded", "held", "failed", "janitor_found", "run_missed", "ttl_set"] as const;
 export type Tallied = (typeof TALLIED)[number];
 
 /**

@@ -66,6 +66,11 @@ export class Metrics {
     fromTally("lethe_items_held_total", "Items kept back by a legal hold, per dataset (from the ledger)", "held");
     fromTally("lethe_items_failed_total", "Items whose deletion failed, per dataset (from the ledger)", "failed");
     fromTally("lethe_janitor_findings_total", "Janitor findings, per dataset (from the ledger)", "janitor_found");
+    fromTally(
+      "lethe_items_ttl_set_total",
+      "Redis keys whose TTL a run set or lowered to the retention, per dataset (from the ledger)",
+      "ttl_set",
+    );
     fromTally("lethe_runs_missed_total", "Scheduled runs recorded as missed (from the ledger)", "run_missed");
 
     this.runDuration = new Histogram({
