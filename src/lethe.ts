@@ -51,6 +51,19 @@ export interface LetheLogger {
   info(msg: string): void;
 }
 
+export interface AuditVerifyOptions {
+  /** Re-check every entry, not only those after the last verified mark. */
+  full?: boolean | undefined;
+  /** An exported checkpoint the ledger must still extend. */
+  checkpoint?: Checkpoint | undefined;
+  /** Store the verified mark (CLI, scheduled and POST runs; never a GET). */
+  record?: boolean | undefined;
+  /** Run the pass in a worker thread (what `serve` and the CLI do). */
+  worker?: boolean | undefined;
+  /** The time checkpoint coverage is measured against (default: now). */
+  now?: Date | undefined;
+}
+
 export interface OpenOptions {
   drivers?: DriverRegistry;
   logger?: LetheLogger;
@@ -228,7 +241,19 @@ export class Lethe {
   }
 
   readonly audit = {
-    verify: (checkpoint?: Checkpoint): Promise<VerifyResult> => verifyLedger(this.state, this.ledger, checkpoint),
+    /**
+     * Verifies the entries after the last verified mark (`full`: all of them); `worker: true` runs the
+     * pass in a worker thread; `record` stores how far it verified. Checkpoint coverage per `ledger.checkpointEvery`.
+     */
+    verify: (opts: AuditVerifyOptions = {}): Promise<VerifyResult> =>
+      verifyLedger(this.state, this.ledger, {
+        full: opts.full,
+        checkpoint: opts.checkpoint,
+        record: opts.record,
+        worker: opts.worker ? this.config.state : undefined,
+        checkpointEverySeconds: this.config.ledger.checkpointEverySeconds,
+        now: opts.now,
+      }),
     log: (q: AuditQuery): Promise<LedgerEntry[]> => auditLog(this.state, this.ledger, q),
     checkpoint: (): Promise<Checkpoint> => this.ledger.checkpoint(),
     prove: async (seq: number): Promise<InclusionProof> =>

@@ -122,6 +122,7 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
     notifications: notifications(raw.notifications),
     redact: { patterns: raw.redact?.patterns ?? [], keys: raw.redact?.keys ?? [] },
     janitor: { graceSeconds: seconds(raw.janitor?.grace ?? "1h"), schedule: raw.janitor?.schedule },
+    ledger: { checkpointEverySeconds: seconds(raw.ledger?.checkpointEvery ?? "25h") },
     server: {
       port: raw.server?.port ?? 8787,
       host: raw.server?.host ?? "127.0.0.1",

@@ -154,6 +154,8 @@ export const configSchema = z.strictObject({
   notifications: notificationsSchema.optional(),
   redact: redactSchema.optional(),
   janitor: z.strictObject({ grace: durationSchema.default("1h"), schedule: cronSchema.optional() }).optional(),
+  /** `audit verify` reports entries that waited longer than `checkpointEvery` for a signed checkpoint. */
+  ledger: z.strictObject({ checkpointEvery: durationSchema.default("25h") }).optional(),
   server: z
     .strictObject({
       port: z.number().int().min(0).max(65_535).default(8787),

@@ -95,6 +95,8 @@ export interface LetheConfig {
   notifications: NotificationsConfig;
   redact: { patterns: { name: string; regex: string }[]; keys: string[] };
   janitor: { graceSeconds: number; schedule: string | undefined };
+  /** Entries not covered by a signed checkpoint within this long are reported by `audit verify`. */
+  ledger: { checkpointEverySeconds: number };
   /** `lethe serve`: listen address, body limit, and the scheduler lease's time to live. */
   server: { port: number; host: string; bodyLimit: number; leaseTtlSeconds: number; limits: ServerLimits };
   /** Canonical JSON of the policy-relevant parts, hashed into plans. */

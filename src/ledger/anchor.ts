@@ -37,7 +37,7 @@ export function verifyAnchor(publicPem: string, a: Anchor): boolean {
  * @example
  * const a = await latestAnchor(state); // undefined before the first prune
  */
-export async function latestAnchor(state: StateHandle): Promise<Anchor | undefined> {
+export async function latestAnchor(state: Pick<StateHandle, "db">): Promise<Anchor | undefined> {
   const row = await state.db
     .selectFrom("ledger_anchors")
     .selectAll()

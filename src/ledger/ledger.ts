@@ -6,20 +6,15 @@ import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { LedgerTable } from "../state/schema.js";
 import { entryHash } from "./canonical.js";
+import { signVerifiedCheckpoint } from "./checkpoint.js";
 import { type ScrubContext, scrubFreeText } from "./free-text.js";
 import { type HeadState, headMac, headMacMatches } from "./head-mac.js";
 import { keyHeadAfterMigration } from "./key-head.js";
-import { FrontierBuilder, rootOf } from "./merkle.js";
-import {
-  type Checkpoint,
-  checkpointFromRow,
-  checkpointMessage,
-  publicKeyId,
-  publicKeyPem,
-  signBytes,
-} from "./signing.js";
+import { FrontierBuilder } from "./merkle.js";
+import { type Checkpoint, publicKeyId, publicKeyPem, signBytes } from "./signing.js";
 import { loadSigningKeys, SigningKeySet, signingKeyMac } from "./signing-keys.js";
 import type { EntryInput } from "./types.js";
+import { markMac, markMacMatches, type VerifiedMark } from "./verified-mark.js";
 
 /**
  * The append-only, hash-chained, signed audit ledger. Only the executor and
@@ -126,6 +121,15 @@ export class Ledger {
     return headMacMatches(this.chainKey, h, mac);
   }
 
+  /** HMAC of a verified mark under the chain key (see verified-mark.ts). */
+  markMac(m: VerifiedMark): string {
+    return markMac(this.chainKey, m);
+  }
+
+  markIsAuthentic(m: VerifiedMark, mac: string): boolean {
+    return markMacMatches(this.chainKey, m, mac);
+  }
+
   /** Keys an unkeyed head if this open applied the head-MAC migration (see keyHeadAfterMigration). */
   async keyHead(): Promise<void> {
     await keyHeadAfterMigration(this.state, () => this.chainKey);
@@ -189,36 +193,12 @@ export class Ledger {
     return { first: seq - entries.length + 1, last: seq };
   }
 
-  /** Signs the current tree head and stores it; returns the checkpoint. */
-  async checkpoint(): Promise<Checkpoint> {
-    const head = await this.state.db
-      .selectFrom("ledger_head")
-      .selectAll()
-      .where("id", "=", 1)
-      .executeTakeFirstOrThrow();
-    const size = Number(head.seq);
-    const state = { seq: size, hash: head.hash, frontier: head.frontier, keyedFrom: Number(head.keyed_from) };
-    // Never sign what lethe did not write: a forged head would otherwise get a valid checkpoint.
-    if (!this.headIsAuthentic(state, head.mac))
-      throw new LetheError(
-        "AUDIT_FAILED",
-        "the ledger head is not authentic (its MAC does not match): refusing to sign it (a process started before a master-key rotation must be restarted)",
-      );
-    const existing = await this.state.db
-      .selectFrom("checkpoints")
-      .selectAll()
-      .where("size", "=", size)
-      .executeTakeFirst();
-    if (existing) return checkpointFromRow(existing);
-    await this.refuseIfRetired();
-    const body = { size, root: rootOf(JSON.parse(head.frontier) as string[]), at: new Date().toISOString() };
-    const cp = { ...body, signature: signBytes(this.signingKey, checkpointMessage(body)), keyId: this.signingKeyId };
-    await this.state.db
-      .insertInto("checkpoints")
-      .values({ ...body, signature: cp.signature, key_id: cp.keyId })
-      .onConflict((oc) => oc.column("size").doNothing())
-      .execute();
-    return cp;
+  /**
+   * Verifies the entries since the last verified mark, then signs that tree
+   * head and stores it (see signVerifiedCheckpoint); returns the checkpoint.
+   */
+  checkpoint(): Promise<Checkpoint> {
+    return signVerifiedCheckpoint(this.state, this);
   }
 
   /**

@@ -52,7 +52,7 @@ export async function pruneLedger(state: StateHandle, ledger: Ledger, opts: Prun
   if (!opts.yes) return { dryRun: true, before, pruned: size - start, remaining: head - size };
 
   // The verification that must pass first also yields what the anchor signs: one pass over the ledger.
-  const check = await verifyLedger(state, ledger, undefined, size);
+  const check = await verifyLedger(state, ledger, { full: true, captureAt: size });
   if (!check.ok)
     throw new LetheError(
       "AUDIT_FAILED",

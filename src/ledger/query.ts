@@ -58,7 +58,7 @@ export async function auditLog(state: StateHandle, ledger: Ledger, q: AuditQuery
 }
 
 /** The stored ledger rows, oldest first, a page at a time (verification and export). */
-export async function* ledgerRows(state: StateHandle, page = 5000, after = 0): AsyncGenerator<LedgerTable> {
+export async function* ledgerRows(state: Pick<StateHandle, "db">, page = 5000, after = 0): AsyncGenerator<LedgerTable> {
   for (;;) {
     const rows = await state.db
       .selectFrom("ledger")

@@ -1,11 +1,12 @@
+import type { LetheConfig } from "../config/types.js";
 import type { StateHandle } from "../state/open-state.js";
-import { type Anchor, anchorMessage, latestAnchor } from "./anchor.js";
-import { entryHash, GENESIS } from "./canonical.js";
-import type { Ledger } from "./ledger.js";
-import { FrontierBuilder, rootOf } from "./merkle.js";
-import { ledgerRows } from "./query.js";
-import { type Checkpoint, checkpointFromRow, checkpointMessage } from "./signing.js";
+import type { UncoveredStretch } from "./coverage.js";
+import type { HeadState } from "./head-mac.js";
+import { scanInWorker } from "./scan-in-worker.js";
+import { type ScanOptions, type ScanResult, scanLatest } from "./scan-ledger.js";
+import { type Checkpoint, checkpointMessage } from "./signing.js";
 import type { SigningKeySet } from "./signing-keys.js";
+import { readMark, storeMark, type VerifiedMark } from "./verified-mark.js";
 
 export interface VerifyResult {
   ok: boolean;
@@ -18,153 +19,103 @@ export interface VerifyResult {
   anchor?: { size: number; before: string };
   /** With `captureAt`: the chain hash and Merkle frontier as they stood after that entry. */
   captured?: { hash: string; frontier: string[] };
+  /** Whether every entry was re-read (`full`, or no usable verified mark), else only those after `from`. */
+  full: boolean;
+  /** Entries before this one were verified earlier (0: from the genesis; the prune anchor's size). */
+  from: number;
+  /** Ledger rows read by this pass. */
+  read: number;
+  /** Stretches of entries no checkpoint covered within `ledger.checkpointEvery`. */
+  uncovered?: UncoveredStretch[];
+  uncoveredMore?: number;
+  /** Worth knowing, not a failure (e.g. a verified mark that did not authenticate and was ignored). */
+  notes?: string[];
+  /** When ok: how far the ledger verified (what a checkpoint may sign). */
+  mark?: VerifiedMark;
 }
 
-const PAGE = 10_000;
-/** A prune that commits mid-verification moves the start; the check is then run again from the new anchor. */
-const ATTEMPTS = 3;
+/** The keys verification needs: the signing keys (current and retired) and the chain key behind the MACs. */
+export interface VerifyKeys {
+  signingKeys(): Promise<SigningKeySet>;
+  headIsAuthentic(h: HeadState, mac: string | null): boolean;
+  markMac(m: VerifiedMark): string;
+  markIsAuthentic(m: VerifiedMark, mac: string): boolean;
+}
+
+export interface VerifyOptions {
+  /** Re-check every entry instead of only those after the last verified mark. */
+  full?: boolean | undefined;
+  /** An exported checkpoint the ledger must still extend (catches truncation and re-signed history). */
+  checkpoint?: Checkpoint | undefined;
+  /** Store how far the ledger verified, so the next run starts there (never from a GET). */
+  record?: boolean | undefined;
+  /** Also report the chain hash and frontier after this entry (pruning signs them; one pass, not two). */
+  captureAt?: number | undefined;
+  /** Run the pass in a worker thread with its own read connection to this state. */
+  worker?: LetheConfig["state"] | undefined;
+  /** Report entries that waited longer than this for a signed checkpoint (seconds). */
+  checkpointEverySeconds?: number | undefined;
+  /** The time the uncovered tail is measured against (default: now). */
+  now?: Date | undefined;
+}
 
 /**
- * Recomputes the whole chain and Merkle tree from the stored rows, checks
- * every stored checkpoint's signature and root, and, given an exported
- * checkpoint, that the ledger still extends it (catches truncation and
- * rewritten-and-re-signed history). A pruned ledger is checked from its
- * signed anchor.
+ * Verifies the ledger: chain, Merkle tree, stored checkpoints, prune anchor,
+ * the head's MAC and, given an exported checkpoint, that the ledger still
+ * extends it. Incremental by default: entries up to the last verified mark
+ * (MAC'd with the chain key) are not read again; `full` re-reads them all.
+ * Streams a page at a time; with `worker` the pass runs off this thread.
  *
  * @example
- * const r = await verifyLedger(state, ledger); if (!r.ok) console.log(r.firstBad, r.reason);
+ * const r = await verifyLedger(state, ledger, { full: true }); if (!r.ok) console.log(r.firstBad, r.reason);
  */
-export async function verifyLedger(
-  state: StateHandle,
-  /** The keys: the signing keys (current and retired) and the chain key that authenticates the head. */
-  keys: Pick<Ledger, "signingKeys" | "headIsAuthentic">,
-  external?: Checkpoint,
-  /** Also report the chain hash and frontier after this entry (pruning signs them; one pass, not two). */
-  captureAt?: number,
-): Promise<VerifyResult> {
+export async function verifyLedger(state: StateHandle, keys: VerifyKeys, o: VerifyOptions = {}): Promise<VerifyResult> {
   const signers = await keys.signingKeys();
-  const externalBad = external && cpProblem(signers, external);
-  if (externalBad) return { ok: false, entries: 0, reason: `the given checkpoint ${externalBad}`, checkpoints: 0 };
-  let r: VerifyResult = { ok: false, entries: 0, checkpoints: 0 };
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const anchor = await latestAnchor(state);
-    r = await verifyOnce(state, keys, signers, anchor, external, captureAt);
-    if (r.ok || (await latestAnchor(state))?.size === anchor?.size) return r;
-  }
-  return r;
-}
-
-/** Why a checkpoint's signature is not accepted (its key unknown, the signature bad, the key retired before it). */
-function cpProblem(signers: SigningKeySet, c: Checkpoint): string | undefined {
-  return signers.problem(c.keyId, c.size, checkpointMessage(c), c.signature);
-}
-
-async function verifyOnce(
-  state: StateHandle,
-  keys: Pick<Ledger, "headIsAuthentic">,
-  signers: SigningKeySet,
-  anchor: Anchor | undefined,
-  external: Checkpoint | undefined,
-  captureAt: number | undefined,
-): Promise<VerifyResult> {
-  // Other instances may append while this runs: the head read first bounds what is verified, so a
-  // live ledger is checked as of one consistent moment (the head commits with its rows).
-  const head = await readHead(state);
-  const start = anchor?.size ?? 0;
-  // Checkpoints older than the anchor cover entries that are gone: they are passed by, not counted.
-  const stored = (await state.db.selectFrom("checkpoints").selectAll().where("size", ">=", start).execute()).map(
-    checkpointFromRow,
-  );
-  const wanted = new Map<number, Checkpoint[]>();
-  for (const c of external ? [...stored, external] : stored) wanted.set(c.size, [...(wanted.get(c.size) ?? []), c]);
-  const fail = (entries: number, firstBad: number | undefined, reason: string): VerifyResult => ({
-    ok: false,
-    entries,
-    ...(firstBad !== undefined ? { firstBad } : {}),
-    reason,
-    checkpoints: stored.length,
-  });
-  const checkAt = (size: number, frontier: FrontierBuilder): string | undefined => {
-    for (const c of wanted.get(size) ?? []) {
-      const label = c === external ? "the given checkpoint" : `checkpoint at size ${size}`;
-      const bad = cpProblem(signers, c);
-      if (bad) return `${label} ${bad}`;
-      if (frontier.root() !== c.root) return `${label} does not match the ledger: history was rewritten`;
-    }
-    return undefined;
+  const notes: string[] = [];
+  const externalBad =
+    o.checkpoint &&
+    signers.problem(o.checkpoint.keyId, o.checkpoint.size, checkpointMessage(o.checkpoint), o.checkpoint.signature);
+  if (externalBad)
+    return {
+      ok: false,
+      entries: 0,
+      reason: `the given checkpoint ${externalBad}`,
+      checkpoints: 0,
+      full: o.full === true,
+      from: 0,
+      read: 0,
+    };
+  const stored = await readMark(state.db);
+  let mark: VerifiedMark | undefined;
+  if (stored && keys.markIsAuthentic(stored.mark, stored.mac)) mark = stored.mark;
+  else if (stored) notes.push("the stored verification mark does not authenticate: it was ignored");
+  const options: Omit<ScanOptions, "anchor"> = {
+    signers: [...signers.keys],
+    mark,
+    full: o.full,
+    external: o.checkpoint,
+    captureAt: o.captureAt,
+    checkpointEveryMs: o.checkpointEverySeconds === undefined ? undefined : o.checkpointEverySeconds * 1000,
+    nowMs: (o.now ?? new Date()).getTime(),
   };
+  const r = o.worker ? await scanInWorker(o.worker, options) : await scanLatest(state.db, options);
+  return finish(state, keys, r, o, notes);
+}
 
-  if (anchor) {
-    const anchorBad = signers.problem(anchor.keyId, anchor.size, anchorMessage(anchor), anchor.signature);
-    if (anchorBad) return fail(0, start, `the prune anchor ${anchorBad}`);
-    if (rootOf(anchor.frontier) !== anchor.root)
-      return fail(0, start, "the prune anchor's Merkle frontier does not match its signed root");
-    if (external && external.size < start)
-      return fail(
-        0,
-        undefined,
-        `the given checkpoint (size ${external.size}) predates the prune anchor (size ${start}, entries before ${anchor.before}): the entries it covers were pruned, so it can no longer be checked`,
-      );
-    const below = await state.db
-      .selectFrom("ledger")
-      .select("seq")
-      .where("seq", "<=", start)
-      .orderBy("seq")
-      .limit(1)
-      .executeTakeFirst();
-    if (below)
-      return fail(
-        0,
-        Number(below.seq),
-        `entry ${below.seq} lies in the pruned range (the anchor covers entries up to ${start}): it was inserted afterwards`,
-      );
-  }
-  let expected = start + 1;
-  let prev = anchor?.hash ?? GENESIS;
-  let pastHead: number | undefined;
-  let captured: VerifyResult["captured"];
-  const frontier = anchor ? new FrontierBuilder(anchor.frontier, start) : new FrontierBuilder();
-  const bad = checkAt(start, frontier);
-  if (bad) return fail(start, undefined, bad);
-  for await (const row of ledgerRows(state, PAGE, start)) {
-    const seq = Number(row.seq);
-    if (head && seq > head.seq) {
-      pastHead = seq;
-      break;
-    }
-    if (seq !== expected) return fail(expected - 1, expected, `entry ${expected} is missing (sequence gap)`);
-    if (row.prev_hash !== prev)
-      return fail(expected - 1, seq, `entry ${seq} does not link to entry ${seq - 1} (prevHash)`);
-    if (entryHash(prev, row) !== row.hash) return fail(expected - 1, seq, `entry ${seq} was altered (hash mismatch)`);
-    frontier.add(row.hash);
-    prev = row.hash;
-    if (seq === captureAt) captured = { hash: prev, frontier: frontier.toHex() };
-    const cpBad = checkAt(seq, frontier);
-    if (cpBad) return fail(seq, seq, cpBad);
-    expected += 1;
-  }
-  const size = expected - 1;
-  if (!head || head.seq !== size)
-    return fail(size, size + 1, `the ledger head says ${head?.seq} entries but ${size} verify: entries were removed`);
-  if (head.hash !== prev)
-    return fail(size, size, `the ledger head's hash is not entry ${size}'s: the head was altered`);
-  // A stored checkpoint past the verified head is fine if the ledger has grown to it since; one past
-  // the current head means entries it signed are gone. The given checkpoint predates this run.
-  const now = (await readHead(state))?.seq ?? 0;
-  if (pastHead !== undefined && pastHead > now)
-    return fail(size, pastHead, `entry ${pastHead} lies beyond the ledger head: the head was rolled back`);
-  const beyond = [...wanted.entries()]
-    .filter(([s, cps]) => s > size && (s > now || (external !== undefined && cps.includes(external))))
-    .map(([s]) => s);
-  if (beyond.length > 0)
-    return fail(
-      size,
-      size + 1,
-      `a signed checkpoint covers ${Math.max(...beyond)} entries but the ledger has ${size}: it was truncated`,
-    );
-  // The head's frontier is what the next append and checkpoint build on: it must be the recomputed one.
-  if (head.frontier !== JSON.stringify(frontier.toHex()))
-    return fail(size, size, "the ledger head's Merkle frontier does not match the entries: the head was altered");
+async function finish(
+  state: StateHandle,
+  keys: VerifyKeys,
+  r: ScanResult,
+  o: VerifyOptions,
+  notes: string[],
+): Promise<VerifyResult> {
+  const { head, frontier, checkpointsUpTo, ...rest } = r;
+  const out: VerifyResult = {
+    ...rest,
+    full: r.from === (r.anchor?.size ?? 0),
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+  if (!r.ok || !head || !frontier) return out;
   // The chain hash commits to every entry and the MAC to the hash, size and frontier: without the chain
   // key (derived from the master key) nobody can append, rewrite or truncate and re-seal the head.
   if (
@@ -173,33 +124,14 @@ async function verifyOnce(
       head.mac,
     )
   )
-    return fail(
-      size,
-      size,
-      "the ledger head is not authentic (its MAC does not match): entries were appended, rewritten or removed without lethe's key",
-    );
-  return {
-    ok: true,
-    entries: size,
-    checkpoints: stored.filter((c) => c.size <= size).length,
-    ...(anchor ? { anchor: { size: anchor.size, before: anchor.before } } : {}),
-    ...(captured ? { captured } : {}),
-  };
-}
-
-interface StoredHead {
-  seq: number;
-  hash: string;
-  frontier: string;
-  mac: string | null;
-  keyedFrom: number;
-}
-
-async function readHead(state: StateHandle): Promise<StoredHead | undefined> {
-  const h = await state.db
-    .selectFrom("ledger_head")
-    .select(["seq", "hash", "frontier", "mac", "keyed_from"])
-    .where("id", "=", 1)
-    .executeTakeFirst();
-  return h && { seq: Number(h.seq), hash: h.hash, frontier: h.frontier, mac: h.mac, keyedFrom: Number(h.keyed_from) };
+    return {
+      ...out,
+      ok: false,
+      firstBad: r.entries,
+      reason:
+        "the ledger head is not authentic (its MAC does not match): entries were appended, rewritten or removed without lethe's key",
+    };
+  const mark: VerifiedMark = { seq: r.entries, hash: head.hash, frontier, checkpoints: checkpointsUpTo ?? 0 };
+  if (o.record) await storeMark(state.db, mark, keys.markMac(mark));
+  return { ...out, mark };
 }

@@ -33,6 +33,8 @@ export function errorHandler(log: ServerLog) {
   return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
     const e = isLetheError(err) ? err : fromFastify(err);
     if (e) {
+      const retry = isLetheError(e) ? e.details?.retryAfter : undefined;
+      if (typeof retry === "number") void reply.header("retry-after", String(retry));
       void reply.status(httpStatus(e.code)).send(errorBody(e.code, e.message));
       return;
     }

@@ -1,3 +1,4 @@
+import { isLetheError } from "../core/errors.js";
 import type { Lethe } from "../lethe.js";
 import { cronSchedule } from "../scheduler/cron.js";
 import type { Job } from "../scheduler/job.js";
@@ -38,17 +39,34 @@ export function retentionJob(lethe: Lethe, dataset: string, pattern: string, hoo
   };
 }
 
-/** Verifies the whole ledger and publishes the result (dashboard, `lethe_ledger_verification_ok`). */
+/** Every this many scheduled verifications, a full pass (with the 10-minute schedule: once a day). */
+export const FULL_VERIFY_EVERY = 144;
+
+/**
+ * Verifies the ledger in a worker thread and publishes the result (dashboard,
+ * `lethe_ledger_verification_ok`): the entries since the last verification,
+ * and a full pass at the service's first run and every {@link FULL_VERIFY_EVERY}th.
+ * Then signs a checkpoint over what verified, so entries recorded outside runs
+ * are covered within the schedule.
+ */
 export function verifyJob(lethe: Lethe): Job {
+  let runs = 0;
   return {
     name: "ledger-verify",
     schedule: cronSchedule(VERIFY_SCHEDULE),
     recordMissed: false,
     async run() {
-      const v = await runVerify(lethe);
-      return v.ok
-        ? { status: "ok", detail: `${v.entries} entries verified` }
-        : { status: "failed", detail: `ledger verification failed at ${v.firstBad}: ${v.reason}` };
+      const full = runs++ % FULL_VERIFY_EVERY === 0;
+      // A full pass is refused while a GET's incremental one runs: this run then shares that one.
+      const v = await runVerify(lethe, { full, record: true }).catch((err: unknown) =>
+        isLetheError(err) && err.code === "RATE_LIMITED" ? runVerify(lethe, { record: true }) : Promise.reject(err),
+      );
+      if (!v.ok) return { status: "failed", detail: `ledger verification failed at ${v.firstBad}: ${v.reason}` };
+      const cp = await lethe.audit.checkpoint();
+      return {
+        status: "ok",
+        detail: `${v.entries} entries verified (${v.read} read${full ? ", full pass" : ""}); checkpoint at ${cp.size}`,
+      };
     },
   };
 }

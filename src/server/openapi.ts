@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../core/errors.js";
-import { auditQuery, forecastQuery, holdBody, listQuery, planQuery, runBody } from "./schemas.js";
+import { auditQuery, forecastQuery, holdBody, listQuery, planQuery, runBody, verifyQuery } from "./schemas.js";
 import type { Scope } from "./scopes.js";
 
 export interface EndpointDoc {
@@ -95,9 +95,20 @@ export const CORE_ENDPOINTS: EndpointDoc[] = [
   {
     method: "get",
     path: "/v1/audit/verify",
-    summary: "verify the whole ledger (as `audit verify`)",
+    summary:
+      "verify the entries recorded since the last recorded verification (`?full=1`: all of them), in a worker thread; stores nothing",
     scopes: ["read"],
-    ok: [200, '{"ok","entries","firstBad"?,"reason"?}'],
+    query: verifyQuery,
+    ok: [200, '{"ok","entries","full","from","read","firstBad"?,"reason"?,"uncovered"?}'],
+  },
+  {
+    method: "post",
+    path: "/v1/audit/verify",
+    summary:
+      "as GET, and records how far the ledger verified (the next run starts there) and the result for the dashboard",
+    scopes: ["read"],
+    query: verifyQuery,
+    ok: [200, '{"ok","entries","full","from","read","firstBad"?,"reason"?,"uncovered"?}'],
   },
   {
     method: "get",

@@ -27,6 +27,14 @@ export const runBody = z.strictObject({
 
 const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
 
+/** `?full=1` (or `true`): re-check every entry, not only those after the last verified one. */
+export const verifyQuery = z.strictObject({
+  full: z
+    .enum(["1", "0", "true", "false"], { error: "expected full=1 or full=0" })
+    .optional()
+    .transform((v) => v === "1" || v === "true"),
+});
+
 export const auditQuery = z
   .strictObject({
     subject: z.string().min(1).max(512).optional(),

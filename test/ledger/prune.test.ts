@@ -64,8 +64,8 @@ describe.each(["sqlite", "postgres"] as const)("ledger pruning on %s state", (ki
     const v = await l.audit.verify();
     expect(v).toMatchObject({ ok: true, anchor: { size: old } });
     expect(v.entries).toBeGreaterThan(late.size); // + the ledger_pruned entry
-    expect((await l.audit.verify(late)).ok).toBe(true);
-    const refused = await l.audit.verify(early);
+    expect((await l.audit.verify({ checkpoint: late })).ok).toBe(true);
+    const refused = await l.audit.verify({ checkpoint: early });
     expect(refused.ok).toBe(false);
     expect(refused.reason).toMatch(/predates the prune anchor/);
 
@@ -215,7 +215,7 @@ describe("ledger pruning: what verification still catches (SQLite state)", () =>
     await entries(l, 10, 100);
     const cp = await l.audit.checkpoint();
     await l.audit.prune({ before: cut, yes: true });
-    expect((await l.audit.verify({ ...cp, size: cp.size + 1 })).reason).toMatch(
+    expect((await l.audit.verify({ checkpoint: { ...cp, size: cp.size + 1 } })).reason).toMatch(
       /given checkpoint has an invalid signature/,
     );
     const db = new Database(join(p.dir, ".lethe", "state.db"));

@@ -144,11 +144,15 @@ describe("HTTP API endpoints against a real project", () => {
     await h.app.inject({ method: "DELETE", url: `/v1/holds/${subj.json().id}`, headers: bearer(h.tokens.admin) });
   });
 
-  it("GET /v1/audit/verify checks the ledger and /v1/ledger reports the result", async () => {
-    const v = (await get("/v1/audit/verify")).json();
-    expect(v).toEqual({ ok: true, entries: await h.lethe.ledger.size() });
-    const l = (await get("/v1/ledger")).json();
-    expect(l.verification).toMatchObject({ ok: true, entries: v.entries });
+  it("GET /v1/audit/verify checks the ledger; POST also records it and /v1/ledger reports the result", async () => {
+    const entries = await h.lethe.ledger.size();
+    const v = (await get("/v1/audit/verify?full=1")).json();
+    expect(v).toMatchObject({ ok: true, entries, full: true, from: 0, read: entries });
+    expect((await get("/v1/ledger")).json().verification).toBeNull();
+    const p = await h.app.inject({ method: "POST", url: "/v1/audit/verify", headers: bearer(h.tokens.read) });
+    expect(p.json()).toMatchObject({ ok: true, entries });
+    expect((await get("/v1/ledger")).json().verification).toMatchObject({ ok: true, entries });
+    expect((await get("/v1/audit/verify?full=maybe")).statusCode).toBe(400);
   });
 
   it("GET /openapi.json documents every endpoint of the issue", async () => {

@@ -59,7 +59,8 @@ describe("/metrics and access logs", () => {
     const received = new Date(Date.now() - 40 * 86_400_000);
     await h.lethe.requests.create("user-3", { receivedAt: received });
     await h.lethe.events.enqueue({ requestId: "e1", artifacts: [{ dataset: "logs", key: 1 }] });
-    await h.app.inject({ url: "/v1/audit/verify", headers: bearer(h.tokens.read) });
+    // A GET stores nothing: the recorded verification is a POST (or the scheduled job).
+    await h.app.inject({ method: "POST", url: "/v1/audit/verify", headers: bearer(h.tokens.read) });
     await new Promise((r) => setTimeout(r, 1100)); // past the one-second snapshot cache
 
     text = await metrics();

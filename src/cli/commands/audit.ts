@@ -6,6 +6,7 @@ import { allEntries } from "../../ledger/query.js";
 import type { Checkpoint } from "../../ledger/signing.js";
 import { splitPems } from "../../ledger/signing-keys.js";
 import type { LedgerEntry } from "../../ledger/types.js";
+import { verifyJson, verifyText } from "../../ledger/verify-report.js";
 import { withLetheState } from "../context.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
@@ -64,19 +65,18 @@ export function registerAudit(program: Command, run: Runner): void {
 
   audit
     .command("verify")
-    .description("recompute the hash chain, Merkle tree and checkpoint signatures; exit 4 on any break")
+    .description(
+      "check the entries recorded since the last verification (--full: all of them): hash chain, Merkle tree, checkpoint signatures; exit 4 on any break",
+    )
+    .option("--full", "re-check every entry, not only those after the last verified one")
     .option("--checkpoint <file>", "also prove the ledger still extends this exported checkpoint")
     .action((_o, cmd: Command) =>
       run(async () => {
-        const opts = cmd.optsWithGlobals<GlobalOptions & { checkpoint?: string }>();
+        const opts = cmd.optsWithGlobals<GlobalOptions & { checkpoint?: string; full?: boolean }>();
         const cp = opts.checkpoint ? readJson<Checkpoint>(opts.checkpoint, "a checkpoint") : undefined;
         return withLetheState(opts, async (lethe) => {
-          const r = await lethe.audit.verify(cp);
-          const { checkpoints: _c, ...json } = r;
-          const text = r.ok
-            ? `Ledger OK: ${r.entries} entries, chain and ${r.checkpoints} signed checkpoint(s) verified${r.anchor ? ` from the signed prune anchor at entry ${r.anchor.size} (entries before ${r.anchor.before} were pruned)` : ""}${cp ? ", extends the given checkpoint" : ""}.`
-            : `LEDGER VERIFICATION FAILED${r.firstBad !== undefined ? ` at entry ${r.firstBad}` : ""}: ${r.reason}`;
-          return result(json, text, r.ok ? 0 : 4);
+          const r = await lethe.audit.verify({ checkpoint: cp, full: opts.full === true, record: true, worker: true });
+          return result(verifyJson(r), verifyText(r, cp !== undefined), r.ok ? 0 : 4);
         });
       }),
     );

@@ -338,7 +338,7 @@ $("logout").addEventListener("click", () => signOut());
 $("verify-now").addEventListener("click", async () => {
   $("verification").textContent = "verifying…";
   try {
-    await api("/v1/audit/verify");
+    await api("/v1/audit/verify", { method: "POST" });
   } finally {
     await loadLedger().catch(() => undefined);
   }

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { toEntry } from "../../ledger/query.js";
+import { verifyJson } from "../../ledger/verify-report.js";
 import type { ServerContext } from "../context.js";
 import { runVerify } from "../run-verify.js";
-import { auditQuery, listQuery } from "../schemas.js";
+import { auditQuery, listQuery, verifyQuery } from "../schemas.js";
 import { lastVerification } from "../status-store.js";
 import { parseInput } from "../validate.js";
 
-/** `GET /v1/audit`, `GET /v1/audit/verify`, plus the ledger status and janitor alerts for the dashboard. */
+/** `GET /v1/audit`, `GET`/`POST /v1/audit/verify`, plus the ledger status and janitor alerts for the dashboard. */
 export function auditRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { lethe } = ctx;
 
@@ -22,10 +23,15 @@ export function auditRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return { entries };
   });
 
-  // Whole-ledger scan: one at a time per instance; a concurrent caller shares the running one's result.
-  app.get("/v1/audit/verify", { config: { scopes: ["read"], rate: "reads" } }, async () => {
-    const { checkpoints: _c, captured: _k, ...json } = await runVerify(lethe);
-    return json;
+  // In a worker thread, one at a time per instance; a concurrent caller shares the running one's result.
+  // A GET stores nothing; a POST also records how far the ledger verified and publishes the result.
+  app.get("/v1/audit/verify", { config: { scopes: ["read"], rate: "reads" } }, async (req) => {
+    const { full } = parseInput(verifyQuery, req.query, "query");
+    return verifyJson(await runVerify(lethe, { full }));
+  });
+  app.post("/v1/audit/verify", { config: { scopes: ["read"], rate: "reads" } }, async (req) => {
+    const { full } = parseInput(verifyQuery, req.query, "query");
+    return verifyJson(await runVerify(lethe, { full, record: true }));
   });
 
   app.get("/v1/ledger", { config: { scopes: ["read"] } }, async () => ({

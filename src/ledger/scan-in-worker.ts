@@ -1,0 +1,51 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { LetheConfig } from "../config/types.js";
+import { LetheError } from "../core/errors.js";
+import type { ScanOptions, ScanResult } from "./scan-ledger.js";
+
+/**
+ * The compiled worker beside this module; when this module runs from its
+ * TypeScript source (tests), the build's copy under dist/, since a worker
+ * thread cannot load TypeScript.
+ */
+function workerFile(): URL {
+  const here = new URL("./verify-worker.js", import.meta.url);
+  if (!import.meta.url.endsWith(".ts")) return here;
+  const built = new URL("../../dist/ledger/verify-worker.js", import.meta.url);
+  if (!existsSync(fileURLToPath(built)))
+    throw new LetheError("INTERNAL", "the verification worker is not built: run npm run build");
+  return built;
+}
+
+/**
+ * Runs one ledger pass ({@link scanLatest}) in a worker thread with its own
+ * read connection to the state, and resolves with its result.
+ *
+ * @example
+ * const r = await scanInWorker(config.state, { publicPem, full: true });
+ */
+export function scanInWorker(state: LetheConfig["state"], options: Omit<ScanOptions, "anchor">): Promise<ScanResult> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const worker = new Worker(workerFile(), { workerData: { state, options } });
+    worker.once("message", (m: { result?: ScanResult; error?: { message: string; code?: string } }) => {
+      settled = true;
+      if (m.result) resolve(m.result);
+      else reject(new LetheError("STATE_ERROR", `ledger verification failed: ${m.error?.message}`));
+    });
+    worker.once("error", (err) => {
+      if (settled) return;
+      settled = true;
+      reject(
+        new LetheError("INTERNAL", `ledger verification worker failed: ${err.message}`, undefined, { cause: err }),
+      );
+    });
+    worker.once("exit", (code) => {
+      if (settled) return;
+      settled = true;
+      reject(new LetheError("INTERNAL", `ledger verification worker exited (${code}) without a result`));
+    });
+  });
+}
