@@ -29,7 +29,8 @@ function workerFile(): URL {
 export function scanInWorker(state: LetheConfig["state"], options: Omit<ScanOptions, "anchor">): Promise<ScanResult> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const worker = new Worker(workerFile(), { workerData: { state, options } });
+    // Not the parent's flags (a test runner's loader hooks, inspector): the worker needs none.
+    const worker = new Worker(workerFile(), { workerData: { state, options }, execArgv: [] });
     worker.once("message", (m: { result?: ScanResult; error?: { message: string; code?: string } }) => {
       settled = true;
       if (m.result) resolve(m.result);
