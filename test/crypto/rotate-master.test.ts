@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, type TestContext } from "vitest";
 import { openLethe } from "../../src/lethe.js";
-import { lethe, letheAsync } from "../helpers/cli.js";
+import { letheAsync, letheIn } from "../helpers/cli.js";
 import { makeProject, type Project } from "../helpers/project.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 
@@ -64,8 +64,8 @@ interface Entry {
   action: string;
   data?: { key?: string; from?: string; to?: string };
 }
-function entries(dir: string): Entry[] {
-  const r = lethe(["audit", "export"], dir);
+async function entries(dir: string): Promise<Entry[]> {
+  const r = await letheIn(["audit", "export"], dir);
   expect(r.code, r.stderr).toBe(0);
   return r.stdout
     .trim()
@@ -76,11 +76,11 @@ function entries(dir: string): Entry[] {
 describe.each(["sqlite", "pg"] as const)("master key rotation (%s state)", (backend) => {
   it("re-wraps every key and re-keys the head in one step; old data keys still decrypt and shred, subject lookups still find old entries, the old key is refused by name", async (ctx) => {
     const p = await project(ctx, backend);
-    expect(lethe(["apply", "--force"], p.dir).code).toBe(0);
-    expect(lethe(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir).code).toBe(0);
+    expect((await letheIn(["apply", "--force"], p.dir)).code).toBe(0);
+    expect((await letheIn(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir)).code).toBe(0);
     const sealed = await sealFor(p.dir, ["user-1", "user-2", "user-3"]);
     const oldKey = readFileSync(p.keyFile, "utf8");
-    const before = entries(p.dir);
+    const before = await entries(p.dir);
     writeFileSync(join(p.dir, "k2.key"), randomBytes(32).toString("hex"));
     // A process that started before the rotation still holds the old key.
     const stale = await openLethe(join(p.dir, "lethe.yaml"), {
@@ -88,7 +88,7 @@ describe.each(["sqlite", "pg"] as const)("master key rotation (%s state)", (back
       logger: { warn: () => {}, info: () => {} },
     });
 
-    const r = lethe(["keys", "rotate-master", "--new-key-file", "k2.key", "--json"], p.dir);
+    const r = await letheIn(["keys", "rotate-master", "--new-key-file", "k2.key", "--json"], p.dir);
     expect(r.code, r.stderr).toBe(0);
     const out = r.json as {
       from: string;
@@ -106,21 +106,21 @@ describe.each(["sqlite", "pg"] as const)("master key rotation (%s state)", (back
     await stale.close();
 
     // The rotation is on the ledger, named by fingerprints; no key material anywhere in it.
-    const after = entries(p.dir);
+    const after = await entries(p.dir);
     const rot = after.filter((e) => e.action === "key_rotated");
     expect(rot).toEqual([
       expect.objectContaining({ seq: out.seq, data: { key: "master", from: out.from, to: out.to } }),
     ]);
-    const exported = lethe(["audit", "export"], p.dir).stdout;
+    const exported = (await letheIn(["audit", "export"], p.dir)).stdout;
     expect(exported).not.toContain(oldKey.trim());
     expect(exported).not.toContain(readFileSync(join(p.dir, "k2.key"), "utf8").trim());
     expect(after.slice(0, before.length)).toEqual(before);
 
     // The new key opens everything: the chain verifies, appends work, old subject tags still match.
-    expect(lethe(["audit", "verify"], p.dir).code).toBe(0);
-    expect(lethe(["hold", "add", "--subject", "user-2", "--reason", "case 8"], p.dir).code).toBe(0);
-    expect(lethe(["audit", "verify"], p.dir).code).toBe(0);
-    const log = lethe(["audit", "log", "--subject", "user-1", "--json"], p.dir).json as { entries: Entry[] };
+    expect((await letheIn(["audit", "verify"], p.dir)).code).toBe(0);
+    expect((await letheIn(["hold", "add", "--subject", "user-2", "--reason", "case 8"], p.dir)).code).toBe(0);
+    expect((await letheIn(["audit", "verify"], p.dir)).code).toBe(0);
+    const log = (await letheIn(["audit", "log", "--subject", "user-1", "--json"], p.dir)).json as { entries: Entry[] };
     expect(log.entries.map((e) => e.action)).toContain("hold_added");
     await withLethe(p.dir, async (l) => {
       expect((await l.keys.decrypt("user-1", sealed.get("user-1")!, "uploads")).toString()).toBe("scan of user-1");
@@ -133,11 +133,11 @@ describe.each(["sqlite", "pg"] as const)("master key rotation (%s state)", (back
         code: "CRYPTO_ERROR",
       });
     });
-    expect(lethe(["audit", "verify"], p.dir).code).toBe(0);
+    expect((await letheIn(["audit", "verify"], p.dir)).code).toBe(0);
 
     // The old key opens nothing and says why, with both fingerprints (never a key).
     writeFileSync(p.keyFile, oldKey);
-    const old = lethe(["hold", "list"], p.dir);
+    const old = await letheIn(["hold", "list"], p.dir);
     expect(old.code).toBe(2);
     expect(old.stderr).toContain("secrets.masterKey");
     expect(old.stderr).toContain(`fingerprint ${out.from}`);
@@ -147,7 +147,7 @@ describe.each(["sqlite", "pg"] as const)("master key rotation (%s state)", (back
 
   it("killed mid-rotation, the state is whole under the old key or the new one, and running it again finishes", async (ctx) => {
     const p = await project(ctx, backend);
-    expect(lethe(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir).code).toBe(0);
+    expect((await letheIn(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir)).code).toBe(0);
     // Enough subject keys that re-wrapping them takes a while: the kill lands inside the transaction.
     const subjects = Array.from({ length: 2000 }, (_, i) => `subject-${i}`);
     const sealed = await sealFor(p.dir, subjects);
@@ -165,18 +165,18 @@ describe.each(["sqlite", "pg"] as const)("master key rotation (%s state)", (back
     });
 
     // Either the old key still opens the state (rolled back) or the new one does (committed): never neither.
-    const withOld = lethe(["audit", "verify"], p.dir);
+    const withOld = await letheIn(["audit", "verify"], p.dir);
     writeFileSync(p.keyFile, readFileSync(join(p.dir, "k2.key")));
-    const withNew = lethe(["audit", "verify"], p.dir);
+    const withNew = await letheIn(["audit", "verify"], p.dir);
     writeFileSync(p.keyFile, oldKey);
     expect([withOld.code, withNew.code].filter((c) => c === 0)).toHaveLength(1);
 
     // Run again with the same new key file: it finishes whichever way the kill fell.
-    const again = lethe(["keys", "rotate-master", "--new-key-file", "k2.key", "--json"], p.dir);
+    const again = await letheIn(["keys", "rotate-master", "--new-key-file", "k2.key", "--json"], p.dir);
     expect(again.code, again.stderr).toBe(0);
     useNewKey(p, backend);
-    expect(lethe(["audit", "verify"], p.dir).code).toBe(0);
-    expect(entries(p.dir).filter((e) => e.action === "key_rotated")).toHaveLength(1);
+    expect((await letheIn(["audit", "verify"], p.dir)).code).toBe(0);
+    expect((await entries(p.dir)).filter((e) => e.action === "key_rotated")).toHaveLength(1);
     await withLethe(p.dir, async (l) => {
       for (const s of [subjects[0]!, subjects[1000]!, subjects[1999]!])
         expect((await l.keys.decrypt(s, sealed.get(s)!, "uploads")).toString()).toBe(`scan of ${s}`);
@@ -185,22 +185,22 @@ describe.each(["sqlite", "pg"] as const)("master key rotation (%s state)", (back
 
   it("killed after the commit but before the key was replaced: the old key is refused and a rerun finishes without a second rotation", async (ctx) => {
     const p = await project(ctx, backend);
-    expect(lethe(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir).code).toBe(0);
+    expect((await letheIn(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir)).code).toBe(0);
     const oldKey = readFileSync(p.keyFile, "utf8");
     writeFileSync(join(p.dir, "k2.key"), randomBytes(32).toString("hex"));
-    expect(lethe(["keys", "rotate-master", "--new-key-file", "k2.key"], p.dir).code).toBe(0);
+    expect((await letheIn(["keys", "rotate-master", "--new-key-file", "k2.key"], p.dir)).code).toBe(0);
     // What such a kill leaves: the state wrapped by the new key, the old key still where lethe reads it.
     writeFileSync(p.keyFile, oldKey);
-    expect(lethe(["hold", "list"], p.dir).code).toBe(2);
-    const again = lethe(["keys", "rotate-master", "--new-key-file", "k2.key", "--json"], p.dir);
+    expect((await letheIn(["hold", "list"], p.dir)).code).toBe(2);
+    const again = await letheIn(["keys", "rotate-master", "--new-key-file", "k2.key", "--json"], p.dir);
     expect(again.code, again.stderr).toBe(0);
     expect(again.json).toMatchObject({ alreadyRotated: true });
     useNewKey(p, backend);
-    expect(lethe(["audit", "verify"], p.dir).code).toBe(0);
-    expect(entries(p.dir).filter((e) => e.action === "key_rotated")).toHaveLength(1);
+    expect((await letheIn(["audit", "verify"], p.dir)).code).toBe(0);
+    expect((await entries(p.dir)).filter((e) => e.action === "key_rotated")).toHaveLength(1);
     // Once more changes nothing (no second entry); a key file that cannot be read is a usage error.
-    expect(lethe(["keys", "rotate-master", "--new-key-file", "k2.key"], p.dir).code).toBe(0);
-    expect(entries(p.dir).filter((e) => e.action === "key_rotated")).toHaveLength(1);
-    expect(lethe(["keys", "rotate-master", "--new-key-file", "nope.key"], p.dir).code).toBe(2);
+    expect((await letheIn(["keys", "rotate-master", "--new-key-file", "k2.key"], p.dir)).code).toBe(0);
+    expect((await entries(p.dir)).filter((e) => e.action === "key_rotated")).toHaveLength(1);
+    expect((await letheIn(["keys", "rotate-master", "--new-key-file", "nope.key"], p.dir)).code).toBe(2);
   }, 360_000);
 });

@@ -14,7 +14,7 @@ import {
 import { openLethe } from "../../src/lethe.js";
 import { openState } from "../../src/state/open-state.js";
 import { getOrCreateSecret } from "../../src/state/secret-store.js";
-import { lethe } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { makeProject, type Project } from "../helpers/project.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 
@@ -35,8 +35,8 @@ async function project(ctx: TestContext, backend: "sqlite" | "pg"): Promise<Proj
   return p;
 }
 
-function ok(args: string[], dir: string): string {
-  const r = lethe(args, dir);
+async function ok(args: string[], dir: string): Promise<string> {
+  const r = await letheIn(args, dir);
   expect(r.code, `${args.join(" ")}: ${r.stdout}${r.stderr}`).toBe(0);
   return r.stdout;
 }
@@ -65,16 +65,16 @@ async function currentSigningKey(dir: string) {
 describe.each(["sqlite", "pg"] as const)("signing key rotation (%s state)", (backend) => {
   it("new checkpoints name the new key; checkpoints, proofs and the ledger signed before still verify, online and offline", async (ctx) => {
     const p = await project(ctx, backend);
-    ok(["apply", "--force"], p.dir);
-    ok(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir);
-    ok(["audit", "checkpoint", "--out", "cp-old.json"], p.dir);
-    ok(["audit", "prove", "2", "--out", "proof-old.json"], p.dir);
-    writeFileSync(join(p.dir, "old.pem"), ok(["audit", "public-key"], p.dir));
+    await ok(["apply", "--force"], p.dir);
+    await ok(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir);
+    await ok(["audit", "checkpoint", "--out", "cp-old.json"], p.dir);
+    await ok(["audit", "prove", "2", "--out", "proof-old.json"], p.dir);
+    writeFileSync(join(p.dir, "old.pem"), await ok(["audit", "public-key"], p.dir));
     const oldPriv = await currentSigningKey(p.dir);
     // A process that started before the rotation keeps the old key in memory.
     const stale = await openLethe(join(p.dir, "lethe.yaml"), { stores: "none" });
 
-    const r = lethe(["keys", "rotate-signing", "--json"], p.dir);
+    const r = await letheIn(["keys", "rotate-signing", "--json"], p.dir);
     expect(r.code, r.stderr).toBe(0);
     const rot = r.json as { from: string; to: string; seq: number; retiredAfter: number };
     const cpOld = readJson<Checkpoint>(p.dir, "cp-old.json");
@@ -83,7 +83,7 @@ describe.each(["sqlite", "pg"] as const)("signing key rotation (%s state)", (bac
     expect(rot.retiredAfter).toBe(rot.seq - 1);
 
     // Recorded on the ledger by key ids; the stale process may no longer sign.
-    const exported = ok(["audit", "export"], p.dir)
+    const exported = (await ok(["audit", "export"], p.dir))
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as { seq: number; action: string; data?: unknown });
@@ -91,32 +91,34 @@ describe.each(["sqlite", "pg"] as const)("signing key rotation (%s state)", (bac
       seq: rot.seq,
       data: { key: "signing", from: rot.from, to: rot.to },
     });
-    ok(["hold", "add", "--subject", "user-2", "--reason", "case 8"], p.dir);
+    await ok(["hold", "add", "--subject", "user-2", "--reason", "case 8"], p.dir);
     await expect(stale.audit.checkpoint()).rejects.toMatchObject({ code: "CONFLICT" });
     await stale.close();
 
     // New checkpoints are signed by the new key and say so.
-    ok(["audit", "checkpoint", "--out", "cp-new.json"], p.dir);
+    await ok(["audit", "checkpoint", "--out", "cp-new.json"], p.dir);
     const cpNew = readJson<Checkpoint>(p.dir, "cp-new.json");
     expect(cpNew.keyId).toBe(rot.to);
-    writeFileSync(join(p.dir, "new.pem"), ok(["audit", "public-key"], p.dir));
+    writeFileSync(join(p.dir, "new.pem"), await ok(["audit", "public-key"], p.dir));
     expect(publicKeyId(readFileSync(join(p.dir, "new.pem"), "utf8"))).toBe(rot.to);
-    ok(["audit", "prove", String(rot.seq + 1), "--out", "proof-new.json"], p.dir);
+    await ok(["audit", "prove", String(rot.seq + 1), "--out", "proof-new.json"], p.dir);
 
     // Online: the whole ledger (checkpoints by both keys) and the older exported checkpoint verify.
-    ok(["audit", "verify"], p.dir);
-    ok(["audit", "verify", "--checkpoint", "cp-old.json"], p.dir);
-    ok(["audit", "verify", "--checkpoint", "cp-new.json"], p.dir);
+    await ok(["audit", "verify"], p.dir);
+    await ok(["audit", "verify", "--checkpoint", "cp-old.json"], p.dir);
+    await ok(["audit", "verify", "--checkpoint", "cp-new.json"], p.dir);
 
     // Offline: the old proof with the old key, or with the bundle of every key; not with the new key alone.
-    writeFileSync(join(p.dir, "all.pem"), ok(["audit", "public-key", "--all"], p.dir));
-    expect(lethe(["audit", "verify-proof", "proof-old.json", "--public-key", "old.pem"], p.dir).code).toBe(0);
-    expect(lethe(["audit", "verify-proof", "proof-old.json", "--public-key", "all.pem"], p.dir).code).toBe(0);
-    expect(lethe(["audit", "verify-proof", "proof-old.json", "--public-key", "new.pem"], p.dir).code).toBe(4);
-    const vNew = lethe(["audit", "verify-proof", "proof-new.json", "--public-key", "all.pem"], p.dir);
+    writeFileSync(join(p.dir, "all.pem"), await ok(["audit", "public-key", "--all"], p.dir));
+    expect((await letheIn(["audit", "verify-proof", "proof-old.json", "--public-key", "old.pem"], p.dir)).code).toBe(0);
+    expect((await letheIn(["audit", "verify-proof", "proof-old.json", "--public-key", "all.pem"], p.dir)).code).toBe(0);
+    expect((await letheIn(["audit", "verify-proof", "proof-old.json", "--public-key", "new.pem"], p.dir)).code).toBe(4);
+    const vNew = await letheIn(["audit", "verify-proof", "proof-new.json", "--public-key", "all.pem"], p.dir);
     expect(vNew.code, vNew.stdout).toBe(0);
     expect(vNew.stdout).toContain(`by key ${rot.to.slice(0, 16)}`);
-    const keys = lethe(["keys", "list", "--json"], p.dir).json as { signing: { keyId: string; status: string }[] };
+    const keys = (await letheIn(["keys", "list", "--json"], p.dir)).json as {
+      signing: { keyId: string; status: string }[];
+    };
     expect(keys.signing.map((k) => [k.keyId, k.status])).toEqual([
       [rot.from, "retired"],
       [rot.to, "current"],
@@ -126,15 +128,15 @@ describe.each(["sqlite", "pg"] as const)("signing key rotation (%s state)", (bac
     const body = { size: cpNew.size, root: cpNew.root, at: new Date().toISOString() };
     const forged = { ...body, signature: signBytes(oldPriv, checkpointMessage(body)), keyId: rot.from };
     writeFileSync(join(p.dir, "forged.json"), JSON.stringify(forged));
-    const f = lethe(["audit", "verify", "--checkpoint", "forged.json"], p.dir);
+    const f = await letheIn(["audit", "verify", "--checkpoint", "forged.json"], p.dir);
     expect(f.code).toBe(4);
     expect(f.stdout).toContain("retired at ledger size");
   }, 240_000);
 
   it("a signing key planted in the state without the master key is not trusted", async (ctx) => {
     const p = await project(ctx, backend);
-    ok(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir);
-    ok(["audit", "checkpoint", "--out", "cp.json"], p.dir);
+    await ok(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir);
+    await ok(["audit", "checkpoint", "--out", "cp.json"], p.dir);
     const cp = readJson<Checkpoint>(p.dir, "cp.json");
     const { privateKey, publicKey } = generateKeyPairSync("ed25519");
     const pem = publicKey.export({ format: "pem", type: "spki" }).toString();
@@ -158,17 +160,17 @@ describe.each(["sqlite", "pg"] as const)("signing key rotation (%s state)", (bac
     const body = { size: cp.size, root: cp.root, at: new Date().toISOString() };
     const planted = { ...body, signature: signBytes(privateKey, checkpointMessage(body)), keyId: publicKeyId(pem) };
     writeFileSync(join(p.dir, "planted.json"), JSON.stringify(planted));
-    const r = lethe(["audit", "verify", "--checkpoint", "planted.json"], p.dir);
+    const r = await letheIn(["audit", "verify", "--checkpoint", "planted.json"], p.dir);
     expect(r.code).toBe(4);
     expect(r.stdout).toContain("not among the ledger's signing keys");
-    ok(["audit", "verify", "--checkpoint", "cp.json"], p.dir);
+    await ok(["audit", "verify", "--checkpoint", "cp.json"], p.dir);
   }, 120_000);
 });
 
 describe("key rotation while lethe serves", () => {
   it("refuses (exit 3, nothing rotated) while a serve instance holds the leader lease", async () => {
     const p = makeProject({ safety: 1 });
-    ok(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir);
+    await ok(["hold", "add", "--subject", "user-1", "--reason", "case 7"], p.dir);
     const state = await openState(loadConfigFile(join(p.dir, "lethe.yaml")).state);
     try {
       await state.db
@@ -189,12 +191,12 @@ describe("key rotation while lethe serves", () => {
       ["keys", "rotate-signing"],
       ["keys", "rotate-master", "--new-key-file", "k2.key"],
     ]) {
-      const r = lethe(args, p.dir);
+      const r = await letheIn(args, p.dir);
       expect(r.code, r.stderr).toBe(3);
       expect(r.stderr).toContain("stop every lethe process");
     }
-    const keys = lethe(["keys", "list", "--json"], p.dir).json as { signing: unknown[] };
+    const keys = (await letheIn(["keys", "list", "--json"], p.dir)).json as { signing: unknown[] };
     expect(keys.signing).toHaveLength(1);
-    expect(ok(["audit", "export"], p.dir)).not.toContain("key_rotated");
+    expect(await ok(["audit", "export"], p.dir)).not.toContain("key_rotated");
   }, 120_000);
 });
