@@ -50,7 +50,7 @@ export function rawPg(url: string): RawSql {
 
 /** The same for MariaDB/MySQL (`?` placeholders natively; UTC session like the driver's). */
 export function rawMysql(url: string): RawSql {
-  const pool = mysql.createPool({ uri: url, connectionLimit: 2, dateStrings: true, timezone: "Z" });
+  const pool = mysql.createPool({ uri: url, connectionLimit: 2, dateStrings: true, supportBigNumbers: true });
   pool.on("connection", (c) => {
     c.query("set session time_zone = '+00:00'");
   });

@@ -2,17 +2,17 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { DatasetDriver, Item } from "../../src/core/types.js";
 import { createSqlStore } from "../../src/stores/sql/driver.js";
-import { type RawSql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
+import { type RawSql, rawMysql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
 import { tempDir } from "../helpers/cli.js";
 import { collectIssues, datasetConfig } from "../helpers/config.js";
-import { createTestPgDatabase } from "../helpers/services.js";
+import { createTestMysqlDatabase, createTestPgDatabase } from "../helpers/services.js";
 
 const NOW = new Date("2026-06-01T00:00:00Z");
 const OLD = "2026-01-01 00:00:00";
 const NEW = "2026-05-31 00:00:00";
 
-async function run(url: string, raw: RawSql, keyType: string, keys: string[]) {
-  await raw.exec(`create table t (k ${keyType} primary key, who varchar(40), at text not null)`);
+async function run(url: string, raw: RawSql, keyType: string, keys: string[], atType = "text") {
+  await raw.exec(`create table t (k ${keyType} primary key, who varchar(40), at ${atType} not null)`);
   await raw.exec("create index t_at on t (at)");
   // Every other row expired, with identical timestamps so paging must break ties by key.
   for (const [i, k] of keys.entries())
@@ -70,6 +70,27 @@ describe("non-integer primary keys", () => {
       const raw = rawPg(db.url);
       try {
         await run(db.url, raw, type, [...keys]);
+      } finally {
+        await raw.close();
+        await db.drop();
+      }
+    });
+  }
+
+  // MySQL indexes no TEXT column without a prefix length: the creation column is a varchar there.
+  // Beyond 2^53 keys must come back as exact strings (as doubles these neighbours are all equal): paging by key
+  // and deletes must still tell them apart.
+  const HUGE = Array.from({ length: 11 }, (_, i) => `184467440737095516${String(i).padStart(2, "0")}`);
+  for (const [type, keys] of [
+    ["char(36)", UUIDS],
+    ["varchar(64)", TEXT_KEYS],
+    ["bigint unsigned", HUGE],
+  ] as const) {
+    it(`MariaDB ${type} keys`, async () => {
+      const db = await createTestMysqlDatabase();
+      const raw = rawMysql(db.url);
+      try {
+        await run(db.url, raw, type, [...keys], "varchar(32)");
       } finally {
         await raw.close();
         await db.drop();
