@@ -1,10 +1,7 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Lethe, openLethe } from "../../src/lethe.js";
-import { tempDir } from "../helpers/cli.js";
 import { createTestRedisPrefix, requireService } from "../helpers/services.js";
-import { REDIS_TYPES, seedRedisKey } from "./redis-helpers.js";
+import { REDIS_TYPES, redisProject, seedRedisKey } from "./redis-helpers.js";
 
 /** Totals over a single-subject erasure's datasets. */
 function totals(res: {
@@ -24,19 +21,12 @@ const quiet = { logger: { warn: () => undefined, info: () => undefined } };
 type Prefix = Awaited<ReturnType<typeof createTestRedisPrefix>>;
 
 function project(r: Prefix): string {
-  const dir = tempDir("lethe-redis-erase-");
-  writeFileSync(
-    join(dir, "lethe.yaml"),
-    `version: 1
-state: ./.lethe
-stores:
-  cache: { kind: redis, url: "${r.url}" }
-datasets:
-  prompts: { store: cache, pattern: "${r.prefix}prompt:{subject}:*", retention: 30d, batchSize: 2 }
+  return redisProject(
+    r.url,
+    `  prompts: { store: cache, pattern: "${r.prefix}prompt:{subject}:*", retention: 30d, batchSize: 2 }
   vectors: { store: cache, pattern: "${r.prefix}vec:{subject}", retention: 30d }
 `,
   );
-  return join(dir, "lethe.yaml");
 }
 
 /** Every value type for each subject, in both datasets. */
@@ -99,18 +89,11 @@ describe("redis datasets: erasure", () => {
 
   it("an inference-complete event deletes the listed keys at once (not a TTL), and refuses keys outside the pattern", async () => {
     const keys = await seed(r, ["carol", "dave"]);
-    const dir = tempDir("lethe-redis-event-");
-    writeFileSync(
-      join(dir, "lethe.yaml"),
-      `version: 1
-state: ./.lethe
-stores:
-  cache: { kind: redis, url: "${r.url}" }
-datasets:
-  prompts: { store: cache, pattern: "${r.prefix}prompt:{subject}:*", retention: 30d, events: true }
-`,
+    const yaml = redisProject(
+      r.url,
+      `  prompts: { store: cache, pattern: "${r.prefix}prompt:{subject}:*", retention: 30d, events: true }\n`,
     );
-    l = await openLethe(join(dir, "lethe.yaml"), quiet);
+    l = await openLethe(yaml, quiet);
     const [a, b] = keys.get("carol") as string[];
     const res = await l.complete({
       requestId: "req-redis-1",

@@ -1,3 +1,6 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "../helpers/cli.js";
 import type { createTestRedisPrefix } from "../helpers/services.js";
 
 type Client = Awaited<ReturnType<typeof createTestRedisPrefix>>["client"];
@@ -21,4 +24,20 @@ export async function seedRedisKey(client: Client, key: string, n: number, text:
   else if (type === "stream") await client.xAdd(key, "*", { body: text });
   else await client.zAdd(key, [{ score: n, value: text }]);
   if (ttl !== undefined) await client.expire(key, ttl);
+}
+
+/**
+ * Writes a `lethe.yaml` with one redis store `cache` at `url` (state in the same temp folder) and the given
+ * datasets block (indented YAML under `datasets:`); returns the file's path.
+ *
+ * @example
+ * const yaml = redisProject(r.url, `  prompts: { store: cache, pattern: "p:{subject}:*", retention: 1d }\n`);
+ */
+export function redisProject(url: string, datasets: string, head = ""): string {
+  const dir = tempDir("lethe-redis-");
+  writeFileSync(
+    join(dir, "lethe.yaml"),
+    `version: 1\nstate: ./.lethe\n${head}stores:\n  cache: { kind: redis, url: "${url}" }\ndatasets:\n${datasets}`,
+  );
+  return join(dir, "lethe.yaml");
 }

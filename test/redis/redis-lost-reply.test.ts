@@ -1,11 +1,10 @@
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
 import { tempDir } from "../helpers/cli.js";
 import { createTestRedisPrefix, requireService } from "../helpers/services.js";
 import { startTcpFaultProxy } from "../helpers/tcp-fault-proxy.js";
-import { seedRedisKey } from "./redis-helpers.js";
+import { redisProject, seedRedisKey } from "./redis-helpers.js";
 
 const KEYS = 20;
 const DAY = 86_400;
@@ -39,21 +38,14 @@ describe("a TTL script that runs while its reply is lost (Redis)", () => {
     const real = new URL(r.url);
     const proxy = await startTcpFaultProxy(Number(real.port), real.hostname);
     cleanup.push(() => proxy.close());
-    const dir = tempDir("lethe-redis-lost-");
-    writeFileSync(
-      join(dir, "lethe.yaml"),
-      `version: 1
-state: ./.lethe
-safety: { maxFraction: 1 }
-stores:
-  cache: { kind: redis, url: "redis://127.0.0.1:${proxy.port}" }
-datasets:
-  prompts: { store: cache, pattern: "${r.prefix}p:{subject}:*", retention: 1d, batchSize: 5 }
-`,
+    const yaml = redisProject(
+      `redis://127.0.0.1:${proxy.port}`,
+      `  prompts: { store: cache, pattern: "${r.prefix}p:{subject}:*", retention: 1d, batchSize: 5 }\n`,
+      "safety: { maxFraction: 1 }\n",
     );
     // The first TTL script runs on the server, then the connection dies and the server looks down:
     // the process cannot ask what happened, so the batch's intent must stay open.
-    const first = await openLethe(join(dir, "lethe.yaml"), quiet);
+    const first = await openLethe(yaml, quiet);
     proxy.loseReplyTo("pexpire", true);
     const outcome = await first.apply().catch((err: Error) => err);
     await first.close();
@@ -64,7 +56,7 @@ datasets:
     if (!(outcome instanceof Error)) expect(outcome.datasets[0]?.ttlSet ?? 0).toBe(0);
 
     proxy.down = false;
-    const second = await openLethe(join(dir, "lethe.yaml"), quiet);
+    const second = await openLethe(yaml, quiet);
     cleanup.push(() => second.close());
     const res = await second.apply();
     expect(res.datasets[0]).toMatchObject({ ttlSet: KEYS - 5, failed: 0 });

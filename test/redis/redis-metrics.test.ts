@@ -1,11 +1,9 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
 import { buildApp } from "../../src/server/app.js";
-import { tempDir } from "../helpers/cli.js";
 import { createTestRedisPrefix, requireService } from "../helpers/services.js";
 import { bearer, quiet } from "../server/helpers.js";
+import { redisProject } from "./redis-helpers.js";
 
 describe("/metrics for redis datasets", () => {
   const cleanup: (() => Promise<void>)[] = [];
@@ -19,19 +17,12 @@ describe("/metrics for redis datasets", () => {
     cleanup.push(() => r.drop());
     for (let i = 0; i < 3; i++) await r.client.set(`${r.prefix}p:u${i}:1`, "x");
     await r.client.set(`${r.prefix}p:u9:1`, "fresh", { EX: 60 });
-    const dir = tempDir("lethe-redis-metrics-");
-    writeFileSync(
-      join(dir, "lethe.yaml"),
-      `version: 1
-state: ./.lethe
-safety: { maxFraction: 1 }
-stores:
-  cache: { kind: redis, url: "${r.url}" }
-datasets:
-  prompts: { store: cache, pattern: "${r.prefix}p:{subject}:*", retention: 1d }
-`,
+    const yaml = redisProject(
+      r.url,
+      `  prompts: { store: cache, pattern: "${r.prefix}p:{subject}:*", retention: 1d }\n`,
+      "safety: { maxFraction: 1 }\n",
     );
-    const lethe = await openLethe(join(dir, "lethe.yaml"), { logger: quiet });
+    const lethe = await openLethe(yaml, { logger: quiet });
     const app = await buildApp(lethe, {
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     });

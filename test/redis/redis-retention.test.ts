@@ -1,10 +1,9 @@
-import { writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Lethe, openLethe } from "../../src/lethe.js";
-import { letheIn, tempDir } from "../helpers/cli.js";
+import { letheIn } from "../helpers/cli.js";
 import { createTestRedisPrefix, requireService } from "../helpers/services.js";
-import { REDIS_TYPES, seedRedisKey } from "./redis-helpers.js";
+import { REDIS_TYPES, redisProject, seedRedisKey } from "./redis-helpers.js";
 
 const DAY = 86_400;
 const quiet = { logger: { warn: () => undefined, info: () => undefined } };
@@ -13,22 +12,11 @@ type Prefix = Awaited<ReturnType<typeof createTestRedisPrefix>>;
 
 /** A lethe over one Redis dataset `prompts` (`<prefix>prompt:{subject}:*`, retention 1d). */
 function project(r: Prefix, extra = ""): string {
-  const dir = tempDir("lethe-redis-");
-  writeFileSync(
-    join(dir, "lethe.yaml"),
-    `version: 1
-state: ./.lethe
-safety: { maxFraction: 1 }
-stores:
-  cache: { kind: redis, url: "${r.url}" }
-datasets:
-  prompts:
-    store: cache
-    pattern: "${r.prefix}prompt:{subject}:*"
-    retention: 1d
-${extra}`,
+  return redisProject(
+    r.url,
+    `  prompts:\n    store: cache\n    pattern: "${r.prefix}prompt:{subject}:*"\n    retention: 1d\n${extra}`,
+    "safety: { maxFraction: 1 }\n",
   );
-  return join(dir, "lethe.yaml");
 }
 
 /** Keys of every value type: `long` ones have no TTL or ten days, `fresh` ones one hour; bystanders none. */

@@ -117,11 +117,23 @@ export class RedisDataset implements DatasetDriver {
 
   async *scanExpired(now: Date, batchSize: number): AsyncIterable<Item[]> {
     const nowMs = now.getTime();
+    yield* this.batched(batchSize, this.pattern.match, (k) =>
+      this.excess(k.pttl) ? this.item(k.key, k.pttl, nowMs) : undefined,
+    );
+  }
+
+  /** The items `pick` makes of the keys matching `match`, in batches of `batchSize`. */
+  private async *batched(
+    batchSize: number,
+    match: string,
+    pick: (k: { key: string; pttl: number }) => Item | undefined,
+  ): AsyncIterable<Item[]> {
     let batch: Item[] = [];
-    for await (const page of this.pages())
+    for await (const page of this.pages(match))
       for (const k of page) {
-        if (!this.excess(k.pttl)) continue;
-        batch.push(this.item(k.key, k.pttl, nowMs));
+        const item = pick(k);
+        if (!item) continue;
+        batch.push(item);
         if (batch.length >= batchSize) {
           yield batch;
           batch = [];
@@ -150,16 +162,7 @@ export class RedisDataset implements DatasetDriver {
   async *scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]> {
     if (!this.pattern.hasSubject) return;
     const nowMs = Date.now();
-    let batch: Item[] = [];
-    for await (const page of this.pages(this.pattern.matchFor(subject)))
-      for (const k of page) {
-        batch.push(this.item(k.key, k.pttl, nowMs, subject));
-        if (batch.length >= batchSize) {
-          yield batch;
-          batch = [];
-        }
-      }
-    if (batch.length > 0) yield batch;
+    yield* this.batched(batchSize, this.pattern.matchFor(subject), (k) => this.item(k.key, k.pttl, nowMs, subject));
   }
 
   /**
