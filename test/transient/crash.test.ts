@@ -3,8 +3,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
+import { letheIn } from "../helpers/cli.js";
 import { filesContaining, filesUnder, makeTransientProject, workspaceDirs } from "./helpers.js";
-import { child, cli, DIST, webhookServer } from "./process.js";
+import { child, DIST, webhookServer } from "./process.js";
 
 const CHILD = `
 import { openLethe } from ${JSON.stringify(DIST)};
@@ -60,7 +61,7 @@ describe("a process SIGKILLed in the middle of lethe.transient", () => {
     // The scan itself works: a plaintext canary would have been found.
     expect(filesContaining([p.configPath], [Buffer.from("masterKey")])).toEqual([p.configPath]);
 
-    const report = await cli(["janitor", "--json", "--config", p.configPath], p.dir);
+    const report = await letheIn(["janitor", "--json", "--config", p.configPath], p.dir);
     expect(report.code).toBe(1);
     const r1 = report.json as JanitorJson;
     expect(r1.findings).toEqual([expect.objectContaining({ kind: "lease_abandoned", path: dir })]);
@@ -70,7 +71,7 @@ describe("a process SIGKILLed in the middle of lethe.transient", () => {
     expect(hook.bodies[0]).toMatchObject({ source: "lethe", kind: "janitor", counts: { lease_abandoned: 1 } });
     expect(JSON.stringify(hook.bodies[0])).not.toContain("req-crash");
 
-    const fix = await cli(["janitor", "--apply", "--json", "--config", p.configPath], p.dir);
+    const fix = await letheIn(["janitor", "--apply", "--json", "--config", p.configPath], p.dir);
     expect(fix.code).toBe(1);
     expect((fix.json as JanitorJson).findings).toEqual([
       expect.objectContaining({ kind: "lease_abandoned", path: dir, fixed: true }),
@@ -79,7 +80,7 @@ describe("a process SIGKILLed in the middle of lethe.transient", () => {
     expect(workspaceDirs(p.root)).toEqual([]);
     expect(hook.bodies).toHaveLength(2);
 
-    const clean = await cli(["janitor", "--json", "--config", p.configPath], p.dir);
+    const clean = await letheIn(["janitor", "--json", "--config", p.configPath], p.dir);
     expect(clean.code).toBe(0);
     expect((clean.json as JanitorJson).findings).toEqual([]);
     expect(hook.bodies).toHaveLength(2);

@@ -3,10 +3,11 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Lethe, OpenOptions } from "../../src/lethe.js";
+import { letheIn } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { until } from "../helpers/wait.js";
 import { makeTransientProject, type TransientProject } from "./helpers.js";
-import { child, cli, DIST } from "./process.js";
+import { child, DIST } from "./process.js";
 
 let opened: Lethe[] = [];
 async function openP(p: TransientProject, o: OpenOptions = {}): Promise<Lethe> {
@@ -223,20 +224,20 @@ describe("failed deletions", () => {
     await lethe.close();
     opened = [];
 
-    const report = await cli(["janitor", "--json", "--config", p.configPath], p.dir);
+    const report = await letheIn(["janitor", "--json", "--config", p.configPath], p.dir);
     expect(report.code).toBe(1);
     expect((report.json as { findings: unknown[] }).findings).toEqual([
       expect.objectContaining({ kind: "event_failed", id: first.id }),
     ]);
 
     unlinkSync(join(p.data, "elsewhere.bin"));
-    const fix = await cli(["janitor", "--apply", "--json", "--config", p.configPath], p.dir);
+    const fix = await letheIn(["janitor", "--apply", "--json", "--config", p.configPath], p.dir);
     expect(fix.code).toBe(1);
     expect((fix.json as { findings: unknown[] }).findings).toEqual([
       expect.objectContaining({ kind: "event_failed", fixed: true }),
     ]);
     expect(existsSync(join(p.data, key))).toBe(false);
-    const clean = await cli(["janitor", "--json", "--config", p.configPath], p.dir);
+    const clean = await letheIn(["janitor", "--json", "--config", p.configPath], p.dir);
     expect(clean.code).toBe(0);
   });
 });

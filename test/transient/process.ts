@@ -2,36 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
-import { LETHE_BIN } from "../helpers/cli.js";
 
 export const DIST = resolve(import.meta.dirname, "../../dist/index.js");
-
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: unknown;
-}
-
-/** Runs the built CLI without blocking the event loop (a webhook server in this process must keep answering). */
-export function cli(args: string[], cwd: string): Promise<Run> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [LETHE_BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("close", (code) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      done({ code: code ?? -1, stdout, stderr, json });
-    });
-  });
-}
 
 /** Starts a node child running `script` (an ESM source string) and resolves once it prints a line starting with `marker`. */
 export function child(

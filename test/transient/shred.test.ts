@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { shredFile, shredFileAsync } from "../../src/crypto/shred.js";
 import { openLethe } from "../../src/lethe.js";
-import { tempDir } from "../helpers/cli.js";
+import { letheIn, tempDir } from "../helpers/cli.js";
 import { makeTransientProject } from "./helpers.js";
-import { child, cli } from "./process.js";
+import { child } from "./process.js";
 
 /** A separate process that opens the file first and reads it through that descriptor when told to. */
 const READER = `
@@ -105,7 +105,7 @@ describe("lethe shred (CLI)", () => {
     writeFileSync(f1, randomBytes(5000));
     writeFileSync(f2, "x");
     linkSync(f2, join(p.dir, "second-name.pt"));
-    const r = await cli(["shred", f1, f2, "--json", "--config", p.configPath], p.dir);
+    const r = await letheIn(["shred", f1, f2, "--json", "--config", p.configPath], p.dir);
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ recorded: true, files: [{ ok: true, bytes: 5000 }, { ok: false }] });
     expect(existsSync(f1)).toBe(false);
@@ -131,7 +131,7 @@ describe("lethe shred (CLI)", () => {
     const dir = tempDir();
     const f = join(dir, "x.bin");
     writeFileSync(f, "data");
-    const r = await cli(["shred", f, "--json"], dir);
+    const r = await letheIn(["shred", f, "--json"], dir);
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ recorded: false, files: [{ ok: true, bytes: 4 }] });
     expect(existsSync(f)).toBe(false);
@@ -143,7 +143,7 @@ describe("lethe shred (CLI)", () => {
     writeFileSync(join(dir, "lethe.yaml"), "version: 1\nstores: {}\ndatasets: {}\nretenion: 3d\n");
     const f = join(dir, "x.bin");
     writeFileSync(f, "data");
-    const r = await cli(["shred", f, "--json"], dir);
+    const r = await letheIn(["shred", f, "--json"], dir);
     expect(r.code).toBe(2);
     expect(existsSync(f)).toBe(true);
   });
