@@ -6,7 +6,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./lib.mjs";
 
-const MODULES = ["retention", "erasure", "transient", "s3", "serve", "redact", "partitions", "mysql"];
+const MODULES = ["retention", "erasure", "transient", "s3", "serve", "redact", "partitions", "mysql", "verify"];
 const only = process.env.BENCH_ONLY?.split(",");
 const sections = [];
 for (const name of MODULES) {
