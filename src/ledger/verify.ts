@@ -97,6 +97,9 @@ export async function verifyLedger(state: StateHandle, keys: VerifyKeys, o: Veri
     captureAt: o.captureAt,
     checkpointEveryMs: o.checkpointEverySeconds === undefined ? undefined : o.checkpointEverySeconds * 1000,
     nowMs: (o.now ?? new Date()).getTime(),
+    // On the calling thread (a run's closing checkpoint, also in serve) small pages keep each stretch of
+    // synchronous work short (SQLite reads block); a worker reads larger pages.
+    page: o.worker ? 5000 : 1000,
   };
   const r = o.worker ? await scanInWorker(o.worker, options) : await scanLatest(state.db, options);
   return finish(state, keys, r, o, notes);
