@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultTransientRoot } from "../../src/transient/root.js";
 import type { Workspace } from "../../src/transient/workspace.js";
+import { until } from "../helpers/wait.js";
 import {
   errCode,
   filesContaining,
@@ -95,6 +96,11 @@ describe("lethe.transient: lifecycle", () => {
     let ws: Workspace | undefined;
     let lateWrite: Promise<string | undefined> | undefined;
     let aborted = false;
+    // The callback stays busy until the test lets it go (no fixed sleep): the call must not wait for it.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
     const t0 = Date.now();
     const call = lethe.transient(
       "req-slow",
@@ -104,18 +110,20 @@ describe("lethe.transient: lifecycle", () => {
           aborted = true;
         });
         await w.write("partial.bin", randomBytes(10_000));
-        await new Promise((r) => setTimeout(r, 4000));
+        await released;
         lateWrite = errCode(w.write("after.bin", "too late"));
         return "never used";
       },
       { ttl: 300 },
     );
     await expect(call).rejects.toMatchObject({ code: "TIMEOUT" });
-    expect(Date.now() - t0).toBeLessThan(3500); // long before the callback's 4 s are up
+    expect(lateWrite).toBeUndefined(); // rejected while the callback still runs
+    expect(Date.now() - t0).toBeLessThan(3500); // the ttl fired, not something much later
     expect(aborted).toBe(true);
     expect(ws?.signal.aborted).toBe(true);
     expect(existsSync(ws?.dir as string)).toBe(false);
-    while (lateWrite === undefined) await new Promise((r) => setTimeout(r, 50));
+    release();
+    await until(async () => lateWrite !== undefined, 10_000, 10);
     expect(await lateWrite).toBe("CONFLICT");
     expect(workspaceDirs(p.root)).toEqual([]);
     const closed = (await lethe.audit.log({})).filter((e) => e.action === "workspace_closed");
