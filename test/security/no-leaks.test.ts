@@ -11,7 +11,11 @@ const SUBJECT = "canary-subject-7f3a91";
 const PROMPT = "canary prompt: my diagnosis is zebra-42-quokka";
 
 describe("no raw subject ids or prompts in logs or lethe's state", () => {
-  it("drives every command with a canary subject and prompt; stderr and state never hold them", () => {
+  // Real processes on purpose (a dependency's warning on a real stderr counts): 23 spawns need more than the
+  // default 60 s on a loaded 2-core machine.
+  it("drives every command with a canary subject and prompt; stderr and state never hold them", {
+    timeout: 300_000,
+  }, () => {
     const p = makeProject({ logs: 20 });
     const db = new Database(p.db);
     db.prepare("insert into logs values (?, ?, ?, ?)").run(
