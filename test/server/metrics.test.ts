@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { makeProject } from "../helpers/project.js";
 import { bearer, type Harness, harness } from "./helpers.js";
 
@@ -61,9 +61,13 @@ describe("/metrics and access logs", () => {
     await h.lethe.events.enqueue({ requestId: "e1", artifacts: [{ dataset: "logs", key: 1 }] });
     // A GET stores nothing: the recorded verification is a POST (or the scheduled job).
     await h.app.inject({ method: "POST", url: "/v1/audit/verify", headers: bearer(h.tokens.read) });
-    await new Promise((r) => setTimeout(r, 1100)); // past the one-second snapshot cache
-
-    text = await metrics();
+    // Past the one-second snapshot cache: Date is moved on (only for this scrape), no wall-clock wait.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 1100 });
+    try {
+      text = await metrics();
+    } finally {
+      vi.useRealTimers();
+    }
     expect(sample(text, "lethe_items_deleted_total", '{dataset="logs"}')).toBe(d.deleted);
     expect(sample(text, "lethe_items_held_total", '{dataset="logs"}')).toBe(d.held);
     expect(sample(text, "lethe_ledger_entries")).toBe(await h.lethe.ledger.size());
