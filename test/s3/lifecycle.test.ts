@@ -106,7 +106,7 @@ describe("lifecycle rules as data", () => {
   });
 });
 
-describe("lethe lifecycle sync (real CLI process)", () => {
+describe("lethe lifecycle sync", () => {
   let t: Awaited<ReturnType<typeof createTestBucket>>;
   beforeEach(async (ctx) => {
     requireService(ctx, "s3");
