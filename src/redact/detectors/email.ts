@@ -82,16 +82,16 @@ function localStart(text: string, at: number): number {
   const word = start;
   const path = codeAt(text, word - 1) === 58 || codeAt(text, word) === 47;
   for (;;) {
-    const eq = text.indexOf("=", start);
-    if (eq === -1 || eq >= at) break;
-    const amp = text.lastIndexOf("&", eq);
-    const from = amp >= start ? amp + 1 : start;
+    const eq = indexIn(text, 61, start, at);
+    if (eq === -1) break;
+    const amp = lastIndexIn(text, 38, start, eq);
+    const from = amp !== -1 ? amp + 1 : start;
     if (!isIdentifier(text, from, eq)) break;
     start = eq + 1;
   }
   if (path) {
-    const slash = text.lastIndexOf("/", at - 1);
-    if (slash >= start) start = slash + 1;
+    const slash = lastIndexIn(text, 47, start, at);
+    if (slash !== -1) start = slash + 1;
   }
   while (start < at && isInnerSpecial(text.charCodeAt(start))) start++;
   return start;
@@ -130,7 +130,7 @@ export const emailDetector: Detector = {
  */
 function validDomain(text: string, from: number, to: number): boolean {
   if (to - from < 4 || to - from > 253) return false;
-  const lastDot = text.lastIndexOf(".", to - 1);
+  const lastDot = lastIndexIn(text, 46, from, to);
   if (lastDot <= from || to - lastDot - 1 < 2) return false;
   if (!text.startsWith("xn--", lastDot + 1)) {
     for (let i = lastDot + 1; i < to; i++) if (!isAlpha(text.charCodeAt(i)) && !isIntl(text, i)) return false;
@@ -142,4 +142,16 @@ function validDomain(text: string, from: number, to: number): boolean {
     prev = c;
   }
   return codeAt(text, from) !== 45;
+}
+
+// Searches bounded to the address being looked at: `text` is a whole log chunk, and an unbounded
+// `indexOf`/`lastIndexOf` per `@` (a line with no `&` or `=`) made dense logs quadratic (0.3 MB/s).
+function indexIn(text: string, code: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === code) return i;
+  return -1;
+}
+
+function lastIndexIn(text: string, code: number, from: number, to: number): number {
+  for (let i = to - 1; i >= from; i--) if (text.charCodeAt(i) === code) return i;
+  return -1;
 }
