@@ -6,13 +6,23 @@ import { verifyInclusion } from "../../src/ledger/proof.js";
 import type { Lethe } from "../../src/lethe.js";
 import { letheIn } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { until } from "../helpers/wait.js";
 import { ledgerProject } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * An instant strictly after every entry appended so far and strictly before any appended later (ledger
+ * times have millisecond resolution): polled on the clock, never a fixed sleep.
+ */
+async function instantBetween(): Promise<Date> {
+  const last = Date.now();
+  const cut = await until(async () => Date.now() > last && new Date(), 5_000, 1);
+  await until(async () => Date.now() > cut.getTime(), 5_000, 1);
+  return cut;
+}
 
 async function project(ctx: TestContext, kind: "sqlite" | "postgres") {
   let state = "./.lethe";
@@ -47,9 +57,7 @@ describe.each(["sqlite", "postgres"] as const)("ledger pruning on %s state", (ki
     await entries(l, 20, 1);
     const early = await l.audit.checkpoint(); // covers only entries that will be pruned
     const old = await entries(l, 17, 21);
-    await sleep(30);
-    const cut = new Date();
-    await sleep(30);
+    const cut = await instantBetween();
     await entries(l, 20, 100);
     const late = await l.audit.checkpoint();
 
@@ -75,9 +83,7 @@ describe.each(["sqlite", "postgres"] as const)("ledger pruning on %s state", (ki
     await expect(l.audit.prove(3)).rejects.toMatchObject({ code: "NOT_FOUND" });
 
     // Appends go on, a second prune builds on the first anchor.
-    await sleep(30);
-    const cut2 = new Date();
-    await sleep(30);
+    const cut2 = await instantBetween();
     await entries(l, 5, 500);
     const second = await l.audit.prune({ before: cut2, yes: true });
     expect(second.anchor?.size).toBeGreaterThan(old);
@@ -109,9 +115,7 @@ describe("ledger pruning: tampering and refusals (SQLite state)", () => {
     const p = await project(ctx, "sqlite");
     const l = await p.open();
     await entries(l, 30, 1);
-    await sleep(30);
-    const cut = new Date();
-    await sleep(30);
+    const cut = await instantBetween();
     await entries(l, 10, 100);
     const r = await l.audit.prune({ before: cut, yes: true });
     await l.close();
@@ -183,13 +187,9 @@ describe("pruning and verification under concurrency (PostgreSQL state)", () => 
     const [a, b, c] = opened as [Lethe, Lethe, Lethe];
     let next = 1;
     for (let i = 0; i < 6; i++) next = (await entries(a, 5000, next)) + 1;
-    await sleep(30);
-    const cut1 = new Date();
-    await sleep(30);
+    const cut1 = await instantBetween();
     next = (await entries(a, 5000, next)) + 1;
-    await sleep(30);
-    const cut2 = new Date();
-    await sleep(30);
+    const cut2 = await instantBetween();
     await entries(a, 100, next);
     const [v, p1, p2] = await Promise.allSettled([
       c.audit.verify(),
@@ -209,9 +209,7 @@ describe("ledger pruning: what verification still catches (SQLite state)", () =>
     const p = await project(ctx, "sqlite");
     const l = await p.open();
     await entries(l, 20, 1);
-    await sleep(30);
-    const cut = new Date();
-    await sleep(30);
+    const cut = await instantBetween();
     await entries(l, 10, 100);
     const cp = await l.audit.checkpoint();
     await l.audit.prune({ before: cut, yes: true });

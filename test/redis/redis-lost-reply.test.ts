@@ -4,23 +4,23 @@ import { openLethe } from "../../src/lethe.js";
 import { tempDir } from "../helpers/cli.js";
 import { createTestRedisPrefix, requireService } from "../helpers/services.js";
 import { startTcpFaultProxy } from "../helpers/tcp-fault-proxy.js";
+import { until } from "../helpers/wait.js";
 import { redisProject, seedRedisKey } from "./redis-helpers.js";
 
 const KEYS = 20;
 const DAY = 86_400;
 const quiet = { logger: { warn: () => undefined, info: () => undefined } };
 
-/** Polls `probe` until it resolves, for at most `ms` (no fixed sleeps). */
-async function eventually<T>(probe: () => Promise<T>, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+/** Polls `probe` until it resolves (the shared `until`; a throw means "not yet"). */
+function eventually<T>(probe: () => Promise<T>, ms = 30_000): Promise<T> {
+  return until(
+    () =>
+      probe().then(
+        (v) => ({ v }),
+        () => undefined,
+      ),
+    ms,
+  ).then((r) => r.v);
 }
 
 describe("a TTL script that runs while its reply is lost (Redis)", () => {

@@ -16,7 +16,7 @@ await lethe.transient("req-crash", async (ws) => {
   await ws.write("history.json", secret);
   const w = ws.createWriteStream("scan.bin");
   for (let i = 0; i < 40; i++) w.write(Buffer.from(canary.repeat(500)));
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => w.write(Buffer.alloc(0), r)); // every chunk before it is written, not a sleep
   const back = await ws.read("history.json");
   if (!back.equals(secret)) throw new Error("round trip failed");
   process.stdout.write("READY " + ws.dir + "\\n");
