@@ -32,6 +32,23 @@ export interface Plan {
   contentHash?: string;
 }
 
+/**
+ * A plan as shown to people and clients: the summaries without item keys
+ * (keys may carry subject ids; only a plan file written with `--out` holds them).
+ *
+ * @example
+ * planSummary(await lethe.plan()).datasets[0]; // { name, total, expired, held, … }
+ */
+export function planSummary(plan: Plan) {
+  return {
+    planId: plan.planId,
+    at: plan.at,
+    policyHash: plan.policyHash,
+    contentHash: plan.contentHash,
+    datasets: plan.datasets.map(({ items: _items, ...d }) => d),
+  };
+}
+
 export function planContentHash(p: Plan): string {
   const { contentHash: _ignored, ...body } = p;
   return createHash("sha256").update(JSON.stringify(body)).digest("hex");

@@ -1,6 +1,5 @@
 import type { LetheConfig } from "../config/types.js";
 import type { StateHandle } from "../state/open-state.js";
-import type { UncoveredStretch } from "./coverage.js";
 import type { HeadState } from "./head-mac.js";
 import { scanInWorker } from "./scan-in-worker.js";
 import { type ScanOptions, type ScanResult, scanLatest } from "./scan-ledger.js";
@@ -8,26 +7,10 @@ import { type Checkpoint, checkpointMessage } from "./signing.js";
 import type { SigningKeySet } from "./signing-keys.js";
 import { readMark, storeMark, type VerifiedMark } from "./verified-mark.js";
 
-export interface VerifyResult {
-  ok: boolean;
-  entries: number;
-  firstBad?: number;
-  reason?: string;
-  /** Signed checkpoints that were checked against the entries. */
-  checkpoints: number;
-  /** Set when the ledger was pruned: verification started from this signed anchor. */
-  anchor?: { size: number; before: string };
-  /** With `captureAt`: the chain hash and Merkle frontier as they stood after that entry. */
-  captured?: { hash: string; frontier: string[] };
+/** What `audit verify` answers: the scan's findings (its internal head and frontier left out), plus the mark. */
+export interface VerifyResult extends Omit<ScanResult, "head" | "frontier" | "checkpointsUpTo"> {
   /** Whether every entry was re-read (`full`, or no usable verified mark), else only those after `from`. */
   full: boolean;
-  /** Entries before this one were verified earlier (0: from the genesis; the prune anchor's size). */
-  from: number;
-  /** Ledger rows read by this pass. */
-  read: number;
-  /** Stretches of entries no checkpoint covered within `ledger.checkpointEvery`. */
-  uncovered?: UncoveredStretch[];
-  uncoveredMore?: number;
   /** Worth knowing, not a failure (e.g. a verified mark that did not authenticate and was ignored). */
   notes?: string[];
   /** When ok: how far the ledger verified (what a checkpoint may sign). */

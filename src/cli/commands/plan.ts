@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import type { Plan } from "../../core/planner.js";
+import { type Plan, planSummary } from "../../core/planner.js";
 import type { Lethe } from "../../lethe.js";
 import { storesFor, withLethe } from "../context.js";
 import { bytes, table } from "../format.js";
@@ -23,20 +23,10 @@ export async function planCommand(lethe: Lethe, opts: PlanCliOptions): Promise<C
   const down = opts.dataset ? [] : lethe.map.unavailable();
   const lines = down.map((u) => `not planned: ${u.dataset}: store ${u.store} is unreachable: ${u.reason}`);
   return result(
-    { ...summary(plan), ...(down.length > 0 ? { unavailable: down } : {}) },
+    { ...planSummary(plan), ...(down.length > 0 ? { unavailable: down } : {}) },
     [render(plan, opts.out), ...lines].join("\n"),
     down.length > 0 ? 1 : 0,
   );
-}
-
-function summary(plan: Plan) {
-  return {
-    planId: plan.planId,
-    at: plan.at,
-    policyHash: plan.policyHash,
-    contentHash: plan.contentHash,
-    datasets: plan.datasets.map(({ items: _items, ...d }) => d),
-  };
 }
 
 function render(plan: Plan, out: string | undefined): string {

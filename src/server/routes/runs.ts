@@ -1,28 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import { LetheError } from "../../core/errors.js";
-import type { Plan } from "../../core/planner.js";
+import { planSummary } from "../../core/planner.js";
 import { getRun, listRuns } from "../../executor/runs.js";
 import type { ServerContext } from "../context.js";
 import { idParams, listQuery, planQuery, runBody } from "../schemas.js";
 import { parseInput } from "../validate.js";
-
-/** The plan as the API shows it: summaries, never item keys. */
-function planView(plan: Plan) {
-  return {
-    planId: plan.planId,
-    at: plan.at,
-    policyHash: plan.policyHash,
-    contentHash: plan.contentHash,
-    datasets: plan.datasets.map(({ items: _items, ...d }) => d),
-  };
-}
 
 /** `GET /v1/plan`, `POST /v1/plan`, `POST /v1/runs`, `GET /v1/runs/:id`, `GET /v1/runs`. */
 export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
   // A GET changes nothing: the plan is computed, never recorded.
   app.get("/v1/plan", { config: { scopes: ["read"], rate: "reads" } }, async (req) => {
     const q = parseInput(planQuery, req.query, "query");
-    return planView(
+    return planSummary(
       await ctx.lethe.plan({ ...(q.dataset !== undefined ? { dataset: q.dataset } : {}), record: false }),
     );
   });
@@ -30,7 +19,7 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
   // A recorded dry run (the plan's summary entry on the ledger, as `lethe plan`) is a write: admin.
   app.post("/v1/plan", { config: { scopes: ["admin"], rate: "reads" } }, async (req) => {
     const q = parseInput(planQuery, req.body ?? {}, "body");
-    return planView(await ctx.lethe.plan(q.dataset !== undefined ? { dataset: q.dataset } : {}));
+    return planSummary(await ctx.lethe.plan(q.dataset !== undefined ? { dataset: q.dataset } : {}));
   });
 
   app.post("/v1/runs", { config: { scopes: ["admin"] } }, async (req, reply) => {
