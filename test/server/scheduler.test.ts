@@ -157,6 +157,8 @@ describe.each(["sqlite", "postgres"] as const)("scheduler on %s state (injected 
     const [la, lb] = [await open(p), await open(p)];
     const clock = new ManualClock(T0);
     let startedRun = "";
+    // Set only once the claim names the run: polling on startedRun alone raced the claim update.
+    let claimNamesRun = false;
     const crashing: Job = {
       name: "retention:logs",
       schedule: cronSchedule("0 * * * * *"),
@@ -165,6 +167,7 @@ describe.each(["sqlite", "postgres"] as const)("scheduler on %s state (injected 
         startedRun = await startRun(la.state, "retention");
         await la.ledger.append([{ action: "run_started", runId: startedRun, reason: "retention" }]);
         await c.onRunStarted(startedRun);
+        claimNamesRun = true;
         return new Promise(() => undefined); // the process "died" here
       },
     };
@@ -173,8 +176,8 @@ describe.each(["sqlite", "postgres"] as const)("scheduler on %s state (injected 
     await a.tick(); // leader; registers the job at 10:00:00.5 (a job looks no further back than its first sight)
     clock.set(new Date("2026-05-04T10:01:00.200Z"));
     void a.tick();
-    for (let i = 0; i < 200 && startedRun === ""; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(startedRun).not.toBe("");
+    for (let i = 0; i < 2000 && !claimNamesRun; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(claimNamesRun).toBe(true);
     await b.tick(); // a still holds the lease
     expect(ids(p.db, "logs")).toHaveLength(40);
     clock.advance(10_500); // a's lease expires without renewal
