@@ -28,7 +28,7 @@ import type { ShreddedFile } from "./executor/shred-paths.js";
 import { type MasterRotation, rotateMasterKey } from "./keys/rotate-master.js";
 import { deriveChainKey } from "./ledger/head-mac.js";
 import { Ledger } from "./ledger/ledger.js";
-import { type InclusionProof, proveInclusion } from "./ledger/proof.js";
+import { type InclusionProof, proveInclusion, proveItem } from "./ledger/proof.js";
 import { type PruneOptions, type PruneResult, pruneLedger } from "./ledger/prune.js";
 import { type AuditQuery, auditLog } from "./ledger/query.js";
 import { rotateSigningKey, SIGNING_SECRET, type SigningRotation } from "./ledger/rotate-signing.js";
@@ -256,8 +256,12 @@ export class Lethe {
       }),
     log: (q: AuditQuery): Promise<LedgerEntry[]> => auditLog(this.state, this.ledger, q),
     checkpoint: (): Promise<Checkpoint> => this.ledger.checkpoint(),
-    prove: async (seq: number): Promise<InclusionProof> =>
-      proveInclusion(this.state, seq, await this.ledger.checkpoint()),
+    /** An inclusion proof for entry `seq`; with `item`, for that item of a batch entry (its path within the batch too). */
+    prove: async (seq: number, item?: number): Promise<InclusionProof> => {
+      const itemPath = item === undefined ? undefined : await proveItem(this.state, this.ledger.saltKey, seq, item);
+      const proof = await proveInclusion(this.state, seq, await this.ledger.checkpoint());
+      return itemPath ? { ...proof, item: itemPath } : proof;
+    },
     publicKey: (): string => this.ledger.publicKeyPem(),
     /** Removes entries recorded before `before`, keeping a signed anchor; a dry run without `yes`. */
     prune: (opts: PruneOptions): Promise<PruneResult> => pruneLedger(this.state, this.ledger, opts),

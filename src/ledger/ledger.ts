@@ -4,16 +4,18 @@ import { LetheError } from "../core/errors.js";
 import { FastHmac } from "../crypto/fast-hmac.js";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
-import type { LedgerTable } from "../state/schema.js";
+import type { LedgerItemsTable, LedgerTable } from "../state/schema.js";
+import { groupItems } from "./batch-entries.js";
 import { entryHash } from "./canonical.js";
 import { signVerifiedCheckpoint } from "./checkpoint.js";
 import { type ScrubContext, scrubFreeText } from "./free-text.js";
 import { type HeadState, headMac, headMacMatches } from "./head-mac.js";
+import { deriveSaltKey, ItemBatch, tagOf } from "./items.js";
 import { keyHeadAfterMigration } from "./key-head.js";
 import { FrontierBuilder } from "./merkle.js";
 import { type Checkpoint, publicKeyId, publicKeyPem, signBytes } from "./signing.js";
 import { loadSigningKeys, SigningKeySet, signingKeyMac } from "./signing-keys.js";
-import type { EntryInput } from "./types.js";
+import type { EntryInput, ItemInput } from "./types.js";
 import { markMac, markMacMatches, type VerifiedMark } from "./verified-mark.js";
 
 /**
@@ -27,6 +29,8 @@ import { markMac, markMacMatches, type VerifiedMark } from "./verified-mark.js";
 export class Ledger {
   private readonly subjectCache = new Map<string, string>();
   private readonly hmac: FastHmac;
+  /** Keys the per-item salts of v2 batches (items.ts); derived from the subject HMAC key, so rotations keep it. */
+  readonly saltKey: Buffer;
   /** Names this instance's signing key on what it signs ({@link publicKeyId}). */
   readonly signingKeyId: string;
 
@@ -38,6 +42,7 @@ export class Ledger {
     private readonly chainKey: Buffer,
   ) {
     this.hmac = new FastHmac(hmacKey);
+    this.saltKey = deriveSaltKey(hmacKey);
     this.signingKeyId = publicKeyId(this.publicKeyPem());
   }
 
@@ -162,8 +167,13 @@ export class Ledger {
     const frontier = new FrontierBuilder(JSON.parse(h.frontier) as string[], seq);
     const at = new Date().toISOString();
     const rows: LedgerTable[] = [];
-    for (const e of entries) {
+    const items: LedgerItemsTable[] = [];
+    const grouped = groupItems(entries);
+    for (const e of grouped) {
       const isIntKey = typeof e.key === "number" && Number.isSafeInteger(e.key);
+      const data = e.items
+        ? { items: e.items.length, root: this.itemRows(seq + 1, e.dataset ?? "", e.items, items), ...e.data }
+        : e.data;
       const base = {
         seq: seq + 1,
         at,
@@ -175,7 +185,7 @@ export class Ledger {
         // A reason never carries its own entry's key or subject in clear, whatever produced it.
         reason: e.reason === undefined ? null : this.scrubText(e.reason, { subjects: [e.subject], keys: [e.key] }),
         run_id: e.runId ?? null,
-        data: e.data ? JSON.stringify(e.data) : null,
+        data: data ? JSON.stringify(data) : null,
       };
       const hash = entryHash(prev, base);
       frontier.add(hash);
@@ -184,13 +194,31 @@ export class Ledger {
       seq += 1;
     }
     await this.state.dialect.insertLedgerRows(trx, rows);
+    if (items.length > 0) await this.state.dialect.insertLedgerItems(trx, items);
     const next = { seq, hash: prev, frontier: JSON.stringify(frontier.toHex()), keyedFrom };
     await trx
       .updateTable("ledger_head")
       .set({ seq, hash: prev, frontier: next.frontier, mac: headMac(this.chainKey, next) })
       .where("id", "=", 1)
       .execute();
-    return { first: seq - entries.length + 1, last: seq };
+    return { first: seq - grouped.length + 1, last: seq };
+  }
+
+  /** Tags a batch's items into `out` (its `ledger_items` rows) and returns the batch's Merkle root. */
+  private itemRows(seq: number, dataset: string, input: ItemInput[], out: LedgerItemsTable[]): string {
+    const batch = new ItemBatch(this.saltKey, seq);
+    for (const it of input) {
+      const intKey = typeof it.key === "number" && Number.isSafeInteger(it.key);
+      const sh = it.subjectHash ?? (it.subject ? this.subjectHash(it.subject) : undefined);
+      const r = {
+        itemKey: intKey ? (it.key as number) : null,
+        keyTag: intKey ? null : tagOf(this.keyHash(dataset, it.key)),
+        subjectTag: sh ? tagOf(sh) : null,
+      };
+      out.push({ seq, idx: batch.size, item_key: r.itemKey, key_tag: r.keyTag, subject_tag: r.subjectTag });
+      batch.add(r);
+    }
+    return batch.root();
   }
 
   /**

@@ -2,7 +2,8 @@ import { LetheError } from "../core/errors.js";
 import type { StateHandle } from "../state/open-state.js";
 import { latestAnchor } from "./anchor.js";
 import { entryHash } from "./canonical.js";
-import { leafHash, PrunedTree, rootFromPath } from "./merkle.js";
+import { batchSecret, itemLeaf, itemSalt } from "./items.js";
+import { inclusionPath, leafHash, PrunedTree, rootFromPath } from "./merkle.js";
 import { toEntry } from "./query.js";
 import { type Checkpoint, checkpointMessage } from "./signing.js";
 import { SigningKeySet } from "./signing-keys.js";
@@ -20,6 +21,73 @@ export interface InclusionProof {
    * what was proved; its hash must equal `entryHash` ({@link entryMatches}).
    */
   entry?: LedgerEntry;
+  /** For one item of a v2 batch entry: the item and its path to the root the entry commits to. */
+  item?: ItemPath;
+}
+
+/** An item's place in its batch: enough to recompute its leaf (items.ts) and walk to the batch root. */
+export interface ItemPath {
+  index: number;
+  /** Items in the batch (the entry's `data.items`). */
+  size: number;
+  /** This item's salt (hex): reveals nothing about its siblings'. */
+  salt: string;
+  key?: number;
+  keyTag?: string;
+  subjectTag?: string;
+  path: string[];
+}
+
+/** The item's leaf hash (hex), recomputed from what the proof states. */
+export function itemLeafOf(p: ItemPath): string {
+  return itemLeaf(Buffer.from(p.salt, "hex"), p.index, {
+    itemKey: p.key ?? null,
+    keyTag: p.keyTag !== undefined ? Buffer.from(p.keyTag, "hex") : null,
+    subjectTag: p.subjectTag !== undefined ? Buffer.from(p.subjectTag, "hex") : null,
+  }).toString("hex");
+}
+
+/** True when the proof's item hashes, along its path, to the root its (matching) entry commits to. */
+export function itemMatches(proof: InclusionProof): boolean {
+  const it = proof.item;
+  const data = proof.entry?.data as { items?: unknown; root?: unknown } | undefined;
+  if (!it || !data || !entryMatches(proof)) return false;
+  if (data.items !== it.size || typeof data.root !== "string") return false;
+  if ((it.key === undefined) === (it.keyTag === undefined)) return false;
+  // Item leaves are already RFC 6962 leaf hashes (SHA-256(0x00 ‖ d)): the path starts from them.
+  return rootFromPath(itemLeafOf(it), it.index, it.size, it.path) === data.root;
+}
+
+/**
+ * The path of item `index` of batch entry `seq` inside its batch tree, read
+ * from the item rows; the salt is recomputed with the ledger's salt key.
+ */
+export async function proveItem(state: StateHandle, saltKey: Buffer, seq: number, index: number): Promise<ItemPath> {
+  const rows = await state.db.selectFrom("ledger_items").selectAll().where("seq", "=", seq).orderBy("idx").execute();
+  const row = rows[index];
+  if (!row || Number(row.idx) !== index)
+    throw new LetheError(
+      "NOT_FOUND",
+      `entry ${seq} has no item ${index}${rows.length ? ` (it has ${rows.length})` : ""}`,
+    );
+  const secret = batchSecret(saltKey, seq);
+  const leaves = rows.map((r, i) =>
+    itemLeaf(itemSalt(secret, i), i, {
+      itemKey: r.item_key === null ? null : Number(r.item_key),
+      keyTag: r.key_tag === null ? null : Buffer.from(r.key_tag),
+      subjectTag: r.subject_tag === null ? null : Buffer.from(r.subject_tag),
+    }).toString("hex"),
+  );
+  const p: ItemPath = {
+    index,
+    size: rows.length,
+    salt: itemSalt(secret, index).toString("hex"),
+    path: inclusionPath(leaves, index),
+  };
+  if (row.item_key !== null) p.key = Number(row.item_key);
+  if (row.key_tag !== null) p.keyTag = Buffer.from(row.key_tag).toString("hex");
+  if (row.subject_tag !== null) p.subjectTag = Buffer.from(row.subject_tag).toString("hex");
+  return p;
 }
 
 /** True when `entry`'s fields hash to `entryHash` (an edited action, time or subject does not). */
@@ -95,5 +163,7 @@ export function verifyInclusion(publicPem: string | readonly string[], proof: In
   // The leaf index is what the path proves; a seq that does not match it is an edited proof.
   if (proof.seq !== proof.leafIndex + 1) return false;
   const root = rootFromPath(leafHash(proof.entryHash), proof.leafIndex, proof.checkpoint.size, proof.path);
-  return root === proof.checkpoint.root;
+  if (root !== proof.checkpoint.root) return false;
+  // An item proof proves the item, not only its batch entry: the item must reach the entry's root.
+  return proof.item === undefined || itemMatches(proof);
 }

@@ -3,11 +3,13 @@ import type { StateDatabase } from "../state/schema.js";
 import { type Anchor, anchorMessage, latestAnchor } from "./anchor.js";
 import { entryHash, GENESIS } from "./canonical.js";
 import { CoverageTracker, type UncoveredStretch } from "./coverage.js";
+import { isBatchRow } from "./item-query.js";
 import { FrontierBuilder, rootOf } from "./merkle.js";
 import { ledgerRows } from "./query.js";
 import { type Checkpoint, checkpointFromRow, checkpointMessage } from "./signing.js";
 import { type SigningKeyRecord, SigningKeySet } from "./signing-keys.js";
 import type { VerifiedMark } from "./verified-mark.js";
+import { ItemsChecker } from "./verify-items.js";
 
 /** The head row as read: its MAC is checked by the caller, which holds the chain key (a worker does not). */
 export interface StoredHead {
@@ -21,6 +23,8 @@ export interface StoredHead {
 export interface ScanOptions {
   /** The authentic signing keys (current and retired): plain data, so they can be handed to a worker. */
   signers: readonly SigningKeyRecord[];
+  /** Keys the salts of v2 batch items (Ledger.saltKey): needed to recompute their Merkle roots. */
+  saltKey: Uint8Array;
   anchor: Anchor | undefined;
   /** An authenticated verified mark: checked against (deleted checkpoints) and, unless `full`, started from. */
   mark?: VerifiedMark | undefined;
@@ -165,6 +169,7 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
   let captured: ScanResult["captured"];
   const bad = checkAt(start, frontier);
   if (bad) return fail(start, undefined, bad);
+  const items = new ItemsChecker(db, Buffer.from(o.saltKey));
   for await (const row of ledgerRows({ db }, o.page ?? 5000, start)) {
     read += 1;
     const seq = Number(row.seq);
@@ -176,6 +181,10 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
     if (row.prev_hash !== prev)
       return fail(expected - 1, seq, `entry ${seq} does not link to entry ${seq - 1} (prevHash)`);
     if (entryHash(prev, row) !== row.hash) return fail(expected - 1, seq, `entry ${seq} was altered (hash mismatch)`);
+    if (isBatchRow(row) && items.add(seq, JSON.parse(row.data as string) as { items: number; root: string })) {
+      const itemBad = await items.flush();
+      if (itemBad) return fail(itemBad[0] - 1, itemBad[0], itemBad[1]);
+    }
     frontier.add(row.hash);
     prev = row.hash;
     coverage?.entry(seq, row.at);
@@ -189,6 +198,8 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
     expected += 1;
   }
   const size = expected - 1;
+  const itemBad = (await items.flush()) ?? (await strayItems(db, start, size, items.checked));
+  if (itemBad) return fail(itemBad[0] - 1, itemBad[0], itemBad[1]);
   if (!head || head.seq !== size)
     return fail(size, size + 1, `the ledger head says ${head?.seq} entries but ${size} verify: entries were removed`);
   if (head.hash !== prev)
@@ -246,6 +257,24 @@ export async function scanLatest(db: Kysely<StateDatabase>, o: Omit<ScanOptions,
     if (r.ok || (await latestAnchor({ db }))?.size === anchor?.size) return r;
   }
   return r;
+}
+
+/** Item rows in (start, size] beyond those of the batches checked: rows added where no batch entry is. */
+async function strayItems(
+  db: Kysely<StateDatabase>,
+  start: number,
+  size: number,
+  checked: number,
+): Promise<[number, string] | undefined> {
+  const r = await db
+    .selectFrom("ledger_items")
+    .select((eb) => [eb.fn.countAll<number | string>().as("n"), eb.fn.min("seq").as("s")])
+    .where("seq", ">", start)
+    .where("seq", "<=", size)
+    .executeTakeFirst();
+  const n = Number(r?.n ?? 0);
+  if (n === checked) return undefined;
+  return [Number(r?.s ?? start + 1), `${n - checked} item row(s) belong to no batch entry: they were added afterwards`];
 }
 
 export async function countCheckpoints(db: Kysely<StateDatabase>, upTo: number): Promise<number> {

@@ -40,6 +40,18 @@ export interface EntryInput {
   reason?: string | undefined;
   runId?: string | undefined;
   data?: Record<string, unknown> | undefined;
+  /**
+   * A v2 batch: the entry commits to these items through a Merkle root
+   * (`data.items`, `data.root`); each item gets a compact row (src/ledger/items.ts).
+   */
+  items?: ItemInput[] | undefined;
+}
+
+/** One item of a batch entry: raw key and subject, tagged before storage. */
+export interface ItemInput {
+  key: string | number;
+  subject?: string | null | undefined;
+  subjectHash?: string | undefined;
 }
 
 /** An entry as `audit log` and `audit export` show it (DESIGN.md JSON shape). */
@@ -56,4 +68,10 @@ export interface LedgerEntry {
   data?: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** On an item of a v2 batch entry (`seq` is the batch entry's): its index in the batch. */
+  item?: number;
+  /** The 8-byte tag (hex) of a non-integer item key of a v2 batch. */
+  keyTag?: string;
+  /** The 8-byte tag (hex) of the item's subject HMAC, on an item of a v2 batch. */
+  subjectTag?: string;
 }

@@ -23,6 +23,8 @@ export interface VerifyKeys {
   headIsAuthentic(h: HeadState, mac: string | null): boolean;
   markMac(m: VerifiedMark): string;
   markIsAuthentic(m: VerifiedMark, mac: string): boolean;
+  /** Keys the salts of v2 batch items (items.ts). */
+  readonly saltKey: Buffer;
 }
 
 export interface VerifyOptions {
@@ -74,6 +76,7 @@ export async function verifyLedger(state: StateHandle, keys: VerifyKeys, o: Veri
   else if (stored) notes.push("the stored verification mark does not authenticate: it was ignored");
   const options: Omit<ScanOptions, "anchor"> = {
     signers: [...signers.keys],
+    saltKey: keys.saltKey,
     mark,
     full: o.full,
     external: o.checkpoint,

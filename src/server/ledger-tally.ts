@@ -1,3 +1,4 @@
+import { BATCH_DATA_PREFIX } from "../ledger/item-query.js";
 import type { StateHandle } from "../state/open-state.js";
 
 /** Ledger actions counted per dataset for `/metrics`. */
@@ -34,9 +35,19 @@ export class LedgerTally {
       .where("seq", ">", this.seq)
       .where("seq", "<=", size)
       .where("action", "in", [...TALLIED])
+      // A v2 batch entry counts as its items (below), not as one.
+      .where((eb) => eb.or([eb("data", "is", null), eb("data", "not like", `${BATCH_DATA_PREFIX}%`)]))
       .groupBy(["action", "dataset"])
       .execute();
-    for (const r of rows) {
+    const items = await this.state.db
+      .selectFrom("ledger_items as i")
+      .innerJoin("ledger as l", "l.seq", "i.seq")
+      .select((eb) => ["l.action", "l.dataset", eb.fn.countAll<number>().as("n")])
+      .where("i.seq", ">", this.seq)
+      .where("i.seq", "<=", size)
+      .groupBy(["l.action", "l.dataset"])
+      .execute();
+    for (const r of [...rows, ...items]) {
       const byDataset = this.totals.get(r.action as Tallied);
       const key = r.dataset ?? "";
       byDataset?.set(key, (byDataset.get(key) ?? 0) + Number(r.n));

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
-import type { LedgerTable, StateDatabase } from "./schema.js";
+import type { LedgerItemsTable, LedgerTable, StateDatabase } from "./schema.js";
 
 /**
  * What differs between SQLite and PostgreSQL for lethe's own state, as named
@@ -11,6 +11,8 @@ export interface StateDialect {
   readonly shared: boolean;
   /** Inserts many ledger rows in few round trips. */
   insertLedgerRows(trx: Transaction<StateDatabase>, rows: LedgerTable[]): Promise<void>;
+  /** Inserts the item rows of v2 batch entries inside `trx` (bulk, no per-row round trip). */
+  insertLedgerItems(trx: Transaction<StateDatabase>, rows: LedgerItemsTable[]): Promise<void>;
   /**
    * Removes ledger entries `seq <= upTo` inside `trx`, the one sanctioned
    * DELETE (`audit prune`): the append-only guard is lifted for this

@@ -40,16 +40,25 @@ export async function migrateState(from: StateHandle, to: StateHandle): Promise<
       if (table !== "ledger") await sql`delete from ${sql.table(table)}`.execute(dst);
       let rows = 0;
       let after = 0;
+      let afterIdx = -1;
       for (let offset = 0; ; offset += PAGE) {
-        // The ledger (the big one) pages by sequence; the other tables are small and page by their first column.
+        // The ledger and its items (the big ones) page by key; the other tables are small and page by their first column.
         const page = await sql<Record<string, unknown>>`select * from ${sql.table(table)}
-          ${table === "ledger" ? sql`where seq > ${after} order by seq limit ${PAGE}` : sql`order by 1 limit ${PAGE} offset ${offset}`}`
+          ${
+            table === "ledger"
+              ? sql`where seq > ${after} order by seq limit ${PAGE}`
+              : table === "ledger_items"
+                ? sql`where seq > ${after} or (seq = ${after} and idx > ${afterIdx}) order by seq, idx limit ${PAGE}`
+                : sql`order by 1 limit ${PAGE} offset ${offset}`
+          }`
           .execute(src)
           .catch(() => undefined);
         if (!page) break; // a table a later migration dropped
         if (page.rows.length > 0) await dst.insertInto(table).values(page.rows).execute();
         rows += page.rows.length;
-        after = Number(page.rows[page.rows.length - 1]?.seq ?? after);
+        const last = page.rows[page.rows.length - 1];
+        after = Number(last?.seq ?? after);
+        afterIdx = Number(last?.idx ?? afterIdx);
         if (page.rows.length < PAGE) break;
       }
       out.push({ table, rows });

@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { StateDialect } from "./dialect.js";
 import "./pg-int8.js";
-import type { LedgerTable, StateDatabase } from "./schema.js";
+import type { LedgerItemsTable, LedgerTable, StateDatabase } from "./schema.js";
 
 const COLS = [
   "seq",
@@ -42,12 +42,22 @@ export function openPostgresState(url: string): { db: Kysely<StateDatabase>; dia
           ${arrays[4]}::text[], ${arrays[5]}::text[], ${arrays[6]}::text[], ${arrays[7]}::text[], ${arrays[8]}::text[],
           ${arrays[9]}::text[], ${arrays[10]}::text[], ${arrays[11]}::text[])`.execute(trx);
     },
+    async insertLedgerItems(trx, rows: LedgerItemsTable[]) {
+      if (rows.length === 0) return;
+      await sql`insert into ledger_items (seq, idx, item_key, key_tag, subject_tag)
+        select * from unnest(${rows.map((r) => r.seq)}::bigint[], ${rows.map((r) => r.idx)}::int[],
+          ${rows.map((r) => r.item_key)}::bigint[], ${rows.map((r) => r.key_tag)}::bytea[],
+          ${rows.map((r) => r.subject_tag)}::bytea[])`.execute(trx);
+    },
     // synchronous_commit=on: every commit is already durable.
     durably: (k, fn) => fn(k),
     async pruneLedger(trx, upTo) {
       // Transactional too; ALTER TABLE also locks out concurrent appenders until the commit.
       await sql`alter table ledger disable trigger ledger_append_only`.execute(trx);
+      await sql`alter table ledger_items disable trigger ledger_items_append_only`.execute(trx);
+      await sql`delete from ledger_items where seq <= ${upTo}`.execute(trx);
       const r = await sql`delete from ledger where seq <= ${upTo}`.execute(trx);
+      await sql`alter table ledger_items enable trigger ledger_items_append_only`.execute(trx);
       await sql`alter table ledger enable trigger ledger_append_only`.execute(trx);
       return Number(r.numAffectedRows ?? 0);
     },
@@ -59,10 +69,11 @@ export function openPostgresState(url: string): { db: Kysely<StateDatabase>; dia
         await sql`create or replace function lethe_ledger_append_only() returns trigger language plpgsql as $$
           begin raise exception '% is append-only: % refused', tg_table_name, tg_op; end $$`.execute(trx);
         const have = await sql<{ t: string }>`select tgname as t from pg_trigger
-          where tgrelid in ('ledger'::regclass, 'checkpoints'::regclass, 'ledger_anchors'::regclass)`.execute(trx);
+          where tgrelid in ('ledger'::regclass, 'ledger_items'::regclass, 'checkpoints'::regclass,
+            'ledger_anchors'::regclass)`.execute(trx);
         const existing = new Set(have.rows.map((r) => r.t));
         const guards: [string, string][] = [];
-        for (const table of ["ledger", "checkpoints", "ledger_anchors"]) {
+        for (const table of ["ledger", "ledger_items", "checkpoints", "ledger_anchors"]) {
           guards.push([`${table}_append_only`, `before update or delete on ${table} for each row`]);
           guards.push([`${table}_no_truncate`, `before truncate on ${table} for each statement`]);
         }

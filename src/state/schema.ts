@@ -14,8 +14,18 @@ export interface LedgerTable {
   hash: string;
 }
 
+/** One item of a v2 batch entry (0011-ledger-items; see src/ledger/items.ts). */
+export interface LedgerItemsTable {
+  seq: number;
+  idx: number;
+  item_key: number | string | null;
+  key_tag: Buffer | null;
+  subject_tag: Buffer | null;
+}
+
 export interface StateDatabase {
   ledger: LedgerTable;
+  ledger_items: LedgerItemsTable;
   /** Notifications waiting for (or done with) delivery (0007-notify-outbox). */
   notify_outbox: {
     id: string;

@@ -2,11 +2,14 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import type { StateDialect } from "./dialect.js";
-import type { LedgerTable, StateDatabase } from "./schema.js";
+import type { LedgerItemsTable, LedgerTable, StateDatabase } from "./schema.js";
 import { secureStateDir } from "./state-permissions.js";
 
 const NO_DELETE = sql`create trigger if not exists ledger_no_delete before delete on ledger
   begin select raise(abort, 'the ledger is append-only: DELETE refused'); end`;
+
+const ITEMS_NO_DELETE = sql`create trigger if not exists ledger_items_no_delete before delete on ledger_items
+  begin select raise(abort, 'ledger_items are append-only: DELETE refused'); end`;
 
 /**
  * The embedded default: `state.db` in the state folder. secure_delete wipes
@@ -36,6 +39,7 @@ export function openSqliteState(
       `insert into ledger (seq, at, action, dataset, item_key, key_hash, subject_hash, reason, run_id, data, prev_hash, hash)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+  let insertItem: Database.Statement | undefined;
   const dialect: StateDialect = {
     name: "sqlite",
     shared: false,
@@ -59,6 +63,12 @@ export function openSqliteState(
           r.hash,
         );
     },
+    async insertLedgerItems(_trx, rows: LedgerItemsTable[]) {
+      insertItem ??= raw.prepare(
+        "insert into ledger_items (seq, idx, item_key, key_tag, subject_tag) values (?, ?, ?, ?, ?)",
+      );
+      for (const r of rows) insertItem.run(r.seq, r.idx, r.item_key, r.key_tag, r.subject_tag);
+    },
     // WAL with synchronous=NORMAL survives kill -9; acknowledgements promised as durable get FULL
     // on a connection held for the call, so no other commit is slowed by the switch.
     durably(k, fn) {
@@ -74,14 +84,20 @@ export function openSqliteState(
     async pruneLedger(trx, upTo) {
       // DDL is transactional in SQLite: if anything fails, the trigger was never gone.
       await sql`drop trigger if exists ledger_no_delete`.execute(trx);
+      await sql`drop trigger if exists ledger_items_no_delete`.execute(trx);
+      await sql`delete from ledger_items where seq <= ${upTo}`.execute(trx);
       const r = await sql`delete from ledger where seq <= ${upTo}`.execute(trx);
       await NO_DELETE.execute(trx);
+      await ITEMS_NO_DELETE.execute(trx);
       return Number(r.numAffectedRows ?? 0);
     },
     async installLedgerGuards(k) {
       await sql`create trigger if not exists ledger_no_update before update on ledger
         begin select raise(abort, 'the ledger is append-only: UPDATE refused'); end`.execute(k);
       await NO_DELETE.execute(k);
+      await sql`create trigger if not exists ledger_items_no_update before update on ledger_items
+        begin select raise(abort, 'ledger_items are append-only: UPDATE refused'); end`.execute(k);
+      await ITEMS_NO_DELETE.execute(k);
       // Signed checkpoints and prune anchors are evidence too: a deleted checkpoint would hide a truncation.
       for (const table of ["checkpoints", "ledger_anchors"])
         for (const op of ["update", "delete"])

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LetheError } from "../../core/errors.js";
+import { type ExportLine, exportItems } from "../../ledger/export-items.js";
 import { entryMatches, type InclusionProof, verifyInclusion } from "../../ledger/proof.js";
 import { allEntries } from "../../ledger/query.js";
 import type { Checkpoint } from "../../ledger/signing.js";
@@ -22,17 +23,27 @@ function readJson<T>(path: string, what: string): T {
 function describe(e: LedgerEntry): string {
   const what = [
     e.dataset,
-    e.key !== undefined ? `key ${e.key}` : e.keyHash ? `key#${e.keyHash.slice(0, 12)}` : undefined,
+    e.key !== undefined
+      ? `key ${e.key}`
+      : e.keyHash
+        ? `key#${e.keyHash.slice(0, 12)}`
+        : e.keyTag
+          ? `key#${e.keyTag.slice(0, 12)}`
+          : undefined,
   ]
     .filter(Boolean)
     .join(" ");
-  return `#${e.seq} ${e.at} ${e.action}${what ? ` ${what}` : ""}${e.reason ? ` (${e.reason})` : ""}`;
+  return `#${e.seq}${e.item !== undefined ? `.${e.item}` : ""} ${e.at} ${e.action}${what ? ` ${what}` : ""}${e.reason ? ` (${e.reason})` : ""}`;
 }
 
 /** The fields `describe` leaves out: who (as an HMAC), which run, and the entry's data. */
 function recordsMore(e: LedgerEntry): string {
   const parts = [
-    e.subjectHash ? `subject#${e.subjectHash.slice(0, 12)}` : "",
+    e.subjectHash
+      ? `subject#${e.subjectHash.slice(0, 12)}`
+      : e.subjectTag
+        ? `subject#${e.subjectTag.slice(0, 12)}`
+        : "",
     e.runId ? `run ${e.runId}` : "",
     e.data ? `data ${JSON.stringify(e.data)}` : "",
   ].filter(Boolean);
@@ -41,12 +52,16 @@ function recordsMore(e: LedgerEntry): string {
 
 const CSV_COLS = [
   "seq",
+  "item",
   "at",
   "action",
   "dataset",
   "key",
   "keyHash",
+  "keyTag",
   "subjectHash",
+  "subjectTag",
+  "salt",
   "reason",
   "runId",
   "data",
@@ -143,10 +158,14 @@ export function registerAudit(program: Command, run: Runner): void {
           throw new LetheError("USAGE", `--format: expected jsonl or csv, got ${o.format}`);
         return withLetheState(o, async (lethe) => {
           if (o.format === "csv") process.stdout.write(`${CSV_COLS.join(",")}\n`);
+          const line = (e: ExportLine) =>
+            o.format === "jsonl" ? `${JSON.stringify(e)}\n` : `${CSV_COLS.map((c) => csvCell(e[c])).join(",")}\n`;
           for await (const e of allEntries(lethe.state)) {
-            process.stdout.write(
-              o.format === "jsonl" ? `${JSON.stringify(e)}\n` : `${CSV_COLS.map((c) => csvCell(e[c])).join(",")}\n`,
-            );
+            process.stdout.write(line(e));
+            // A batch entry is followed by its items, each with its salt, so an auditor can recompute the root.
+            if (typeof e.data?.items === "number")
+              for await (const it of exportItems(lethe.state, lethe.ledger.saltKey, e.seq))
+                process.stdout.write(line(it));
           }
           // Already streamed to stdout; nothing more to print.
           return result(undefined, "");
@@ -200,18 +219,23 @@ export function registerAudit(program: Command, run: Runner): void {
   audit
     .command("prove <seq>")
     .description("an inclusion proof for one entry against a signed checkpoint (verifies offline)")
+    .option("--item <index>", "for one item of a batch entry (the item number audit log shows)")
     .option("--out <file>", "write the proof here")
     .action((seqArg: string, _o, cmd: Command) =>
       run(async () => {
-        const o = cmd.optsWithGlobals<GlobalOptions & { out?: string }>();
+        const o = cmd.optsWithGlobals<GlobalOptions & { out?: string; item?: string }>();
         const seq = Number(seqArg);
         if (!Number.isSafeInteger(seq) || seq < 1)
           throw new LetheError("USAGE", `SEQ must be a positive integer, got ${seqArg}`);
+        const item = o.item === undefined ? undefined : Number(o.item);
+        if (item !== undefined && (!Number.isSafeInteger(item) || item < 0))
+          throw new LetheError("USAGE", `--item must be a whole number ≥ 0, got ${o.item}`);
         return withLetheState(o, async (lethe) => {
           if (seq > (await lethe.ledger.size())) throw new LetheError("NOT_FOUND", `there is no ledger entry ${seq}`);
-          const proof = await lethe.audit.prove(seq);
+          const proof = await lethe.audit.prove(seq, item);
+          const what = item === undefined ? `entry ${seq}` : `item ${item} of entry ${seq}`;
           if (o.out) writeFileSync(o.out, `${JSON.stringify(proof, null, 2)}\n`);
-          return result(proof, o.out ? `Proof for entry ${seq} written to ${o.out}` : JSON.stringify(proof, null, 2));
+          return result(proof, o.out ? `Proof for ${what} written to ${o.out}` : JSON.stringify(proof, null, 2));
         });
       }),
     );
@@ -251,13 +275,18 @@ export function registerAudit(program: Command, run: Runner): void {
         const pems = splitPems(pemText);
         const inTree = verifyInclusion(pems.length > 0 ? pems : pemText, proof);
         // Older proofs carry only the hash; a proof with its entry must match it to the byte.
-        const entryOk = proof.entry === undefined || entryMatches(proof);
+        const entryOk = (proof.entry === undefined && proof.item === undefined) || entryMatches(proof);
         const ok = inTree && entryOk;
         const by = typeof cp.keyId === "string" ? ` by key ${cp.keyId.slice(0, 16)}…` : "";
         const cpText = `the ledger of ${cp.size} entries signed at ${cp.at}${by} (root ${cp.root.slice(0, 16)}…)`;
-        const what = proof.entry ? `  records: ${describe(proof.entry)}${recordsMore(proof.entry)}` : "";
+        const it = proof.item;
+        const what = it
+          ? `  records: item ${it.index} of ${it.size} in ${describe(proof.entry as LedgerEntry)} — ${it.key !== undefined ? `key ${it.key}` : `key tag ${it.keyTag}`}${it.subjectTag ? `, subject tag ${it.subjectTag}` : ""}`
+          : proof.entry
+            ? `  records: ${describe(proof.entry)}${recordsMore(proof.entry)}`
+            : "";
         const text = !inTree
-          ? `PROOF INVALID: entry #${proof.seq} is not proven to be in ${cpText}`
+          ? `PROOF INVALID: ${it ? `item ${it.index} of ` : ""}entry #${proof.seq} is not proven to be in ${cpText}`
           : !entryOk
             ? `PROOF INVALID: the entry details in the proof do not match entry #${proof.seq}'s hash`
             : [

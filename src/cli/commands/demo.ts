@@ -81,12 +81,13 @@ export async function runDemo(dirOpt: string | undefined, log: (line: string) =>
     const proof = await proveOneDeletion(lethe, run.runId);
     if (proof)
       log(
-        `\n6. per-item proof: deleted row inference_logs #${proof.key} is ledger entry #${proof.seq}; its inclusion proof\n` +
-          `   against the signed checkpoint of ${proof.size} entries checks offline with the public key alone: ${proof.ok ? "OK" : "INVALID"}`,
+        `\n6. per-item proof: deleted row inference_logs #${proof.key} is item ${proof.item} of ledger entry #${proof.seq} (one entry per batch);\n` +
+          `   its path to the batch's Merkle root and the entry's path to the signed checkpoint of ${proof.size} entries\n` +
+          `   check offline with the public key alone: ${proof.ok ? "OK" : "INVALID"}`,
       );
     log(`\nExplore: cd ${dir} && npx lethe audit log --subject user-7   (subject ids are stored only as HMACs)`);
     log(
-      `         npx lethe audit prove ${proof?.seq ?? 1} --out p.json && npx lethe audit public-key > k.pem && npx lethe audit verify-proof p.json --public-key k.pem`,
+      `         npx lethe audit prove ${proof?.seq ?? 1}${proof?.item !== undefined ? ` --item ${proof.item}` : ""} --out p.json && npx lethe audit public-key > k.pem && npx lethe audit verify-proof p.json --public-key k.pem`,
     );
     return {
       dir,
@@ -108,9 +109,9 @@ async function proveOneDeletion(lethe: Lethe, runId: string) {
     (e) => e.action === "deleted" && e.key !== undefined,
   );
   if (!entry) return undefined;
-  const proof = await lethe.audit.prove(entry.seq);
+  const proof = await lethe.audit.prove(entry.seq, entry.item);
   const ok = verifyInclusion(lethe.audit.publicKey(), proof) && entryMatches(proof);
-  return { key: entry.key, seq: entry.seq, size: proof.checkpoint.size, ok };
+  return { key: entry.key, seq: entry.seq, item: entry.item, size: proof.checkpoint.size, ok };
 }
 
 function indent(s: string): string {

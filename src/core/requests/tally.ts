@@ -1,3 +1,4 @@
+import { tagOf } from "../../ledger/items.js";
 import { subjectIs } from "../../ledger/lookup.js";
 import type { StateHandle } from "../../state/open-state.js";
 import type { SubjectErasure } from "../erasure-types.js";
@@ -41,7 +42,17 @@ export async function tallyRequest(
       .where("action", "in", ["deleted", "shredded", "failed"])
       .groupBy(["dataset", "action", "reason"])
       .execute();
-    for (const r of rows) {
+    // Items of v2 batch entries: the batch entry carries dataset, action, reason and run.
+    const items = await state.db
+      .selectFrom("ledger_items as i")
+      .innerJoin("ledger as l", "l.seq", "i.seq")
+      .select((eb) => ["l.dataset", "l.action", "l.reason", eb.fn.countAll<number>().as("n")])
+      .where("i.subject_tag", "=", tagOf(subjectHash))
+      .where("l.run_id", "in", runIds)
+      .where("l.action", "in", ["deleted", "shredded"])
+      .groupBy(["l.dataset", "l.action", "l.reason"])
+      .execute();
+    for (const r of [...rows, ...items]) {
       if (r.dataset === null) continue;
       const c = byDataset.get(r.dataset) ?? { deleted: 0, files: 0, fileFailures: 0 };
       const n = Number(r.n);

@@ -9,6 +9,7 @@ import * as m0007 from "./0007-notify-outbox.js";
 import * as m0008 from "./0008-owner-liveness.js";
 import * as m0009 from "./0009-ledger-head-mac.js";
 import * as m0010 from "./0010-signing-keys.js";
+import * as m0011 from "./0011-ledger-items.js";
 
 /**
  * Numbered migrations, applied automatically on open. Append only: a shipped
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0008-owner-liveness": m0008,
   "0009-ledger-head-mac": m0009,
   "0010-signing-keys": m0010,
+  "0011-ledger-items": m0011,
 };
 
 export const migrationProvider: MigrationProvider = {
