@@ -25,7 +25,7 @@ export function itemEntry(batch: LedgerEntry, item: LedgerItemsTable, subjectHas
   if (item.subject_tag) {
     e.subjectTag = Buffer.from(item.subject_tag).toString("hex");
     // A subject query knows the full HMAC its tag was cut from.
-    if (subjectHash !== undefined && subjectHash.startsWith(e.subjectTag)) e.subjectHash = subjectHash;
+    if (subjectHash?.startsWith(e.subjectTag)) e.subjectHash = subjectHash;
   }
   if (batch.reason !== undefined) e.reason = batch.reason;
   if (batch.runId !== undefined) e.runId = batch.runId;
