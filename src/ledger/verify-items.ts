@@ -60,8 +60,9 @@ export class ItemsChecker {
       this.pending.delete(batch.seq);
       return undefined;
     };
+    // Every row of the range lies past (first − 1, −1); later slices go on after the last row read.
     let afterSeq = first - 1;
-    let afterIdx = Number.MAX_SAFE_INTEGER;
+    let afterIdx = -1;
     for (;;) {
       const rows: LedgerItemsTable[] = await this.db
         .selectFrom("ledger_items")

@@ -50,7 +50,9 @@ describe("ledger v2: one entry per batch, one compact row per item", () => {
     const run = await lethe.apply({ force: true });
     expect(run.datasets.find((d) => d.name === "logs")?.deleted).toBe(200);
     const db = new Database(join(p.dir, ".lethe", "state.db"), { readonly: true });
-    closers.push(async () => db.close());
+    closers.push(async () => {
+      db.close();
+    });
     const batches = db.prepare("select seq, data from ledger where action = 'deleted'").all() as {
       seq: number;
       data: string;
