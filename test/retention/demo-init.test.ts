@@ -17,7 +17,7 @@ describe("lethe demo", () => {
     expect(r.stdout).toMatch(/16 of 16 untouched/);
     // A deleted row's per-item proof is made and checked offline (issue 9 item 5).
     expect(r.stdout).toMatch(
-      /6\. per-item proof: deleted row inference_logs #\d+ is ledger entry #\d+;[^\n]*\n[^\n]*public key alone: OK/,
+      /6\. per-item proof: deleted row inference_logs #\d+ is item \d+ of ledger entry #\d+ \(one entry per batch\);\n[^\n]*Merkle root[^\n]*\n[^\n]*public key alone: OK/,
     );
     const runs = readdirSync(join(dir, "data", "models", "checkpoints"));
     for (const run of runs) {
