@@ -38,7 +38,7 @@ ${extra}`,
   lethe(["audit", "verify"], dir); // create state, keys and master key outside the timing
 }
 
-async function benchSqlite(rows) {
+export async function benchSqlite(rows) {
   const dir = workDir("lethe-bench-sqlite-");
   const a = join(dir, "a.db");
   sqliteData(a, rows);
@@ -85,7 +85,7 @@ async function durable(admin, on) {
   await admin.query("select pg_reload_conf()");
 }
 
-async function benchPg(rows, url) {
+export async function benchPg(rows, url) {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   const names = [`lethe_bench_a_${process.pid}`, `lethe_bench_b_${process.pid}`, `lethe_bench_c_${process.pid}`];
@@ -143,7 +143,7 @@ async function benchPg(rows, url) {
   };
 }
 
-function benchFs(files) {
+export function benchFs(files) {
   const dir = workDir("lethe-bench-fs-");
   const make = (root) => {
     const old = new Date(Date.now() - 90 * DAY);

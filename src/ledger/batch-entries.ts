@@ -22,7 +22,8 @@ export function groupItems(entries: readonly EntryInput[]): EntryInput[] {
       out.push(e);
       continue;
     }
-    const id = JSON.stringify([e.action, e.dataset ?? null, e.runId ?? null, e.reason ?? null]);
+    // NUL cannot occur in an action, dataset name or run id; a reason is last, so the key is unambiguous.
+    const id = `${e.action}\0${e.dataset ?? "\u0001"}\0${e.runId ?? "\u0001"}\0${e.reason === undefined ? "\u0001" : `=${e.reason}`}`;
     let items = groups.get(id);
     if (!items) {
       items = [];

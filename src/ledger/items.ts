@@ -26,7 +26,6 @@ import { createHmac, hash } from "node:crypto";
  * b.root(); // hex, stored in the batch entry's data
  */
 const PREFIX = Buffer.from("lethe.item.v2\0", "latin1");
-const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
 
 /** One item as stored in `ledger_items` (besides its batch seq and index). */
@@ -65,8 +64,14 @@ export function itemSalt(secret: Buffer, idx: number): Buffer {
 
 /** The leaf input `d` (see the module comment). */
 export function leafInput(salt: Buffer, idx: number, r: ItemRecord): Buffer {
-  const d = Buffer.alloc(PREFIX.length + 16 + 4 + 9 + (r.subjectTag ? 9 : 1));
-  let o = PREFIX.copy(d, 0);
+  return leafBytes(salt, idx, r).subarray(1);
+}
+
+/** 0x00 ‖ d in one buffer: what the leaf hash covers, without a concat per item. */
+function leafBytes(salt: Buffer, idx: number, r: ItemRecord): Buffer {
+  const d = Buffer.allocUnsafe(1 + PREFIX.length + 16 + 4 + 9 + (r.subjectTag ? 9 : 1));
+  d[0] = 0;
+  let o = 1 + PREFIX.copy(d, 1);
   o += salt.copy(d, o, 0, 16);
   o = d.writeUInt32BE(idx, o);
   if (r.itemKey !== null) {
@@ -84,7 +89,7 @@ export function leafInput(salt: Buffer, idx: number, r: ItemRecord): Buffer {
 }
 
 export function itemLeaf(salt: Buffer, idx: number, r: ItemRecord): Buffer {
-  return hash("sha256", Buffer.concat([LEAF, leafInput(salt, idx, r)]), "buffer");
+  return hash("sha256", leafBytes(salt, idx, r), "buffer");
 }
 
 /**
