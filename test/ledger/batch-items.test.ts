@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
@@ -133,6 +134,35 @@ describe("ledger v2: one entry per batch, one compact row per item", () => {
       ),
     );
     expect(mth(leaves).toString("hex")).toBe(data.root);
+  });
+
+  it("the CLI proves one item (audit prove --item) and verify-proof checks it offline; an edited item fails (exit 4)", async () => {
+    const { p, lethe } = await project(60);
+    await lethe.apply({ force: true });
+    await lethe.close();
+    closers.length = 0;
+    const one = p.expiredLogs[3] as number;
+    const log = await letheIn(["audit", "log", "--dataset", "logs", "--key", String(one), "--json"], p.dir);
+    const rec = (log.json as { entries: { seq: number; item: number }[] }).entries[0];
+    expect(rec?.item).toBeGreaterThanOrEqual(0);
+    const out = await letheIn(
+      ["audit", "prove", String(rec?.seq), "--item", String(rec?.item), "--out", "proof.json"],
+      p.dir,
+    );
+    expect(out.code).toBe(0);
+    writeFileSync(join(p.dir, "key.pem"), (await letheIn(["audit", "public-key"], p.dir)).stdout);
+    const ok = await letheIn(["audit", "verify-proof", "proof.json", "--public-key", "key.pem"], p.dir);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`item ${rec?.item} of \\d+ in #${rec?.seq} .*deleted logs.* key ${one}`));
+    const proof = JSON.parse(readFileSync(join(p.dir, "proof.json"), "utf8")) as InclusionProof;
+    writeFileSync(join(p.dir, "edited.json"), JSON.stringify({ ...proof, item: { ...proof.item, key: one + 2 } }));
+    const bad = await letheIn(["audit", "verify-proof", "edited.json", "--public-key", "key.pem"], p.dir);
+    expect(bad.code).toBe(4);
+    expect(bad.stdout).toMatch(/PROOF INVALID: item \d+ of entry/);
+    expect((await letheIn(["audit", "prove", String(rec?.seq), "--item", "99999"], p.dir)).code).not.toBe(0);
+    expect((await letheIn(["audit", "prove", String(rec?.seq), "--item", "x"], p.dir)).stderr).toMatch(
+      /--item must be/,
+    );
   });
 
   it("item rows refuse UPDATE and DELETE; altered, removed or stray rows fail verification and are named", async () => {
