@@ -3,7 +3,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { type InclusionProof, verifyInclusion } from "../../src/ledger/proof.js";
+import { entryHash } from "../../src/ledger/canonical.js";
+import { headMac } from "../../src/ledger/head-mac.js";
+import { FrontierBuilder } from "../../src/ledger/merkle.js";
+import { entryMatches, type InclusionProof, verifyInclusion } from "../../src/ledger/proof.js";
+import type { LedgerEntry } from "../../src/ledger/types.js";
 import { openLethe } from "../../src/lethe.js";
 import { letheIn } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
@@ -209,5 +213,57 @@ describe("ledger v2: one entry per batch, one compact row per item", () => {
     );
     expect(stray.r).toMatchObject({ ok: false });
     expect(stray.r.reason).toMatch(/not a batch of items|belong to no batch entry/);
+  });
+
+  it("a ledger written before v2 (one entry per deleted item) keeps verifying and answering beside new batch entries", async () => {
+    const { p, lethe } = await project(40);
+    // Appended exactly as the v1 ledger did: one chained entry per item, the keyed head moved over them.
+    const chainKey = (lethe.ledger as unknown as { chainKey: Buffer }).chainKey;
+    const sh = lethe.ledger.subjectHash("user-1");
+    await lethe.state.db.transaction().execute(async (trx) => {
+      const h = await trx.selectFrom("ledger_head").selectAll().executeTakeFirstOrThrow();
+      let seq = Number(h.seq);
+      let prev = h.hash;
+      const frontier = new FrontierBuilder(JSON.parse(h.frontier) as string[], seq);
+      for (const key of [9001, 9002]) {
+        seq += 1;
+        const row = {
+          seq,
+          at: new Date().toISOString(),
+          action: "deleted",
+          dataset: "logs",
+          item_key: String(key),
+          key_hash: null,
+          subject_hash: sh,
+          reason: "retention",
+          run_id: "run_v1",
+          data: null,
+        };
+        const hash = entryHash(prev, row);
+        await trx
+          .insertInto("ledger")
+          .values({ ...row, prev_hash: prev, hash })
+          .execute();
+        frontier.add(hash);
+        prev = hash;
+      }
+      const next = { seq, hash: prev, frontier: JSON.stringify(frontier.toHex()), keyedFrom: Number(h.keyed_from) };
+      await trx
+        .updateTable("ledger_head")
+        .set({ seq, hash: prev, frontier: next.frontier, mac: headMac(chainKey, next) })
+        .execute();
+    });
+    expect((await lethe.audit.verify({ full: true })).ok).toBe(true);
+    await lethe.apply({ force: true });
+    expect((await lethe.audit.verify({ full: true })).ok).toBe(true);
+    // Old per-item entries and new batch items answer the same questions, side by side.
+    const bySubject = (await lethe.audit.log({ subject: "user-1" })).filter((e) => e.action === "deleted");
+    expect(bySubject.filter((e) => e.item === undefined).map((e) => e.key)).toEqual([9001, 9002]);
+    expect(bySubject.filter((e) => e.item !== undefined).map((e) => e.key)).toEqual(
+      p.expiredLogs.filter((k) => k % 5 === 1),
+    );
+    const old = bySubject[0] as LedgerEntry;
+    const proof = await lethe.audit.prove(old.seq);
+    expect(verifyInclusion(lethe.audit.publicKey(), proof) && entryMatches(proof)).toBe(true);
   });
 });
