@@ -39,3 +39,14 @@ export function table(header, rows) {
     ...rows.map((r) => `| ${r.join(" | ")} |`),
   ].join("\n");
 }
+
+/** fsync, synchronous_commit and full-page writes on for the whole cluster (the test harness starts it with them off). */
+export async function durable(admin, on) {
+  for (const [k, v] of [
+    ["fsync", on],
+    ["synchronous_commit", on],
+    ["full_page_writes", on],
+  ])
+    await admin.query(`alter system set ${k} = ${v ? "on" : "off"}`);
+  await admin.query("select pg_reload_conf()");
+}

@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
-import { fmt, lethe, table, timed, workDir } from "./lib.mjs";
+import { durable, fmt, lethe, table, timed, workDir } from "./lib.mjs";
 
 const DAY = 86_400_000;
 
@@ -72,17 +72,6 @@ export async function benchSqlite(rows) {
     audited: audited.seconds,
     rss: ours.rssMiB,
   };
-}
-
-/** fsync, synchronous_commit and full-page writes on for the whole cluster (the test harness starts it with them off). */
-async function durable(admin, on) {
-  for (const [k, v] of [
-    ["fsync", on],
-    ["synchronous_commit", on],
-    ["full_page_writes", on],
-  ])
-    await admin.query(`alter system set ${k} = ${v ? "on" : "off"}`);
-  await admin.query("select pg_reload_conf()");
 }
 
 export async function benchPg(rows, url) {

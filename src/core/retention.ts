@@ -2,7 +2,7 @@ import type { LetheConfig } from "../config/types.js";
 import { type BatchCounts, emptyCounts } from "../executor/delete-batch.js";
 import type { Executor } from "../executor/executor.js";
 import { heldCount, needsBySubject } from "../executor/hold-rule.js";
-import { type SafetyVerdict, safetyVerdict } from "../executor/safety.js";
+import { type SafetyVerdict, safetyLimit, safetyVerdict } from "../executor/safety.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { DataMap, UnavailableDataset } from "./data-map.js";
 import { LetheError } from "./errors.js";
@@ -101,6 +101,8 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
   const expected = new Map<string, number>();
   const over: SafetyVerdict[] = [];
   for (const ds of targets) {
+    // A limit of 100 % cannot refuse anything: no counting pass over the whole table (progress then has no total).
+    if (safetyLimit(config, ds.config).maxFraction >= 1) continue;
     const total = await ds.count();
     let n: number;
     // A plan partly applied already (another `--dataset`): only its items still present count.

@@ -155,23 +155,29 @@ export interface Partition {
   to: string;
 }
 
+/** Where a partition is: still in the table, detached (rows out of the dataset, not yet dropped), or gone. */
+export type PartitionStatus = "attached" | "detached" | "gone";
+
 /**
  * Dropping whole partitions. The core decides (holds, ledger mode, order:
  * intent → detach → read keys → drop → outcome); the driver only answers.
+ * Several partitions go through each step together, one transaction each.
  */
 export interface PartitionDriver {
   /** Partitions whose every row is expired at `now`, oldest first (never the default or boundary one). */
   expired(now: Date): Promise<Partition[]>;
   /** The distinct subjects of a partition's rows, in batches (legal holds). */
   subjects(p: Partition, batchSize: number): AsyncIterable<string[]>;
-  /** Where the partition is: still in the table, detached (rows out of the dataset, not yet dropped), or gone. */
-  status(p: Partition): Promise<"attached" | "detached" | "gone">;
-  /** Takes the partition out of the dataset's table; its rows stay in a table of their own until `drop`. */
-  detach(p: Partition): Promise<void>;
+  /** Where each partition is, by name, in one catalog read. */
+  status(ps: Partition[]): Promise<Map<string, PartitionStatus>>;
+  /** Takes the partitions out of the dataset's table in one transaction; their rows stay in tables of their own until `drop`. */
+  detach(ps: Partition[]): Promise<void>;
   /** Every row of a detached partition in key order (after `afterKey`), streamed through a server-side cursor. */
   items(p: Partition, batchSize: number, afterKey?: Item["key"]): AsyncIterable<Item[]>;
-  /** Drops a detached partition; refuses one that is attached again. */
-  drop(p: Partition): Promise<void>;
+  /** Row count and key digest of each detached partition (docs/partitions.md), by name, computed where the rows are. */
+  digests(ps: Partition[]): Promise<Map<string, { rows: number; digest: string }>>;
+  /** Drops detached partitions in one transaction; refuses (drops none) if any is attached again. */
+  drop(ps: Partition[]): Promise<void>;
 }
 
 export interface FileRemoval {

@@ -25,7 +25,9 @@ export interface IntentPayload {
   /** `expire`: lifetimes being shortened (Redis TTLs), settled by asking which still exceed the retention. */
   action: "delete" | "shred" | "expire";
   items: IntentItem[];
-  /** Set instead of items when a whole partition is being dropped (see partition-retention.ts). */
+  /** Set instead of items when whole partitions are being dropped (see partition-retention.ts). */
+  partitions?: PartitionIntent[];
+  /** The same for one partition, as intents written before partitions were dropped together carry it. */
   partition?: PartitionIntent;
   /** The writing process (executor/liveness.ts); older intents carry only pid and host. */
   owner?: string;
@@ -62,7 +64,7 @@ export async function openIntent(
   reason: string,
   action: IntentPayload["action"],
   items: IntentItem[],
-  partition?: PartitionIntent,
+  partitions?: PartitionIntent[],
 ): Promise<string> {
   const id = randomUUID();
   const payload: IntentPayload = {
@@ -72,7 +74,7 @@ export async function openIntent(
     reason,
     action,
     items,
-    ...(partition ? { partition } : {}),
+    ...(partitions ? { partitions } : {}),
   };
   await state.db
     .insertInto("intents")
@@ -81,15 +83,15 @@ export async function openIntent(
   return id;
 }
 
-/** An intent for dropping one partition (no item list: the keys are read from the detached partition). */
+/** An intent for dropping partitions together (no item list: the keys are read from the detached partitions). */
 export async function openPartitionIntent(
   state: StateHandle,
   runId: string,
   dataset: string,
   reason: string,
-  partition: PartitionIntent,
+  partitions: PartitionIntent[],
 ): Promise<OpenIntent> {
-  const id = await openIntent(state, runId, dataset, reason, "delete", [], partition);
+  const id = await openIntent(state, runId, dataset, reason, "delete", [], partitions);
   const payload: IntentPayload = {
     pid: process.pid,
     host: hostname(),
@@ -97,7 +99,7 @@ export async function openPartitionIntent(
     reason,
     action: "delete",
     items: [],
-    partition,
+    partitions,
   };
   return { id, runId, dataset, openedAt: new Date().toISOString(), payload };
 }

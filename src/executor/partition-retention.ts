@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { DatasetDriver, Partition } from "../core/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
@@ -13,16 +12,21 @@ import {
   updatePartitionIntent,
 } from "./intents.js";
 
+/** Partitions dropped together: one intent, one detach transaction, one drop transaction, one outcome commit. */
+const PARTITIONS_PER_INTENT = 100;
+
 /**
  * Retention by whole partitions: a partition whose every row is expired is
  * detached and dropped instead of row-deleted, unless a hold reaches any of
  * its rows (then its rows go the row way, held ones kept and recorded).
  *
- * Order, as for row batches: intent → detach → read every key once through
- * a cursor (recording them, `ledger: items`, or hashing them, `ledger:
- * partitions`) → drop → outcome. Once detached the rows are out of the
- * dataset and the drop is rolled forward: an intent left by a crash is
- * finished by `reconcile`, resuming after the last recorded key.
+ * Order, as for row batches, for up to PARTITIONS_PER_INTENT partitions at
+ * a time: intent → detach (one transaction) → read every partition's keys
+ * once (recording them through a cursor, `ledger: items`, or digesting them
+ * inside the database, `ledger: partitions`) → drop (one transaction) →
+ * outcome. Once detached the rows are out of the dataset and the drop is
+ * rolled forward: an intent left by a crash is finished by `reconcile`,
+ * resuming after the last recorded key.
  *
  * @example
  * const n = await dropExpiredPartitions(deps, ctx, ds, now, counts); // via Executor
@@ -38,17 +42,19 @@ export async function dropExpiredPartitions(
   const parts = ds.partitions;
   // A held dataset keeps every row: the row path records each as held.
   if (!parts || holdFor(ctx.holds, ds.config.name, undefined)) return 0;
+  const free: Partition[] = [];
+  for (const p of await parts.expired(now)) if (!(await touchesHold(deps, ctx, ds, p))) free.push(p);
   let dropped = 0;
-  for (const p of await parts.expired(now)) {
+  for (let i = 0; i < free.length; i += PARTITIONS_PER_INTENT) {
     if (shouldStop?.()) break;
-    if (await touchesHold(deps, ctx, ds, p)) continue;
-    const partition: PartitionIntent = { ...p, ledger: ds.config.ledger, recorded: 0 };
-    const intent = await openPartitionIntent(deps.state, ctx.runId, ds.config.name, ctx.reason, partition);
-    await parts.detach(p);
-    const rows = await finishPartition(deps.state, deps.ledger, ds, intent);
+    const chunk = free.slice(i, i + PARTITIONS_PER_INTENT);
+    const partitions: PartitionIntent[] = chunk.map((p) => ({ ...p, ledger: ds.config.ledger, recorded: 0 }));
+    const intent = await openPartitionIntent(deps.state, ctx.runId, ds.config.name, ctx.reason, partitions);
+    await parts.detach(chunk);
+    const rows = await finishPartitions(deps.state, deps.ledger, ds, intent);
     counts.found += rows;
     counts.deleted += rows;
-    dropped++;
+    dropped += chunk.length;
   }
   return dropped;
 }
@@ -62,35 +68,46 @@ async function touchesHold(deps: ExecutorDeps, ctx: BatchContext, ds: DatasetDri
 }
 
 /**
- * Takes a partition drop from wherever its intent says it is to its
- * outcome, and closes the intent with it. Returns the rows dropped.
- * Still attached: the detach never happened, nothing is recorded.
+ * Takes the partition drops of one intent from wherever the intent says
+ * they are to their outcome, and closes the intent with it. Returns the
+ * rows dropped. A partition still attached was never detached (the detach
+ * is one transaction): nothing is recorded for it.
  */
-export async function finishPartition(
+export async function finishPartitions(
   state: StateHandle,
   ledger: Ledger,
   ds: DatasetDriver,
   intent: OpenIntent,
 ): Promise<number> {
   const parts = ds.partitions;
-  const p = intent.payload.partition;
-  if (!parts || !p) throw new Error("not a partition intent");
-  const status = await parts.status(p);
+  const { payload } = intent;
+  const ps = payload.partitions ?? (payload.partition ? [payload.partition] : []);
+  if (!parts || ps.length === 0) throw new Error("not a partition intent");
+  const status = await parts.status(ps);
+  const detached = ps.filter((p) => status.get(p.name) === "detached");
+  const unread = detached.filter((p) => p.rows === undefined);
+  const digests = await parts.digests(unread.filter((p) => p.ledger === "partitions"));
+  for (const p of unread) {
+    const d = digests.get(p.name);
+    if (p.ledger === "items") await recordKeys(state, ledger, ds, intent, p);
+    else if (d) [p.rows, p.digest] = [d.rows, d.digest];
+    else throw new Error(`no key digest for partition ${p.name}`);
+  }
+  if (unread.length > 0) await updatePartitionIntent(state.db, intent.id, payload);
+  await parts.drop(detached);
   const entries: EntryInput[] = [];
   const base = { dataset: intent.dataset, runId: intent.runId };
-  if (status === "detached") {
-    if (p.rows === undefined) await readKeys(state, ledger, ds, intent, p);
-    await parts.drop(p);
-  }
-  if (status !== "attached") {
+  let dropped = 0;
+  for (const p of ps) {
+    if (status.get(p.name) === "attached") continue;
     const vanished = p.rows === undefined; // dropped by someone else before lethe read every key
     const rows = p.rows ?? p.recorded;
     entries.push({
       ...base,
       action: vanished ? "failed" : "partition_dropped",
       reason: vanished
-        ? `${intent.payload.reason}: partition dropped outside lethe before every key was recorded`
-        : `${intent.payload.reason}: expired partition dropped`,
+        ? `${payload.reason}: partition dropped outside lethe before every key was recorded`
+        : `${payload.reason}: expired partition dropped`,
       data: {
         partition: p.name,
         from: p.from,
@@ -100,22 +117,22 @@ export async function finishPartition(
         ...(p.digest ? { keysDigest: p.digest } : {}),
       },
     });
-    p.rows = rows;
+    dropped += rows;
   }
   await state.db.transaction().execute(async (trx) => {
     if (entries.length > 0) await ledger.appendInTx(trx, entries);
     if (!(await closeIntent(trx, intent.id))) throw new Error("already reconciled");
   });
-  return status === "attached" ? 0 : (p.rows ?? 0);
+  return dropped;
 }
 
 /**
- * The one pass over a detached partition's keys, in key order. `items`:
- * one `deleted` entry per row, committed with the intent's progress so a
- * resumed pass neither repeats nor skips a row. `partitions`: SHA-256 over
- * every key followed by a newline, and the count.
+ * `ledger: items`: the one pass over a detached partition's keys, in key
+ * order, one `deleted` entry per row, committed with the intent's progress
+ * so a resumed pass neither repeats nor skips a row. (`ledger: partitions`
+ * reads them inside the database instead: the driver's `digests`.)
  */
-async function readKeys(
+async function recordKeys(
   state: StateHandle,
   ledger: Ledger,
   ds: DatasetDriver,
@@ -123,35 +140,22 @@ async function readKeys(
   p: PartitionIntent,
 ): Promise<void> {
   const parts = ds.partitions as NonNullable<DatasetDriver["partitions"]>;
-  const n = ds.config.batchSize;
-  if (p.ledger === "items") {
-    const reason = `${intent.payload.reason}: partition dropped`;
-    for await (const batch of parts.items(p, n, p.after)) {
-      const entries: EntryInput[] = batch.map((item) => ({
-        action: "deleted",
-        dataset: intent.dataset,
-        key: item.key,
-        subject: item.subject,
-        reason,
-        runId: intent.runId,
-      }));
-      p.recorded += batch.length;
-      p.after = batch[batch.length - 1]?.key;
-      await state.db.transaction().execute(async (trx) => {
-        await ledger.appendInTx(trx, entries);
-        await updatePartitionIntent(trx, intent.id, intent.payload);
-      });
-    }
-    p.rows = p.recorded;
-  } else {
-    const hash = createHash("sha256");
-    let rows = 0;
-    for await (const batch of parts.items(p, n)) {
-      for (const item of batch) hash.update(`${item.key}\n`);
-      rows += batch.length;
-    }
-    p.rows = rows;
-    p.digest = hash.digest("hex");
+  const reason = `${intent.payload.reason}: partition dropped`;
+  for await (const batch of parts.items(p, ds.config.batchSize, p.after)) {
+    const entries: EntryInput[] = batch.map((item) => ({
+      action: "deleted",
+      dataset: intent.dataset,
+      key: item.key,
+      subject: item.subject,
+      reason,
+      runId: intent.runId,
+    }));
+    p.recorded += batch.length;
+    p.after = batch[batch.length - 1]?.key;
+    await state.db.transaction().execute(async (trx) => {
+      await ledger.appendInTx(trx, entries);
+      await updatePartitionIntent(trx, intent.id, intent.payload);
+    });
   }
-  await updatePartitionIntent(state.db, intent.id, intent.payload);
+  p.rows = p.recorded;
 }

@@ -6,7 +6,7 @@ import type { StateHandle } from "../state/open-state.js";
 import { reconcileExpireIntent } from "./expire-batch.js";
 import { closeIntent, orphanedIntents } from "./intents.js";
 import { filesStillLinked, removeLinkedFile } from "./linked-files.js";
-import { finishPartition } from "./partition-retention.js";
+import { finishPartitions } from "./partition-retention.js";
 
 /**
  * Settles batches a crashed process left between "intent" and "outcome":
@@ -23,10 +23,10 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
   for (const intent of await orphanedIntents(state)) {
     const ds = map.usable(intent.dataset);
     if (!ds) continue; // dataset removed from the config, or a store it needs is down: keep the intent
-    if (intent.payload.partition) {
+    if (intent.payload.partitions || intent.payload.partition) {
       // A partition drop is rolled forward (or found never started); not a table that can drop partitions now: keep it.
       if (!ds.partitions) continue;
-      settled += await finishPartition(state, ledger, ds, intent)
+      settled += await finishPartitions(state, ledger, ds, intent)
         .then(() => 1)
         .catch((err: Error) => {
           if (err.message !== "already reconciled") throw err;

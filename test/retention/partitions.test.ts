@@ -111,6 +111,12 @@ async function remainingIds(raw: RawSql): Promise<Set<number>> {
   return new Set((await raw.exec("select id from events")).map((r) => Number(r.id)));
 }
 
+/** Whether row `id` lies in partition `p` (day partitions: `[upper − 1 day, upper)`). */
+function inPartition(s: Seeded, id: number, p: Seeded["partitions"][number]): boolean {
+  const c = s.rows.get(id) as number;
+  return c >= p.upper - DAY && c < p.upper;
+}
+
 /** Expected after a run at `at` (epoch s): which rows stay, which partitions are dropped. */
 function expected(s: Seeded, at: number, keep: (id: number) => boolean = () => false) {
   const cutoff = at - 3 * DAY;
@@ -209,12 +215,16 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
     expect((await remainingIds(s2.raw)).size).toBe(s2.rows.size);
   });
 
-  for (const crashAt of ["items", "drop"] as const)
-    it(`a run killed ${crashAt === "items" ? "with keys partly recorded" : "with every key recorded, before the drop"} is finished by the next one`, async (ctx) => {
+  for (const [crashAt, ledger] of [
+    ["items", "items"],
+    ["drop", "items"],
+    ["drop", "partitions"],
+  ] as const)
+    it(`a run killed ${crashAt === "items" ? "with keys partly recorded" : "with every key recorded, before the drop"} is finished by the next one (ledger: ${ledger})`, async (ctx) => {
       requireService(ctx, "pg");
       {
         const s = await seed("timestamptz");
-        const dir = project(s.url);
+        const dir = project(s.url, ledger);
         expect((await letheIn(["audit", "verify"], dir)).code).toBe(0); // creates the state
         const child = spawnSync(process.execPath, [resolve(import.meta.dirname, "partition-crash.mjs"), crashAt], {
           cwd: dir,
@@ -233,10 +243,23 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
         const log = await entries(dir);
         const keys = log.filter((e) => e.action === "deleted").map((e) => Number(e.key));
         expect(new Set(keys).size).toBe(keys.length); // nothing recorded twice
-        expect(keys.sort((a, b) => a - b)).toEqual(
-          [...s.rows.keys()].filter((id) => !stay.has(id)).sort((a, b) => a - b),
-        );
-        expect(log.filter((e) => e.action === "partition_dropped")).toHaveLength(dropped.length);
+        const drops = log.filter((e) => e.action === "partition_dropped");
+        expect(drops).toHaveLength(dropped.length);
+        const inDropped = (id: number) => s.partitions.some((p) => dropped.includes(p.name) && inPartition(s, id, p));
+        const gone = [...s.rows.keys()].filter((id) => !stay.has(id) && (ledger === "items" || !inDropped(id)));
+        expect(keys.sort((a, b) => a - b)).toEqual(gone.sort((a, b) => a - b));
+        // The crashed run's partitions, all detached together, each get the digest of exactly its own keys.
+        if (ledger === "partitions")
+          for (const p of s.partitions.filter((x) => dropped.includes(x.name))) {
+            const ids = [...s.rows.keys()].filter((id) => inPartition(s, id, p)).sort((a, b) => a - b);
+            const digest = createHash("sha256")
+              .update(ids.map((i) => `${i}\n`).join(""))
+              .digest("hex");
+            expect(drops.find((e) => e.data?.partition === `public.${p.name}`)?.data).toMatchObject({
+              rows: ids.length,
+              keysDigest: digest,
+            });
+          }
         expect((await letheIn(["audit", "verify"], dir)).code).toBe(0);
       }
     });

@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { type RawBuilder, sql } from "kysely";
-import type { Item, Partition, PartitionDriver } from "../../core/types.js";
+import type { Item, Partition, PartitionDriver, PartitionStatus } from "../../core/types.js";
 import type { Row } from "./sql-dataset.js";
 import { type AnyDb, MS_THRESHOLD, type TargetDialect } from "./target-dialect.js";
 
@@ -33,6 +34,15 @@ export async function rangePartitioning(
   return { schema, table, column };
 }
 
+/** Rows per FETCH from a server-side cursor: few round trips, bounded memory. */
+const FETCH_ROWS = 20_000;
+
+/** Partitions digested at the same time, each on its own connection (the pool has four). */
+const DIGEST_CONNECTIONS = 2;
+
+/** Above this heap size a key digest is streamed to lethe instead (PostgreSQL caps one text value at 1 GB). */
+const DIGEST_IN_DB_BYTES = 256 * 1024 * 1024;
+
 const BOUNDS = /^FOR VALUES FROM \((.+)\) TO \((.+)\)$/;
 
 /** A bound as printed by `pg_get_expr`: a quoted literal, a number, MINVALUE or MAXVALUE. */
@@ -51,6 +61,8 @@ function literal(bound: string): string | undefined {
  * straddling the two is never dropped.
  */
 export class PgPartitions implements PartitionDriver {
+  private presorted: boolean | undefined;
+
   constructor(
     private readonly target: TargetDialect,
     private readonly key: RangeKey,
@@ -60,6 +72,8 @@ export class PgPartitions implements PartitionDriver {
     private readonly retentionSeconds: number,
     /** The dataset's item columns and how a row becomes an item (shared with row deletes). */
     private readonly rows: { select: RawBuilder<unknown>; key: string; toItem: (r: Row) => Item; subject?: string },
+    /** Partitions whose heap is at most this size get their key digest aggregated inside PostgreSQL. */
+    private readonly digestInDbBytes = DIGEST_IN_DB_BYTES,
   ) {}
 
   private id(p: Partition): RawBuilder<unknown> {
@@ -71,24 +85,29 @@ export class PgPartitions implements PartitionDriver {
     return sql.id(this.key.schema, this.key.table);
   }
 
-  /** Epoch seconds of an upper bound, or undefined when rows below it are not all comparable. */
-  private async upperEpoch(lower: string | undefined, upper: string): Promise<number | undefined> {
-    if (/^(smallint|integer|bigint|numeric|real|double precision|decimal)/.test(this.colType)) {
-      const hi = Number(upper);
-      const lo = lower === undefined ? Number.NEGATIVE_INFINITY : Number(lower);
-      if (!Number.isFinite(hi)) return undefined;
-      if (hi <= MS_THRESHOLD + 1) return hi; // every value is epoch seconds
-      return lo > MS_THRESHOLD ? hi / 1000 : undefined; // all milliseconds, or a mix: never dropped
-    }
+  /** Epoch seconds of each upper bound (one query for all), or undefined where rows below it are not all comparable. */
+  private async upperEpochs(bounds: { lower?: string; upper: string }[]): Promise<(number | undefined)[]> {
+    if (/^(smallint|integer|bigint|numeric|real|double precision|decimal)/.test(this.colType))
+      return bounds.map(({ lower, upper }) => {
+        const hi = Number(upper);
+        const lo = lower === undefined ? Number.NEGATIVE_INFINITY : Number(lower);
+        if (!Number.isFinite(hi)) return undefined;
+        if (hi <= MS_THRESHOLD + 1) return hi; // every value is epoch seconds
+        return lo > MS_THRESHOLD ? hi / 1000 : undefined; // all milliseconds, or a mix: never dropped
+      });
+    if (bounds.length === 0) return [];
+    const u = sql.ref("u");
     const cast =
       this.colType === "timestamp with time zone"
-        ? sql`cast(${upper} as timestamptz)`
+        ? sql`cast(${u} as timestamptz)`
         : this.colType === "date"
-          ? sql`cast(${upper} as date)::timestamp`
-          : sql`cast(${upper} as timestamp)`;
-    const r = await sql<{ e: number | null }>`select extract(epoch from ${cast})::float8 as e`.execute(this.target.db);
-    const e = r.rows[0]?.e;
-    return e === null || e === undefined ? undefined : Number(e);
+          ? sql`cast(${u} as date)::timestamp`
+          : sql`cast(${u} as timestamp)`;
+    const r = await sql<{ e: number | null }>`select extract(epoch from ${cast})::float8 as e
+      from unnest(cast(${bounds.map((b) => b.upper)} as text[])) with ordinality as t(u, i) order by i`.execute(
+      this.target.db,
+    );
+    return r.rows.map((row) => (row.e === null || row.e === undefined ? undefined : Number(row.e)));
   }
 
   async expired(now: Date): Promise<Partition[]> {
@@ -98,17 +117,26 @@ export class PgPartitions implements PartitionDriver {
       from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_namespace cn on cn.oid = c.relnamespace
       where i.inhparent = (select pc.oid from pg_class pc join pg_namespace pn on pn.oid = pc.relnamespace
         where pn.nspname = ${this.key.schema} and pc.relname = ${this.key.table})`.execute(this.target.db);
-    const out: (Partition & { upper: number })[] = [];
+    const ranged: (Partition & { lower?: string; upper: string })[] = [];
     for (const row of r.rows) {
       const m = BOUNDS.exec(row.bound ?? "");
       if (!m) continue; // DEFAULT: rows of any age, row-deleted
       const upper = literal(m[2] as string);
       if (upper === undefined) continue;
-      const e = await this.upperEpoch(literal(m[1] as string), upper);
-      if (e === undefined || e > cutoff) continue;
-      out.push({ name: `${row.ns}.${row.name}`, from: m[1] as string, to: m[2] as string, upper: e });
+      ranged.push({
+        name: `${row.ns}.${row.name}`,
+        from: m[1] as string,
+        to: m[2] as string,
+        lower: literal(m[1] as string),
+        upper,
+      });
     }
-    return out.sort((a, b) => a.upper - b.upper).map(({ upper: _u, ...p }) => p);
+    const epochs = await this.upperEpochs(ranged);
+    return ranged
+      .map(({ lower: _l, upper: _u, ...p }, i) => ({ p, e: epochs[i] }))
+      .filter((x): x is { p: Partition; e: number } => x.e !== undefined && x.e <= cutoff)
+      .sort((a, b) => a.e - b.e)
+      .map((x) => x.p);
   }
 
   async *subjects(p: Partition, batchSize: number): AsyncIterable<string[]> {
@@ -118,36 +146,110 @@ export class PgPartitions implements PartitionDriver {
     for await (const batch of this.stream(q, batchSize)) yield batch.map((r) => String(r.s));
   }
 
-  async status(p: Partition, db: AnyDb = this.target.db): Promise<"attached" | "detached" | "gone"> {
-    const i = p.name.indexOf(".");
+  async status(ps: Partition[], db: AnyDb = this.target.db): Promise<Map<string, PartitionStatus>> {
+    const out = new Map<string, PartitionStatus>(ps.map((p) => [p.name, "gone"]));
+    if (ps.length === 0) return out;
     // Attached to any table counts: a table that is some table's partition holds live rows.
-    const r = await sql<{ attached: boolean }>`select exists (select 1 from pg_inherits i
-        where i.inhrelid = c.oid) as attached
+    const r = await sql<{ name: string; attached: boolean }>`select n.nspname || '.' || c.relname as name,
+        exists (select 1 from pg_inherits i where i.inhrelid = c.oid) as attached
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = ${p.name.slice(0, i)} and c.relname = ${p.name.slice(i + 1)} and c.relkind in ('r', 'p')`.execute(
-      db,
-    );
-    const row = r.rows[0];
-    return row ? (row.attached ? "attached" : "detached") : "gone";
+      where n.nspname || '.' || c.relname = any(cast(${ps.map((p) => p.name)} as text[]))
+        and c.relkind in ('r', 'p')`.execute(db);
+    for (const row of r.rows) out.set(row.name, row.attached ? "attached" : "detached");
+    return out;
   }
 
-  async detach(p: Partition): Promise<void> {
-    await sql`alter table ${this.parent()} detach partition ${this.id(p)}`.execute(this.target.db);
+  async detach(ps: Partition[]): Promise<void> {
+    await this.target.db.transaction().execute(async (trx) => {
+      for (const p of ps) await sql`alter table ${this.parent()} detach partition ${this.id(p)}`.execute(trx);
+    });
   }
 
   async *items(p: Partition, batchSize: number, afterKey?: Item["key"]): AsyncIterable<Item[]> {
     const k = sql.id(this.rows.key);
     const after = afterKey === undefined ? sql`` : sql` where ${k} > ${String(afterKey)}`;
-    const q = sql`select ${this.rows.select} from ${this.id(p)}${after} order by ${k}`;
-    for await (const batch of this.stream(q, batchSize)) yield batch.map((r) => this.rows.toItem(r as unknown as Row));
+    // Ordered by the table's column, never by an output alias of the same name (`"s" as k, "k" as s`).
+    const q = sql`select ${this.rows.select} from ${this.id(p)} as t${after} order by t.${k}`;
+    // Large fetches (one round trip per FETCH_ROWS rows), handed out in the dataset's batches.
+    for await (const rows of this.stream(q, Math.max(batchSize, FETCH_ROWS)))
+      for (let i = 0; i < rows.length; i += batchSize)
+        yield rows.slice(i, i + batchSize).map((r) => this.rows.toItem(r as unknown as Row));
   }
 
-  async drop(p: Partition): Promise<void> {
+  async digests(ps: Partition[]): Promise<Map<string, { rows: number; digest: string }>> {
+    const out = new Map<string, { rows: number; digest: string }>();
+    if (ps.length === 0) return out;
+    const sizes = await sql<{
+      name: string;
+      b: number;
+    }>`select p as name, pg_relation_size(cast(p as regclass))::float8 as b
+      from unnest(cast(${ps.map((p) => p.name)} as text[])) as t(p)`.execute(this.target.db);
+    const size = new Map(sizes.rows.map((r) => [r.name, Number(r.b)]));
+    const ordered = await this.orderedAggregates();
+    const queue = [...ps];
+    const worker = async () => {
+      for (let p = queue.shift(); p; p = queue.shift())
+        out.set(
+          p.name,
+          ((size.get(p.name) ?? Number.POSITIVE_INFINITY) <= this.digestInDbBytes &&
+            (await this.digestInDb(p, ordered))) ||
+            (await this.digestStreamed(p)),
+        );
+    };
+    await Promise.all(Array.from({ length: Math.min(DIGEST_CONNECTIONS, ps.length) }, worker));
+    return out;
+  }
+
+  /**
+   * One statement, nothing but the digest leaves the server. The keys' text is
+   * about the heap's size at most; should it still not fit in one value
+   * (compressed long keys), undefined: the caller streams instead.
+   */
+  private async digestInDb(p: Partition, ordered: boolean): Promise<{ rows: number; digest: string } | undefined> {
+    const key = sql.id(this.rows.key);
+    const hex = (agg: RawBuilder<unknown>) => sql`encode(sha256(convert_to(coalesce(${agg}, ''), 'UTF8')), 'hex')`;
+    // PostgreSQL 16+ feeds an ordered aggregate from the key index; 15 would sort, and cannot run string_agg in
+    // parallel, so its input keeps the order of a sorted subquery (an index-only scan).
+    const q = ordered
+      ? sql`select count(*)::float8 as n, ${hex(sql`string_agg(${key}::text || E'\\n', '' order by ${key})`)} as d
+          from ${this.id(p)}`
+      : sql`select count(*)::float8 as n, ${hex(sql`string_agg(k, '')`)} as d
+          from (select ${key}::text || E'\\n' as k from ${this.id(p)} as t order by t.${key}) as s`;
+    const r = await sql<{ n: number; d: string }>`${q}`.execute(this.target.db).catch(() => undefined);
+    return r ? { rows: Number(r.rows[0]?.n ?? 0), digest: String(r.rows[0]?.d) } : undefined;
+  }
+
+  /** The same bytes as `digestInDb`, streamed and hashed here: for partitions too large to aggregate in one value. */
+  private async digestStreamed(p: Partition): Promise<{ rows: number; digest: string }> {
+    const key = sql.id(this.rows.key);
+    const hash = createHash("sha256");
+    let rows = 0;
+    const q = sql`select ${key}::text as k from ${this.id(p)} as t order by t.${key}`;
+    for await (const batch of this.stream(q, FETCH_ROWS)) {
+      for (const r of batch) hash.update(`${r.k}\n`);
+      rows += batch.length;
+    }
+    return { rows, digest: hash.digest("hex") };
+  }
+
+  /** Whether the server orders an aggregate's input from an index (PostgreSQL 16+); asked once. */
+  private async orderedAggregates(): Promise<boolean> {
+    if (this.presorted === undefined) {
+      const r = await sql<{ v: string }>`select current_setting('server_version_num') as v`.execute(this.target.db);
+      this.presorted = Number(r.rows[0]?.v) >= 160_000;
+    }
+    return this.presorted;
+  }
+
+  async drop(ps: Partition[]): Promise<void> {
+    if (ps.length === 0) return;
     await this.target.db.transaction().execute(async (trx) => {
-      await sql`lock table ${this.id(p)} in access exclusive mode`.execute(trx);
+      for (const p of ps) await sql`lock table ${this.id(p)} in access exclusive mode`.execute(trx);
       // Attached again since lethe detached it: its rows are live data now, not ours to drop.
-      if ((await this.status(p, trx)) !== "detached") throw new Error(`partition ${p.name} is attached again`);
-      await sql`drop table ${this.id(p)}`.execute(trx);
+      const status = await this.status(ps, trx);
+      const back = ps.find((p) => status.get(p.name) !== "detached");
+      if (back) throw new Error(`partition ${back.name} is attached again`);
+      await sql`drop table ${sql.join(ps.map((p) => this.id(p)))}`.execute(trx);
     });
   }
 

@@ -231,7 +231,9 @@ export class SqlDataset implements DatasetDriver {
 
   async deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult> {
     if (items.length === 0) return { deleted: [], failed: [] };
-    const guard = opts.expiredAt ? (await this.expiry(opts.expiredAt, false)).exact : sql<boolean>`1 = 1`;
+    // A partitioned table keeps the creation range: without it every partition's key index is probed per key.
+    const expiry = opts.expiredAt ? await this.expiry(opts.expiredAt, this.partitions !== undefined) : undefined;
+    const guard = expiry ? (this.partitions ? expiry.where : expiry.exact) : sql<boolean>`1 = 1`;
     const run = async (batch: Item[]) => {
       const keys = batch.map((i) => i.key);
       const where = sql<boolean>`${this.d.inList(this.cols.key, this.cols.keyType, keys)} and ${guard}`;

@@ -1,0 +1,86 @@
+import { createHash } from "node:crypto";
+import { sql } from "kysely";
+import { afterAll, describe, expect, it } from "vitest";
+import { PgPartitions } from "../../src/stores/sql/pg-partitions.js";
+import { openPostgresTarget } from "../../src/stores/sql/postgres-target.js";
+import { rowToItem } from "../../src/stores/sql/sql-dataset.js";
+import type { TargetDialect } from "../../src/stores/sql/target-dialect.js";
+import { rawPg } from "../conformance/sql-fixture.js";
+import { createTestPgDatabase, requireService } from "../helpers/services.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+});
+
+/** docs/partitions.md, recomputed the way a third party would: each key's text, then a newline, in key order. */
+function documented(keys: string[]): string {
+  return createHash("sha256")
+    .update(keys.map((k) => `${k}\n`).join(""))
+    .digest("hex");
+}
+
+/** The driver as lethe builds it for `table` keyed by `key`; `inDbBytes` 0 streams every digest to lethe. */
+function driver(target: TargetDialect, table: string, key: string, inDbBytes?: number): PgPartitions {
+  const rows = { select: sql`${sql.id(key)} as k`, key, toItem: rowToItem };
+  return new PgPartitions(
+    target,
+    { schema: "public", table, column: "created_at" },
+    "timestamp with time zone",
+    86_400,
+    rows,
+    inDbBytes,
+  );
+}
+
+describe("partition key digests (ledger: partitions)", () => {
+  it("are the documented SHA-256 of the keys' text in key order, inside PostgreSQL and streamed alike", async (ctx) => {
+    requireService(ctx, "pg");
+    const db = await createTestPgDatabase();
+    cleanup.push(db.drop);
+    const raw = rawPg(db.url);
+    cleanup.push(() => raw.close());
+    const target = openPostgresTarget(db.url);
+    cleanup.push(() => target.close());
+    // Text keys with what a text export could alter: a backslash, a tab, non-ASCII, digits sorted as text.
+    const textKeys = ["z", "é-accent", "back\\slash", "tab\tkey", "10", "9", "A", "a b"];
+    for (const [table, type] of [
+      ["notes", "text"],
+      ["events", "bigint"],
+    ] as const) {
+      await raw.exec(`create table ${table} (k ${type} not null, created_at timestamptz not null,
+        primary key (k, created_at)) partition by range (created_at)`);
+      await raw.exec(`create table ${table}_old partition of ${table}
+        for values from ('2020-01-01') to ('2020-02-01')`);
+      await raw.exec(`create table ${table}_empty partition of ${table}
+        for values from ('2020-02-01') to ('2020-03-01')`);
+    }
+    for (const [i, k] of textKeys.entries())
+      await raw.exec("insert into notes values ($1, timestamptz '2020-01-02' + $2 * interval '1 hour')", [k, i]);
+    await raw.exec(
+      "insert into events select i, timestamptz '2020-01-02' + i * interval '1 second' from generate_series(1, 2500) i",
+    );
+    const sorted = (await raw.exec("select k from notes_old order by k")).map((r) => String(r.k));
+    const cases = [
+      { table: "notes", keys: sorted },
+      { table: "events", keys: Array.from({ length: 2500 }, (_, i) => String(i + 1)) },
+    ];
+    for (const { table, keys } of cases) {
+      const parts = [
+        { name: `public.${table}_old`, from: "", to: "" },
+        { name: `public.${table}_empty`, from: "", to: "" },
+      ];
+      const want = new Map([
+        [parts[0]!.name, { rows: keys.length, digest: documented(keys) }],
+        [parts[1]!.name, { rows: 0, digest: documented([]) }],
+      ]);
+      // The aggregate over a sorted subquery (PostgreSQL 15), the ordered aggregate (16+), and the streamed fallback.
+      for (const presorted of [false, true]) {
+        const d = driver(target, table, "k");
+        (d as unknown as { presorted: boolean }).presorted = presorted;
+        expect(await d.digests(parts), `${table}, presorted ${presorted}`).toEqual(want);
+      }
+      expect(await driver(target, table, "k", 0).digests(parts), `${table}, streamed`).toEqual(want);
+    }
+  });
+});
