@@ -61,7 +61,12 @@ describe.each(["sqlite", "postgres"] as const)("ledger pruning on %s state", (ki
     const early = await l.audit.checkpoint(); // covers only entries that will be pruned
     // A batch entry of deleted items (ledger v2) is pruned with its item rows.
     await l.ledger.append(
-      Array.from({ length: 10 }, (_, i) => ({ action: "deleted" as const, dataset: "logs", key: 700 + i, subject: "u1" })),
+      Array.from({ length: 10 }, (_, i) => ({
+        action: "deleted" as const,
+        dataset: "logs",
+        key: 700 + i,
+        subject: "u1",
+      })),
     );
     const old = await entries(l, 17, 21);
     const cut = await instantBetween();
