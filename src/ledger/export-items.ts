@@ -15,7 +15,11 @@ export type ExportLine = LedgerEntry & { salt?: string };
  * @example
  * for await (const line of exportItems(state, ledger.saltKey, batchEntry)) console.log(JSON.stringify(line));
  */
-export async function* exportItems(state: StateHandle, saltKey: Buffer, batch: LedgerEntry): AsyncGenerator<ExportLine> {
+export async function* exportItems(
+  state: StateHandle,
+  saltKey: Buffer,
+  batch: LedgerEntry,
+): AsyncGenerator<ExportLine> {
   const secret = batchSecret(saltKey, batch.seq);
   for await (const r of itemsOf(state.db, [batch.seq]))
     yield { ...itemEntry(batch, r), salt: itemSalt(secret, Number(r.idx)).toString("hex") };

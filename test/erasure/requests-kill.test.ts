@@ -14,6 +14,16 @@ afterEach(() => {
   for (const f of opened.splice(0)) f.app?.close();
 });
 
+/**
+ * Every deleted item on the ledger, one row each: the items of `deleted` batch entries (ledger v2; an integer key
+ * in clear, any other key as its tag) and any `deleted` entry that still names its own item (one with per-item data).
+ */
+const DELETED_ITEMS = `select l.dataset as dataset, coalesce(cast(i.item_key as text), hex(i.key_tag)) as k, l.reason as reason
+    from ledger_items i join ledger l on l.seq = i.seq where l.action = 'deleted'
+  union all
+  select dataset, coalesce(cast(item_key as text), key_hash), reason from ledger
+    where action = 'deleted' and (item_key is not null or key_hash is not null)`;
+
 /** Reads lethe's state from outside, as an operator would, while the processor runs. */
 function peek<T>(f: ErasureFixture, q: string): T[] {
   const db = new Database(join(f.dir, ".lethe", "state.db"), { readonly: true, fileMustExist: true });
@@ -43,7 +53,7 @@ describe("requests process survives kill -9", () => {
     // Kill it once it is really mid-way: at least 400 deletions on the ledger (polled, never a fixed sleep).
     const deletedAtKill = await until(
       async () => {
-        const n = peek<{ n: number }>(f, "select count(*) as n from ledger where action = 'deleted'")[0]?.n ?? 0;
+        const n = peek<{ n: number }>(f, `select count(*) as n from (${DELETED_ITEMS})`)[0]?.n ?? 0;
         return (n >= 400 || child.exitCode !== null) && n;
       },
       60_000,
@@ -72,16 +82,16 @@ describe("requests process survives kill -9", () => {
     expect(filesUnder(f.uploads)).toEqual(want.uploads);
 
     // Every erased item is on the ledger exactly once (the interrupted batch settled by reconciliation).
-    const rows = peek<{ dataset: string; item_key: string | null; key_hash: string | null; reason: string }>(
+    const rows = peek<{ dataset: string; k: string }>(
       f,
-      "select dataset, item_key, key_hash, reason from ledger where action = 'deleted' and reason not like '%linked file%'",
+      `select dataset, k from (${DELETED_ITEMS}) where reason not like '%linked file%'`,
     );
-    const keys = rows.map((r) => `${r.dataset}/${r.item_key ?? r.key_hash}`);
+    const keys = rows.map((r) => `${r.dataset}/${r.k}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys.length).toBe(total);
     const linked = peek<{ n: number }>(
       f,
-      "select count(*) as n from ledger where action = 'deleted' and reason like '%linked file%'",
+      `select count(*) as n from (${DELETED_ITEMS}) where reason like '%linked file%'`,
     );
     expect(linked[0]?.n).toBe((ERASED.length * PER_SUBJECT) / 2);
     expect(peek<{ n: number }>(f, "select count(*) as n from intents")[0]?.n).toBe(0);

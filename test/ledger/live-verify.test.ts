@@ -15,10 +15,11 @@ async function project(state: string) {
 
 async function verifyWhileAppending(state: string) {
   const lethe = await project(state);
-  // More than one verification page (10,000 rows), so appends land between pages.
+  // More than one verification page (10,000 rows), so appends land between pages. `held` stays one
+  // entry per item (ledger v2 folds deletions into one batch entry per append).
   for (let b = 0; b < 5; b++)
     await lethe.ledger.append(
-      Array.from({ length: 5000 }, (_, i) => ({ action: "deleted" as const, dataset: "logs", key: b * 5000 + i })),
+      Array.from({ length: 5000 }, (_, i) => ({ action: "held" as const, dataset: "logs", key: b * 5000 + i })),
     );
   await lethe.audit.checkpoint();
   const before = await lethe.ledger.size();
@@ -26,6 +27,7 @@ async function verifyWhileAppending(state: string) {
   let appended = 0;
   const writer = (async () => {
     while (!done) {
+      // One batch entry (of one deleted item) per append: its item rows are verified too.
       await lethe.ledger.append([{ action: "deleted", dataset: "logs", key: 1_000_000 + appended }]);
       appended += 1;
       if (appended % 5 === 0) await lethe.audit.checkpoint();

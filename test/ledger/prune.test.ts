@@ -37,11 +37,14 @@ async function project(ctx: TestContext, kind: "sqlite" | "postgres") {
   return { ...ledgerProject(state, (c) => cleanups.push(c)), url };
 }
 
-/** `n` entries now; returns the seq of the last one. */
+/**
+ * `n` entries now; returns the seq of the last one. `held` stays one entry per item (ledger v2 folds
+ * deletions into one batch entry per append), so `n` items are `n` entries.
+ */
 async function entries(l: Lethe, n: number, from: number): Promise<number> {
   const r = await l.ledger.append(
     Array.from({ length: n }, (_, i) => ({
-      action: "deleted" as const,
+      action: "held" as const,
       dataset: "logs",
       key: from + i,
       subject: `u${i % 7}`,
@@ -56,6 +59,15 @@ describe.each(["sqlite", "postgres"] as const)("ledger pruning on %s state", (ki
     const l = await p.open();
     await entries(l, 20, 1);
     const early = await l.audit.checkpoint(); // covers only entries that will be pruned
+    // A batch entry of deleted items (ledger v2) is pruned with its item rows.
+    await l.ledger.append(
+      Array.from({ length: 10 }, (_, i) => ({
+        action: "deleted" as const,
+        dataset: "logs",
+        key: 700 + i,
+        subject: "u1",
+      })),
+    );
     const old = await entries(l, 17, 21);
     const cut = await instantBetween();
     await entries(l, 20, 100);
@@ -65,10 +77,12 @@ describe.each(["sqlite", "postgres"] as const)("ledger pruning on %s state", (ki
     expect(dry).toMatchObject({ dryRun: true, pruned: old + 0 });
     expect(await l.ledger.size()).toBe(late.size);
     expect((await l.audit.log({ dataset: "logs", key: "1" })).length).toBe(1);
+    expect(await l.audit.log({ dataset: "logs", key: "705" })).toMatchObject([{ seq: 21, item: 5 }]);
 
     const done = await l.audit.prune({ before: cut, yes: true });
     expect(done).toMatchObject({ dryRun: false, pruned: old, anchor: { size: old } });
     expect(await l.audit.log({ dataset: "logs", key: "1" })).toEqual([]); // gone
+    expect(await l.audit.log({ dataset: "logs", key: "705" })).toEqual([]); // the batch's items too
     const v = await l.audit.verify();
     expect(v).toMatchObject({ ok: true, anchor: { size: old } });
     expect(v.entries).toBeGreaterThan(late.size); // + the ledger_pruned entry

@@ -16,10 +16,20 @@ interface VerifyJson {
   reason?: string;
 }
 
-/** A project with a ledger of a few dozen entries. */
+/**
+ * A project with a ledger of a few dozen entries: a run's batch entries (its deletions, seq 2–4) then one `held`
+ * entry per item, which stays one entry each (ledger v2 folds only deletions), so the seqs tampered with below exist.
+ */
 async function ledgerProject() {
   const p = makeProject({ logs: 30 });
   expect((await letheIn(["apply"], p.dir)).code).toBe(0);
+  const l = await openLethe(join(p.dir, "lethe.yaml"), { logger: { warn: () => undefined, info: () => undefined } });
+  await l.ledger.append(
+    Array.from({ length: 30 }, (_, i) => ({ action: "held" as const, dataset: "logs", key: 1000 + i, reason: "hold" })),
+  );
+  // As `apply` does after its run: a signed checkpoint covers the whole ledger.
+  await l.audit.checkpoint();
+  await l.close();
   const v = await letheIn(["audit", "verify", "--json"], p.dir);
   expect(v.code).toBe(0);
   return { p, size: (v.json as VerifyJson).entries, state: join(p.dir, ".lethe", "state.db") };
@@ -298,14 +308,27 @@ describe("ledger tamper evidence", () => {
     expect((await letheIn(["audit", "prove", "99999"], p.dir)).code).toBe(2);
   });
 
-  it("exports the ledger as JSON lines and CSV with one entry per line", async () => {
-    const { p, size } = await ledgerProject();
+  it("exports the ledger as JSON lines and CSV with one entry per line, each batch entry followed by its items", async () => {
+    const { p, size, state } = await ledgerProject();
+    const db = new Database(state, { readonly: true });
+    const items = (db.prepare("select count(*) as n from ledger_items").get() as { n: number }).n;
+    db.close();
+    // The run deleted 15 of the 30 rows (its run_finished entry says so): one item line each.
+    expect(items).toBe(15);
     const jl = (await letheIn(["audit", "export", "--format", "jsonl"], p.dir)).stdout.trim().split("\n");
-    expect(jl).toHaveLength(size);
-    const first = JSON.parse(jl[0] as string);
+    expect(jl).toHaveLength(size + items);
+    const lines = jl.map((l) => JSON.parse(l) as { seq: number; item?: number; data?: { items?: number } });
+    expect(lines.filter((l) => l.item === undefined).map((l) => l.seq)).toEqual(
+      Array.from({ length: size }, (_, i) => i + 1),
+    );
+    expect(lines.filter((l) => l.item !== undefined)).toHaveLength(items);
+    expect(lines.reduce((n, l) => n + (l.item === undefined ? (l.data?.items ?? 0) : 0), 0)).toBe(items);
+    const first = lines[0] as Record<string, unknown>;
     expect(Object.keys(first)).toEqual(expect.arrayContaining(["seq", "at", "action", "prevHash", "hash"]));
     const csv = (await letheIn(["audit", "export", "--format", "csv"], p.dir)).stdout.trim().split("\n");
-    expect(csv).toHaveLength(size + 1);
-    expect(csv[0]).toBe("seq,at,action,dataset,key,keyHash,subjectHash,reason,runId,data,prevHash,hash");
+    expect(csv).toHaveLength(size + items + 1);
+    expect(csv[0]).toBe(
+      "seq,item,at,action,dataset,key,keyHash,keyTag,subjectHash,subjectTag,salt,reason,runId,data,prevHash,hash",
+    );
   });
 });

@@ -12,8 +12,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+// `held` stays one entry per item (ledger v2 folds deletions into one batch entry per append): n entries.
 const entries = (n: number, from: number) =>
-  Array.from({ length: n }, (_, i) => ({ action: "deleted" as const, dataset: "logs", key: from + i }));
+  Array.from({ length: n }, (_, i) => ({ action: "held" as const, dataset: "logs", key: from + i }));
 
 /** What a writer of the state database does: switch the append-only guards off and edit. */
 async function tamper(l: Lethe, statement: string): Promise<void> {

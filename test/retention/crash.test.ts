@@ -12,6 +12,8 @@ interface Entry {
   action: string;
   dataset?: string;
   key?: number;
+  /** Set on an export line for one item of a batch entry (ledger v2); the batch entry's own line has none. */
+  item?: number;
 }
 
 async function seed(raw: RawSql, isPg: boolean) {
@@ -42,13 +44,14 @@ async function remaining(raw: RawSql): Promise<Set<number>> {
   return new Set((await raw.exec("select id from logs")).map((r) => Number(r.id)));
 }
 
+/** The keys of every deleted item in `audit export`: the item lines that follow each `deleted` batch entry. */
 async function deletedKeys(dir: string): Promise<number[]> {
   const out = (await letheIn(["audit", "export", "--format", "jsonl"], dir)).stdout.trim();
   if (!out) return [];
   return out
     .split("\n")
     .map((l) => JSON.parse(l) as Entry)
-    .filter((e) => e.action === "deleted" && e.dataset === "logs")
+    .filter((e) => e.action === "deleted" && e.dataset === "logs" && e.item !== undefined)
     .map((e) => e.key as number);
 }
 
@@ -86,7 +89,7 @@ datasets:
     await new Promise((r) => setTimeout(r, Math.random() * 500));
     child.kill("SIGKILL");
     await exited;
-    // At every moment: no "deleted" entry for an item that still exists.
+    // At every moment: no "deleted" item recorded for a row that still exists.
     const left = await remaining(raw);
     if (left.size > 0 && left.size < ROWS) interrupted++;
     for (const k of await deletedKeys(dir)) expect(left.has(k), `row ${k} is recorded deleted but exists`).toBe(false);
@@ -97,7 +100,7 @@ datasets:
   expect(last.code).toBe(0);
   const left = await remaining(raw);
   expect(left.size).toBe(0);
-  // Every deleted row has exactly one "deleted" entry: none missing, none twice.
+  // Every deleted row has exactly one "deleted" item: none missing, none twice.
   const keys = await deletedKeys(dir);
   expect(keys.length).toBe(ROWS);
   expect(new Set(keys).size).toBe(ROWS);

@@ -18,7 +18,12 @@ interface Entry {
   key?: number;
   keyHash?: string;
   data?: Record<string, unknown>;
+  /** On an export line for one item of a `deleted` batch entry (ledger v2). */
+  item?: number;
 }
+
+/** The export lines of deleted items (the lines after each `deleted` batch entry, not the entry's own). */
+const deletedItems = (log: Entry[]) => log.filter((e) => e.action === "deleted" && e.item !== undefined);
 
 interface Seeded {
   raw: RawSql;
@@ -146,7 +151,7 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
       expect(result?.deleted).toBe(s.rows.size - stay.size);
       // Every deleted row has exactly one entry, whether its partition was dropped or it was row-deleted.
       const log = await entries(dir);
-      const deletedKeys = log.filter((e) => e.action === "deleted").map((e) => e.key);
+      const deletedKeys = deletedItems(log).map((e) => e.key);
       expect(deletedKeys.sort((a, b) => Number(a) - Number(b))).toEqual(
         [...s.rows.keys()].filter((id) => !stay.has(id)).sort((a, b) => a - b),
       );
@@ -187,7 +192,7 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
     });
     expect(String(first.data?.from)).toContain(new Date(lo * 1000).toISOString().slice(0, 10));
     // Rows of dropped partitions have no entry of their own; boundary and default rows still do.
-    const deleted = new Set(log.filter((e) => e.action === "deleted").map((e) => e.key));
+    const deleted = new Set(deletedItems(log).map((e) => e.key));
     for (const id of ids) expect(deleted.has(id)).toBe(false);
     expect(deleted.size).toBe(s.rows.size - stay.size - dropped.length * PER_PARTITION);
   });
@@ -241,7 +246,7 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
         for (const name of dropped) expect(left.has(name)).toBe(false);
         expect(await remainingIds(s.raw)).toEqual(stay);
         const log = await entries(dir);
-        const keys = log.filter((e) => e.action === "deleted").map((e) => Number(e.key));
+        const keys = deletedItems(log).map((e) => Number(e.key));
         expect(new Set(keys).size).toBe(keys.length); // nothing recorded twice
         const drops = log.filter((e) => e.action === "partition_dropped");
         expect(drops).toHaveLength(dropped.length);
@@ -275,7 +280,7 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
     const r = await letheIn(["apply"], dir);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/datasets\.events\.ledger: the table is not partitioned by RANGE on its createdAt column/);
-    expect((await entries(dir)).filter((e) => e.action === "deleted").map((e) => e.key)).toEqual([1]);
+    expect(deletedItems(await entries(dir)).map((e) => e.key)).toEqual([1]);
     await raw.close();
   });
 });

@@ -83,16 +83,28 @@ datasets:
     expect(left).toEqual([...FRESH, ...FOREIGN].sort());
 
     const log = (await letheIn(["audit", "log", "--run", aj.runId, "--json"], dir)).json as {
-      entries: { action: string; key?: string; keyHash?: string; subjectHash?: string }[];
+      entries: {
+        action: string;
+        item?: number;
+        key?: string;
+        keyHash?: string;
+        keyTag?: string;
+        subjectHash?: string;
+        subjectTag?: string;
+      }[];
     };
+    // Ledger v2: the run's deletions are items of a batch entry, listed one record each.
     const deleted = log.entries.filter((e) => e.action === "deleted");
     expect(deleted).toHaveLength(3);
-    // Object keys are not integers: only their HMAC is on the ledger, and the subject's.
+    // Object keys are not integers: only an HMAC tag of them is on the ledger, and of the subject's HMAC.
     for (const e of deleted) {
+      expect(e.item).toEqual(expect.any(Number));
       expect(e.key).toBeUndefined();
-      expect(e.keyHash).toMatch(/^[0-9a-f]{64}$/);
-      expect(e.subjectHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(e.keyHash).toBeUndefined();
+      expect(e.keyTag).toMatch(/^[0-9a-f]{16}$/);
+      expect(e.subjectTag).toMatch(/^[0-9a-f]{16}$/);
     }
+    expect(new Set(deleted.map((e) => e.keyTag)).size).toBe(3);
 
     // Erasure: every object of one subject, only under the prefix and matched by the globs.
     const dry = await letheIn(["erase", "alice", "--json"], dir);

@@ -111,9 +111,10 @@ datasets:
         )[0];
         if (!c) return undefined;
         const n = (
-          await q<{ n: string }>("select count(*) as n from ledger where run_id = $1 and action = 'deleted'", [
-            c.run_id,
-          ])
+          await q<{ n: string }>(
+            "select count(*) as n from ledger_items i join ledger l on l.seq = i.seq where l.run_id = $1 and l.action = 'deleted'",
+            [c.run_id],
+          )
         )[0];
         return Number(n?.n) >= 300 && c;
       },
@@ -135,9 +136,10 @@ datasets:
     const left = new Database(join(dir, "app.db"), { readonly: true });
     expect((left.prepare("select count(*) as n from logs").get() as { n: number }).n).toBe(0);
     left.close();
-    // Never a deletion without a record: one `deleted` entry per row ever removed, across the kill.
+    // Never a deletion without a record: one `deleted` item (of a ledger v2 batch entry) per row ever removed,
+    // across the kill.
     const deleted = await q<{ n: string }>(
-      "select count(*) as n from ledger where action = 'deleted' and dataset = 'logs'",
+      "select count(*) as n from ledger_items i join ledger l on l.seq = i.seq where l.action = 'deleted' and l.dataset = 'logs'",
     );
     expect(Number(deleted[0]?.n)).toBe(6020);
     const closed = await q<{ reason: string }>(

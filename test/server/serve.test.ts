@@ -119,7 +119,7 @@ describe("lethe serve (a real process)", () => {
         const n =
           stateQuery<{ n: number }>(
             p.dir,
-            "select count(*) as n from ledger where run_id = ? and action = 'deleted'",
+            "select count(*) as n from ledger_items i join ledger l on l.seq = i.seq where l.run_id = ? and l.action = 'deleted'",
             c.run_id,
           )[0]?.n ?? 0;
         return n > 100 && c;
@@ -147,10 +147,11 @@ describe("lethe serve (a real process)", () => {
     const deleted =
       stateQuery<{ n: number }>(
         p.dir,
-        "select count(*) as n from ledger where run_id = ? and action = 'deleted'",
+        "select count(*) as n from ledger_items i join ledger l on l.seq = i.seq where l.run_id = ? and l.action = 'deleted'",
         claim.run_id,
       )[0]?.n ?? 0;
-    // Whole batches only (batchSize 7), each on the ledger: rows gone == entries written.
+    // Whole batches only (batchSize 7), each on the ledger: rows gone == items recorded (ledger v2: the
+    // items of `deleted` batch entries).
     expect(deleted % 7).toBe(0);
     expect(ids(p.db, "logs")).toHaveLength(3010 - deleted);
     expect(stateQuery(p.dir, "select * from intents")).toEqual([]);

@@ -18,11 +18,12 @@ describe("ledger verification in serve", () => {
     h = await harness(p);
     const { app, lethe, tokens } = h;
     // Appended by another process (the built lethe), so the garbage of making 200,000 entries is not this
-    // process's: a collection of it would show up as a stall below that is not the verification's.
+    // process's: a collection of it would show up as a stall below that is not the verification's. `held`
+    // stays one entry per item (ledger v2 folds deletions into one batch entry per append).
     const seed = `const { openLethe } = await import(${JSON.stringify(new URL("../../dist/index.js", import.meta.url).href)});
       const l = await openLethe("lethe.yaml", { logger: { warn() {}, info() {} } });
       for (let d = 0; d < ${ENTRIES}; d += 5000)
-        await l.ledger.append(Array.from({ length: 5000 }, (_, i) => ({ action: "deleted", dataset: "logs", key: d + i })));
+        await l.ledger.append(Array.from({ length: 5000 }, (_, i) => ({ action: "held", dataset: "logs", key: d + i })));
       await l.close();`;
     const seeded = spawnSync(process.execPath, ["--input-type=module", "-e", seed], { cwd: p.dir, encoding: "utf8" });
     expect(seeded.stderr).toBe("");

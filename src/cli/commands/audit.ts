@@ -164,8 +164,7 @@ export function registerAudit(program: Command, run: Runner): void {
             process.stdout.write(line(e));
             // A batch entry is followed by its items, each with its salt, so an auditor can recompute the root.
             if (typeof e.data?.items === "number")
-              for await (const it of exportItems(lethe.state, lethe.ledger.saltKey, e))
-                process.stdout.write(line(it));
+              for await (const it of exportItems(lethe.state, lethe.ledger.saltKey, e)) process.stdout.write(line(it));
           }
           // Already streamed to stdout; nothing more to print.
           return result(undefined, "");
