@@ -71,7 +71,9 @@ datasets:
   const raw = new Database(join(dir, ".lethe", "state.db"), { readonly: true });
   t = performance.now();
   let n = 0;
-  const stmt = raw.prepare("select seq, idx, item_key, key_tag, subject_tag from ledger_items order by seq, idx").raw(true);
+  const stmt = raw
+    .prepare("select seq, idx, item_key, key_tag, subject_tag from ledger_items order by seq, idx")
+    .raw(true);
   const buf = Buffer.alloc(32);
   for (const r of stmt.iterate()) {
     buf.writeUInt32BE(r[0], 0);

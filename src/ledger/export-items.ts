@@ -1,5 +1,5 @@
 import type { StateHandle } from "../state/open-state.js";
-import { itemEntry, itemsOf } from "./item-query.js";
+import { itemEntry, itemRows } from "./item-query.js";
 import { batchSecret, itemSalt } from "./items.js";
 import type { LedgerEntry } from "./types.js";
 
@@ -21,6 +21,6 @@ export async function* exportItems(
   batch: LedgerEntry,
 ): AsyncGenerator<ExportLine> {
   const secret = batchSecret(saltKey, batch.seq);
-  for await (const r of itemsOf(state.db, [batch.seq]))
+  for await (const r of itemRows(state.db, { seqs: [batch.seq] }))
     yield { ...itemEntry(batch, r), salt: itemSalt(secret, Number(r.idx)).toString("hex") };
 }

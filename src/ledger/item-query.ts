@@ -32,21 +32,31 @@ export function itemEntry(batch: LedgerEntry, item: LedgerItemsTable, subjectHas
   return e;
 }
 
-/** The items of the given batch entries, in (seq, idx) order, read in slices. */
-export async function* itemsOf(
+/** Which batch entries' items to read: a list of entries, or every entry in `from…to`. */
+export type ItemScope = { seqs: number[] } | { from: number; to: number };
+
+/**
+ * The item rows of the batch entries in `scope`, in (seq, idx) order, read
+ * in slices on the primary key, so a batch of any size is streamed.
+ *
+ * @example
+ * for await (const row of itemRows(db, { from: 1, to: 500 })) check(row);
+ */
+export async function* itemRows(
   db: Kysely<StateDatabase>,
-  seqs: number[],
+  scope: ItemScope,
   slice = 20_000,
 ): AsyncGenerator<LedgerItemsTable> {
-  for (let i = 0; i < seqs.length; i += 500) {
-    const part = seqs.slice(i, i + 500);
-    let afterSeq = -1;
+  const parts = "seqs" in scope ? chunks(scope.seqs, 500) : [undefined];
+  for (const part of parts) {
+    // Every row lies past (first − 1, −1); each later slice goes on after the last row read.
+    let afterSeq = part ? -1 : ("from" in scope ? scope.from : 0) - 1;
     let afterIdx = -1;
     for (;;) {
-      const rows = await db
-        .selectFrom("ledger_items")
-        .selectAll()
-        .where("seq", "in", part)
+      let q = db.selectFrom("ledger_items").selectAll();
+      if (part) q = q.where("seq", "in", part);
+      else if ("from" in scope) q = q.where("seq", ">=", scope.from).where("seq", "<=", scope.to);
+      const rows = await q
         .where((eb) => eb.or([eb("seq", ">", afterSeq), eb.and([eb("seq", "=", afterSeq), eb("idx", ">", afterIdx)])]))
         .orderBy("seq")
         .orderBy("idx")
@@ -59,4 +69,10 @@ export async function* itemsOf(
       afterIdx = Number(last.idx);
     }
   }
+}
+
+function chunks<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
 }

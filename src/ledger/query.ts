@@ -1,6 +1,6 @@
 import type { StateHandle } from "../state/open-state.js";
 import type { LedgerTable } from "../state/schema.js";
-import { isBatchRow, itemEntry, itemsOf } from "./item-query.js";
+import { isBatchRow, itemEntry, itemRows } from "./item-query.js";
 import { tagOf } from "./items.js";
 import type { Ledger } from "./ledger.js";
 import { itemIs, subjectIs } from "./lookup.js";
@@ -64,7 +64,7 @@ export async function auditLog(state: StateHandle, ledger: Ledger, q: AuditQuery
       if (out.length >= limit) break;
       const e = toEntry(row);
       if (!isBatchRow(row)) out.push(e);
-      else for await (const it of itemsOf(state.db, [e.seq])) out.push(itemEntry(e, it));
+      else for await (const it of itemRows(state.db, { seqs: [e.seq] })) out.push(itemEntry(e, it));
     }
   } else {
     out.push(...rows.map(toEntry));

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
-import type { LedgerItemsTable, StateDatabase } from "../state/schema.js";
+import type { StateDatabase } from "../state/schema.js";
+import { itemRows } from "./item-query.js";
 import { ItemBatch } from "./items.js";
 
 /** A batch entry's commitment, as its (already chain-verified) data states it. */
@@ -11,7 +12,6 @@ interface Commitment {
 /** Batches checked together: one range read over their item rows. */
 const MAX_BATCHES = 500;
 const MAX_ITEMS = 50_000;
-const SLICE = 20_000;
 
 /**
  * Checks the item rows of v2 batch entries against the Merkle roots their
@@ -60,41 +60,21 @@ export class ItemsChecker {
       this.pending.delete(batch.seq);
       return undefined;
     };
-    // Every row of the range lies past (first − 1, −1); later slices go on after the last row read.
-    let afterSeq = first - 1;
-    let afterIdx = -1;
-    for (;;) {
-      const rows: LedgerItemsTable[] = await this.db
-        .selectFrom("ledger_items")
-        .selectAll()
-        .where("seq", ">=", first)
-        .where("seq", "<=", last)
-        .where((eb) => eb.or([eb("seq", ">", afterSeq), eb.and([eb("seq", "=", afterSeq), eb("idx", ">", afterIdx)])]))
-        .orderBy("seq")
-        .orderBy("idx")
-        .limit(SLICE)
-        .execute();
-      for (const r of rows) {
-        const seq = Number(r.seq);
-        if (batch?.seq !== seq) {
-          const bad = close();
-          if (bad) return bad;
-          if (!this.pending.has(seq))
-            return [seq, `item rows were added to entry ${seq}, which is not a batch of items`];
-          batch = { seq, tree: new ItemBatch(this.saltKey, seq) };
-        }
-        if (Number(r.idx) !== batch.tree.size)
-          return [seq, `item ${batch.tree.size} of entry ${seq} is missing (index gap)`];
-        batch.tree.add({
-          itemKey: r.item_key === null ? null : Number(r.item_key),
-          keyTag: r.key_tag === null ? null : Buffer.from(r.key_tag),
-          subjectTag: r.subject_tag === null ? null : Buffer.from(r.subject_tag),
-        });
+    for await (const r of itemRows(this.db, { from: first, to: last })) {
+      const seq = Number(r.seq);
+      if (batch?.seq !== seq) {
+        const bad = close();
+        if (bad) return bad;
+        if (!this.pending.has(seq)) return [seq, `item rows were added to entry ${seq}, which is not a batch of items`];
+        batch = { seq, tree: new ItemBatch(this.saltKey, seq) };
       }
-      if (rows.length < SLICE) break;
-      const l = rows[rows.length - 1] as LedgerItemsTable;
-      afterSeq = Number(l.seq);
-      afterIdx = Number(l.idx);
+      if (Number(r.idx) !== batch.tree.size)
+        return [seq, `item ${batch.tree.size} of entry ${seq} is missing (index gap)`];
+      batch.tree.add({
+        itemKey: r.item_key === null ? null : Number(r.item_key),
+        keyTag: r.key_tag === null ? null : Buffer.from(r.key_tag),
+        subjectTag: r.subject_tag === null ? null : Buffer.from(r.subject_tag),
+      });
     }
     const bad = close();
     if (bad) return bad;
