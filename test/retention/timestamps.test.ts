@@ -8,8 +8,16 @@ import { tempDir } from "../helpers/cli.js";
 import { collectIssues, datasetConfig } from "../helpers/config.js";
 import { createTestMysqlDatabase, createTestPgDatabase } from "../helpers/services.js";
 
-// Local time must never leak into expiry: run the whole file far from UTC.
-process.env.TZ = "Asia/Kolkata";
+// Local time must never leak into expiry: run the whole file far from UTC (and give the zone back after it:
+// a worker runs other test files after this one).
+const savedTz = process.env.TZ;
+beforeAll(() => {
+  process.env.TZ = "Asia/Kolkata";
+});
+afterAll(() => {
+  if (savedTz === undefined) delete process.env.TZ;
+  else process.env.TZ = savedTz;
+});
 
 // Not a whole second: cutoffs are fractional, as they are in real runs (an integer column must still work).
 const NOW = new Date("2026-03-10T12:00:00.250Z");
