@@ -4,19 +4,12 @@
  * isolated, uniquely named database/bucket/key prefix so test files can run in parallel.
  */
 import { randomBytes } from "node:crypto";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  type ObjectIdentifier,
-  S3Client,
-} from "@aws-sdk/client-s3";
-import mysql from "mysql2/promise";
+import type { ObjectIdentifier, S3Client } from "@aws-sdk/client-s3";
 import pg from "pg";
-import { createClient } from "redis";
 import type { TestContext } from "vitest";
+
+// The S3 SDK, mysql2 and redis are imported where they are used: most test files need only PostgreSQL, and
+// loading the three clients costs every importing file most of a second.
 
 const SERVICE_ENV = {
   pg: "LETHE_TEST_PG_URL",
@@ -71,6 +64,7 @@ export async function createTestPgDatabase(): Promise<{ url: string; drop(): Pro
 }
 
 async function mysqlAdminQuery(sql: string): Promise<void> {
+  const { default: mysql } = await import("mysql2/promise");
   const conn = await mysql.createConnection(requireEnv("LETHE_TEST_MYSQL_URL"));
   try {
     await conn.query(sql);
@@ -92,8 +86,11 @@ export async function createTestMysqlDatabase(): Promise<{ url: string; name: st
   return { url: url.toString(), name, drop: () => mysqlAdminQuery(`DROP DATABASE IF EXISTS \`${name}\``) };
 }
 
-const newRedisClient = (url: string) => createClient({ url });
-type TestRedisClient = ReturnType<typeof newRedisClient>;
+async function newRedisClient(url: string) {
+  const { createClient } = await import("redis");
+  return createClient({ url });
+}
+type TestRedisClient = Awaited<ReturnType<typeof newRedisClient>>;
 
 /**
  * A unique key prefix on the LETHE_TEST_REDIS_URL server, so test files sharing the server stay apart.
@@ -108,7 +105,7 @@ export async function createTestRedisPrefix(): Promise<{
   drop(): Promise<void>;
 }> {
   const url = requireEnv("LETHE_TEST_REDIS_URL");
-  const client = newRedisClient(url);
+  const client = await newRedisClient(url);
   await client.connect();
   const prefix = `${uniqueName("lethe-test", "-")}:`;
   return {
@@ -146,6 +143,7 @@ function isUnsupported(err: unknown): boolean {
 
 /** Up to 1000 keys (with versions where the server supports versioning) still in the bucket. */
 async function listBatch(client: S3Client, Bucket: string): Promise<ObjectIdentifier[]> {
+  const { ListObjectVersionsCommand, ListObjectsV2Command } = await import("@aws-sdk/client-s3");
   try {
     const r = await client.send(new ListObjectVersionsCommand({ Bucket }));
     return [...(r.Versions ?? []), ...(r.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
@@ -158,6 +156,7 @@ async function listBatch(client: S3Client, Bucket: string): Promise<ObjectIdenti
 }
 
 async function emptyBucket(client: S3Client, Bucket: string): Promise<void> {
+  const { DeleteObjectsCommand } = await import("@aws-sdk/client-s3");
   // Re-list from the start after each batch; a cap stops a server that "deletes" nothing from looping forever.
   for (let round = 0; round < 1000; round++) {
     const batch = await listBatch(client, Bucket);
@@ -174,6 +173,7 @@ async function emptyBucket(client: S3Client, Bucket: string): Promise<void> {
  *   object (and version, where supported) and then the bucket, and destroys the client.
  */
 export async function createTestBucket(): Promise<{ bucket: string; client: S3Client; drop(): Promise<void> }> {
+  const { CreateBucketCommand, DeleteBucketCommand, S3Client } = await import("@aws-sdk/client-s3");
   const client = new S3Client({
     ...s3TestConfig(),
     credentials: {

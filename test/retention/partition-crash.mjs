@@ -1,6 +1,7 @@
 // Child process for partitions.test.ts: runs retention in the current folder and dies by SIGKILL
-// at a chosen point of the first partition drop: "items" after two recorded chunks of keys, "drop"
-// once every key is recorded, right before the DROP. Uses the built library (npm run build first).
+// at a chosen point of the first partition drop: "items" after two recorded chunks of keys, "digests"
+// with the partitions detached and before their key digests, "drop" once every key is recorded (or
+// digested), right before the DROP. Uses the built library (npm run build first).
 import { openLethe } from "../../dist/index.js";
 import { defaultDrivers } from "../../dist/stores/registry.js";
 
@@ -17,6 +18,11 @@ function wrap(parts) {
         chunks++;
         yield batch.slice(i, i + 10);
       }
+  };
+  const digests = parts.digests.bind(parts);
+  parts.digests = async (ps) => {
+    if (crashAt === "digests" && ps.length > 0) die();
+    return digests(ps);
   };
   const drop = parts.drop.bind(parts);
   parts.drop = async (p) => {

@@ -82,5 +82,21 @@ describe("partition key digests (ledger: partitions)", () => {
       }
       expect(await driver(target, table, "k", 0).digests(parts), `${table}, streamed`).toEqual(want);
     }
+
+    // The cursor under items and streamed digests: every row once, in order, across many read-ahead fetches;
+    // a consumer stopping early leaves no open transaction behind (its connection serves the next query).
+    const stream = target.stream as NonNullable<TargetDialect["stream"]>;
+    const seen: number[] = [];
+    for await (const batch of stream(sql`select k from events_old order by k`, 7))
+      seen.push(...batch.map((r) => Number(r.k)));
+    expect(seen).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+    for (let i = 0; i < 6; i++) {
+      let batches = 0;
+      for await (const _ of stream(sql`select k from events_old order by k`, 100)) if (++batches === 2) break;
+    }
+    const open = await raw.exec(
+      "select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'",
+    );
+    expect(open[0]?.n).toBe(0);
   });
 });

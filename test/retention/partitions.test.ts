@@ -223,9 +223,10 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
   for (const [crashAt, ledger] of [
     ["items", "items"],
     ["drop", "items"],
+    ["digests", "partitions"],
     ["drop", "partitions"],
   ] as const)
-    it(`a run killed ${crashAt === "items" ? "with keys partly recorded" : "with every key recorded, before the drop"} is finished by the next one (ledger: ${ledger})`, async (ctx) => {
+    it(`a run killed ${{ items: "with keys partly recorded", digests: "with its partitions detached, before their digests", drop: "with every key recorded, before the drop" }[crashAt]} is finished by the next one (ledger: ${ledger})`, async (ctx) => {
       requireService(ctx, "pg");
       {
         const s = await seed("timestamptz");

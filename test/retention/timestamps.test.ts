@@ -8,8 +8,16 @@ import { tempDir } from "../helpers/cli.js";
 import { collectIssues, datasetConfig } from "../helpers/config.js";
 import { createTestMysqlDatabase, createTestPgDatabase } from "../helpers/services.js";
 
-// Local time must never leak into expiry: run the whole file far from UTC.
-process.env.TZ = "Asia/Kolkata";
+// Local time must never leak into expiry: run the whole file far from UTC (and give the zone back after it:
+// a worker runs other test files after this one).
+const savedTz = process.env.TZ;
+beforeAll(() => {
+  process.env.TZ = "Asia/Kolkata";
+});
+afterAll(() => {
+  if (savedTz === undefined) delete process.env.TZ;
+  else process.env.TZ = savedTz;
+});
 
 // Not a whole second: cutoffs are fractional, as they are in real runs (an integer column must still work).
 const NOW = new Date("2026-03-10T12:00:00.250Z");
@@ -123,20 +131,29 @@ describe("expiry at the boundary, every encoding (PostgreSQL)", () => {
     ["integer epoch seconds", "integer", NUMERIC_ENCODINGS["epoch seconds"] as Encoder],
     ["numeric epoch seconds", "numeric", (d) => d.getTime() / 1000],
   ];
+  // One database for the file (each case drops the previous case's table): creating one per case was most
+  // of the time.
+  let db: Awaited<ReturnType<typeof createTestPgDatabase>> | undefined;
+  beforeAll(async () => {
+    db = await createTestPgDatabase();
+    // A server whose local zone is not UTC must not shift zone-less values (it applies to every new session).
+    const raw = rawPg(db.url);
+    await raw.exec(`alter database ${db.url.split("/").pop()} set timezone to 'America/New_York'`);
+    await raw.close();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
   for (const perRow of [false, true]) {
     for (const [name, type, enc] of all) {
       it(`${name}${perRow ? " (per-row retention column)" : ""}`, async () => {
-        const db = await createTestPgDatabase();
-        // A server whose local zone is not UTC must not shift zone-less values.
-        const raw = rawPg(db.url);
-        await raw.exec(`alter database ${db.url.split("/").pop()} set timezone to 'America/New_York'`);
-        await raw.close();
-        const raw2 = rawPg(db.url);
+        const url = (db as { url: string }).url;
+        const raw = rawPg(url);
         try {
-          await check(db.url, raw2, type, enc, perRow);
+          await raw.exec("drop table if exists t");
+          await check(url, raw, type, enc, perRow);
         } finally {
-          await raw2.close();
-          await db.drop();
+          await raw.close();
         }
       });
     }
@@ -159,17 +176,18 @@ describe("expiry at the boundary, every encoding (MariaDB)", () => {
   ];
   // A server whose zone is not UTC must not shift TIMESTAMP values or zone-less text; the raw client's session
   // (and lethe's) says UTC explicitly. The server is private to this test command.
+  // One database for the file, as for PostgreSQL: each case drops the previous case's table.
   let zone = "SYSTEM";
+  let db: Awaited<ReturnType<typeof createTestMysqlDatabase>> | undefined;
   beforeAll(async () => {
-    const db = await createTestMysqlDatabase();
+    db = await createTestMysqlDatabase();
     const raw = rawMysql(db.url);
     zone = String((await raw.exec("select @@global.time_zone as z"))[0]?.z);
     await raw.exec("set global time_zone = '-05:00'");
     await raw.close();
-    await db.drop();
   });
   afterAll(async () => {
-    const db = await createTestMysqlDatabase();
+    if (!db) return;
     const raw = rawMysql(db.url);
     await raw.exec("set global time_zone = ?", [zone]);
     await raw.close();
@@ -178,13 +196,13 @@ describe("expiry at the boundary, every encoding (MariaDB)", () => {
   for (const perRow of [false, true]) {
     for (const [name, type, enc] of all) {
       it(`${name}${perRow ? " (per-row retention column)" : ""}`, async () => {
-        const db = await createTestMysqlDatabase();
-        const raw = rawMysql(db.url);
+        const url = (db as { url: string }).url;
+        const raw = rawMysql(url);
         try {
-          await check(db.url, raw, type, enc, perRow);
+          await raw.exec("drop table if exists t");
+          await check(url, raw, type, enc, perRow);
         } finally {
           await raw.close();
-          await db.drop();
         }
       });
     }

@@ -105,9 +105,17 @@ describe.each(["sqlite", "postgres"] as const)("scheduler on %s state (injected 
     for (let step = 0; step < 90; step++) {
       clock.advance(1000);
       // Heartbeats, then both instances' passes at once; every 25 s the leader "stalls" and the lease moves.
-      if (step % 25 !== 24) await Promise.all([a.lease.renew(), b.lease.renew()]);
-      else clock.advance(11_000);
-      await Promise.all([a.tick(), b.tick()]);
+      if (step % 25 !== 24) {
+        await Promise.all([a.lease.renew(), b.lease.renew()]);
+        await Promise.all([a.tick(), b.tick()]);
+      } else {
+        // The stalled leader comes back only after the other instance's pass: the lease moves every time
+        // (ticking both at once left it to a race the old leader sometimes won at all three stalls).
+        clock.advance(11_000);
+        const [stalled, other] = a.lease.epoch !== undefined ? [a, b] : [b, a];
+        await other.tick();
+        await stalled.tick();
+      }
     }
     const claims = await la.state.db.selectFrom("schedule_claims").selectAll().execute();
     const byKey = new Map<string, number>();

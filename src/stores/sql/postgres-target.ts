@@ -162,10 +162,17 @@ export function openPostgresTarget(url: string): TargetDialect {
       try {
         await client.query("begin isolation level repeatable read read only");
         await client.query(`declare lethe_rows no scroll cursor for ${text}`, parameters as unknown[]);
-        for (;;) {
-          const r = await client.query(`fetch forward ${Math.floor(batchSize)} from lethe_rows`);
-          if (r.rows.length === 0) break;
-          yield r.rows as Record<string, unknown>[];
+        const n = Math.floor(batchSize);
+        const fetch = (): Promise<pg.QueryResult> => {
+          const p = client.query(`fetch forward ${n} from lethe_rows`);
+          p.catch(() => undefined); // awaited below; a consumer that stops early must not leave it unhandled
+          return p;
+        };
+        // One batch read ahead: the next rows travel while the consumer works on these.
+        for (let next: ReturnType<typeof fetch> | undefined = fetch(); next; ) {
+          const r: pg.QueryResult = await next;
+          next = r.rows.length < n ? undefined : fetch();
+          if (r.rows.length > 0) yield r.rows as Record<string, unknown>[];
         }
         await client.query("commit");
         done = true;
