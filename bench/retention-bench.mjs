@@ -1,7 +1,7 @@
 // Retention benchmark (issues 2 and 9): lethe apply vs one raw DELETE of the same rows on a copy, and vs a DELETE
 // plus an audit INSERT … SELECT in one transaction (fsync on for PostgreSQL, lethe's state on PostgreSQL there);
 // SQLite and PostgreSQL; fs dataset vs find -delete; peak RSS at two sizes.
-import { copyFileSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
@@ -61,8 +61,12 @@ export async function benchSqlite(rows) {
      const c=${JSON.stringify(cutoff)};let n=0;d.transaction(()=>{d.prepare("insert into audit select id, user_id from inference_logs where created_at <= ?").run(c);
      n=d.prepare("delete from inference_logs where created_at <= ?").run(c).changes;})();d.close();console.log(n)`,
   ]);
+  const stateFile = join(dir, ".lethe", "state.db");
+  const before = statSync(stateFile).size;
   const ours = lethe(["apply", "--force", "--json"], dir);
   const deleted = JSON.parse(ours.stdout).datasets[0].deleted;
+  // The run ends with a WAL checkpoint (TRUNCATE): the file is the state.
+  const stateBytes = statSync(stateFile).size - before;
   return {
     rows,
     deleted,
@@ -71,6 +75,7 @@ export async function benchSqlite(rows) {
     ref: ref.seconds,
     audited: audited.seconds,
     rss: ours.rssMiB,
+    stateBytes,
   };
 }
 
@@ -118,6 +123,17 @@ export async function benchPg(rows, url) {
   ]);
   const ours = lethe(["apply", "--force", "--json"], dir);
   const deleted = JSON.parse(ours.stdout).datasets[0].deleted;
+  const st = new pg.Client({ connectionString: url.replace(/\/[^/]*$/, `/${stateDb}`) });
+  await st.connect();
+  // The ledger's tables with their indexes and TOAST (the rest of the state is a few rows).
+  const stateBytes = Number(
+    (
+      await st.query(
+        "select pg_total_relation_size('ledger') + pg_total_relation_size('ledger_items') + pg_total_relation_size('intents') as b",
+      )
+    ).rows[0].b,
+  );
+  await st.end();
   await durable(admin, false);
   for (const n of [...names, stateDb]) await admin.query(`drop database if exists ${n} with (force)`);
   await admin.end();
@@ -129,6 +145,7 @@ export async function benchPg(rows, url) {
     ref: ref.seconds,
     audited: audited.seconds,
     rss: ours.rssMiB,
+    stateBytes,
   };
 }
 
@@ -194,13 +211,23 @@ export async function run() {
     "≤ 1.5× vs find -delete",
   ]);
   out.push(
-    "`lethe apply` (a spawned CLI process, one ledger entry per deleted item, hash chain and signed checkpoint) vs the reference on an identical copy in the same run: one raw `DELETE … WHERE created_at <= cutoff` (spawned node process) or `find -delete`.",
+    "`lethe apply` (a spawned CLI process, ledger v2: one entry per batch committing to compact item rows, hash chain and signed checkpoint) vs the reference on an identical copy in the same run: one raw `DELETE … WHERE created_at <= cutoff` (spawned node process) or `find -delete`.",
     "",
     table(["target", "items", "deleted", "lethe apply (s)", "reference (s)", "ratio", "target"], lines),
     "",
     "Against the audited reference (issue 9): the same DELETE plus a plain audit `INSERT … SELECT` of the deleted keys (key and subject columns, both indexed) in one transaction. SQLite: lethe's target settings on both sides (WAL, `secure_delete=ON`, `synchronous=FULL`). PostgreSQL: `fsync`, `synchronous_commit` and `full_page_writes` on for the whole cluster during this part (the test harness starts it with them off), lethe's state on the same cluster.",
     "",
     table(["target", "deleted", "lethe apply (s)", "DELETE + audit INSERT (s)", "ratio", "target"], audit),
+    "",
+    "State written per deleted item (goal ≤ 64 bytes): SQLite, the growth of `state.db` over the run (after its closing WAL checkpoint); PostgreSQL, `ledger`, `ledger_items` and `intents` with their indexes:",
+    "",
+    table(
+      ["target", "deleted", "state bytes", "bytes per item"],
+      [
+        ["SQLite", s.deleted, s.stateBytes, fmt(s.stateBytes / s.deleted, 1)],
+        ...(p ? [["PostgreSQL", p.deleted, p.stateBytes, fmt(p.stateBytes / p.deleted, 1)]] : []),
+      ],
+    ),
     "",
     `Rows the reference deleted: SQLite ${s.refDeleted}${p ? `, PostgreSQL ${p.refDeleted}` : ""} (its cutoff is taken a few seconds before lethe's, so rows at the boundary may differ by a handful).`,
     "",
