@@ -79,7 +79,9 @@ describe("ledger verification in serve", () => {
     expect(took).toBeGreaterThan(200);
     expect(probes).toBeGreaterThan(20);
     const seen = `busiest 10 ms window ${busiest.toFixed(1)} ms, wall-clock loop delay max ${(delay.max / 1e6).toFixed(1)} ms, slowest /healthz ${slowest.toFixed(1)} ms`;
-    expect(elu, `event loop utilization while verifying (${seen})`).toBeLessThan(0.3);
+    // 0.5, not lower: on the shared 2-core machine under load a free loop read 0.31 (the thread waits for
+    // a CPU inside its callbacks); a pass on the loop reads near 1.
+    expect(elu, `event loop utilization while verifying (${seen})`).toBeLessThan(0.5);
   }, 120_000);
 
   it("a full pass asked for while an incremental one runs is 429 with Retry-After", async () => {
