@@ -1,10 +1,12 @@
+/**
+ * The kill -9 loop of `lethe apply` shared by kill-during-apply-{sqlite,postgres,mariadb}.test.ts (one file per
+ * engine, so the three long loops run in parallel instead of one after another in a single file).
+ */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
-import { type RawSql, rawMysql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
+import { expect } from "vitest";
+import type { RawSql } from "../conformance/sql-fixture.js";
 import { letheAsync, letheIn, tempDir } from "../helpers/cli.js";
-import { createTestMysqlDatabase, createTestPgDatabase } from "../helpers/services.js";
 
 const ROWS = 30_000;
 
@@ -16,7 +18,7 @@ interface Entry {
   item?: number;
 }
 
-async function seed(raw: RawSql, isPg: boolean) {
+export async function seed(raw: RawSql, isPg: boolean) {
   await raw.exec("create table logs (id bigint primary key, user_id text, created_at text not null)");
   await raw.exec("create index logs_created on logs (created_at)");
   const old = "2020-01-01 00:00:00.000000";
@@ -28,7 +30,7 @@ async function seed(raw: RawSql, isPg: boolean) {
 }
 
 /** The same rows in MariaDB (no generate_series; the sequence engine is MariaDB-only, so plain multi-row inserts). */
-async function seedMysql(raw: RawSql) {
+export async function seedMysql(raw: RawSql) {
   await raw.exec("create table logs (id bigint primary key, user_id varchar(64), created_at varchar(32) not null)");
   await raw.exec("create index logs_created on logs (created_at)");
   for (let from = 1; from <= ROWS; from += 5000) {
@@ -55,7 +57,12 @@ async function deletedKeys(dir: string): Promise<number[]> {
     .map((e) => e.key as number);
 }
 
-async function crashLoop(url: string, state: string, raw: RawSql) {
+/**
+ * Six `apply` processes killed with SIGKILL at a random moment of their deletion loop, then one that finishes:
+ * after every kill no row is recorded deleted that still exists, and at the end every row is recorded once.
+ * @example await crashLoop(`sqlite:${path}`, join(dir, ".lethe"), rawSqlite(path));
+ */
+export async function crashLoop(url: string, state: string, raw: RawSql) {
   const dir = tempDir();
   writeFileSync(
     join(dir, "lethe.yaml"),
@@ -108,35 +115,3 @@ datasets:
   expect(v.json).toMatchObject({ ok: true });
   return dir;
 }
-
-describe("kill -9 during apply", () => {
-  it("SQLite target, SQLite state: ledger and data agree after every crash", async () => {
-    const dir = tempDir();
-    const path = join(dir, "t.db");
-    new Database(path).close();
-    const raw = rawSqlite(path);
-    await seed(raw, false);
-    await crashLoop(`sqlite:${path}`, join(dir, ".lethe"), raw);
-    await raw.close();
-  }, 180_000);
-
-  it("PostgreSQL target, PostgreSQL state: ledger and data agree after every crash", async () => {
-    const target = await createTestPgDatabase();
-    const state = await createTestPgDatabase();
-    const raw = rawPg(target.url);
-    await seed(raw, true);
-    await crashLoop(target.url, state.url, raw);
-    await raw.close();
-    await target.drop();
-    await state.drop();
-  }, 180_000);
-
-  it("MariaDB target, SQLite state: ledger and data agree after every crash", async () => {
-    const target = await createTestMysqlDatabase();
-    const raw = rawMysql(target.url);
-    await seedMysql(raw);
-    await crashLoop(target.url, join(tempDir(), ".lethe"), raw);
-    await raw.close();
-    await target.drop();
-  }, 180_000);
-});
