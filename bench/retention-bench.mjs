@@ -244,7 +244,13 @@ export async function run() {
     "Decomposition (SQLite): the same DELETE run the way lethe runs it, with nothing recorded: 5,000 expired keys at a time (the default `batchSize`), each batch deleted by key (`… WHERE id IN (…) RETURNING id, user_id`) in its own transaction, with lethe's target settings:",
     "",
     table(
-      ["one DELETE (s)", "in batches of 5,000 (s)", "lethe apply (s)", "batching / one DELETE", "lethe / batched DELETE"],
+      [
+        "one DELETE (s)",
+        "in batches of 5,000 (s)",
+        "lethe apply (s)",
+        "batching / one DELETE",
+        "lethe / batched DELETE",
+      ],
       [[fmt(s.ref), fmt(s.batched), fmt(s.ours), `${fmt(s.batched / s.ref)}×`, `**${fmt(s.ours / s.batched)}×**`]],
     ),
     "",
