@@ -10,6 +10,7 @@ import { Scheduler } from "../../src/scheduler/scheduler.js";
 import { retentionJob } from "../../src/server/jobs.js";
 import { ids, makeProject, type Project } from "../helpers/project.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { until } from "../helpers/wait.js";
 import { openProject } from "./helpers.js";
 
 const T0 = new Date("2026-05-04T10:00:00.500Z");
@@ -184,8 +185,7 @@ describe.each(["sqlite", "postgres"] as const)("scheduler on %s state (injected 
     await a.tick(); // leader; registers the job at 10:00:00.5 (a job looks no further back than its first sight)
     clock.set(new Date("2026-05-04T10:01:00.200Z"));
     void a.tick();
-    for (let i = 0; i < 2000 && !claimNamesRun; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(claimNamesRun).toBe(true);
+    await until(async () => claimNamesRun, 50_000);
     await b.tick(); // a still holds the lease
     expect(ids(p.db, "logs")).toHaveLength(40);
     clock.advance(10_500); // a's lease expires without renewal
@@ -255,8 +255,7 @@ describe.each(["sqlite", "postgres"] as const)("scheduler on %s state (injected 
       expect(await s.lease.renew()).toBe(true); // the heartbeat's job (start() is not called here)
       await s.tick({ wait: false });
       const done = () => ran.some((r) => r.job === "fast" && r.fire.includes(`:${at}.`));
-      for (let i = 0; i < 500 && (!done() || s.runningJobs().includes("fast")); i++)
-        await new Promise((r) => setTimeout(r, 10));
+      await until(async () => done() && !s.runningJobs().includes("fast"), 30_000, 10);
     }
     const fast = ran.filter((r) => r.job === "fast").map((r) => r.fire.slice(17, 19));
     expect(fast).toEqual(["05", "10", "15"]); // not held up behind the slow run
