@@ -94,7 +94,8 @@ export async function benchSqlite(rows) {
 export async function benchPg(rows, url) {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  const names = [`lethe_bench_a_${process.pid}`, `lethe_bench_b_${process.pid}`, `lethe_bench_c_${process.pid}`];
+  // a: lethe (state in its own database), b: raw DELETE, c: DELETE + audit INSERT, d: lethe with its state in d itself.
+  const names = ["a", "b", "c", "d"].map((x) => `lethe_bench_${x}_${process.pid}`);
   const stateDb = `lethe_bench_state_${process.pid}`;
   await admin.query(`drop database if exists ${stateDb}`);
   await admin.query(`create database ${stateDb}`);
@@ -118,6 +119,9 @@ export async function benchPg(rows, url) {
   const dir = workDir("lethe-bench-pg-");
   // lethe's state on the same PostgreSQL cluster, as a platform would run it.
   config(dir, urls[0], "", url.replace(/\/[^/]*$/, `/${stateDb}`));
+  // Same-database mode: the delete and its ledger entries in one transaction, no intent.
+  const sameDir = workDir("lethe-bench-pg-same-");
+  config(sameDir, urls[3], "", urls[3]);
   await admin.query("checkpoint");
   await durable(admin, true);
   const pgMod = JSON.stringify(join(process.cwd(), "node_modules/pg"));
@@ -135,6 +139,8 @@ export async function benchPg(rows, url) {
   ]);
   const ours = lethe(["apply", "--force", "--json"], dir);
   const deleted = JSON.parse(ours.stdout).datasets[0].deleted;
+  const same = lethe(["apply", "--force", "--json"], sameDir);
+  const sameDeleted = JSON.parse(same.stdout).datasets[0].deleted;
   const st = new pg.Client({ connectionString: url.replace(/\/[^/]*$/, `/${stateDb}`) });
   await st.connect();
   // The ledger's tables with their indexes and TOAST (the rest of the state is a few rows).
@@ -158,6 +164,8 @@ export async function benchPg(rows, url) {
     audited: audited.seconds,
     rss: ours.rssMiB,
     stateBytes,
+    same: same.seconds,
+    sameDeleted,
   };
 }
 
@@ -211,6 +219,9 @@ export async function run() {
     p = await benchPg(rows, process.env.LETHE_TEST_PG_URL);
     lines.push(["PostgreSQL", p.rows, p.deleted, fmt(p.ours), fmt(p.ref), `**${fmt(p.ours / p.ref)}×**`, "—"]);
     audit.push(["PostgreSQL", p.deleted, fmt(p.ours), fmt(p.audited), `**${fmt(p.ours / p.audited)}×**`, "≤ 1.2×"]);
+    const label = "PostgreSQL, state in the target database";
+    lines.push([label, p.rows, p.sameDeleted, fmt(p.same), fmt(p.ref), `**${fmt(p.same / p.ref)}×**`, "—"]);
+    audit.push([label, p.sameDeleted, fmt(p.same), fmt(p.audited), `**${fmt(p.same / p.audited)}×**`, "≤ 1.2×"]);
   }
   const f = benchFs(Number(process.env.BENCH_FILES ?? 100_000));
   lines.push([

@@ -4,6 +4,7 @@ import { ownTableNames } from "../state/own-tables.js";
 import type { DataMap } from "./data-map.js";
 import { personalName } from "./discover-rules.js";
 import { judgeValues } from "./discover-values.js";
+import { sameDatabase } from "./same-database.js";
 import type { DatasetDriver } from "./types.js";
 
 export interface UnmappedColumn {
@@ -133,16 +134,6 @@ function datasetsByTable(map: DataMap, store: string): Map<string, DatasetDriver
     out.set(d.config.table, [...(out.get(d.config.table) ?? []), d]);
   }
   return out;
-}
-
-function sameDatabase(a: string, b: string): boolean {
-  try {
-    const x = new URL(a);
-    const y = new URL(b);
-    return x.hostname === y.hostname && (x.port || "5432") === (y.port || "5432") && x.pathname === y.pathname;
-  } catch {
-    return false;
-  }
 }
 
 /**

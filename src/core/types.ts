@@ -1,3 +1,4 @@
+import type { Kysely } from "kysely";
 import type { DatasetConfig, StoreConfig } from "../config/types.js";
 
 /**
@@ -91,6 +92,12 @@ export interface DatasetDriver {
   scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]>;
   /** Deletes the given items; items already gone are neither deleted nor failed. */
   deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult>;
+  /**
+   * Set when the driver can run its batch delete inside a transaction it is
+   * handed: when `database` is lethe's state database, the executor deletes
+   * and appends the ledger entries in one transaction, with no intent.
+   */
+  readonly transactional?: TransactionalDelete;
   /**
    * Shortens items' lifetimes so each ends at most `seconds` from now (a
    * Redis TTL), never lengthening one; items gone or already within it are
@@ -279,3 +286,22 @@ export interface Issues {
 
 export type StoreFactory = (config: StoreConfig) => Promise<StoreDriver>;
 export type DriverRegistry = Record<StoreConfig["kind"], StoreFactory>;
+
+/**
+ * A batch delete that runs on a transaction of lethe's own state (same
+ * database): it commits or rolls back with the ledger entries appended there.
+ *
+ * @example
+ * if (ds.transactional && sameDatabase(ds.transactional.database, state.location))
+ *   await state.db.transaction().execute((trx) => ds.transactional.deleteBatchIn(trx, items, opts));
+ */
+export interface TransactionalDelete {
+  /** The dataset's database as a store URL (`postgres://…`, `sqlite:PATH`), compared with the state's. */
+  readonly database: string;
+  /**
+   * Like `deleteBatch`, on `tx`: a statement the database refuses is undone to
+   * a savepoint (the transaction stays usable); a lost reply returns the
+   * items as `unknown`, and the caller must then roll the transaction back.
+   */
+  deleteBatchIn(tx: Kysely<unknown>, items: Item[], opts: DeleteOptions): Promise<DeleteResult>;
+}

@@ -9,6 +9,7 @@ import { holdFor } from "./hold-rule.js";
 import { openIntent } from "./intents.js";
 import { filesStillLinked, removeLinkedFile } from "./linked-files.js";
 import { recordOutcome } from "./record-outcome.js";
+import { deleteInStateTx, sameDatabaseDelete } from "./same-database-batch.js";
 import { settleUnknown } from "./unknown-outcome.js";
 
 const PENDING = "outcome unknown (the connection was lost during the delete); reconciled at the next run";
@@ -64,6 +65,8 @@ export interface ExecutorDeps {
  * The one deletion path every feature uses: split off held items (recorded
  * as `held`), write the intent, delete the batch, remove row-linked files,
  * then record every outcome and drop the intent in one state transaction.
+ * A dataset in lethe's state database without linked files skips the intent:
+ * delete and entries commit together (same-database-batch.ts).
  */
 export async function deleteBatch(
   deps: ExecutorDeps,
@@ -83,6 +86,9 @@ export async function deleteBatch(
   if (todo.length === 0) return;
 
   const files = deps.map.linkedFiles(ds.config);
+  // Row-linked files are removed outside any transaction: their intent is what finishes them after a crash.
+  const tx = files ? undefined : sameDatabaseDelete(state, ds);
+  if (tx) return deleteInStateTx(deps, ctx, ds, tx, todo, action, counts);
   const intentId = await openIntent(
     state,
     ctx.runId,

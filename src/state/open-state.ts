@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { type Kysely, Migrator } from "kysely";
 import type { LetheConfig } from "../config/types.js";
 import { LetheError } from "../core/errors.js";
@@ -11,6 +12,12 @@ export interface StateHandle {
   dialect: StateDialect;
   /** Migrations this open applied (an upgrade step may need keys the migration itself cannot hold). */
   migrated?: readonly string[];
+  /**
+   * Where the state lives, spelled as a store URL (`postgres://…` or
+   * `sqlite:PATH/state.db`): the executor compares it with a dataset's
+   * database to delete and record in one transaction (core/same-database.ts).
+   */
+  location?: string;
   close(): Promise<void>;
 }
 
@@ -58,6 +65,7 @@ export async function openState(
     db,
     dialect,
     migrated,
+    location: state.kind === "postgres" ? state.url : `sqlite:${join(state.dir, "state.db")}`,
     async close() {
       await dialect.scrub(db).catch(() => undefined);
       await dialect.close();

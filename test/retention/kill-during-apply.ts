@@ -61,9 +61,11 @@ async function deletedKeys(dir: string): Promise<number[]> {
 /**
  * Six `apply` processes killed with SIGKILL at a random moment of their deletion loop, then one that finishes:
  * after every kill no row is recorded deleted that still exists, and at the end every row is recorded once.
+ * `sameDatabase` (lethe's state in the target database): after every kill the gone rows are exactly the recorded
+ * ones and no intent exists (`raw` must reach the state's tables).
  * @example await crashLoop(`sqlite:${path}`, join(dir, ".lethe"), rawSqlite(path));
  */
-export async function crashLoop(url: string, state: string, raw: RawSql) {
+export async function crashLoop(url: string, state: string, raw: RawSql, opts: { sameDatabase?: boolean } = {}) {
   const dir = tempDir();
   writeFileSync(
     join(dir, "lethe.yaml"),
@@ -97,7 +99,14 @@ datasets:
     // At every moment: no "deleted" item recorded for a row that still exists.
     const left = await remaining(raw);
     if (left.size > 0 && left.size < ROWS) interrupted++;
-    for (const k of await deletedKeys(dir)) expect(left.has(k), `row ${k} is recorded deleted but exists`).toBe(false);
+    const recorded = await deletedKeys(dir);
+    for (const k of recorded) expect(left.has(k), `row ${k} is recorded deleted but exists`).toBe(false);
+    if (opts.sameDatabase) {
+      // Same-database mode: delete and entries commit together, so before any reconcile every gone row is
+      // recorded (both or neither), and there is no intent left to settle.
+      expect(new Set(recorded).size + left.size, "a deleted row has no committed ledger item").toBe(ROWS);
+      expect(Number((await raw.exec("select count(*) as n from intents"))[0]?.n)).toBe(0);
+    }
   }
   // The kills must really have landed mid-deletion, or this test proves nothing.
   expect(interrupted).toBeGreaterThan(0);

@@ -108,7 +108,7 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
         file: ds.files?.column,
         retentionType,
       };
-      return new SqlDataset(ds, target, cols, await partitionsOf(target, ds, cols, issues));
+      return new SqlDataset(ds, target, cols, await partitionsOf(target, ds, cols, issues), config.url);
     },
     async scrub() {
       await target.scrub();

@@ -10,9 +10,10 @@ import type {
   ExpiredSummary,
   Item,
   PartitionDriver,
+  TransactionalDelete,
 } from "../../core/types.js";
 import { rejectedByDatabase } from "./statement-error.js";
-import type { TargetDialect, TsEncoding } from "./target-dialect.js";
+import type { AnyDb, TargetDialect, TsEncoding } from "./target-dialect.js";
 
 export interface SqlColumns {
   key: string;
@@ -59,6 +60,7 @@ const FALSE = sql<boolean>`1 = 0`;
  */
 export class SqlDataset implements DatasetDriver {
   readonly capabilities: DatasetCapabilities;
+  readonly transactional?: TransactionalDelete;
   private readonly t: RawBuilder<unknown>;
 
   constructor(
@@ -67,6 +69,8 @@ export class SqlDataset implements DatasetDriver {
     private readonly cols: SqlColumns,
     /** Set when expired range partitions can be dropped whole (PostgreSQL). */
     readonly partitions?: PartitionDriver,
+    /** The store's URL: offered for same-database deletes where the dialect deletes in one statement. */
+    database?: string,
   ) {
     this.t = sql.table(config.table as string);
     this.capabilities = {
@@ -75,6 +79,12 @@ export class SqlDataset implements DatasetDriver {
       bytes: false,
       linkedFiles: cols.file !== undefined,
     };
+    // MySQL's locking read + delete runs on its own connection, and lethe's state is never MySQL.
+    if (database && !d.deleteRows)
+      this.transactional = {
+        database,
+        deleteBatchIn: (tx, items, opts) => this.deleteOn(tx, items, opts, true),
+      };
   }
 
   /**
@@ -229,20 +239,31 @@ export class SqlDataset implements DatasetDriver {
     yield* this.pages(this.d.equalsExactly(col, subject), sql`null`, batchSize);
   }
 
-  async deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult> {
+  deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult> {
+    return this.deleteOn(this.d.db, items, opts, false);
+  }
+
+  /**
+   * One `DELETE … RETURNING` for the batch on `db` (the target's pool, or a
+   * transaction of lethe's state on the same database). Inside a transaction
+   * each attempt runs under a savepoint, so a refused statement leaves the
+   * transaction usable for the row-by-row retry.
+   */
+  private async deleteOn(db: AnyDb, items: Item[], opts: DeleteOptions, inTx: boolean): Promise<DeleteResult> {
     if (items.length === 0) return { deleted: [], failed: [] };
     // A partitioned table keeps the creation range: without it every partition's key index is probed per key.
     const expiry = opts.expiredAt ? await this.expiry(opts.expiredAt, this.partitions !== undefined) : undefined;
     const guard = expiry ? (this.partitions ? expiry.where : expiry.exact) : sql<boolean>`1 = 1`;
-    const run = async (batch: Item[]) => {
+    const once = async (batch: Item[]) => {
       const keys = batch.map((i) => i.key);
       const where = sql<boolean>`${this.d.inList(this.cols.key, this.cols.keyType, keys)} and ${guard}`;
       const select = this.select(sql`null`);
       const rows = this.d.deleteRows
         ? ((await this.d.deleteRows(this.t, this.cols.key, this.cols.keyType, where, select)) as unknown as Row[])
-        : (await sql<Row>`delete from ${this.t} where ${where} returning ${select}`.execute(this.d.db)).rows;
+        : (await sql<Row>`delete from ${this.t} where ${where} returning ${select}`.execute(db)).rows;
       return rows.map((row) => this.toItem(row));
     };
+    const run = inTx ? (batch: Item[]) => underSavepoint(db, () => once(batch)) : once;
     try {
       return { deleted: await run(items), failed: [] };
     } catch (err) {
@@ -312,6 +333,23 @@ export class SqlDataset implements DatasetDriver {
     );
     const m = r.rows[0]?.m;
     return m === null || m === undefined ? undefined : Number(m);
+  }
+}
+
+/** Runs `fn` under a savepoint of the caller's transaction: a refused statement undoes only itself. */
+async function underSavepoint<T>(db: AnyDb, fn: () => Promise<T>): Promise<T> {
+  await sql`savepoint lethe_delete`.execute(db);
+  try {
+    const r = await fn();
+    await sql`release savepoint lethe_delete`.execute(db);
+    return r;
+  } catch (err) {
+    // A lost connection fails this too; the caller sees the first error and rolls the transaction back.
+    await sql`rollback to savepoint lethe_delete`
+      .execute(db)
+      .then(() => sql`release savepoint lethe_delete`.execute(db))
+      .catch(() => undefined);
+    throw err;
   }
 }
 

@@ -1,0 +1,91 @@
+import type { Kysely } from "kysely";
+import { sameDatabase } from "../core/same-database.js";
+import type { DatasetDriver, DeleteResult, Item, TransactionalDelete } from "../core/types.js";
+import type { EntryInput } from "../ledger/types.js";
+import type { StateHandle } from "../state/open-state.js";
+import type { BatchContext, BatchCounts, ExecutorDeps } from "./delete-batch.js";
+
+const LOST =
+  "outcome unknown (the connection was lost during the delete's transaction): it rolled back with its entries; retried at the next run";
+
+/** Decided once per dataset driver: does it live in lethe's state database? */
+const decided = new WeakMap<DatasetDriver, TransactionalDelete | null>();
+
+/**
+ * The driver's transactional delete when the dataset lives in the same
+ * database as lethe's state (see core/same-database.ts), else undefined.
+ *
+ * @example
+ * const tx = sameDatabaseDelete(state, ds); // undefined: the intent path
+ */
+export function sameDatabaseDelete(state: StateHandle, ds: DatasetDriver): TransactionalDelete | undefined {
+  let d = decided.get(ds);
+  if (d === undefined) {
+    const t = ds.transactional;
+    d = t && state.location && sameDatabase(t.database, state.location) ? t : null;
+    decided.set(ds, d);
+  }
+  return d ?? undefined;
+}
+
+class LostReply extends Error {}
+
+/**
+ * Same-database mode: the batch `DELETE` and its ledger entries run in one
+ * transaction of lethe's state, so a crash or a lost COMMIT reply leaves
+ * either both or neither, and no intent is written. A lost reply inside the
+ * transaction rolls it back: the batch counts as failed and is retried by the
+ * next run (its rows are still there, and nothing was recorded).
+ *
+ * @example
+ * await deleteInStateTx(deps, ctx, ds, tx, todo, "delete", counts);
+ */
+export async function deleteInStateTx(
+  deps: ExecutorDeps,
+  ctx: BatchContext,
+  ds: DatasetDriver,
+  tx: TransactionalDelete,
+  todo: Item[],
+  action: "delete" | "shred",
+  counts: BatchCounts,
+): Promise<void> {
+  const dataset = ds.config.name;
+  const rowAction = action === "shred" && !ds.capabilities.linkedFiles ? "shredded" : "deleted";
+  let result: DeleteResult;
+  try {
+    result = await deps.state.db.transaction().execute(async (trx) => {
+      const r = await tx.deleteBatchIn(trx as unknown as Kysely<unknown>, todo, {
+        action,
+        ...(ctx.expiredAt ? { expiredAt: ctx.expiredAt } : {}),
+      });
+      if ((r.unknown ?? []).length > 0) throw new LostReply();
+      const entries: EntryInput[] = r.deleted.map((item) => ({
+        action: rowAction,
+        dataset,
+        key: item.key,
+        subject: item.subject,
+        reason: ctx.reason,
+        runId: ctx.runId,
+      }));
+      for (const f of r.failed)
+        entries.push({
+          action: "failed",
+          dataset,
+          key: f.item.key,
+          subject: f.item.subject,
+          reason: f.reason,
+          runId: ctx.runId,
+        });
+      if (entries.length > 0) await deps.ledger.appendInTx(trx, entries);
+      return r;
+    });
+  } catch (err) {
+    if (!(err instanceof LostReply)) throw err;
+    counts.failed += todo.length;
+    for (const item of todo) counts.failures.push({ key: item.key, reason: LOST });
+    return;
+  }
+  counts.deleted += result.deleted.length;
+  counts.failed += result.failed.length;
+  for (const f of result.failed) counts.failures.push({ key: f.item.key, reason: f.reason });
+}
