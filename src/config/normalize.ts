@@ -128,6 +128,7 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
       host: raw.server?.host ?? "127.0.0.1",
       bodyLimit: raw.server?.bodyLimit ?? 1_048_576,
       leaseTtlSeconds: millis(raw.server?.leaseTtl ?? "15s") / 1000,
+      storeRetrySeconds: millis(raw.server?.storeRetry ?? "15s") / 1000,
       limits: serverLimits(raw.server),
     },
     policyHash: createHash("sha256").update(JSON.stringify(policy)).digest("hex"),

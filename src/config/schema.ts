@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { z } from "zod";
+import { parseDurationMs } from "./duration.js";
 import { notificationsSchema } from "./notifications-schema.js";
 import { durationMsSchema, durationSchema, secretRefSchema } from "./schema-parts.js";
 import { serverLimitsShape } from "./server-limits.js";
@@ -162,6 +163,10 @@ export const configSchema = z.strictObject({
       host: z.string().default("127.0.0.1"),
       bodyLimit: z.number().int().min(1024).default(1_048_576),
       leaseTtl: durationMsSchema.default("15s"),
+      /** How often `lethe serve` tries a store that could not be reached again (not in a hot loop: 100ms at least). */
+      storeRetry: durationMsSchema
+        .refine((v) => (parseDurationMs(v) ?? 0) >= 100, { message: "must be at least 100ms" })
+        .default("15s"),
       ...serverLimitsShape,
     })
     .optional(),

@@ -97,8 +97,15 @@ export interface LetheConfig {
   janitor: { graceSeconds: number; schedule: string | undefined };
   /** Entries not covered by a signed checkpoint within this long are reported by `audit verify`. */
   ledger: { checkpointEverySeconds: number };
-  /** `lethe serve`: listen address, body limit, and the scheduler lease's time to live. */
-  server: { port: number; host: string; bodyLimit: number; leaseTtlSeconds: number; limits: ServerLimits };
+  /** `lethe serve`: listen address, body limit, the scheduler lease's time to live, how often a down store is retried. */
+  server: {
+    port: number;
+    host: string;
+    bodyLimit: number;
+    leaseTtlSeconds: number;
+    storeRetrySeconds: number;
+    limits: ServerLimits;
+  };
   /** Canonical JSON of the policy-relevant parts, hashed into plans. */
   policyHash: string;
 }

@@ -15,8 +15,6 @@ import { reconnectDownStores } from "./store-health.js";
 
 /** Above this many accepted events per second the event drainer works in small, spaced passes. */
 const HOT_INTAKE = 200;
-/** How often a store that was unreachable is tried again. */
-const STORE_RETRY_MS = 15_000;
 
 export interface ServiceOptions {
   log: ServerLog;
@@ -112,7 +110,7 @@ export class LetheService {
       host: opts.host ?? lethe.config.server.host,
     });
     service = new LetheService(lethe, app, scheduler, drainers, url, instance, log, leaseState);
-    service.stopReconnecting = reconnectDownStores(lethe, log, STORE_RETRY_MS);
+    service.stopReconnecting = reconnectDownStores(lethe, log, lethe.config.server.storeRetrySeconds * 1000);
     scheduler.start();
     drainers.events.start();
     drainers.requests.start();

@@ -167,6 +167,12 @@ describe("durations", () => {
     const cfg = parseConfig({ ...base, transient: { ttl: "500ms" }, server: { leaseTtl: "1500ms" } }, "/tmp");
     expect(cfg.transient.ttlSeconds).toBe(0.5);
     expect(cfg.server.leaseTtlSeconds).toBe(1.5);
+    expect(cfg.server.storeRetrySeconds).toBe(15); // the default
+    expect(parseConfig({ ...base, server: { storeRetry: "500ms" } }, "/tmp").server.storeRetrySeconds).toBe(0.5);
+    // Not a hot loop against a store that is down.
+    expect(() => parseConfig({ ...base, server: { storeRetry: "0ms" } }, "/tmp")).toThrow(
+      /server\.storeRetry: must be at least 100ms/,
+    );
     expect(() =>
       parseConfig(
         {

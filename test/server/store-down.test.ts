@@ -50,18 +50,28 @@ async function blackhole(port: number): Promise<{ connections: () => number }> {
 /** Forwards `port` to the real S3 endpoint: the store "comes back". */
 async function forward(port: number, endpoint: string): Promise<void> {
   const target = new URL(endpoint);
+  const open: Socket[] = [];
   const server = createServer((sock) => {
     const up = tcpConnect(Number(target.port), target.hostname);
+    open.push(sock, up);
     sock.on("error", () => up.destroy());
     up.on("error", () => sock.destroy());
     sock.pipe(up).pipe(sock);
   });
   await listen(server, port);
+  // Runs before the close that listen() registered: close() waits for every connection to end, and the S3
+  // client's keep-alive connections would otherwise hold it for seconds.
+  cleanups.push(() => {
+    for (const s of open) s.destroy();
+  });
 }
 
 const S3_ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
 
-/** The test project (SQLite logs, training with files) plus an S3 dataset `uploads` on store `blobs`. */
+/**
+ * The test project (SQLite logs, training with files) plus an S3 dataset `uploads` on store `blobs`; a down store
+ * is tried again every `storeRetry` (500ms here, 15s by default) so that a store coming back is seen at once.
+ */
 function project(bucket: string, port: number): string {
   const { dir } = makeProject({
     logs: 20,
@@ -74,7 +84,8 @@ function project(bucket: string, port: number): string {
   });
   const file = `${dir}/lethe.yaml`;
   const store = `  blobs: { kind: s3, bucket: ${bucket}, endpoint: "http://127.0.0.1:${port}", forcePathStyle: true }\n`;
-  writeFileSync(file, readFileSync(file, "utf8").replace("stores:\n", `stores:\n${store}`));
+  const yaml = readFileSync(file, "utf8").replace("stores:\n", `stores:\n${store}`);
+  writeFileSync(file, yaml.replace("datasets:\n", "server: { storeRetry: 500ms }\ndatasets:\n"));
   return dir;
 }
 
@@ -159,7 +170,7 @@ describe("one unreachable store blocks nothing else", () => {
     expect(JSON.stringify(partial)).toContain("blobs");
 
     await forward(port, process.env.LETHE_TEST_S3_ENDPOINT as string);
-    // The service retries down stores every 15 s; then the drainer finishes the request.
+    // The service retries down stores every server.storeRetry; then the drainer finishes the request.
     await until(
       async () => (await api(s.base, token, `/v1/erasure-requests/${id}`)).json.status === "completed",
       60_000,
@@ -170,4 +181,26 @@ describe("one unreachable store blocks nothing else", () => {
     const left = await bucket.client.send(new ListObjectsV2Command({ Bucket: bucket.bucket, Prefix: "users/user-1/" }));
     expect(left.KeyCount ?? 0).toBe(0);
   }, 150_000);
+
+  it("a store that comes back is used within server.storeRetry, not after the default 15 s", async (ctx) => {
+    requireService(ctx, "s3");
+    const bucket = await createTestBucket();
+    cleanups.push(() => bucket.drop());
+    const port = await closedPort();
+    const dir = project(bucket.bucket, port); // server.storeRetry: 500ms
+    const s: ServeProcess = await startServe(dir, S3_ENV);
+    // The retry timer is set before "listening" is logged: with the default 15 s it could not fire before t0 + 12 s
+    // unless the start-up log took 3 s to arrive.
+    const t0 = Date.now();
+    cleanups.push(async () => {
+      s.signal("SIGKILL");
+      await s.exited;
+    });
+    const blobs = async () =>
+      ((await (await fetch(`${s.base}/readyz`)).json()) as { stores: Record<string, { up: boolean }> }).stores.blobs;
+    expect((await blobs())?.up).toBe(false);
+    await forward(port, process.env.LETHE_TEST_S3_ENDPOINT as string);
+    await until(async () => (await blobs())?.up === true, 60_000);
+    expect(Date.now() - t0, "the store was tried again only after the default 15 s").toBeLessThan(12_000);
+  }, 90_000);
 });
