@@ -17,6 +17,8 @@ const HALF = Math.floor(ROWS / 2);
 const USERS = Math.max(2000, Math.floor(HALF / 50));
 const REPEAT = 5;
 const BATCH = 1000;
+// Single-subject erasures started at once in one process (the HTTP API or request processing under load).
+const CONCURRENT = 20;
 const quiet = { logger: { warn: () => undefined, info: () => undefined } };
 
 const subject = (i) => `user-${i}`;
@@ -125,6 +127,24 @@ async function letheErase(dir, subjects) {
   return { ms: median(times), rowsPerSubject: deleted / subjects.length, vacuums };
 }
 
+/** CONCURRENT single-subject lethe.erase calls at once in one open process: wall time per subject, scrub passes. */
+async function concurrentErase(dir, subjects) {
+  const l = await openLethe(join(dir, "lethe.yaml"), quiet);
+  try {
+    const t0 = process.hrtime.bigint();
+    const rs = await Promise.all(subjects.map((s) => l.erase(s, { yes: true })));
+    const wall = ms(t0);
+    for (const r of rs) if (r.residue > 0 || r.failed > 0) throw new Error("concurrent erase: residue or failures");
+    const reports = rs.flatMap((r) => r.scrub ?? []);
+    // Each erasure's report says how many erasures its pass served: a pass of n counts 1/n per report.
+    const passes = Math.round(reports.reduce((n, p) => n + 1 / (p.shared ?? 1), 0));
+    const vacuums = Math.round(reports.reduce((n, p) => n + (p.vacuumed ? 1 / (p.shared ?? 1) : 0), 0));
+    return { wall, perSubject: wall / subjects.length, passes, vacuums };
+  } finally {
+    await l.close();
+  }
+}
+
 async function backend(kind, target, dir) {
   // Disjoint subjects for every measurement: 1…, 100…, 200… singly, the top 1,000 in the batch.
   const pick = (from) => Array.from({ length: REPEAT }, (_, i) => subject(from + i * 7));
@@ -137,6 +157,10 @@ async function backend(kind, target, dir) {
     out.modes.push({ scrub, ...(await letheErase(dir, pick(100 + m * 100))) });
   }
   writeFileSync(join(dir, "lethe.yaml"), yaml(kind === "sqlite" ? `sqlite:${target}` : target, "verify"));
+  out.concurrent = await concurrentErase(
+    dir,
+    Array.from({ length: CONCURRENT }, (_, i) => subject(500 + i * 7)),
+  );
   const batch = Array.from({ length: BATCH }, (_, i) => subject(USERS - 1 - i));
   writeFileSync(join(dir, "subjects.txt"), `${batch.join("\n")}\n`);
   const r = cli(["erase", "--from", "subjects.txt", "--yes", "--json"], dir);
@@ -203,6 +227,16 @@ export async function run() {
     fmt(r.batch.seconds, 1),
     fmt(BATCH / r.batch.seconds, 0),
   ]);
+  const concurrentRows = results.map((r) => [
+    r.kind,
+    "verify",
+    CONCURRENT,
+    fmt(r.concurrent.wall, 0),
+    fmt(r.concurrent.perSubject, 1),
+    r.concurrent.perSubject < 100 ? "yes" : "no",
+    r.concurrent.passes,
+    r.concurrent.vacuums,
+  ]);
   return `## erasure
 
 ${ROWS.toLocaleString("en")} rows in inference_logs + training_records (half each, ${USERS.toLocaleString("en")} subjects,
@@ -214,6 +248,12 @@ checkpoint and the store scrub (\`verify\` searches the SQLite file for the eras
 \`checkpoint\` only checkpoints the WAL).
 
 ${table(["backend", "erasure.scrub", "rows/subject", "raw DELETE ms", "lethe erase ms", "ratio", "< 100 ms", "VACUUMs"], rows)}
+
+Concurrent: ${CONCURRENT} single-subject \`lethe.erase(subject, { yes: true })\` started at once in one open process
+(default \`erasure.scrubWindow: 10ms\`); wall time of all of them, per subject. Erasures whose scrubs meet share
+one search pass of the file.
+
+${table(["backend", "erasure.scrub", "erasures", "wall ms", "ms/subject", "< 100 ms", "search passes", "VACUUMs"], concurrentRows)}
 
 Batch: \`lethe erase --from FILE --yes\` with ${BATCH} subjects (one process, including its start):
 

@@ -112,7 +112,11 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
     safety: raw.safety,
     stores,
     datasets,
-    erasure: { deadlineSeconds: seconds(raw.erasure?.deadline ?? "30d"), scrub: raw.erasure?.scrub ?? "verify" },
+    erasure: {
+      deadlineSeconds: seconds(raw.erasure?.deadline ?? "30d"),
+      scrub: raw.erasure?.scrub ?? "verify",
+      scrubWindowMs: millis(raw.erasure?.scrubWindow ?? "10ms"),
+    },
     transient: {
       root: raw.transient?.root ? resolve(baseDir, raw.transient.root) : undefined,
       ttlSeconds: millis(raw.transient?.ttl ?? "5m") / 1000,

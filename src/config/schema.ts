@@ -147,6 +147,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       deadline: durationSchema.default("30d"),
       scrub: z.enum(["verify", "vacuum", "checkpoint"]).default("verify"),
+      scrubWindow: durationMsSchema
+        .refine((d) => (parseDurationMs(d) ?? 0) <= 10_000, { message: "at most 10s: an erasure waits this long" })
+        .default("10ms"),
     })
     .optional(),
   transient: z.strictObject({ root: z.string().optional(), ttl: durationMsSchema.default("5m") }).optional(),

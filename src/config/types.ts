@@ -86,8 +86,8 @@ export interface LetheConfig {
   safety: { maxFraction: number; minItems?: number | undefined };
   stores: Map<string, StoreConfig>;
   datasets: Map<string, DatasetConfig>;
-  /** `scrub`: what an erasure does about erased bytes left in SQLite files (docs/erasure.md). */
-  erasure: { deadlineSeconds: number; scrub: "verify" | "vacuum" | "checkpoint" };
+  /** `scrub`: what an erasure does about erased bytes left in SQLite files; `scrubWindowMs`: how long its purge waits for others to share one search (docs/erasure.md). */
+  erasure: { deadlineSeconds: number; scrub: "verify" | "vacuum" | "checkpoint"; scrubWindowMs: number };
   transient: { root: string | undefined; ttlSeconds: number };
   secrets: { masterKey: string | undefined; subjectKey: string | undefined };
   alerts: { webhook: string | undefined };

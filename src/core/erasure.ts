@@ -146,7 +146,7 @@ async function purge(deps: ErasureDeps, work: PurgeWork): Promise<PurgeReport[]>
     if (store.purge && (work.touched.has(name) || owed.has(name))) {
       // A store owed a rewrite (an erasure there was interrupted) is rewritten, unless scrubbing is off.
       const mode = owed.has(name) && configured !== "checkpoint" ? "vacuum" : configured;
-      const report = await store.purge([...(work.values.get(name) ?? [])], mode);
+      const report = await store.purge([...(work.values.get(name) ?? [])], mode, configuredWindow(deps));
       reports.push(report);
       if (owed.has(name) && report.complete && mode === "vacuum") await clearPurgePending(deps.state, name);
     } else await store.scrub?.();
@@ -154,6 +154,8 @@ async function purge(deps: ErasureDeps, work: PurgeWork): Promise<PurgeReport[]>
   work.values.clear();
   return reports;
 }
+
+const configuredWindow = (deps: ErasureDeps): number => deps.config.erasure.scrubWindowMs;
 
 async function eraseOne(
   deps: ErasureDeps,

@@ -206,9 +206,11 @@ export interface StoreDriver {
   /**
    * After an erasure: make sure the erased `values` are not left anywhere in
    * the store's files (stale copies in free page space), rewriting them if
-   * needed. `mode` is `erasure.scrub`.
+   * needed. `mode` is `erasure.scrub`. Erasures of one process whose purges
+   * meet within `windowMs` (`erasure.scrubWindow`), or while a pass runs,
+   * share one search.
    */
-  purge?(values: string[], mode: PurgeMode): Promise<PurgeReport>;
+  purge?(values: string[], mode: PurgeMode, windowMs?: number): Promise<PurgeReport>;
   /**
    * `lethe discover`: every table with its columns and sampled values (sql),
    * or groups of items no dataset covers, with sampled paths and contents
@@ -236,6 +238,8 @@ export interface PurgeReport {
   found: number;
   /** Occurrences inside live rows (someone else's data holding the same text): left alone. */
   liveMatches?: number;
+  /** How many erasures this one search served, when more than one (`erasure.scrubWindow`). */
+  shared?: number;
   vacuumed: boolean;
   complete: boolean;
   reason?: string;

@@ -1,23 +1,8 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { LetheConfig } from "../config/types.js";
 import { LetheError } from "../core/errors.js";
+import { workerFile } from "../core/worker-file.js";
 import type { ScanOptions, ScanResult } from "./scan-ledger.js";
-
-/**
- * The compiled worker beside this module; when this module runs from its
- * TypeScript source (tests), the build's copy under dist/, since a worker
- * thread cannot load TypeScript.
- */
-function workerFile(): URL {
-  const here = new URL("./verify-worker.js", import.meta.url);
-  if (!import.meta.url.endsWith(".ts")) return here;
-  const built = new URL("../../dist/ledger/verify-worker.js", import.meta.url);
-  if (!existsSync(fileURLToPath(built)))
-    throw new LetheError("INTERNAL", "the verification worker is not built: run npm run build");
-  return built;
-}
 
 /**
  * Runs one ledger pass ({@link scanLatest}) in a worker thread with its own
@@ -30,7 +15,10 @@ export function scanInWorker(state: LetheConfig["state"], options: Omit<ScanOpti
   return new Promise((resolve, reject) => {
     let settled = false;
     // Not the parent's flags (a test runner's loader hooks, inspector): the worker needs none.
-    const worker = new Worker(workerFile(), { workerData: { state, options }, execArgv: [] });
+    const worker = new Worker(workerFile(import.meta.url, "verify-worker.js", "the verification worker"), {
+      workerData: { state, options },
+      execArgv: [],
+    });
     worker.once("message", (m: { result?: ScanResult; error?: { message: string; code?: string } }) => {
       settled = true;
       if (m.result) resolve(m.result);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { SqlitePages } from "../../src/stores/sql/sqlite-pages.js";
-import { scanFile } from "../../src/stores/sql/sqlite-purge.js";
+import { scanFile } from "../../src/stores/sql/sqlite-scan.js";
 import { tempDir } from "../helpers/cli.js";
 
 const b = (s: string) => Buffer.from(s);

@@ -115,7 +115,10 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
     },
     discover: (opts) => discoverTables(target, opts.sampleSize),
     ...(target.purge
-      ? { purge: (values, mode) => target.purge?.(config.name, values, mode) as Promise<PurgeReport> }
+      ? {
+          purge: (values, mode, windowMs) =>
+            target.purge?.(config.name, values, mode, windowMs) as Promise<PurgeReport>,
+        }
       : {}),
     async close() {
       await target.close();

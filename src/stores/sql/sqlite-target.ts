@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { Kysely, type RawBuilder, SqliteDialect, sql } from "kysely";
-import { checkpoint, purgeSqlite } from "./sqlite-purge.js";
+import { ScrubBatcher } from "./scrub-batcher.js";
+import { checkpoint } from "./sqlite-purge.js";
 import {
   type AnyDb,
   type ColumnInfo,
@@ -38,11 +39,20 @@ export function openSqliteTarget(path: string): TargetDialect {
   raw.pragma("cache_size = -65536");
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) }) as AnyDb;
   const c = (col: string) => sql.id(col);
+  let batcher: ScrubBatcher | undefined;
   return {
     name: "sqlite",
     db,
-    async purge(store, values, mode) {
-      return purgeSqlite(raw, path, store, values, mode);
+    purge(store, values, mode, windowMs) {
+      // One per file: every erasure of this process shares its passes. The connection mutex keeps a
+      // checkpoint or VACUUM out of a transaction lethe itself has open on the file.
+      batcher ??= new ScrubBatcher({
+        store,
+        path,
+        raw,
+        exclusive: (fn) => db.connection().execute(async () => fn()),
+      });
+      return batcher.purge(values, mode, windowMs);
     },
     async introspect(table) {
       const cols = raw.prepare("select name, type from pragma_table_info(?)").all(table) as {

@@ -66,8 +66,11 @@ export interface TargetDialect {
   comparable(colType: string, value: string): boolean;
   /** A batch delete other than `DELETE … RETURNING` (MySQL has none: a locking read, then the delete). */
   deleteRows?: DeleteRows;
-  /** After an erasure: search the files for the erased values and rewrite them away (SQLite). */
-  purge?(store: string, values: string[], mode: PurgeMode): Promise<PurgeReport>;
+  /**
+   * After an erasure: search the files for the erased values and rewrite them away (SQLite); waits up
+   * to `windowMs` for other erasures of this process to share the pass.
+   */
+  purge?(store: string, values: string[], mode: PurgeMode, windowMs?: number): Promise<PurgeReport>;
   /** After deletions: make removed bytes unrecoverable from the files where the engine allows. */
   scrub(): Promise<void>;
   /**

@@ -1,0 +1,39 @@
+import { Worker } from "node:worker_threads";
+import { LetheError } from "../../core/errors.js";
+import { workerFile } from "../../core/worker-file.js";
+import type { SearchHits } from "./sqlite-scan.js";
+
+/**
+ * Runs {@link searchStore} in a worker thread and resolves with its hits.
+ * The needles are latin1 strings (one char per byte of the encoded value).
+ *
+ * @example
+ * const r = await searchInWorker("/data/app.db", ["user-42@example.com"]);
+ */
+export function searchInWorker(path: string, needles: string[]): Promise<SearchHits> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const file = workerFile(import.meta.url, "sqlite-scan-worker.js", "the scrub search worker");
+    // Not the parent's flags (a test runner's loader hooks, inspector): the worker needs none.
+    const worker = new Worker(file, { workerData: { path, needles }, execArgv: [] });
+    const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      f();
+    };
+    worker.once("message", (m: { result?: SearchHits; error?: { message: string } }) =>
+      settle(() => {
+        if (m.result) resolve(m.result);
+        else reject(new LetheError("STORE_ERROR", `the scrub search failed: ${m.error?.message}`));
+      }),
+    );
+    worker.once("error", (err) =>
+      settle(() =>
+        reject(new LetheError("INTERNAL", `the scrub search worker failed: ${err.message}`, undefined, { cause: err })),
+      ),
+    );
+    worker.once("exit", (code) =>
+      settle(() => reject(new LetheError("INTERNAL", `the scrub search worker exited (${code}) without a result`))),
+    );
+  });
+}

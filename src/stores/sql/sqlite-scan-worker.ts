@@ -1,0 +1,15 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { searchStore } from "./sqlite-scan.js";
+
+/**
+ * Worker thread entry (see sqlite-scan-in-worker.ts): one search of a SQLite
+ * file and its WAL for erased values, so the main thread's event loop never
+ * waits behind a pass over a file of gigabytes.
+ */
+const data = workerData as { path: string; needles: string[] };
+try {
+  parentPort?.postMessage({ result: searchStore(data.path, data.needles) });
+} catch (err) {
+  // The code only (ENOENT, EACCES…): a message would carry the file path.
+  parentPort?.postMessage({ error: { message: (err as NodeJS.ErrnoException).code ?? "unexpected error" } });
+}
