@@ -53,7 +53,13 @@ function notifications(n: RawConfig["notifications"]): NotificationsConfig {
 export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDir: string): LetheConfig {
   const stores = new Map<string, StoreConfig>();
   for (const [name, s] of Object.entries(raw.stores)) {
-    if (s.kind === "sql") stores.set(name, { name, kind: "sql", url: sqlUrl(s.url, baseDir, `stores.${name}.url`) });
+    if (s.kind === "sql")
+      stores.set(name, {
+        name,
+        kind: "sql",
+        url: sqlUrl(s.url, baseDir, `stores.${name}.url`),
+        ...(s.busyTimeout === undefined ? {} : { busyTimeoutMs: millis(s.busyTimeout) }),
+      });
     else if (s.kind === "fs") stores.set(name, { name, kind: "fs", root: resolve(baseDir, s.root) });
     else if (s.kind === "redis")
       stores.set(name, { name, kind: "redis", url: resolveMaybeSecret(s.url, baseDir, `stores.${name}.url`) });

@@ -65,12 +65,19 @@ const retentionSchema = byType(
   RETENTION_MSG,
 );
 
-const sqlStore = z.strictObject({
-  kind: z.literal("sql"),
-  url: z
-    .string()
-    .min(1, { message: "expected sqlite:PATH, postgres://…, mysql://…, mariadb://… or a secret reference" }),
-});
+const sqlStore = z
+  .strictObject({
+    kind: z.literal("sql"),
+    url: z
+      .string()
+      .min(1, { message: "expected sqlite:PATH, postgres://…, mysql://…, mariadb://… or a secret reference" }),
+    /** SQLite only: how long a statement or checkpoint waits for a lock the application's connections hold. */
+    busyTimeout: durationMsSchema.optional(),
+  })
+  .refine((s) => s.busyTimeout === undefined || !/^(postgres(ql)?|mysql|mariadb):\/\//.test(s.url), {
+    message: "only a SQLite store (sqlite:PATH) has a busy timeout",
+    path: ["busyTimeout"],
+  });
 const fsStore = z.strictObject({
   kind: z.literal("fs"),
   root: z.string().min(1),

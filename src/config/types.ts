@@ -12,6 +12,8 @@ export interface SqlStoreConfig {
   kind: "sql";
   /** Resolved URL: `sqlite:/abs/path.db`, `postgres://…`, `mysql://…` or `mariadb://…`. */
   url: string;
+  /** SQLite: milliseconds a statement or checkpoint waits for another connection's lock (default 10 s). */
+  busyTimeoutMs?: number;
 }
 export interface FsStoreConfig {
   name: string;

@@ -169,6 +169,14 @@ describe("durations", () => {
     expect(cfg.server.leaseTtlSeconds).toBe(1.5);
     expect(cfg.server.storeRetrySeconds).toBe(15); // the default
     expect(parseConfig({ ...base, server: { storeRetry: "500ms" } }, "/tmp").server.storeRetrySeconds).toBe(0.5);
+    // SQLite's busy timeout; another engine has none.
+    const sqlite = { kind: "sql", url: "sqlite:./app.db", busyTimeout: "500ms" };
+    expect(parseConfig({ ...base, stores: { a: sqlite } }, "/tmp").stores.get("a")).toMatchObject({
+      busyTimeoutMs: 500,
+    });
+    expect(() => parseConfig({ ...base, stores: { a: { ...sqlite, url: "postgres://h/db" } } }, "/tmp")).toThrow(
+      /stores\.a\.busyTimeout: only a SQLite store/,
+    );
     // Not a hot loop against a store that is down.
     expect(() => parseConfig({ ...base, server: { storeRetry: "0ms" } }, "/tmp")).toThrow(
       /server\.storeRetry: must be at least 100ms/,

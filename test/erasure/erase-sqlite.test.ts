@@ -163,9 +163,18 @@ describe("lethe erase on a SQLite target", () => {
     const victim = "victim-8f2c41";
     const f = fixture([...SUBJECTS, victim], 3, victim);
     const app = f.app as NonNullable<typeof f.app>;
+    // lethe waits for the reader up to the store's busyTimeout (10 s by default) before it reports it.
+    const yaml = join(f.dir, "lethe.yaml");
+    writeFileSync(
+      yaml,
+      readFileSync(yaml, "utf8").replace(/(appdb: \{ kind: sql, url: "[^"]*")/, "$1, busyTimeout: 500ms"),
+    );
     app.exec("begin"); // a long read transaction in the application pins the old WAL frames
     app.prepare("select count(*) from inference_logs").get();
+    const started = Date.now();
     const r = await letheIn(["erase", victim, "--yes", "--json"], f.dir);
+    // The 500ms took effect: with the default, the checkpoint alone would have waited 10 s.
+    expect(Date.now() - started).toBeLessThan(9_000);
     expect(r.code).toBe(1);
     const scrub = (r.json as { scrub: { complete: boolean; reason: string }[] }).scrub[0];
     expect(scrub?.complete).toBe(false);

@@ -15,7 +15,7 @@ async function openTarget(cfg: SqlStoreConfig): Promise<TargetDialect> {
     const path = cfg.url.slice("sqlite:".length);
     if (!existsSync(path))
       throw new LetheError("CONFIG_INVALID", `stores.${cfg.name}.url: database file not found: ${path}`);
-    return openSqliteTarget(path);
+    return openSqliteTarget(path, cfg.busyTimeoutMs);
   }
   // Loaded on demand: the pg and mysql2 clients cost every CLI start that does not need them.
   if (/^postgres(ql)?:\/\//.test(cfg.url)) return (await import("./postgres-target.js")).openPostgresTarget(cfg.url);

@@ -31,10 +31,10 @@ function isoVariants(v: RawBuilder<unknown>): RawBuilder<string> {
  * is checkpointed with TRUNCATE after a run, so deleted values cannot be
  * recovered by scanning the database files.
  */
-export function openSqliteTarget(path: string): TargetDialect {
+export function openSqliteTarget(path: string, busyTimeoutMs = 10_000): TargetDialect {
   const raw = new Database(path, { fileMustExist: true });
   raw.pragma("secure_delete = ON");
-  raw.pragma("busy_timeout = 10000");
+  raw.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   // Per connection only: deletes touch index pages in random order, and a larger cache keeps them hot.
   raw.pragma("cache_size = -65536");
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) }) as AnyDb;
