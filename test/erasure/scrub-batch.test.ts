@@ -4,10 +4,12 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { PurgeReport } from "../../src/core/types.js";
+import { openLethe } from "../../src/lethe.js";
 import { ScrubBatcher } from "../../src/stores/sql/scrub-batcher.js";
 import type { SearchHits } from "../../src/stores/sql/sqlite-scan.js";
 import { searchInWorker } from "../../src/stores/sql/sqlite-scan-in-worker.js";
 import { tempDir } from "../helpers/cli.js";
+import { CANARY, filesContaining, sqliteFixture } from "./fixture.js";
 
 // These run the compiled worker (dist/): `npm run build` first.
 
@@ -124,6 +126,30 @@ describe("ScrubBatcher", () => {
     } finally {
       raw.close();
       f.app.close();
+    }
+  });
+});
+
+describe("concurrent lethe.erase calls in one process", () => {
+  it("share one scrub of the SQLite file, each with its own verified report, and leave no erased prompt", async () => {
+    const victim = "victim-8f2c41";
+    // A window far longer than the erasures take, so all four surely meet in it.
+    const everyone = [...Array.from({ length: 12 }, (_, i) => `user-${i}`), victim]; // enough rows for page splits
+    const f = sqliteFixture(everyone, 5, victim, "erasure: { scrubWindow: 3s }\n");
+    const lethe = await openLethe(join(f.dir, "lethe.yaml"), { logger: { warn: () => undefined } });
+    try {
+      expect(filesContaining([f.target, `${f.target}-wal`], CANARY).length).toBeGreaterThan(0);
+      const rs = await Promise.all(["user-1", "user-2", "user-3", victim].map((s) => lethe.erase(s, { yes: true })));
+      for (const r of rs) {
+        expect(r.residue + r.failed).toBe(0);
+        expect(r.scrub).toEqual([expect.objectContaining({ store: "appdb", mode: "verify", shared: 4, complete: true })]);
+      }
+      expect(filesContaining([f.target, `${f.target}-wal`], CANARY)).toEqual([]);
+      expect(rs[3]?.scrub?.[0]).toMatchObject({ vacuumed: true });
+      expect(rs[3]?.scrub?.[0]?.found).toBeGreaterThan(0);
+    } finally {
+      await lethe.close();
+      f.app?.close();
     }
   });
 });
