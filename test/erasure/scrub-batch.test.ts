@@ -136,13 +136,17 @@ describe("concurrent lethe.erase calls in one process", () => {
     // A window far longer than the erasures take, so all four surely meet in it.
     const everyone = [...Array.from({ length: 12 }, (_, i) => `user-${i}`), victim]; // enough rows for page splits
     const f = sqliteFixture(everyone, 5, victim, "erasure: { scrubWindow: 3s }\n");
-    const lethe = await openLethe(join(f.dir, "lethe.yaml"), { logger: { warn: () => undefined } });
+    const lethe = await openLethe(join(f.dir, "lethe.yaml"), {
+      logger: { warn: () => undefined, info: () => undefined },
+    });
     try {
       expect(filesContaining([f.target, `${f.target}-wal`], CANARY).length).toBeGreaterThan(0);
       const rs = await Promise.all(["user-1", "user-2", "user-3", victim].map((s) => lethe.erase(s, { yes: true })));
       for (const r of rs) {
         expect(r.residue + r.failed).toBe(0);
-        expect(r.scrub).toEqual([expect.objectContaining({ store: "appdb", mode: "verify", shared: 4, complete: true })]);
+        expect(r.scrub).toEqual([
+          expect.objectContaining({ store: "appdb", mode: "verify", shared: 4, complete: true }),
+        ]);
       }
       expect(filesContaining([f.target, `${f.target}-wal`], CANARY)).toEqual([]);
       expect(rs[3]?.scrub?.[0]).toMatchObject({ vacuumed: true });
