@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -6,7 +6,7 @@ import { entryHash } from "../../src/ledger/canonical.js";
 import { deriveChainKey, headMac } from "../../src/ledger/head-mac.js";
 import { FrontierBuilder } from "../../src/ledger/merkle.js";
 import { openLethe } from "../../src/lethe.js";
-import { letheIn } from "../helpers/cli.js";
+import { letheIn, tempDir } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
 
 interface VerifyJson {
@@ -20,7 +20,7 @@ interface VerifyJson {
  * A project with a ledger of a few dozen entries: a run's batch entries (its deletions, seq 2–4) then one `held`
  * entry per item, which stays one entry each (ledger v2 folds only deletions), so the seqs tampered with below exist.
  */
-async function ledgerProject() {
+async function buildLedgerProject() {
   const p = makeProject({ logs: 30 });
   expect((await letheIn(["apply"], p.dir)).code).toBe(0);
   const l = await openLethe(join(p.dir, "lethe.yaml"), { logger: { warn: () => undefined, info: () => undefined } });
@@ -33,6 +33,20 @@ async function ledgerProject() {
   const v = await letheIn(["audit", "verify", "--json"], p.dir);
   expect(v.code).toBe(0);
   return { p, size: (v.json as VerifyJson).entries, state: join(p.dir, ".lethe", "state.db") };
+}
+
+let template: Promise<{ dir: string; size: number }> | undefined;
+
+/**
+ * A fresh copy of that project for each test (they tamper with it): built once, then its directory (config, app
+ * database, closed state with its master key) is copied, instead of re-running `apply` and a checkpoint 17 times.
+ */
+async function ledgerProject() {
+  template ??= buildLedgerProject().then(({ p, size }) => ({ dir: p.dir, size }));
+  const { dir: from, size } = await template;
+  const dir = tempDir();
+  cpSync(from, dir, { recursive: true });
+  return { p: { dir }, size, state: join(dir, ".lethe", "state.db") };
 }
 
 /** What an attacker with write access to the state file does first. */
