@@ -35,14 +35,7 @@ export async function recordOutcome(
   const entries = [...o.entries];
   for (const f of o.failed) {
     counts.failures.push({ key: f.item.key, reason: f.reason });
-    entries.push({
-      action: "failed",
-      dataset,
-      key: f.item.key,
-      subject: f.item.subject,
-      reason: f.reason,
-      runId: ctx.runId,
-    });
+    entries.push(failedEntry(ctx, dataset, f));
   }
   counts.failed += o.failed.length;
   for (const item of o.pending) counts.failures.push({ key: item.key, reason: o.pendingReason });
@@ -52,4 +45,14 @@ export async function recordOutcome(
     if (o.pending.length > 0) await narrowIntent(trx, intentId, o.pending);
     else await closeIntent(trx, intentId);
   });
+}
+
+/**
+ * The ledger entry of one item its store refused to delete (both the intent and the same-database path).
+ *
+ * @example
+ * entries.push(failedEntry(ctx, "prompts", { item, reason: "foreign key" }));
+ */
+export function failedEntry(ctx: BatchContext, dataset: string, f: { item: Item; reason: string }): EntryInput {
+  return { action: "failed", dataset, key: f.item.key, subject: f.item.subject, reason: f.reason, runId: ctx.runId };
 }

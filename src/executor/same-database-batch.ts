@@ -4,6 +4,7 @@ import type { DatasetDriver, DeleteResult, Item, TransactionalDelete } from "../
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { BatchContext, BatchCounts, ExecutorDeps } from "./delete-batch.js";
+import { failedEntry } from "./record-outcome.js";
 
 const LOST =
   "outcome unknown (the connection was lost during the delete's transaction): it rolled back with its entries; retried at the next run";
@@ -67,15 +68,7 @@ export async function deleteInStateTx(
         reason: ctx.reason,
         runId: ctx.runId,
       }));
-      for (const f of r.failed)
-        entries.push({
-          action: "failed",
-          dataset,
-          key: f.item.key,
-          subject: f.item.subject,
-          reason: f.reason,
-          runId: ctx.runId,
-        });
+      for (const f of r.failed) entries.push(failedEntry(ctx, dataset, f));
       if (entries.length > 0) await deps.ledger.appendInTx(trx, entries);
       return r;
     });
