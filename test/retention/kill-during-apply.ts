@@ -59,13 +59,10 @@ async function deletedKeys(dir: string): Promise<number[]> {
 }
 
 /**
- * Six `apply` processes killed with SIGKILL at a random moment of their deletion loop, then one that finishes:
- * after every kill no row is recorded deleted that still exists, and at the end every row is recorded once.
- * `sameDatabase` (lethe's state in the target database): after every kill the gone rows are exactly the recorded
- * ones and no intent exists (`raw` must reach the state's tables).
- * @example await crashLoop(`sqlite:${path}`, join(dir, ".lethe"), rawSqlite(path));
+ * A project directory whose `logs` table (store `db` at `url`) has 30-day retention in batches of 250.
+ * @example const dir = logsProject(`sqlite:${path}`, join(dir, ".lethe"));
  */
-export async function crashLoop(url: string, state: string, raw: RawSql, opts: { sameDatabase?: boolean } = {}) {
+export function logsProject(url: string, state: string): string {
   const dir = tempDir();
   writeFileSync(
     join(dir, "lethe.yaml"),
@@ -77,6 +74,18 @@ datasets:
   logs: { store: db, table: logs, key: id, subject: user_id, createdAt: created_at, retention: 30d, batchSize: 250 }
 `,
   );
+  return dir;
+}
+
+/**
+ * Six `apply` processes killed with SIGKILL at a random moment of their deletion loop, then one that finishes:
+ * after every kill no row is recorded deleted that still exists, and at the end every row is recorded once.
+ * `sameDatabase` (lethe's state in the target database): after every kill the gone rows are exactly the recorded
+ * ones and no intent exists (`raw` must reach the state's tables).
+ * @example await crashLoop(`sqlite:${path}`, join(dir, ".lethe"), rawSqlite(path));
+ */
+export async function crashLoop(url: string, state: string, raw: RawSql, opts: { sameDatabase?: boolean } = {}) {
+  const dir = logsProject(url, state);
   // Opening once creates the state, so kill times below land in the deletion loop.
   expect((await letheIn(["plan"], dir)).code).toBe(0);
   let interrupted = 0;

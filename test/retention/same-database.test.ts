@@ -6,6 +6,7 @@ import { sameDatabase } from "../../src/core/same-database.js";
 import { type RawSql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
 import { letheIn, tempDir } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { logsProject } from "./kill-during-apply.js";
 
 const ROWS = 1200;
 const OLD = "2020-01-01 00:00:00";
@@ -18,20 +19,7 @@ async function seedRows(raw: RawSql): Promise<void> {
     );
 }
 
-function project(url: string, state: string): string {
-  const dir = tempDir();
-  writeFileSync(
-    join(dir, "lethe.yaml"),
-    `version: 1
-state: ${JSON.stringify(state)}
-stores:
-  db: { kind: sql, url: ${JSON.stringify(url)} }
-datasets:
-  logs: { store: db, table: logs, key: id, subject: user_id, createdAt: created_at, retention: 30d, batchSize: 250 }
-`,
-  );
-  return dir;
-}
+const project = logsProject;
 
 /** Applies retention and returns how many intent rows were written meanwhile (a trigger counts them). */
 async function applyCountingIntents(dir: string, state: RawSql, pg: boolean): Promise<number> {
