@@ -21,7 +21,29 @@ export interface TreeShredResult {
   unshredded: string[];
   /** The directory itself is gone. */
   removed: boolean;
+  /** What went wrong, by kind of place and errno code only: never a name from inside the tree (those are the app's). */
   errors: string[];
+  /** The errno codes behind `errors`, to tell a passing shortage (EMFILE) from a lasting refusal (EACCES). */
+  codes: string[];
+}
+
+/** Out of descriptors or memory for a moment: trying again later can succeed. */
+const PASSING = new Set(["EMFILE", "ENFILE", "EAGAIN", "ENOMEM"]);
+
+/**
+ * Whether a shred left things behind only for a passing shortage (a directory
+ * left non-empty by it counts too), so a retry soon after is worth it.
+ *
+ * @example
+ * if (!r.removed && isPassingFailure(r)) r = await shredTree(dir);
+ */
+export const isPassingFailure = (r: TreeShredResult): boolean =>
+  r.codes.some((c) => PASSING.has(c)) && r.codes.every((c) => PASSING.has(c) || c === "ENOTEMPTY");
+
+function fail(out: TreeShredResult, where: string, err: unknown): void {
+  const c = code(err) ?? "EUNKNOWN";
+  out.codes.push(c);
+  out.errors.push(`${where}: ${c}`);
 }
 
 /** Names of files that only ever held ciphertext: overwritten with zeros (cheaper, as good). */
@@ -71,7 +93,7 @@ export async function shredTree(
   opts: { memoryBacked?: boolean } = {},
 ): Promise<TreeShredResult> {
   const ops = opts.memoryBacked ? syncOps : asyncOps;
-  const out: TreeShredResult = { files: 0, bytes: 0, unshredded: [], removed: false, errors: [] };
+  const out: TreeShredResult = { files: 0, bytes: 0, unshredded: [], removed: false, errors: [], codes: [] };
   let st: Stats;
   try {
     st = await ops.lstat(dir);
@@ -80,7 +102,8 @@ export async function shredTree(
     throw err;
   }
   if (!st.isDirectory()) {
-    out.errors.push(`${dir} is not a directory; left alone`);
+    out.errors.push("the workspace path is not a directory; left alone");
+    out.codes.push("ENOTDIR");
     return out;
   }
   let fd: number;
@@ -88,7 +111,7 @@ export async function shredTree(
     fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   } catch (err) {
     if (code(err) === "ENOENT") return { ...out, removed: true };
-    out.errors.push(`${dir}: ${code(err) ?? "cannot open"}; left alone`);
+    fail(out, "workspace directory", err);
     return out;
   }
   try {
@@ -101,7 +124,7 @@ export async function shredTree(
     out.removed = true;
   } catch (err) {
     if (code(err) === "ENOENT") out.removed = true;
-    else out.errors.push(`${dir}: ${(err as Error).message}`);
+    else fail(out, "workspace directory", err);
   }
   return out;
 }
@@ -112,7 +135,7 @@ async function walk(ops: Ops, fd: number, rel: string, isCipher: CipherPredicate
   try {
     entries = await ops.readdir(`/proc/self/fd/${fd}`);
   } catch (err) {
-    if (code(err) !== "ENOENT") out.errors.push(`${rel || "."}: ${code(err) ?? "unreadable"}`);
+    if (code(err) !== "ENOENT") fail(out, rel ? "a directory inside" : "workspace directory", err);
     return;
   }
   for (const e of entries) {
@@ -124,7 +147,7 @@ async function walk(ops: Ops, fd: number, rel: string, isCipher: CipherPredicate
         child = openDirAt(fd, e.name);
       } catch (err) {
         // Swapped for a link (or gone) since it was listed: never followed.
-        if (code(err) !== "ENOENT") out.errors.push(`${childRel}: ${(err as Error).message}`);
+        if (code(err) !== "ENOENT") fail(out, "a directory inside", err);
         continue;
       }
       try {
@@ -133,7 +156,7 @@ async function walk(ops: Ops, fd: number, rel: string, isCipher: CipherPredicate
         closeSync(child);
       }
       await ops.rmdir(childAbs).catch((err: unknown) => {
-        if (code(err) !== "ENOENT") out.errors.push(`${childRel}: ${code(err) ?? "rmdir failed"}`);
+        if (code(err) !== "ENOENT") fail(out, "a directory inside", err);
       });
     } else if (e.isFile()) {
       try {
@@ -141,18 +164,23 @@ async function walk(ops: Ops, fd: number, rel: string, isCipher: CipherPredicate
         out.files++;
       } catch (err) {
         if (code(err) === "ENOENT") continue;
+        // Out of descriptors: never unlink unshredded for that; leave the file for a retry (or the janitor).
+        if (PASSING.has(code(err) ?? "")) {
+          fail(out, "a file inside", err);
+          continue;
+        }
         // Refused (e.g. a second hard link): the name must still go so the workspace can be removed.
         out.unshredded.push(childRel);
-        await unlinkQuiet(ops, childAbs, childRel, out);
+        await unlinkQuiet(ops, childAbs, out);
       }
     } else {
-      await unlinkQuiet(ops, childAbs, childRel, out);
+      await unlinkQuiet(ops, childAbs, out);
     }
   }
 }
 
-async function unlinkQuiet(ops: Ops, abs: string, rel: string, out: TreeShredResult): Promise<void> {
+async function unlinkQuiet(ops: Ops, abs: string, out: TreeShredResult): Promise<void> {
   await ops.unlink(abs).catch((err: unknown) => {
-    if (code(err) !== "ENOENT") out.errors.push(`${rel}: ${code(err) ?? "unlink failed"}`);
+    if (code(err) !== "ENOENT") fail(out, "an entry inside", err);
   });
 }

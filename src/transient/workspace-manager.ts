@@ -10,8 +10,8 @@ import type { StateHandle } from "../state/open-state.js";
 import { getOrCreateSecret } from "../state/secret-store.js";
 import { Leases } from "./leases.js";
 import { defaultTransientRoot, ensurePrivateDir, isMemoryBacked } from "./root.js";
-import { shredTree } from "./shred-tree.js";
-import { CIPHER_PREFIX, Workspace } from "./workspace.js";
+import { Workspace } from "./workspace.js";
+import { shredWorkspace } from "./workspace-shred.js";
 
 export interface TransientOptions {
   /** A duration like "5m", or milliseconds; default `transient.ttl`. */
@@ -37,9 +37,6 @@ export const WORKSPACE_PREFIX = "ws_";
 const RUNNING_IN_PROCESS = new Set<string>();
 /** statfs magic numbers of memory-backed filesystems: tmpfs, ramfs. */
 const MEMORY_FS = new Set([0x01021994, 0x858458f6]);
-
-/** Top-level `e-…` files only ever held ciphertext: a zero overwrite is enough. */
-export const isCipherFile = (rel: string): boolean => rel.startsWith(CIPHER_PREFIX) && !rel.includes("/");
 
 function ttlMs(ttl: TransientOptions["ttl"], fallbackSeconds: number): number {
   if (ttl === undefined) return fallbackSeconds * 1000;
@@ -189,7 +186,7 @@ export class TransientService {
   ): Promise<void> {
     ws?.dispose(outcome, result);
     try {
-      const r = await shredTree(dir, isCipherFile, { memoryBacked: await this.memoryBacked() });
+      const r = await shredWorkspace(dir, await this.memoryBacked());
       if (!r.removed || r.errors.length > 0) {
         // Leave the lease open: the janitor finds it once it expires and finishes the job.
         this.deps.logger.warn(

@@ -2,8 +2,8 @@ import { lstat, readdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
 import type { LeaseRow } from "./leases.js";
-import { shredTree } from "./shred-tree.js";
-import { isCipherFile, type TransientService, WORKSPACE_PREFIX } from "./workspace-manager.js";
+import { type TransientService, WORKSPACE_PREFIX } from "./workspace-manager.js";
+import { shredWorkspace } from "./workspace-shred.js";
 
 /**
  * The janitor's view of workspaces: directories under this deployment's
@@ -113,7 +113,7 @@ export async function fixWorkspace(
     return { fixed: false, reason: "another deployment's namespace: reported, not removed" };
   if (!WS_NAME.test(basename(f.path)) || basename(f.path) !== f.id)
     return { fixed: false, reason: "not a lethe workspace path; left alone" };
-  const r = await shredTree(f.path, isCipherFile, { memoryBacked: await svc.memoryBacked() });
+  const r = await shredWorkspace(f.path, await svc.memoryBacked());
   if (!r.removed) return { fixed: false, reason: r.errors.slice(0, 3).join("; ") };
   await svc.leases.close({
     id: f.id,

@@ -10,7 +10,8 @@ import { filesUnder, makeTransientProject, workspaceDirs } from "./helpers.js";
 describe("10,000 concurrent workspaces", () => {
   it("overlap in time, never share a directory or a key, and leave nothing behind", { timeout: 300_000 }, async () => {
     const p = makeTransientProject();
-    const lethe = await p.open();
+    const warnings: string[] = [];
+    const lethe = await p.open({ logger: { warn: (m) => warnings.push(m), info: () => undefined } });
     const N = 10_000;
     let live = 0;
     let peak = 0;
@@ -38,6 +39,7 @@ describe("10,000 concurrent workspaces", () => {
       expect(new Set(seen.map((s) => s.keyId)).size).toBe(N);
       expect(new Set(seen.map((s) => s.id)).size).toBe(N);
       expect(peak).toBeGreaterThanOrEqual(1000);
+      expect(warnings).toEqual([]);
       expect(workspaceDirs(p.root)).toEqual([]);
       expect(filesUnder(p.root)).toEqual([]);
       expect(await lethe.state.db.selectFrom("leases").selectAll().execute()).toEqual([]);

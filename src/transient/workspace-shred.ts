@@ -1,0 +1,37 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Semaphore } from "../core/semaphore.js";
+import { isPassingFailure, shredTree, type TreeShredResult } from "./shred-tree.js";
+import { CIPHER_PREFIX } from "./workspace.js";
+
+/** Top-level `e-…` files only ever held ciphertext: a zero overwrite is enough. */
+export const isCipherFile = (rel: string): boolean => rel.startsWith(CIPHER_PREFIX) && !rel.includes("/");
+
+/**
+ * Cleanups running at once, process-wide. Each holds a few descriptors while
+ * it walks; unbounded, 10,000 finishing workspaces would hold 10,000 more on
+ * top of the callers' own and run the process out (EMFILE).
+ */
+const GATE = new Semaphore(64);
+/** How long a cleanup keeps retrying a passing shortage before leaving the rest to the janitor. */
+const RETRY_FOR_MS = 10_000;
+
+/**
+ * Shreds and removes one workspace directory, the one way both a finishing
+ * workspace and the janitor do it: at most 64 at once, and a shortage of
+ * descriptors or memory is waited out (backing off up to 10 s), never turned
+ * into leftover plaintext or an unlink without overwrite.
+ *
+ * @example
+ * const r = await shredWorkspace("/dev/shm/lethe/ns/ws_…", true);
+ * if (!r.removed) logger.warn(r.errors.join("; "));
+ */
+export async function shredWorkspace(dir: string, memoryBacked: boolean): Promise<TreeShredResult> {
+  const started = Date.now();
+  let pause = 10;
+  for (;;) {
+    const r = await GATE.use(() => shredTree(dir, isCipherFile, { memoryBacked }));
+    if ((r.removed && r.errors.length === 0) || !isPassingFailure(r) || Date.now() - started > RETRY_FOR_MS) return r;
+    await sleep(pause);
+    pause = Math.min(pause * 2, 1000);
+  }
+}

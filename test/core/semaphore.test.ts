@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { Semaphore } from "../../src/core/semaphore.js";
+
+describe("Semaphore", () => {
+  it("never lets more than its limit run, serves waiters in arrival order, and frees a slot when a holder throws", async () => {
+    const gate = new Semaphore(3);
+    let running = 0;
+    let peak = 0;
+    const started: number[] = [];
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        gate.use(async () => {
+          started.push(i);
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setImmediate(r));
+          running--;
+          if (i % 4 === 0) throw new Error(`task ${i}`);
+          return i;
+        }),
+      ),
+    );
+    expect(peak).toBe(3);
+    expect(started).toEqual([...Array(12).keys()]);
+    expect(results.filter((r) => r.status === "rejected")).toHaveLength(3);
+    expect(await gate.use(async () => "free again")).toBe("free again");
+  });
+
+  it("refuses a limit that is not a positive integer", () => {
+    expect(() => new Semaphore(0)).toThrow(/positive integer/);
+    expect(() => new Semaphore(1.5)).toThrow(/positive integer/);
+  });
+});
