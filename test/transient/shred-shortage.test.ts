@@ -15,7 +15,7 @@ function withFewDescriptors(script: string, args: string[]): Promise<{ code: num
   return new Promise((ok) => {
     const proc = spawn(
       "bash",
-      ["-c", 'ulimit -n 256 && exec "$0" --input-type=module -e "$1" "${@:2}"', process.execPath, script, ...args],
+      ["-c", 'ulimit -n 256 && exec "$0" --input-type=module -e "$1" "$2" "$3"', process.execPath, script, ...args],
       {
         stdio: ["ignore", "pipe", "pipe"],
       },
