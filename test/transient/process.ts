@@ -18,11 +18,18 @@ export function child(
     const exited = new Promise<number | null>((r) => proc.on("exit", (code, sig) => r(code ?? (sig ? -1 : null))));
     let out = "";
     let err = "";
+    let found = false;
     proc.stderr?.on("data", (d) => (err += d));
     proc.stdout?.on("data", (d) => {
+      // Once the marker is seen the caller reads stdout itself: re-splitting all of a child's later output on
+      // every chunk made reading a few MB from it take seconds.
+      if (found) return;
       out += d;
       const line = out.split("\n").find((l) => l.startsWith(marker));
-      if (line) ok({ proc, line, exited });
+      if (line) {
+        found = true;
+        ok({ proc, line, exited });
+      }
     });
     proc.on("exit", () => fail(new Error(`child exited before "${marker}": ${out}\n${err}`)));
   });

@@ -27,9 +27,12 @@ async function readThroughEarlierDescriptor(path: string, shred: () => Promise<v
   await shred();
   expect(existsSync(path)).toBe(false);
   const line = await new Promise<string>((ok) => {
-    let out = "";
-    proc.stdout?.on("data", (d) => {
-      out += d;
+    // Chunks are joined only once one ends a line: the 4 MB of base64 arrive in many small chunks.
+    const chunks: Buffer[] = [];
+    proc.stdout?.on("data", (d: Buffer) => {
+      chunks.push(d);
+      if (!d.includes(10)) return;
+      const out = Buffer.concat(chunks).toString();
       const start = out.indexOf("DATA ");
       const end = start >= 0 ? out.indexOf("\n", start) : -1;
       if (end > 0) ok(out.slice(start, end));
