@@ -59,15 +59,35 @@ export async function writeOldThenFresh(
   freshKeys: string[],
   retentionSeconds: number,
 ): Promise<Date> {
-  await putObjects(client, bucket, oldKeys);
-  const listed = new Map((await listAll(client, bucket)).map((o) => [o.key, o.lastModified.getTime()]));
-  const oldMax = Math.max(...oldKeys.map((k) => listed.get(k) ?? Number.NaN));
+  return writeOldThenFreshIn(client, [bucket], oldKeys, freshKeys, retentionSeconds);
+}
+
+/**
+ * {@link writeOldThenFresh} into several buckets at once, with one wait for the clock's next second between the
+ * two groups instead of one per bucket: the same `now` holds for every bucket (their old objects are all at or
+ * before the latest old second, their fresh ones after it).
+ */
+export async function writeOldThenFreshIn(
+  client: S3Client,
+  buckets: string[],
+  oldKeys: string[],
+  freshKeys: string[],
+  retentionSeconds: number,
+): Promise<Date> {
+  await Promise.all(buckets.map((b) => putObjects(client, b, oldKeys)));
+  let oldMax = Number.NEGATIVE_INFINITY;
+  for (const bucket of buckets) {
+    const listed = new Map((await listAll(client, bucket)).map((o) => [o.key, o.lastModified.getTime()]));
+    for (const k of oldKeys) oldMax = Math.max(oldMax, listed.get(k) ?? Number.NaN);
+  }
   if (!Number.isFinite(oldMax)) throw new Error("old objects not listed");
   const wait = oldMax + 1000 + 50 - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  await putObjects(client, bucket, freshKeys);
-  const after = new Map((await listAll(client, bucket)).map((o) => [o.key, o.lastModified.getTime()]));
-  for (const k of freshKeys)
-    if ((after.get(k) ?? 0) <= oldMax) throw new Error("fresh object not newer than the old ones");
+  await Promise.all(buckets.map((b) => putObjects(client, b, freshKeys)));
+  for (const bucket of buckets) {
+    const after = new Map((await listAll(client, bucket)).map((o) => [o.key, o.lastModified.getTime()]));
+    for (const k of freshKeys)
+      if ((after.get(k) ?? 0) <= oldMax) throw new Error("fresh object not newer than the old ones");
+  }
   return new Date(oldMax + retentionSeconds * 1000);
 }
