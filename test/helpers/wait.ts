@@ -7,12 +7,17 @@
  * @example
  * const row = await until(async () => (await rows()).find((r) => r.status === "ok"), 30_000);
  */
-export async function until<T>(fn: () => Promise<T | undefined | false>, ms = 15_000, step = 50): Promise<T> {
+export async function until<T>(
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 15_000,
+  step = 50,
+  what = "condition",
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, step));
   }
 }

@@ -60,12 +60,3 @@ export async function receiver(secret: string, opts: { status?: number } = {}) {
     events: () => got.map((g) => g.body.event),
   };
 }
-
-/** Polls `check` until it returns true, failing after `ms` (no sleeping on a guess). */
-export async function until(check: () => boolean | Promise<boolean>, ms = 20_000, what = "condition"): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -6,8 +6,9 @@ import { notifyDeadlines } from "../../src/notify/producers.js";
 import { letheIn } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { until } from "../helpers/wait.js";
 import { api, createToken, startServe, stateQuery } from "../server/serve-process.js";
-import { receiver, until } from "./receiver.js";
+import { receiver } from "./receiver.js";
 
 const SECRET = "whsec-serve-test";
 
@@ -39,16 +40,17 @@ describe("notifications in lethe serve", () => {
     const s = await startServe(p.dir, env);
     try {
       // serve tries, fails (receiver down) and keeps retrying with backoff.
-      await until(() => attemptsSoFar(p.dir) >= 2, 20_000, "failed delivery attempts");
+      await until(() => attemptsSoFar(p.dir) >= 2, 20_000, 50, "failed delivery attempts");
       await rx.up();
-      await until(() => rx.events().includes("erasure.completed"), 20_000, "erasure.completed delivered");
-      await until(() => rx.events().includes("erasure.received"), 20_000, "erasure.received delivered");
+      await until(() => rx.events().includes("erasure.completed"), 20_000, 50, "erasure.completed delivered");
+      await until(() => rx.events().includes("erasure.received"), 20_000, 50, "erasure.received delivered");
       expect(rx.badSignatures).toEqual([]);
       const requestId = (created.json as { id: string }).id;
       for (const g of rx.got) expect(g.body.data.requestId).toBe(requestId);
       await until(
         async () => /lethe_notifications\{status="delivered"\} 2/.test((await api(s.base, token, "/metrics")).text),
         10_000,
+        50,
         "metrics",
       );
       expect((await api(s.base, token, "/metrics")).text).toMatch(/lethe_notifications\{status="dead"\} 0/);

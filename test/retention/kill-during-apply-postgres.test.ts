@@ -9,7 +9,7 @@ describe("kill -9 during apply", () => {
     const target = await createTestPgDatabase();
     const state = await createTestPgDatabase();
     const raw = rawPg(target.url);
-    await seed(raw, true);
+    await seed(raw, "pg");
     await crashLoop(target.url, state.url, raw);
     await raw.close();
     await target.drop();

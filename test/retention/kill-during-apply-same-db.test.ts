@@ -12,7 +12,7 @@ describe("kill -9 during apply, lethe's state in the target database (no intents
     requireService(ctx, "pg");
     const db = await createTestPgDatabase();
     const raw = rawPg(db.url);
-    await seed(raw, true);
+    await seed(raw, "pg");
     await crashLoop(db.url, db.url, raw, { sameDatabase: true });
     await raw.close();
     await db.drop();
@@ -25,7 +25,7 @@ describe("kill -9 during apply, lethe's state in the target database (no intents
     const path = join(stateDir, "state.db");
     new Database(path).close();
     const raw = rawSqlite(path);
-    await seed(raw, false);
+    await seed(raw, "sqlite");
     await crashLoop(`sqlite:${path}`, stateDir, raw, { sameDatabase: true });
     await raw.close();
   }, 300_000);

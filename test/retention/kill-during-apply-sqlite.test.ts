@@ -11,7 +11,7 @@ describe("kill -9 during apply", () => {
     const path = join(dir, "t.db");
     new Database(path).close();
     const raw = rawSqlite(path);
-    await seed(raw, false);
+    await seed(raw, "sqlite");
     await crashLoop(`sqlite:${path}`, join(dir, ".lethe"), raw);
     await raw.close();
   }, 300_000);

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import type { RawSql } from "../conformance/sql-fixture.js";
 import { letheAsync, letheIn, tempDir } from "../helpers/cli.js";
+import { seedLogs } from "../helpers/logs-table.js";
 import { until } from "../helpers/wait.js";
 
 /** 48 batches of 250: every kill below lands between batches, whatever the machine's speed. */
@@ -20,29 +21,8 @@ interface Entry {
   item?: number;
 }
 
-export async function seed(raw: RawSql, isPg: boolean) {
-  await raw.exec("create table logs (id bigint primary key, user_id text, created_at text not null)");
-  await raw.exec("create index logs_created on logs (created_at)");
-  const old = "2020-01-01 00:00:00.000000";
-  const sql = isPg
-    ? `insert into logs select g, 'user-' || (g % 97), '${old}' from generate_series(1, ${ROWS}) g`
-    : `with recursive n(g) as (select 1 union all select g + 1 from n where g < ${ROWS})
-       insert into logs select g, 'user-' || (g % 97), '${old}' from n`;
-  await raw.exec(sql);
-}
-
-/** The same rows in MariaDB (no generate_series; the sequence engine is MariaDB-only, so plain multi-row inserts). */
-export async function seedMysql(raw: RawSql) {
-  await raw.exec("create table logs (id bigint primary key, user_id varchar(64), created_at varchar(32) not null)");
-  await raw.exec("create index logs_created on logs (created_at)");
-  for (let from = 1; from <= ROWS; from += 5000) {
-    const rows = Array.from({ length: Math.min(5000, ROWS - from + 1) }, (_, i) => {
-      const g = from + i;
-      return [g, `user-${g % 97}`, "2020-01-01 00:00:00.000000"];
-    });
-    await raw.exec("insert into logs values ?", [rows]);
-  }
-}
+/** The crash tests' table: ROWS expired rows with an index on the creation column. */
+export const seed = (raw: RawSql, engine: "sqlite" | "pg" | "mysql") => seedLogs(raw, engine, ROWS, { index: true });
 
 /** Cheap enough to poll every 20 ms without slowing the child down. */
 async function remainingCount(raw: RawSql): Promise<number> {

@@ -3,7 +3,9 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Lethe } from "../../src/lethe.js";
+import { rawSqlite } from "../conformance/sql-fixture.js";
 import { letheAsync, tempDir, writeConfig } from "../helpers/cli.js";
+import { seedLogs } from "../helpers/logs-table.js";
 import { until } from "../helpers/wait.js";
 import { makeTransientProject } from "../transient/helpers.js";
 import { child, DIST } from "../transient/process.js";
@@ -50,11 +52,9 @@ describe("a dead owner's work is taken over at once", () => {
 
   it("a CLI run killed with kill -9 is closed on the ledger as crashed at the next start", async () => {
     const dir = tempDir();
-    const db = new Database(join(dir, "t.db"));
-    db.exec("create table logs (id integer primary key, user_id text, created_at text not null)");
-    db.exec(`with recursive n(g) as (select 1 union all select g + 1 from n where g < 200000)
-      insert into logs select g, 'user-' || (g % 97), '2020-01-01 00:00:00' from n`);
-    db.close();
+    const raw = rawSqlite(join(dir, "t.db"));
+    await seedLogs(raw, "sqlite", 200_000);
+    await raw.close();
     writeConfig(
       dir,
       `version: 1

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
 import { type RawSql, rawMysql, rawPg } from "../conformance/sql-fixture.js";
 import { tempDir } from "../helpers/cli.js";
+import { seedLogs } from "../helpers/logs-table.js";
 import { createTestMysqlDatabase, createTestPgDatabase, requireService } from "../helpers/services.js";
 import { startTcpFaultProxy, type TcpFaultProxy } from "../helpers/tcp-fault-proxy.js";
 
@@ -38,12 +39,7 @@ const ENGINES: Engine[] = [
     service: "pg",
     create: createTestPgDatabase,
     raw: rawPg,
-    async seed(raw) {
-      await raw.exec("create table logs (id bigint primary key, user_id text, created_at text not null)");
-      await raw.exec(
-        `insert into logs select g, 'user-' || (g % 7), '2020-01-01 00:00:00' from generate_series(1, ${ROWS}) g`,
-      );
-    },
+    seed: (raw) => seedLogs(raw, "pg", ROWS, { users: 7 }),
     downError: /Connection terminated/,
   },
   {
@@ -51,11 +47,7 @@ const ENGINES: Engine[] = [
     service: "mysql",
     create: createTestMysqlDatabase,
     raw: rawMysql,
-    async seed(raw) {
-      await raw.exec("create table logs (id bigint primary key, user_id varchar(64), created_at varchar(32) not null)");
-      const rows = Array.from({ length: ROWS }, (_, i) => [i + 1, `user-${(i + 1) % 7}`, "2020-01-01 00:00:00"]);
-      await raw.exec("insert into logs values ?", [rows]);
-    },
+    seed: (raw) => seedLogs(raw, "mysql", ROWS, { users: 7 }),
     downError: /ECONNRESET|closed the connection|Connection lost/,
   },
 ];

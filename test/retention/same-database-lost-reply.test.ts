@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
 import { rawPg } from "../conformance/sql-fixture.js";
+import { seedLogs } from "../helpers/logs-table.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { startTcpFaultProxy } from "../helpers/tcp-fault-proxy.js";
 import { until } from "../helpers/wait.js";
@@ -38,10 +39,7 @@ describe("same-database mode: a lost reply is still 'outcome unknown', and commi
       cleanup.push(db.drop);
       const raw = rawPg(db.url);
       cleanup.push(() => raw.close());
-      await raw.exec("create table logs (id bigint primary key, user_id text, created_at text not null)");
-      await raw.exec(
-        `insert into logs select g, 'user-' || (g % 7), '2020-01-01 00:00:00' from generate_series(1, ${ROWS}) g`,
-      );
+      await seedLogs(raw, "pg", ROWS, { users: 7 });
       const real = new URL(db.url);
       const proxy = await startTcpFaultProxy(Number(real.port), real.hostname);
       cleanup.push(() => proxy.close());

@@ -5,19 +5,14 @@ import { describe, expect, it } from "vitest";
 import { sameDatabase } from "../../src/core/same-database.js";
 import { type RawSql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
 import { letheIn, tempDir } from "../helpers/cli.js";
+import { seedLogs } from "../helpers/logs-table.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { logsProject } from "./kill-during-apply.js";
 
 const ROWS = 1200;
-const OLD = "2020-01-01 00:00:00";
 
-async function seedRows(raw: RawSql): Promise<void> {
-  await raw.exec("create table logs (id bigint primary key, user_id text, created_at text not null)");
-  for (let i = 1; i <= ROWS; i += 300)
-    await raw.exec(
-      `insert into logs values ${Array.from({ length: 300 }, (_, j) => `(${i + j}, 'user-${(i + j) % 7}', '${OLD}')`).join(",")}`,
-    );
-}
+/** ROWS expired rows over 7 subjects. */
+const seedRows = (raw: RawSql, engine: "sqlite" | "pg") => seedLogs(raw, engine, ROWS, { users: 7 });
 
 const project = logsProject;
 
@@ -50,7 +45,7 @@ describe("same-database mode: delete and ledger entries in one transaction, no i
     requireService(ctx, "pg");
     const db = await createTestPgDatabase();
     const raw = rawPg(db.url);
-    await seedRows(raw);
+    await seedRows(raw, "pg");
     const dir = project(db.url, db.url);
     expect(await applyCountingIntents(dir, raw, true)).toBe(0);
     expect(Number((await raw.exec("select count(*) as n from logs"))[0]?.n)).toBe(0);
@@ -65,7 +60,7 @@ describe("same-database mode: delete and ledger entries in one transaction, no i
     const target = await createTestPgDatabase();
     const state = await createTestPgDatabase();
     const raw = rawPg(target.url);
-    await seedRows(raw);
+    await seedRows(raw, "pg");
     const st = rawPg(state.url);
     const dir = project(target.url, state.url);
     expect(await applyCountingIntents(dir, st, true)).toBeGreaterThan(0);
@@ -80,7 +75,7 @@ describe("same-database mode: delete and ledger entries in one transaction, no i
     requireService(ctx, "pg");
     const db = await createTestPgDatabase();
     const raw = rawPg(db.url);
-    await seedRows(raw);
+    await seedRows(raw, "pg");
     await raw.exec("create table refs (log_id bigint references logs (id)); insert into refs values (5)");
     const dir = project(db.url, db.url);
     expect(await applyCountingIntents(dir, raw, true)).toBe(0);
@@ -100,7 +95,7 @@ describe("same-database mode: delete and ledger entries in one transaction, no i
     new Database(path).close();
     symlinkSync(path, join(dir0, "app.db"));
     const raw = rawSqlite(path);
-    await seedRows(raw);
+    await seedRows(raw, "sqlite");
     const dir = project(`sqlite:${join(dir0, "app.db")}`, stateDir);
     expect(await applyCountingIntents(dir, raw, false)).toBe(0);
     expect(await deletedItems(dir)).toBe(ROWS);
