@@ -12,6 +12,15 @@ export interface CliResult {
   json: unknown;
 }
 
+function parseJson(args: string[], stdout: string): unknown {
+  if (!args.includes("--json")) return undefined;
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs the built CLI (npm run build first) as a real process. */
 export function lethe(args: string[], cwd: string, env: Record<string, string> = {}): CliResult {
   const r = spawnSync(process.execPath, [LETHE_BIN, ...args], {
@@ -21,15 +30,30 @@ export function lethe(args: string[], cwd: string, env: Record<string, string> =
     timeout: 120_000,
     maxBuffer: 512 * 1024 * 1024,
   });
-  let json: unknown;
-  if (args.includes("--json")) {
-    try {
-      json = JSON.parse(r.stdout);
-    } catch {
-      json = undefined;
-    }
-  }
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json: parseJson(args, r.stdout) };
+}
+
+/**
+ * {@link lethe} without blocking the test process, so commands that do not depend on each other can run side by
+ * side as real processes. Killed (code -1) if it runs longer than two minutes.
+ * @example const [a, b] = await Promise.all([letheSpawn(["audit", "verify"], dir), letheSpawn(["token", "list"], dir)]);
+ */
+export function letheSpawn(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [LETHE_BIN, ...args], { cwd, env: { ...process.env, ...env } });
+    const out = { stdout: "", stderr: "" };
+    p.stdout.setEncoding("utf8").on("data", (d: string) => (out.stdout += d));
+    p.stderr.setEncoding("utf8").on("data", (d: string) => (out.stderr += d));
+    const timer = setTimeout(() => p.kill("SIGKILL"), 120_000);
+    p.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, ...out, json: parseJson(args, out.stdout) });
+    });
+  });
 }
 
 let inProcessBusy = false;
@@ -71,15 +95,7 @@ export async function letheIn(args: string[], cwd: string, env: Record<string, s
     process.chdir(saved.cwd);
     inProcessBusy = false;
   }
-  let json: unknown;
-  if (args.includes("--json")) {
-    try {
-      json = JSON.parse(out.stdout);
-    } catch {
-      json = undefined;
-    }
-  }
-  return { code, stdout: out.stdout, stderr: out.stderr, json };
+  return { code, stdout: out.stdout, stderr: out.stderr, json: parseJson(args, out.stdout) };
 }
 
 /** Starts the CLI without waiting (for kill -9 tests). */
