@@ -38,12 +38,18 @@ function useNewKey(p: Project & { keyFile: string }, backend: Backend): void {
   if (backend === "pg") writeFileSync(p.keyFile, readFileSync(join(p.dir, "k2.key")));
 }
 
-/** Encrypts one secret per subject with the key ring (per-subject data keys wrapped by the master key). */
+/**
+ * Encrypts one secret per subject with the key ring (per-subject data keys wrapped by the master key), eight
+ * subjects at a time (the key ring serves concurrent writers; on PostgreSQL the round trips overlap).
+ */
 async function sealFor(dir: string, subjects: string[]): Promise<Map<string, Buffer>> {
   const l = await openLethe(join(dir, "lethe.yaml"), { stores: "none", logger: { warn: () => {}, info: () => {} } });
   try {
     const out = new Map<string, Buffer>();
-    for (const s of subjects) out.set(s, await l.keys.encrypt(s, `scan of ${s}`, "uploads"));
+    for (let i = 0; i < subjects.length; i += 8)
+      await Promise.all(
+        subjects.slice(i, i + 8).map(async (s) => out.set(s, await l.keys.encrypt(s, `scan of ${s}`, "uploads"))),
+      );
     return out;
   } finally {
     await l.close();
