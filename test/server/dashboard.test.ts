@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { type Browser, chromium } from "playwright-core";
-import { afterEach, describe, expect, it } from "vitest";
+import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { letheIn } from "../helpers/cli.js";
 import { makeProject } from "../helpers/project.js";
 import { bearer, type Harness, harness } from "./helpers.js";
@@ -13,17 +13,27 @@ const CHROMIUM = process.env.LETHE_CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = resolve(import.meta.dirname, "../artifacts");
 
 let server: ServeProcess | undefined;
-let browser: Browser | undefined;
+// One browser for the file (launching one takes seconds); each test has its own context (cookies, storage).
+let browser: Promise<Browser> | undefined;
+let context: BrowserContext | undefined;
 let inProcess: Harness | undefined;
 afterEach(async () => {
-  await browser?.close();
+  await context?.close();
   server?.signal("SIGKILL");
   await server?.exited;
   await inProcess?.close();
-  browser = undefined;
+  context = undefined;
   server = undefined;
   inProcess = undefined;
 });
+afterAll(async () => (await browser)?.close());
+
+/** A fresh context in the file's browser, launched on first use. */
+async function newContext(options: Parameters<Browser["newContext"]>[0] = {}): Promise<BrowserContext> {
+  browser ??= launch();
+  context = await (await browser).newContext(options);
+  return context;
+}
 
 function launch(): Promise<Browser> {
   return chromium.launch({
@@ -66,10 +76,12 @@ describe("dashboard in headless Chromium", () => {
     });
     expect(stuck.status).toBe(202);
 
-    browser = await launch();
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+    const page = await (await newContext({ viewport: { width: 1280, height: 1400 } })).newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    // The page's timers run on Playwright's clock: the dashboard's 3 s refresh is fast-forwarded below
+    // instead of waited for (time still flows on its own, so nothing else changes).
+    await page.clock.install();
     await page.goto(`${server.base}/`);
 
     await page.fill("#token", "lethe_000000000000_wrongwrongwrongwrongwrongwrongwrongwrongwro");
@@ -94,10 +106,17 @@ describe("dashboard in headless Chromium", () => {
     await page.waitForSelector("#request-message[data-request-id]");
     const id = await page.getAttribute("#request-message", "data-request-id");
     expect(id).toMatch(/^req_/);
-    await page.waitForSelector(`#requests tr[data-request="${id}"][data-status=completed]`, { timeout: 20_000 });
+    // Each poll moves the page's clock one refresh period on, so the page reloads its panels now.
+    const refreshed = async (selector: string) => {
+      await page.clock.fastForward(3000);
+      return page.locator(selector).count();
+    };
+    const completed = `#requests tr[data-request="${id}"][data-status=completed]`;
+    await expect.poll(() => refreshed(completed), { timeout: 20_000 }).toBe(1);
 
-    const overdue = page.locator(`#requests tr.overdue[data-request="${stuck.json.id as string}"]`);
-    await overdue.waitFor({ timeout: 20_000 });
+    const overdueRow = `#requests tr.overdue[data-request="${stuck.json.id as string}"]`;
+    await expect.poll(() => refreshed(overdueRow), { timeout: 20_000 }).toBe(1);
+    const overdue = page.locator(overdueRow);
     expect(await overdue.textContent()).toContain("OVERDUE");
 
     await page.click("#verify-now");
@@ -147,8 +166,7 @@ describe("dashboard in headless Chromium", () => {
     expect(expected[erasureRun]?.failed).toBeGreaterThan(0);
 
     const base = await h.app.listen({ port: 0, host: "127.0.0.1" });
-    browser = await launch();
-    const page = await browser.newPage();
+    const page = await (await newContext()).newPage();
     const problems: string[] = [];
     page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
     page.on("console", (m) => {
