@@ -133,28 +133,27 @@ describe("expiry at the boundary, every encoding (PostgreSQL)", () => {
   ];
   // One database for the file (each case drops the previous case's table): creating one per case was most
   // of the time.
+  // The raw connection is shared too (opened after the zone is set: it applies to new sessions).
   let db: Awaited<ReturnType<typeof createTestPgDatabase>> | undefined;
+  let raw: RawSql | undefined;
   beforeAll(async () => {
     db = await createTestPgDatabase();
     // A server whose local zone is not UTC must not shift zone-less values (it applies to every new session).
-    const raw = rawPg(db.url);
-    await raw.exec(`alter database ${db.url.split("/").pop()} set timezone to 'America/New_York'`);
-    await raw.close();
+    const admin = rawPg(db.url);
+    await admin.exec(`alter database ${db.url.split("/").pop()} set timezone to 'America/New_York'`);
+    await admin.close();
+    raw = rawPg(db.url);
   });
   afterAll(async () => {
+    await raw?.close();
     await db?.drop();
   });
   for (const perRow of [false, true]) {
     for (const [name, type, enc] of all) {
       it(`${name}${perRow ? " (per-row retention column)" : ""}`, async () => {
-        const url = (db as { url: string }).url;
-        const raw = rawPg(url);
-        try {
-          await raw.exec("drop table if exists t");
-          await check(url, raw, type, enc, perRow);
-        } finally {
-          await raw.close();
-        }
+        const r = raw as RawSql;
+        await r.exec("drop table if exists t");
+        await check((db as { url: string }).url, r, type, enc, perRow);
       });
     }
   }
@@ -177,18 +176,18 @@ describe("expiry at the boundary, every encoding (MariaDB)", () => {
   // A server whose zone is not UTC must not shift TIMESTAMP values or zone-less text; the raw client's session
   // (and lethe's) says UTC explicitly. The server is private to this test command.
   // One database for the file, as for PostgreSQL: each case drops the previous case's table.
+  // The raw client's pool is shared too (its sessions say UTC themselves).
   let zone = "SYSTEM";
   let db: Awaited<ReturnType<typeof createTestMysqlDatabase>> | undefined;
+  let raw: RawSql | undefined;
   beforeAll(async () => {
     db = await createTestMysqlDatabase();
-    const raw = rawMysql(db.url);
+    raw = rawMysql(db.url);
     zone = String((await raw.exec("select @@global.time_zone as z"))[0]?.z);
     await raw.exec("set global time_zone = '-05:00'");
-    await raw.close();
   });
   afterAll(async () => {
-    if (!db) return;
-    const raw = rawMysql(db.url);
+    if (!db || !raw) return;
     await raw.exec("set global time_zone = ?", [zone]);
     await raw.close();
     await db.drop();
@@ -196,14 +195,9 @@ describe("expiry at the boundary, every encoding (MariaDB)", () => {
   for (const perRow of [false, true]) {
     for (const [name, type, enc] of all) {
       it(`${name}${perRow ? " (per-row retention column)" : ""}`, async () => {
-        const url = (db as { url: string }).url;
-        const raw = rawMysql(url);
-        try {
-          await raw.exec("drop table if exists t");
-          await check(url, raw, type, enc, perRow);
-        } finally {
-          await raw.close();
-        }
+        const r = raw as RawSql;
+        await r.exec("drop table if exists t");
+        await check((db as { url: string }).url, r, type, enc, perRow);
       });
     }
   }
