@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, type TestContext } from "vitest";
+import { afterAll, afterEach, describe, expect, it, type TestContext } from "vitest";
 import { startRun } from "../../src/executor/runs.js";
 import type { Lethe } from "../../src/lethe.js";
 import { ManualClock } from "../../src/scheduler/clock.js";
@@ -19,6 +19,32 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+function usePgState(p: Project, url: string): void {
+  const file = join(p.dir, "lethe.yaml");
+  writeFileSync(file, readFileSync(file, "utf8").replace("state: ./.lethe", `state: "${url}"`));
+}
+
+/**
+ * A PostgreSQL state migrated once for the file (and the master key it was opened with): each test's database
+ * is a copy of it (CREATE DATABASE … TEMPLATE) instead of an empty one migrated again.
+ */
+let pgTemplate: Promise<{ name: string; masterKey: string }> | undefined;
+const dropTemplate: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const d of dropTemplate) await d();
+});
+function migratedPgState(): Promise<{ name: string; masterKey: string }> {
+  pgTemplate ??= (async () => {
+    const db = await createTestPgDatabase();
+    dropTemplate.push(() => db.drop());
+    const p = makeProject();
+    usePgState(p, db.url);
+    await (await openProject(p)).close();
+    return { name: db.name, masterKey: join(p.dir, ".lethe", "master.key") };
+  })();
+  return pgTemplate;
+}
+
 async function project(
   ctx: TestContext,
   kind: "sqlite" | "postgres",
@@ -27,10 +53,12 @@ async function project(
   const p = makeProject(opts);
   if (kind === "postgres") {
     requireService(ctx, "pg");
-    const db = await createTestPgDatabase();
+    const tpl = await migratedPgState();
+    const db = await createTestPgDatabase({ template: tpl.name });
     cleanups.push(() => db.drop());
-    const file = join(p.dir, "lethe.yaml");
-    writeFileSync(file, readFileSync(file, "utf8").replace("state: ./.lethe", `state: "${db.url}"`));
+    usePgState(p, db.url);
+    mkdirSync(join(p.dir, ".lethe"), { recursive: true });
+    copyFileSync(tpl.masterKey, join(p.dir, ".lethe", "master.key"));
   }
   return p;
 }
