@@ -18,6 +18,7 @@ import { makePlan, type Plan, type PlanOptions } from "./core/planner.js";
 import { ErasureRequests } from "./core/requests/requests.js";
 import { requestSubjectKey } from "./core/requests/subject-box.js";
 import { type ApplyOptions, type ApplyResult, applyRetention } from "./core/retention.js";
+import { assertNotAliased } from "./core/same-database.js";
 import { subjectPatternsOf } from "./core/subject-patterns.js";
 import type { DriverRegistry } from "./core/types.js";
 import { KeyRing, type KeyRingOptions } from "./crypto/keyring.js";
@@ -39,7 +40,7 @@ import type { LedgerEntry } from "./ledger/types.js";
 import { type VerifyResult, verifyLedger } from "./ledger/verify.js";
 import { withRunNotifications } from "./notify/runs.js";
 import { createTextScanner } from "./redact/text-scanner.js";
-import { openState, type StateHandle } from "./state/open-state.js";
+import { openState, type StateHandle, stateLocation } from "./state/open-state.js";
 import { getOrCreateSecret } from "./state/secret-store.js";
 import { defaultDrivers } from "./stores/registry.js";
 import type { LifecycleSyncResult } from "./stores/s3/lifecycle-sync.js";
@@ -110,6 +111,9 @@ export async function openLethe(
     ? Buffer.from(resolveSecret(config.secrets.subjectKey, config.baseDir, "secrets.subjectKey"))
     : undefined;
   // Validate every store and dataset before touching lethe's own state or any data.
+  if (config.state.kind === "sqlite")
+    for (const st of config.stores.values())
+      if (st.kind === "sql") assertNotAliased(st.name, st.url, stateLocation(config.state));
   const map = await DataMap.open(config, opts.drivers ?? defaultDrivers, opts.stores);
   for (const w of map.warnings) logger.warn(w);
   let state: StateHandle | undefined;

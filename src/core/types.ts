@@ -296,7 +296,7 @@ export type DriverRegistry = Record<StoreConfig["kind"], StoreFactory>;
  * database): it commits or rolls back with the ledger entries appended there.
  *
  * @example
- * if (ds.transactional && sameDatabase(ds.transactional.database, state.location))
+ * if (ds.transactional && sameSession(ds.transactional.database, state.location))
  *   await state.db.transaction().execute((trx) => ds.transactional.deleteBatchIn(trx, items, opts));
  */
 export interface TransactionalDelete {

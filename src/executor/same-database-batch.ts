@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { sameDatabase } from "../core/same-database.js";
+import { sameSession } from "../core/same-database.js";
 import type { DatasetDriver, DeleteResult, Item, TransactionalDelete } from "../core/types.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
@@ -23,7 +23,7 @@ export function sameDatabaseDelete(state: StateHandle, ds: DatasetDriver): Trans
   let d = decided.get(ds);
   if (d === undefined) {
     const t = ds.transactional;
-    d = t && state.location && sameDatabase(t.database, state.location) ? t : null;
+    d = t && state.location && sameSession(t.database, state.location) ? t : null;
     decided.set(ds, d);
   }
   return d ?? undefined;

@@ -22,6 +22,16 @@ export interface StateHandle {
 }
 
 /**
+ * The state database as a store URL (`postgres://…` or `sqlite:<dir>/state.db`), to compare with stores' URLs.
+ *
+ * @example
+ * stateLocation({ kind: "sqlite", dir: "/srv/.lethe" }); // "sqlite:/srv/.lethe/state.db"
+ */
+export function stateLocation(state: LetheConfig["state"]): string {
+  return state.kind === "postgres" ? state.url : `sqlite:${join(state.dir, "state.db")}`;
+}
+
+/**
  * Opens lethe's own state and applies pending numbered migrations.
  *
  * @example
@@ -65,7 +75,7 @@ export async function openState(
     db,
     dialect,
     migrated,
-    location: state.kind === "postgres" ? state.url : `sqlite:${join(state.dir, "state.db")}`,
+    location: stateLocation(state),
     async close() {
       await dialect.scrub(db).catch(() => undefined);
       await dialect.close();
