@@ -5,8 +5,9 @@ import { notify } from "../notify/notify.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { Events } from "../transient/events.js";
 import type { TransientService } from "../transient/workspace-manager.js";
-import { fixWorkspace, scanWorkspaces } from "../transient/workspace-scan.js";
+import { fixWorkspace, scanWorkspaces, type WorkspaceFinding } from "../transient/workspace-scan.js";
 import type { DataMap } from "./data-map.js";
+import { LetheError } from "./errors.js";
 import type { Holds } from "./holds.js";
 import { type AlertOutcome, sendAlert } from "./janitor-alert.js";
 import { checkDataset, type DatasetCheck, fixDataset } from "./janitor-datasets.js";
@@ -17,6 +18,7 @@ export type FindingKind =
   | "lease_expired"
   | "lease_abandoned"
   | "workspace_foreign"
+  | "workspaces_unavailable"
   | "event_failed"
   | "event_pending";
 
@@ -132,7 +134,23 @@ async function janitorPass(deps: JanitorDeps, opts: JanitorOptions, runId: strin
     entries.push({ action: "janitor_found", runId, reason: f.kind, ...e });
   };
 
-  const workspaces = await scanWorkspaces(deps.transient, now, grace);
+  // An unusable transient root (e.g. squatted by another user in /dev/shm) fails this part only: every dataset is
+  // still checked. Reported by its error code and lethe's own message (the configured root, nothing of the app's).
+  let workspaces: WorkspaceFinding[] = [];
+  try {
+    workspaces = await scanWorkspaces(deps.transient, now, grace);
+  } catch (err) {
+    const code = err instanceof LetheError ? err.code : ((err as NodeJS.ErrnoException).code ?? "INTERNAL");
+    const why = err instanceof LetheError ? err.message : code;
+    found(
+      {
+        kind: "workspaces_unavailable",
+        reason: `workspaces not checked: ${why}`,
+        ...(opts.apply ? { fixed: false } : {}),
+      },
+      { data: { error: code } },
+    );
+  }
   for (const w of workspaces)
     found(
       { kind: w.kind, id: w.id, path: w.path, age: w.age, ...(w.plaintext ? { plaintext: true } : {}) },

@@ -18,10 +18,38 @@ export const SYNC_MAX_BYTES = 4 * 1024 * 1024;
 const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 
+/**
+ * A failed workspace file operation as a coded LetheError whose message names
+ * no path (the workspace path and a planted link's target are the app's).
+ *
+ * @example
+ * await open(path, READ_FLAGS).catch((err) => { throw ioError(err); });
+ */
+export function ioError(err: unknown): unknown {
+  const errno = (err as NodeJS.ErrnoException)?.code;
+  if (err instanceof LetheError || typeof errno !== "string") return err;
+  if (errno === "ENOENT") return new LetheError("NOT_FOUND", "no file of that name in the workspace");
+  if (errno === "ELOOP" || errno === "EISDIR" || errno === "ENOTDIR")
+    return new LetheError(
+      "CONFLICT",
+      `a workspace file or directory was replaced by a link or a directory (${errno}); not followed`,
+      { errno },
+    );
+  return new LetheError("INTERNAL", `a workspace file operation failed (${errno})`, { errno });
+}
+
 /** Ciphertext-only scratch for synchronous reads: reused, so no fresh pages per read; never holds plaintext. */
 let scratch: Buffer | undefined;
 
 export async function writeParts(path: string, parts: Buffer[], sync: boolean): Promise<void> {
+  try {
+    await writeAll(path, parts, sync);
+  } catch (err) {
+    throw ioError(err);
+  }
+}
+
+async function writeAll(path: string, parts: Buffer[], sync: boolean): Promise<void> {
   const total = parts.reduce((n, p) => n + p.length, 0);
   if (sync && total <= SYNC_MAX_BYTES) {
     const fd = openSync(path, WRITE_FLAGS, 0o600);
@@ -73,8 +101,6 @@ export async function withFile<T>(path: string, sync: boolean, use: (bytes: Buff
     }
     return use(await readFile(path, { flag: READ_FLAGS }));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT")
-      throw new LetheError("NOT_FOUND", "no file of that name in the workspace");
-    throw err;
+    throw ioError(err);
   }
 }

@@ -1,17 +1,7 @@
-import {
-  closeSync,
-  constants,
-  type Dirent,
-  lstatSync,
-  openSync,
-  readdirSync,
-  rmdirSync,
-  type Stats,
-  unlinkSync,
-} from "node:fs";
-import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
+import { closeSync, type Dirent, fstatSync, lstatSync, readdirSync, rmdirSync, unlinkSync } from "node:fs";
+import { readdir, rmdir, unlink } from "node:fs/promises";
 import { shredFile, shredFileAsync } from "../crypto/shred.js";
-import { at, openDirAt } from "../safe-fs/anchor.js";
+import { at, openDirAt, PathChangedError } from "../safe-fs/anchor.js";
 import { SYNC_MAX_BYTES } from "./file-io.js";
 
 export interface TreeShredResult {
@@ -35,7 +25,7 @@ const PASSING = new Set(["EMFILE", "ENFILE", "EAGAIN", "ENOMEM"]);
  * left non-empty by it counts too), so a retry soon after is worth it.
  *
  * @example
- * if (!r.removed && isPassingFailure(r)) r = await shredTree(dir);
+ * if (!r.removed && isPassingFailure(r)) r = await shredTree(nsFd, "ws_…");
  */
 export const isPassingFailure = (r: TreeShredResult): boolean =>
   r.codes.some((c) => PASSING.has(c)) && r.codes.every((c) => PASSING.has(c) || c === "ENOTEMPTY");
@@ -50,7 +40,6 @@ function fail(out: TreeShredResult, where: string, err: unknown): void {
 export type CipherPredicate = (relPath: string) => boolean;
 
 interface Ops {
-  lstat(p: string): Promise<Stats>;
   readdir(p: string): Promise<Dirent[]>;
   rmdir(p: string): Promise<void>;
   unlink(p: string): Promise<void>;
@@ -58,7 +47,6 @@ interface Ops {
 }
 
 const asyncOps: Ops = {
-  lstat: (p) => lstat(p),
   readdir: (p) => readdir(p, { withFileTypes: true }),
   rmdir: (p) => rmdir(p),
   unlink: (p) => unlink(p),
@@ -67,7 +55,6 @@ const asyncOps: Ops = {
 
 /** tmpfs: every call is a memory operation, so skip the thread-pool round trips (large files still go async). */
 const syncOps: Ops = {
-  lstat: async (p) => lstatSync(p),
   readdir: async (p) => readdirSync(p, { withFileTypes: true }),
   rmdir: async (p) => rmdirSync(p),
   unlink: async (p) => unlinkSync(p),
@@ -80,47 +67,49 @@ const syncOps: Ops = {
 const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
 
 /**
- * Shreds every regular file under `dir` (never following a symlink), unlinks
- * anything else, removes the directories bottom-up and finally `dir` itself.
- * Missing entries are fine: a concurrent cleanup may have been first.
+ * Shreds every regular file under directory `name` of the directory open as
+ * `parent` (never following a symlink, at any component), unlinks anything
+ * else, removes the directories bottom-up and finally the directory itself.
+ * A link, a non-directory, or (with `expect`) any directory but the expected
+ * one under `name` is left alone and reported as PATH_CHANGED. Missing
+ * entries are fine: a concurrent cleanup may have been first.
  *
  * @example
- * const r = await shredTree("/dev/shm/lethe/ns/ws_…", (rel) => rel.startsWith("e-"));
+ * const r = await shredTree(nsFd, "ws_…", (rel) => rel.startsWith("e-"));
  */
 export async function shredTree(
-  dir: string,
+  parent: number,
+  name: string,
   isCipher: CipherPredicate = () => false,
-  opts: { memoryBacked?: boolean } = {},
+  opts: { memoryBacked?: boolean; expect?: { dev: number; ino: number } } = {},
 ): Promise<TreeShredResult> {
   const ops = opts.memoryBacked ? syncOps : asyncOps;
   const out: TreeShredResult = { files: 0, bytes: 0, unshredded: [], removed: false, errors: [], codes: [] };
-  let st: Stats;
-  try {
-    st = await ops.lstat(dir);
-  } catch (err) {
-    if (code(err) === "ENOENT") return { ...out, removed: true };
-    throw err;
-  }
-  if (!st.isDirectory()) {
-    out.errors.push("the workspace path is not a directory; left alone");
-    out.codes.push("ENOTDIR");
-    return out;
-  }
   let fd: number;
   try {
-    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    fd = openDirAt(parent, name);
   } catch (err) {
     if (code(err) === "ENOENT") return { ...out, removed: true };
-    fail(out, "workspace directory", err);
+    if (err instanceof PathChangedError) {
+      out.errors.push(new PathChangedError("the workspace directory").message);
+      out.codes.push("PATH_CHANGED");
+    } else fail(out, "workspace directory", err);
     return out;
   }
   try {
+    const st = fstatSync(fd);
+    if (opts.expect && (st.dev !== opts.expect.dev || st.ino !== opts.expect.ino)) {
+      out.errors.push(new PathChangedError("the workspace directory").message);
+      out.codes.push("PATH_CHANGED");
+      return out;
+    }
     await walk(ops, fd, "", isCipher, out);
   } finally {
     closeSync(fd);
   }
   try {
-    await ops.rmdir(dir);
+    // rmdir never follows a link and only removes an empty directory: a late swap can cost nothing.
+    await ops.rmdir(at(parent, name));
     out.removed = true;
   } catch (err) {
     if (code(err) === "ENOENT") out.removed = true;

@@ -11,6 +11,7 @@ import {
   readHeader,
   sealChunkInto,
 } from "./chunk-format.js";
+import { ioError } from "./file-io.js";
 
 /** What a stream needs from its workspace: the key (throws once closed) and the file's identity. */
 export interface StreamTarget {
@@ -54,7 +55,7 @@ export class EncryptingWriteStream extends Writable {
         await fh.write(this.header);
         callback();
       })
-      .catch((err: Error) => callback(err));
+      .catch((err: Error) => callback(ioError(err) as Error));
   }
 
   override _write(data: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
@@ -139,7 +140,10 @@ export class DecryptingReadStream extends Readable {
       this.prefix = aadPrefix(header, this.target.workspaceId, this.target.name);
       this.recLen = chunk + RECORD_OVERHEAD;
       this.records = Math.max(1, Math.ceil((this.size - HEADER_LEN) / this.recLen));
-    })().then(() => callback(), callback);
+    })().then(
+      () => callback(),
+      (err: Error) => callback(ioError(err) as Error),
+    );
   }
 
   override _read(): void {

@@ -1,6 +1,6 @@
 import { randomBytes, randomFillSync } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { mkdir, statfs } from "node:fs/promises";
+import { closeSync, fstatSync } from "node:fs";
+import { statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { parseDurationMs } from "../config/duration.js";
 import type { LetheConfig } from "../config/types.js";
@@ -11,6 +11,7 @@ import { getOrCreateSecret } from "../state/secret-store.js";
 import { Leases } from "./leases.js";
 import { defaultTransientRoot, ensurePrivateDir, isMemoryBacked } from "./root.js";
 import { Workspace } from "./workspace.js";
+import { createWorkspaceDir, type DirIdentity, identityOf, openNamespace, type WorkspaceRef } from "./workspace-dir.js";
 import { shredWorkspace } from "./workspace-shred.js";
 
 export interface TransientOptions {
@@ -60,7 +61,7 @@ function ttlMs(ttl: TransientOptions["ttl"], fallbackSeconds: number): number {
  */
 export class TransientService {
   readonly leases: Leases;
-  private nsDir: Promise<string> | undefined;
+  private ns: Promise<{ dir: string; name: string; identity: DirIdentity }> | undefined;
   private memory: Promise<boolean> | undefined;
   private readonly active = new Map<string, { abort(err: LetheError): void; done: Promise<unknown> }>();
 
@@ -77,20 +78,36 @@ export class TransientService {
    * `<root>/<namespace>`: the namespace is a random id kept in this state, so
    * two lethe deployments sharing a root never judge each other's workspaces.
    */
-  namespaceDir(): Promise<string> {
-    this.nsDir ??= (async () => {
-      const ns = (
+  async namespaceDir(): Promise<string> {
+    return (await this.namespace()).dir;
+  }
+
+  /** The namespace's name and the directory it was when opened: cleanup refuses any other under that name. */
+  namespace(): Promise<{ dir: string; name: string; identity: DirIdentity }> {
+    this.ns ??= (async () => {
+      const name = (
         await getOrCreateSecret(this.deps.state, this.deps.masterKey, "transient-namespace", () => randomBytes(8))
       ).toString("hex");
-      const dir = join(this.root, ns);
+      const dir = join(this.root, name);
       await ensurePrivateDir(this.root);
       await ensurePrivateDir(dir);
-      return dir;
+      const fd = openNamespace(this.root, name);
+      try {
+        return { dir, name, identity: identityOf(fstatSync(fd)) };
+      } finally {
+        closeSync(fd);
+      }
     })().catch((err: unknown) => {
-      this.nsDir = undefined;
+      this.ns = undefined;
       throw err;
     });
-    return this.nsDir;
+    return this.ns;
+  }
+
+  /** How a workspace of this namespace is reached from the root (never by following a path string). */
+  async workspaceRef(id: string, wsIdentity?: DirIdentity): Promise<WorkspaceRef> {
+    const ns = await this.namespace();
+    return { root: this.root, namespace: ns.name, id, nsIdentity: ns.identity, ...(wsIdentity ? { wsIdentity } : {}) };
   }
 
   /** Whether this process (any lethe instance in it) is running the workspace right now. */
@@ -125,6 +142,7 @@ export class TransientService {
 
     const ac = new AbortController();
     let ws: Workspace | undefined;
+    let wsIdentity: DirIdentity | undefined;
     let outcome = "ok";
     let result: T | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -132,9 +150,8 @@ export class TransientService {
     RUNNING_IN_PROCESS.add(id);
     this.active.set(id, { abort: (err) => ac.abort(err), done: new Promise<void>((r) => (settle = r)) });
     try {
-      // The umask can only narrow 0700, never widen it. On tmpfs a synchronous mkdir skips a thread-pool hop.
-      if (await this.memoryBacked()) mkdirSync(dir, { mode: 0o700 });
-      else await mkdir(dir, { mode: 0o700 });
+      // Made inside the namespace reached without following a link; its identity lets cleanup spot a swap.
+      wsIdentity = createWorkspaceDir(await this.workspaceRef(id));
       const key = Buffer.alloc(32);
       randomFillSync(key);
       ws = new Workspace(
@@ -145,6 +162,7 @@ export class TransientService {
         (name) => this.leases.markPlaintext(id, requestId, name),
         opts.chunkSize,
         await this.memoryBacked(),
+        wsIdentity,
       );
       const w = ws;
       const aborted = new Promise<never>((_, reject) => {
@@ -167,7 +185,7 @@ export class TransientService {
     } finally {
       clearTimeout(timer);
       if (!ac.signal.aborted) ac.abort(new LetheError("CONFLICT", "workspace closed"));
-      await this.cleanup(id, requestId, dir, ws, outcome, result, openedAt);
+      await this.cleanup(await this.workspaceRef(id, wsIdentity), requestId, ws, outcome, result, openedAt);
       this.active.delete(id);
       RUNNING_IN_PROCESS.delete(id);
       settle();
@@ -176,17 +194,17 @@ export class TransientService {
 
   /** Key dropped, directory shredded and removed, then the lease closed: never throws over the callback's outcome. */
   private async cleanup(
-    id: string,
+    ref: WorkspaceRef,
     requestId: string,
-    dir: string,
     ws: Workspace | undefined,
     outcome: string,
     result: unknown,
     openedAt: Date,
   ): Promise<void> {
+    const id = ref.id;
     ws?.dispose(outcome, result);
     try {
-      const r = await shredWorkspace(dir, await this.memoryBacked());
+      const r = await shredWorkspace(ref, await this.memoryBacked());
       if (!r.removed || r.errors.length > 0) {
         // Leave the lease open: the janitor finds it once it expires and finishes the job.
         this.deps.logger.warn(

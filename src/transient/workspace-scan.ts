@@ -1,8 +1,9 @@
 import { lstat, readdir } from "node:fs/promises";
 import { hostname } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { LeaseRow } from "./leases.js";
-import { type TransientService, WORKSPACE_PREFIX } from "./workspace-manager.js";
+import type { WorkspaceRef } from "./workspace-dir.js";
+import type { TransientService } from "./workspace-manager.js";
 import { shredWorkspace } from "./workspace-shred.js";
 
 /**
@@ -46,7 +47,8 @@ async function wsDirs(dir: string): Promise<{ name: string; path: string; mtimeM
   });
   const out: { name: string; path: string; mtimeMs: number }[] = [];
   for (const name of names) {
-    if (!name.startsWith(WORKSPACE_PREFIX)) continue;
+    // Only `ws_<128-bit hex>` is lethe's: anything else (ws_zz, ws_….moved) is someone else's and ignored.
+    if (!WS_NAME.test(name)) continue;
     const st = await lstat(join(dir, name)).catch(() => undefined);
     if (st?.isDirectory()) out.push({ name, path: join(dir, name), mtimeMs: st.mtimeMs });
   }
@@ -101,6 +103,18 @@ export async function scanWorkspaces(
 }
 
 /**
+ * The finding's workspace by names from its root. In the current namespace the namespace must still be the
+ * directory this service opened; a lease from an earlier root is reached from that root, still without
+ * following a link below it.
+ */
+async function refOf(svc: TransientService, f: WorkspaceFinding): Promise<WorkspaceRef> {
+  const ns = await svc.namespace();
+  const nsDir = dirname(f.path);
+  if (nsDir === ns.dir) return svc.workspaceRef(f.id);
+  return { root: dirname(nsDir), namespace: basename(nsDir), id: f.id };
+}
+
+/**
  * Shreds and removes what a finding points at and closes its lease (with a
  * `workspace_closed` entry). Only `ws_<128-bit hex>` directories are ever
  * touched; foreign namespaces are only reported.
@@ -113,7 +127,7 @@ export async function fixWorkspace(
     return { fixed: false, reason: "another deployment's namespace: reported, not removed" };
   if (!WS_NAME.test(basename(f.path)) || basename(f.path) !== f.id)
     return { fixed: false, reason: "not a lethe workspace path; left alone" };
-  const r = await shredWorkspace(f.path, await svc.memoryBacked());
+  const r = await shredWorkspace(await refOf(svc, f), await svc.memoryBacked());
   if (!r.removed) return { fixed: false, reason: r.errors.slice(0, 3).join("; ") };
   await svc.leases.close({
     id: f.id,

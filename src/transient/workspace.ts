@@ -1,12 +1,13 @@
 import { createHash, createHmac } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { lstat, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { LetheError } from "../core/errors.js";
 import { shredFileAsync } from "../crypto/shred.js";
 import { DEFAULT_CHUNK, openAll, sealParts } from "./chunk-format.js";
-import { withFile, writeParts } from "./file-io.js";
+import { ioError, withFile, writeParts } from "./file-io.js";
 import { DecryptingReadStream, EncryptingWriteStream, type StreamTarget } from "./streams.js";
+import { type DirIdentity, sameDir } from "./workspace-dir.js";
 
 /** Encrypted files are stored under a keyed hash of their name, so leftovers reveal no names. */
 export const CIPHER_PREFIX = "e-";
@@ -72,6 +73,8 @@ export class Workspace {
     private readonly chunkSize = DEFAULT_CHUNK,
     /** tmpfs/ramfs root: small whole-file I/O is done synchronously (memory copies, no thread-pool hops). */
     private readonly memoryBacked = false,
+    /** The directory as created: a plain path is handed out only while `dir` still resolves to it. */
+    private readonly identity?: DirIdentity,
   ) {
     this.#key = key;
     this.#nameKey = createHmac("sha256", key).update("lethe-ws-names/v1").digest();
@@ -152,10 +155,31 @@ export class Workspace {
     }
     // mkdir's mode can only be narrowed by the umask, never widened: 0700 or stricter.
     await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "EEXIST") throw err;
+      if (err.code !== "EEXIST") throw ioError(err);
     });
+    await this.checkPlainDir(dir);
     this.key();
     return join(dir, name);
+  }
+
+  /**
+   * A path handed out must stay inside the workspace: `dir` must still resolve to the directory created for it
+   * (no ancestor swapped), and `plain` must be a real directory of this user (lstat: a planted link is refused).
+   */
+  private async checkPlainDir(dir: string): Promise<void> {
+    const uid = process.getuid?.();
+    const [ws, plain] = await Promise.all([
+      this.identity ? lstat(this.dir).catch(() => undefined) : undefined,
+      lstat(dir).catch(() => undefined),
+    ]);
+    const wsOk = !this.identity || (ws?.isDirectory() === true && sameDir(ws, this.identity));
+    const plainOk =
+      plain?.isDirectory() === true && (uid === undefined || plain.uid === uid) && (!ws || plain.dev === ws.dev);
+    if (!wsOk || !plainOk)
+      throw new LetheError(
+        "CONFLICT",
+        `workspace ${this.id}: its plain directory is not a real directory of this workspace (a link or a swapped path); no plain path handed out`,
+      );
   }
 
   /** Shreds one encrypted file now instead of at the end. */

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Lethe } from "../../src/lethe.js";
@@ -173,6 +173,9 @@ describe("janitor: workspaces and events", () => {
     const old = new Date(Date.now() - 3 * 86_400_000);
     utimesSync(foreign, old, old);
     mkdirSync(join(ns, "not-a-workspace"));
+    // Names that only look like lethe's: never reported, never touched (only ws_<32 lowercase hex> is lethe's).
+    const lookalikes = ["ws_zz", `ws_${randomBytes(16).toString("hex")}.moved`, `ws_${"A".repeat(32)}`];
+    for (const n of lookalikes) mkdirSync(join(ns, n));
 
     const r = await lethe.janitor();
     const kinds = r.findings.map((f) => [f.kind, f.path]).sort();
@@ -193,9 +196,40 @@ describe("janitor: workspaces and events", () => {
     expect(existsSync(expiredDir)).toBe(false);
     expect(existsSync(foreign)).toBe(true);
     expect(existsSync(join(ns, "not-a-workspace"))).toBe(true);
+    for (const n of lookalikes) expect(existsSync(join(ns, n))).toBe(true);
     expect(await lethe.state.db.selectFrom("leases").selectAll().execute()).toEqual([]);
     const closed = (await lethe.audit.log({})).filter((e) => e.action === "workspace_closed" && e.reason === "janitor");
     expect(closed.map((e) => e.data?.finding).sort()).toEqual(["lease_expired", "workspace_orphaned"]);
+  });
+
+  it("an unusable transient root (a link, or another user's) fails the workspace part only: every dataset is checked", async () => {
+    const p = makeTransientProject();
+    aged(p, "uploads/old.bin", 3 * HOUR);
+    mkdirSync(join(p.dir, "elsewhere"));
+    symlinkSync(join(p.dir, "elsewhere"), p.root);
+    const lethe = await openP(p);
+    const r = await lethe.janitor();
+    expect(r.findings).toEqual([
+      { kind: "workspaces_unavailable", reason: expect.stringContaining("symlinks are refused") },
+      expect.objectContaining({ kind: "expired_item", dataset: "uploads" }),
+    ]);
+    const found = (await lethe.audit.log({})).filter((e) => e.action === "janitor_found");
+    expect(found.find((e) => e.reason === "workspaces_unavailable")?.data).toEqual({ error: "STATE_ERROR" });
+    if (process.getuid?.() === 0) {
+      const q = makeTransientProject();
+      aged(q, "uploads/old.bin", 3 * HOUR);
+      mkdirSync(q.root, { mode: 0o700 });
+      chownSync(q.root, 4242, 4242);
+      const cli = await letheIn(["janitor", "--json", "--config", q.configPath], q.dir);
+      expect(cli.code).toBe(1);
+      expect(cli.json).toMatchObject({
+        findings: [
+          { kind: "workspaces_unavailable", reason: expect.stringContaining("another user") },
+          { kind: "expired_item", dataset: "uploads" },
+        ],
+        datasets: [{ name: "uploads", overdue: 1 }],
+      });
+    }
   });
 
   it("reports events still undelivered after the grace period, and --apply processes them", async () => {

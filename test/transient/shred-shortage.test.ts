@@ -31,10 +31,10 @@ function withFewDescriptors(script: string, args: string[]): Promise<{ code: num
 const SCRIPT = `
 import { openSync, closeSync } from "node:fs";
 const { shredWorkspace } = await import(process.argv[1]);
-const dir = process.argv[2];
+const ref = JSON.parse(process.argv[2]);
 const held = [];
 for (;;) { try { held.push(openSync("/dev/null", "r")); } catch (e) { if (e.code !== "EMFILE") throw e; break; } }
-const pending = shredWorkspace(dir, false);
+const pending = shredWorkspace(ref, false);
 setTimeout(() => { for (const fd of held) closeSync(fd); }, 300);
 const r = await pending;
 console.log(JSON.stringify({ held: held.length, removed: r.removed, errors: r.errors, files: r.files }));
@@ -42,11 +42,13 @@ console.log(JSON.stringify({ held: held.length, removed: r.removed, errors: r.er
 
 describe("a workspace cleanup during a shortage of file descriptors", () => {
   it("waits the shortage out and removes the workspace, instead of leaving it for the janitor", async () => {
-    const dir = join(tempDir("lethe-shortage-"), "ws_00000000000000000000000000000000");
+    const root = tempDir("lethe-shortage-");
+    const ref = { root, namespace: "0123456789abcdef", id: "ws_00000000000000000000000000000000" };
+    const dir = join(root, ref.namespace, ref.id);
     mkdirSync(join(dir, "nested"), { recursive: true });
     writeFileSync(join(dir, "e-0001"), "ciphertext");
     writeFileSync(join(dir, "nested", "patient-name.txt"), "plaintext");
-    const { code, out } = await withFewDescriptors(SCRIPT, [SHRED, dir]);
+    const { code, out } = await withFewDescriptors(SCRIPT, [SHRED, JSON.stringify(ref)]);
     expect(code, out).toBe(0);
     const r = JSON.parse(out.trim().split("\n").at(-1) as string);
     expect(r.held).toBeGreaterThan(100);

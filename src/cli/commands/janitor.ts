@@ -22,7 +22,7 @@ function render(r: JanitorReport): string {
     for (const f of r.findings.slice(0, 200))
       rows.push([
         f.kind,
-        f.dataset ? `${f.dataset} ${f.key ?? `#${f.keyHash?.slice(0, 12)}`}` : (f.path ?? f.id ?? ""),
+        f.dataset ? `${f.dataset} ${f.key ?? `#${f.keyHash?.slice(0, 12)}`}` : (f.path ?? f.id ?? f.reason ?? ""),
         f.age ?? "",
         r.applied ? (f.fixed ? "yes" : `no${f.reason ? `: ${f.reason}` : ""}`) : "",
       ]);

@@ -1,0 +1,131 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Lethe } from "../../src/lethe.js";
+import { makeTransientProject, useTransientProjects } from "./helpers.js";
+
+// A local user who can write under the transient root swaps a path component while a workspace runs. The
+// cleanup (and ws.path, ws.write, ws.read) must never follow a link or act on a directory lethe did not create.
+const { track } = useTransientProjects();
+
+/** A project whose warnings are kept, and an outside folder a hostile user points links at. */
+async function project() {
+  const warnings: string[] = [];
+  const p = makeTransientProject();
+  const lethe = track(await p.open({ logger: { warn: (m: string) => warnings.push(m), info: () => undefined } }));
+  const outside = join(p.dir, "outside");
+  mkdirSync(outside);
+  return { p, lethe, outside, warnings };
+}
+
+/** Plants a victim workspace-shaped tree `<dir>/<id>/…` and returns a check that it is untouched. */
+function victim(dir: string, id: string): () => void {
+  const target = join(dir, id);
+  mkdirSync(join(target, "plain"), { recursive: true });
+  writeFileSync(join(target, "important.db"), "VICTIM-IMPORTANT");
+  writeFileSync(join(target, "plain", "x"), "VICTIM2");
+  return () => {
+    expect(readFileSync(join(target, "important.db"), "utf8")).toBe("VICTIM-IMPORTANT");
+    expect(readFileSync(join(target, "plain", "x"), "utf8")).toBe("VICTIM2");
+  };
+}
+
+async function leftForJanitor(lethe: Lethe, id: string, warnings: string[], secret: string[]) {
+  expect((await lethe.state.db.selectFrom("leases").select("id").execute()).map((l) => l.id)).toEqual([id]);
+  expect((await lethe.audit.log({})).filter((e) => e.action === "workspace_closed")).toEqual([]);
+  const warning = warnings.find((w) => w.includes("cleanup incomplete"));
+  expect(warning).toContain("PATH_CHANGED");
+  for (const s of secret) expect(warning).not.toContain(s);
+}
+
+describe("workspace cleanup never follows a swapped path", () => {
+  it("a namespace swapped for a link to an outside folder: nothing outside touched, lease left for the janitor", async () => {
+    const { p, lethe, outside, warnings } = await project();
+    let id = "";
+    let ns = "";
+    let untouched: () => void = () => undefined;
+    await lethe.transient("req-3", async (ws) => {
+      await ws.write("in.json", "PROMPT");
+      id = ws.id;
+      ns = dirname(ws.dir);
+      renameSync(ns, `${ns}.moved`);
+      symlinkSync(outside, ns);
+      untouched = victim(outside, id);
+    });
+    untouched();
+    // The real workspace is left as it was (ciphertext only), not lost track of.
+    expect(readdirSync(join(`${ns}.moved`, id))).toHaveLength(1);
+    await leftForJanitor(lethe, id, warnings, [outside, p.root]);
+  });
+
+  it("a namespace swapped for another real directory (same name, different inode) is refused too", async () => {
+    const { lethe, warnings } = await project();
+    let id = "";
+    let untouched: () => void = () => undefined;
+    await lethe.transient("req-4", async (ws) => {
+      await ws.write("in.json", "PROMPT");
+      id = ws.id;
+      const ns = dirname(ws.dir);
+      renameSync(ns, `${ns}.moved`);
+      mkdirSync(ns, { mode: 0o700 });
+      untouched = victim(ns, id);
+    });
+    untouched();
+    await leftForJanitor(lethe, id, warnings, []);
+  });
+
+  it("a workspace directory swapped for another directory under its name is refused", async () => {
+    const { lethe, warnings } = await project();
+    let id = "";
+    let untouched: () => void = () => undefined;
+    await lethe.transient("req-5", async (ws) => {
+      await ws.write("in.json", "PROMPT");
+      id = ws.id;
+      renameSync(ws.dir, `${ws.dir}.moved`);
+      untouched = victim(dirname(ws.dir), basename(ws.dir));
+    });
+    untouched();
+    await leftForJanitor(lethe, id, warnings, []);
+  });
+});
+
+describe("workspace file access never follows a planted link", () => {
+  it("ws.path refuses when plain/ is a link to an outside folder", async () => {
+    const { lethe, outside } = await project();
+    const err = await lethe
+      .transient("req-7", async (ws) => {
+        symlinkSync(outside, join(ws.dir, "plain"));
+        return ws.path("a.txt");
+      })
+      .then(
+        (v) => ({ v }),
+        (e: { code?: string; message?: string }) => e,
+      );
+    expect(err).toMatchObject({ code: "CONFLICT" });
+    expect((err as Error).message).not.toContain(outside);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it("ws.write / ws.read on a planted link: a coded error that names no path", async () => {
+    const { lethe, outside } = await project();
+    writeFileSync(join(outside, "target"), "x");
+    const errors = await lethe.transient("req-8", async (ws) => {
+      await ws.write("a", "first");
+      for (const f of readdirSync(ws.dir)) {
+        renameSync(join(ws.dir, f), join(outside, "moved"));
+        symlinkSync(join(outside, "target"), join(ws.dir, f));
+      }
+      const seen: unknown[] = [];
+      await ws.write("a", "second").catch((e: unknown) => seen.push(e));
+      await ws.read("a").catch((e: unknown) => seen.push(e));
+      return seen.map((e) => ({ code: (e as { code?: string }).code, message: (e as Error).message }));
+    });
+    expect(errors).toEqual([
+      { code: "CONFLICT", message: expect.stringContaining("ELOOP") },
+      { code: "CONFLICT", message: expect.stringContaining("ELOOP") },
+    ]);
+    for (const e of errors) expect(e.message).not.toContain("/");
+    expect(readFileSync(join(outside, "target"), "utf8")).toBe("x");
+    expect(existsSync(join(outside, "target"))).toBe(true);
+  });
+});
