@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { PurgeMode, PurgeReport } from "../../core/types.js";
-import { checkpoint, encodeAll, MAX_NEEDLES } from "./sqlite-purge.js";
+import { checkpoint, encodeAll, MAX_NEEDLE_BYTES, MAX_NEEDLES, MAX_SEARCH_BYTES } from "./sqlite-purge.js";
 import type { SearchHits } from "./sqlite-scan.js";
 import { searchInWorker } from "./sqlite-scan-in-worker.js";
 
@@ -80,16 +80,23 @@ export class ScrubBatcher {
     const needles = batch.map((p) => (p.mode === "verify" ? encodeAll(p.values, encoding) : []));
     let cp = await this.opts.exclusive(() => checkpoint(raw));
     const union = [...new Set(needles.flat())];
-    const tooMany = union.length > MAX_NEEDLES;
-    const hits = !tooMany && union.length > 0 ? await (this.opts.search ?? searchInWorker)(path, union) : undefined;
+    let unsearchable = !searchable(union);
+    const hits =
+      !unsearchable && union.length > 0
+        ? await (this.opts.search ?? searchInWorker)(path, union).catch((err: unknown) => {
+            // The pattern was too large for the regex engine: the rewrite below is the sound answer.
+            if (!String((err as Error)?.message).includes("PATTERN_TOO_LARGE")) throw err;
+            unsearchable = true;
+            return undefined;
+          })
+        : undefined;
     const reports = batch.map((p, i): PurgeReport => {
       const report: PurgeReport = { store, mode: p.mode, scannedBytes: 0, found: 0, vacuumed: false, complete: true };
       if (batch.length > 1) report.shared = batch.length;
       if (hits && (needles[i]?.length ?? 0) > 0) attribute(report, hits, new Set(needles[i]));
       return report;
     });
-    // Beyond MAX_NEEDLES values the search regex gets unwieldy: one VACUUM instead.
-    const rewrite = batch.some((p) => p.mode === "vacuum") || tooMany || reports.some((r) => r.found > 0);
+    const rewrite = batch.some((p) => p.mode === "vacuum") || unsearchable || reports.some((r) => r.found > 0);
     if (rewrite) {
       // A reader that already outlasted the busy timeout once is still there: do not wait for it a second time.
       cp = await this.opts.exclusive(() => {
@@ -106,6 +113,24 @@ export class ScrubBatcher {
     }
     return reports;
   }
+}
+
+/**
+ * Whether a byte search can vouch for these values. Not when there are too
+ * many (the pattern gets unwieldy), or when one is longer than
+ * MAX_NEEDLE_BYTES: in a row larger than a page, SQLite stores a long value
+ * in pieces across overflow pages, so a leftover need not hold it in one run
+ * of bytes and a search for the whole value could miss it. Either way the
+ * file is rewritten (VACUUM) instead, which needs no search.
+ */
+function searchable(union: string[]): boolean {
+  if (union.length > MAX_NEEDLES) return false;
+  let total = 0;
+  for (const n of union) {
+    if (n.length > MAX_NEEDLE_BYTES) return false;
+    total += n.length;
+  }
+  return total <= MAX_SEARCH_BYTES;
 }
 
 /**

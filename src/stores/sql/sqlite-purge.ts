@@ -2,6 +2,10 @@ import type Database from "better-sqlite3";
 
 /** Beyond this many values (a very large batch) the search regex gets unwieldy: one VACUUM instead. */
 export const MAX_NEEDLES = 100_000;
+/** An encoded value longer than this is not searched for (see scrub-batcher's `searchable`): the file is rewritten. */
+export const MAX_NEEDLE_BYTES = 1024;
+/** All values of one search together, in bytes: beyond it the regex engine refuses the pattern. */
+export const MAX_SEARCH_BYTES = 4 << 20;
 
 /** `wal_checkpoint(TRUNCATE)`; with `wait` false it gives up at once instead of waiting the busy timeout. */
 export function checkpoint(raw: Database.Database, wait = true): { busy: number; log: number } {

@@ -10,6 +10,7 @@ const data = workerData as { path: string; needles: string[] };
 try {
   parentPort?.postMessage({ result: searchStore(data.path, data.needles) });
 } catch (err) {
-  // The code only (ENOENT, EACCES…): a message would carry the file path.
-  parentPort?.postMessage({ error: { message: (err as NodeJS.ErrnoException).code ?? "unexpected error" } });
+  // The code only (ENOENT, EACCES…): a message would carry the file path, a regex error the erased values.
+  const message = err instanceof SyntaxError ? "PATTERN_TOO_LARGE" : (err as NodeJS.ErrnoException).code;
+  parentPort?.postMessage({ error: { message: message ?? "unexpected error" } });
 }
