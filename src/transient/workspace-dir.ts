@@ -80,3 +80,21 @@ export function createWorkspaceDir(ref: Omit<WorkspaceRef, "wsIdentity">): DirId
     closeSync(ns);
   }
 }
+
+/**
+ * Opens the workspace directory itself from the root (no link followed), refusing any directory but the one
+ * `ref.wsIdentity` names: a name below it can then be reached with `at(fd, name)`, whatever was swapped above.
+ */
+export function openWorkspace(ref: WorkspaceRef): number {
+  const ns = openNamespace(ref.root, ref.namespace, ref.nsIdentity);
+  try {
+    const fd = openDirAt(ns, ref.id);
+    if (ref.wsIdentity && !sameDir(fstatSync(fd), ref.wsIdentity)) {
+      closeSync(fd);
+      throw new PathChangedError("the workspace directory");
+    }
+    return fd;
+  } finally {
+    closeSync(ns);
+  }
+}

@@ -162,7 +162,7 @@ export class TransientService {
         (name) => this.leases.markPlaintext(id, requestId, name),
         opts.chunkSize,
         await this.memoryBacked(),
-        wsIdentity,
+        await this.workspaceRef(id, wsIdentity),
       );
       const w = ws;
       const aborted = new Promise<never>((_, reject) => {

@@ -1,13 +1,15 @@
 import { createHash, createHmac } from "node:crypto";
+import { closeSync } from "node:fs";
 import { lstat, mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { LetheError } from "../core/errors.js";
 import { shredFileAsync } from "../crypto/shred.js";
+import { at, PathChangedError } from "../safe-fs/anchor.js";
 import { DEFAULT_CHUNK, openAll, sealParts } from "./chunk-format.js";
 import { ioError, withFile, writeParts } from "./file-io.js";
 import { DecryptingReadStream, EncryptingWriteStream, type StreamTarget } from "./streams.js";
-import { type DirIdentity, sameDir } from "./workspace-dir.js";
+import { openWorkspace, sameDir, type WorkspaceRef } from "./workspace-dir.js";
 
 /** Encrypted files are stored under a keyed hash of their name, so leftovers reveal no names. */
 export const CIPHER_PREFIX = "e-";
@@ -73,8 +75,8 @@ export class Workspace {
     private readonly chunkSize = DEFAULT_CHUNK,
     /** tmpfs/ramfs root: small whole-file I/O is done synchronously (memory copies, no thread-pool hops). */
     private readonly memoryBacked = false,
-    /** The directory as created: a plain path is handed out only while `dir` still resolves to it. */
-    private readonly identity?: DirIdentity,
+    /** How the directory is reached from the root, and what it was when created (a swap is refused). */
+    private readonly ref?: WorkspaceRef,
   ) {
     this.#key = key;
     this.#nameKey = createHmac("sha256", key).update("lethe-ws-names/v1").digest();
@@ -168,11 +170,12 @@ export class Workspace {
    */
   private async checkPlainDir(dir: string): Promise<void> {
     const uid = process.getuid?.();
+    const identity = this.ref?.wsIdentity;
     const [ws, plain] = await Promise.all([
-      this.identity ? lstat(this.dir).catch(() => undefined) : undefined,
+      identity ? lstat(this.dir).catch(() => undefined) : undefined,
       lstat(dir).catch(() => undefined),
     ]);
-    const wsOk = !this.identity || (ws?.isDirectory() === true && sameDir(ws, this.identity));
+    const wsOk = !identity || (ws?.isDirectory() === true && sameDir(ws, identity));
     const plainOk =
       plain?.isDirectory() === true && (uid === undefined || plain.uid === uid) && (!ws || plain.dev === ws.dev);
     if (!wsOk || !plainOk)
@@ -184,14 +187,21 @@ export class Workspace {
 
   /** Shreds one encrypted file now instead of at the end. */
   async delete(name: string): Promise<boolean> {
-    const path = this.cipherPath(name);
+    const file = basename(this.cipherPath(name));
     this.key();
+    let fd: number | undefined;
     try {
-      await shredFileAsync(path, { fill: "zero" });
+      // Reached from the root without following a link: a swapped namespace never leads the overwrite outside.
+      fd = this.ref ? openWorkspace(this.ref) : undefined;
+      await shredFileAsync(fd === undefined ? join(this.dir, file) : at(fd, file), { fill: "zero" });
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-      throw err;
+      if (err instanceof PathChangedError)
+        throw new LetheError("CONFLICT", `workspace ${this.id}: ${err.message}; nothing deleted`);
+      throw ioError(err);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
 

@@ -90,6 +90,27 @@ describe("workspace cleanup never follows a swapped path", () => {
 });
 
 describe("workspace file access never follows a planted link", () => {
+  it("ws.delete through a namespace swapped for a link never overwrites the outside file of the same name", async () => {
+    const { lethe, outside } = await project();
+    const r = await lethe.transient("req-6", async (ws) => {
+      await ws.write("a", "secret");
+      const [file] = readdirSync(ws.dir) as [string];
+      const ns = dirname(ws.dir);
+      renameSync(ns, `${ns}.moved`);
+      symlinkSync(outside, ns);
+      mkdirSync(join(outside, ws.id));
+      writeFileSync(join(outside, ws.id, file), "VICTIM");
+      const err = await ws.delete("a").then(
+        () => undefined,
+        (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }),
+      );
+      return { err, file, id: ws.id };
+    });
+    expect(r.err).toEqual({ code: "CONFLICT", message: expect.stringContaining("PATH_CHANGED") });
+    expect(r.err?.message).not.toContain(outside);
+    expect(readFileSync(join(outside, r.id, r.file), "utf8")).toBe("VICTIM");
+  });
+
   it("ws.path refuses when plain/ is a link to an outside folder", async () => {
     const { lethe, outside } = await project();
     const err = await lethe
