@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_SUBJECT_LENGTH } from "../core/keys/canonical-key.js";
 import { REQUEST_STATUSES } from "../core/requests/types.js";
 
 /**
@@ -11,7 +12,7 @@ const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { message: "expec
 
 export const holdBody = z
   .strictObject({
-    subject: z.string().min(1).max(512).optional(),
+    subject: z.string().min(1).max(MAX_SUBJECT_LENGTH).optional(),
     dataset: name.optional(),
     reason: z.string().trim().min(1, { message: "a hold needs a reason" }).max(2000),
     until: isoDate.optional(),
@@ -37,7 +38,7 @@ export const verifyQuery = z.strictObject({
 
 export const auditQuery = z
   .strictObject({
-    subject: z.string().min(1).max(512).optional(),
+    subject: z.string().min(1).max(MAX_SUBJECT_LENGTH).optional(),
     dataset: name.optional(),
     key: z.string().min(1).max(1024).optional(),
     runId: z.string().min(1).max(200).optional(),
@@ -58,7 +59,7 @@ export const erasureRequestBody = z.strictObject({
   subject: z
     .string()
     .min(1)
-    .max(512)
+    .max(MAX_SUBJECT_LENGTH)
     .refine((s) => !s.includes("\0"), { message: "must not contain NUL characters" }),
   reason: z.string().max(2000).optional(),
   receivedAt: isoDate.optional(),

@@ -39,6 +39,9 @@ export function keyProblem(config: Pick<DatasetConfig, "storeKind">, key: Item["
   return PATH_KINDS.has(config.storeKind) ? pathKeyProblem(key) : opaqueKeyProblem(key);
 }
 
+/** The longest subject id accepted anywhere (CLI, library, HTTP API): one rule, so all three agree. */
+export const MAX_SUBJECT_LENGTH = 512;
+
 /**
  * A subject id as holds, erasure and the ledger's subject HMAC must see it:
  * well-formed NFC text, no control characters, no surrounding whitespace
@@ -49,6 +52,8 @@ export function keyProblem(config: Pick<DatasetConfig, "storeKind">, key: Item["
  */
 export function canonicalSubject(subject: unknown, where: string): string {
   if (typeof subject !== "string" || subject.length === 0) throw refused(where, "is empty", "subject id");
+  if (subject.length > MAX_SUBJECT_LENGTH)
+    throw refused(where, `is longer than ${MAX_SUBJECT_LENGTH} characters`, "subject id");
   const problem =
     textProblem(subject) ?? (subject.trim() !== subject ? "has leading or trailing whitespace" : undefined);
   if (problem) throw refused(where, problem, "subject id");
