@@ -90,6 +90,9 @@ describe("dashboard in headless Chromium", () => {
 
     await page.fill("#token", token);
     await page.click("#login-form button[type=submit]");
+    // Every panel loads by its own request: wait for the whole first refresh, not only the datasets panel
+    // (the forecast's bars were once counted before its response had arrived).
+    await page.waitForSelector("body[data-loaded=true]");
     await page.waitForSelector("#datasets tr[data-dataset=logs]");
     expect(await page.evaluate("sessionStorage.getItem('lethe.token')")).toBe(token);
 
