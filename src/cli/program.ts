@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { packageFile } from "../core/package-file.js";
 import { registerApply } from "./commands/apply.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerDemo } from "./commands/demo.js";
@@ -68,9 +69,8 @@ export function buildProgram(run: Runner): Command {
   return program;
 }
 
-/** src/cli and dist/cli are both two levels below the package root. */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(packageFile("../package.json"), "utf8")) as { version: string };
   return pkg.version;
 }
 

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { LetheConfig } from "../config/types.js";
 import { LetheError } from "../core/errors.js";
-import { workerFile } from "../core/worker-file.js";
+import { workerFile } from "../core/package-file.js";
 import type { ScanOptions, ScanResult } from "./scan-ledger.js";
 
 /**
@@ -15,7 +15,7 @@ export function scanInWorker(state: LetheConfig["state"], options: Omit<ScanOpti
   return new Promise((resolve, reject) => {
     let settled = false;
     // Not the parent's flags (a test runner's loader hooks, inspector): the worker needs none.
-    const worker = new Worker(workerFile(import.meta.url, "verify-worker.js", "the verification worker"), {
+    const worker = new Worker(workerFile("ledger/verify-worker.js", "the verification worker"), {
       workerData: { state, options },
       execArgv: [],
     });

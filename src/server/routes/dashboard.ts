@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { packageFile } from "../../core/package-file.js";
 
 const ASSETS = {
   "index.html": "text/html; charset=utf-8",
@@ -12,9 +12,9 @@ const ASSETS = {
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/** The dashboard's files, shipped in the package next to this module (copied to dist by the build). */
+/** The dashboard's files, shipped in the package (copied to dist by the build). */
 export function dashboardDir(): string {
-  return fileURLToPath(new URL("../dashboard/", import.meta.url));
+  return packageFile("server/dashboard/");
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { LetheError } from "../../core/errors.js";
-import { workerFile } from "../../core/worker-file.js";
+import { workerFile } from "../../core/package-file.js";
 import type { SearchHits } from "./sqlite-scan.js";
 
 /**
@@ -13,7 +13,7 @@ import type { SearchHits } from "./sqlite-scan.js";
 export function searchInWorker(path: string, needles: string[]): Promise<SearchHits> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const file = workerFile(import.meta.url, "sqlite-scan-worker.js", "the scrub search worker");
+    const file = workerFile("stores/sql/sqlite-scan-worker.js", "the scrub search worker");
     // Not the parent's flags (a test runner's loader hooks, inspector): the worker needs none.
     const worker = new Worker(file, { workerData: { path, needles }, execArgv: [] });
     const settle = (f: () => void) => {
