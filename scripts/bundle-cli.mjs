@@ -1,22 +1,26 @@
 #!/usr/bin/env node
-// Bundles the compiled CLI (dist/cli/main.js) into dist/bundle/, which bin/lethe.js runs. Why: loading
-// ~600 separate ES modules (lethe's own, Kysely's, zod's) cost ~0.5 s of CPU at every CLI start; one
-// file loads in a fraction of that. Run by `npm run build`, after tsc.
+// Bundles the compiled CLI (dist/cli/main.js) into dist/bundle/, which bin/lethe.js runs, and each worker
+// thread's entry into one file in place. Why: loading ~600 separate ES modules (lethe's own, Kysely's,
+// zod's) cost ~0.5 s of CPU at every CLI start and ~0.15 s at every worker start; one file loads in a
+// fraction of that. Run by `npm run build`, after tsc.
 //
 // Inlined: the pure-JS libraries every command loads. External: native addons and the heavy
 // libraries loaded lazily for one kind of store or for `serve` (they stay in node_modules, where
 // their own relative files and assets are). dist/bundle is one level below dist/, like dist/core,
 // so src/core/package-file.ts resolves shipped files (workers, dashboard, package.json) the same
-// from the bundle as from the compiled tree.
+// from the bundle as from the compiled tree; a worker's bundle replaces its compiled file at the
+// same path, so it resolves them the same too.
 import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
 
+const WORKERS = ["ledger/verify-worker.js", "stores/sql/sqlite-scan-worker.js"];
 const INLINE = new Set(["kysely", "zod", "yaml", "commander", "croner", "picomatch", "pg-connection-string"]);
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const out = join(root, "dist", "bundle");
+const dist = join(root, "dist");
+const out = join(dist, "bundle");
 rmSync(out, { recursive: true, force: true });
 
 /** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
@@ -25,14 +29,16 @@ function packageName(id) {
   return id.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
 }
 
+function external(id) {
+  if (id.startsWith("node:")) return true;
+  if (id.startsWith(".") || id.startsWith("/") || id.startsWith("\0")) return false;
+  return !INLINE.has(packageName(id));
+}
+
 await build({
-  input: join(root, "dist", "cli", "main.js"),
+  input: join(dist, "cli", "main.js"),
   platform: "node",
-  external: (id) => {
-    if (id.startsWith("node:")) return true;
-    if (id.startsWith(".") || id.startsWith("/") || id.startsWith("\0")) return false;
-    return !INLINE.has(packageName(id));
-  },
+  external,
   logLevel: "warn",
   output: {
     dir: out,
@@ -43,3 +49,15 @@ await build({
     chunkFileNames: "chunk-[name]-[hash].js",
   },
 });
+
+// A worker is started by file path, so its bundle must be one file: dynamic imports are inlined.
+for (const worker of WORKERS) {
+  const file = join(dist, worker);
+  await build({
+    input: file,
+    platform: "node",
+    external,
+    logLevel: "warn",
+    output: { file, format: "esm", keepNames: true, codeSplitting: false },
+  });
+}
