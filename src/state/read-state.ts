@@ -2,6 +2,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import type { LetheConfig } from "../config/types.js";
+import { cachedStatements } from "../core/cached-statements.js";
 import type { StateDatabase } from "./schema.js";
 
 export interface StateReader {
@@ -37,6 +38,6 @@ export async function openStateReader(state: LetheConfig["state"]): Promise<Stat
   // A whole-ledger pass reads every page once: a larger cache and memory-mapped reads.
   raw.pragma("cache_size = -65536");
   raw.pragma("mmap_size = 268435456");
-  const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: cachedStatements(raw) }) });
   return { db, close: () => db.destroy() };
 }

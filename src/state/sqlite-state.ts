@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
+import { cachedStatements } from "../core/cached-statements.js";
 import type { StateDialect } from "./dialect.js";
 import type { LedgerItemsTable, LedgerTable, StateDatabase } from "./schema.js";
 import { secureStateDir } from "./state-permissions.js";
@@ -31,7 +32,7 @@ export function openSqliteState(
   // A long run rewrites the same index pages in every batch: checkpoint rarely and let the
   // WAL coalesce them (a run ends with wal_checkpoint(TRUNCATE) anyway).
   raw.pragma("wal_autocheckpoint = 20000");
-  const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: cachedStatements(raw) }) });
   // Prepared on first use: the table exists only once migrations have run.
   let insert: Database.Statement | undefined;
   const prepare = () =>

@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import { Kysely, type RawBuilder, SqliteDialect, sql } from "kysely";
+import { cachedStatements } from "../../core/cached-statements.js";
 import { ScrubBatcher } from "./scrub-batcher.js";
 import { checkpoint } from "./sqlite-purge.js";
 import {
@@ -37,7 +38,7 @@ export function openSqliteTarget(path: string, busyTimeoutMs = 10_000): TargetDi
   raw.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   // Per connection only: deletes touch index pages in random order, and a larger cache keeps them hot.
   raw.pragma("cache_size = -65536");
-  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) }) as AnyDb;
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: cachedStatements(raw) }) }) as AnyDb;
   const c = (col: string) => sql.id(col);
   let batcher: ScrubBatcher | undefined;
   return {
