@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
 
 const WORKERS = ["ledger/verify-worker.js", "stores/sql/sqlite-scan-worker.js"];
-const INLINE = new Set(["kysely", "zod", "yaml", "commander", "croner", "picomatch", "pg-connection-string"]);
+const INLINE = new Set(["kysely", "zod", "yaml", "commander", "croner", "picomatch"]);
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, "dist");

@@ -1,15 +1,20 @@
 import { realpathSync, statSync } from "node:fs";
-import { parse } from "pg-connection-string";
+import ConnectionParameters from "pg/lib/connection-parameters.js";
 import { LetheError } from "./errors.js";
 
 const PG = /^postgres(ql)?:\/\//;
 
-/** Where a PostgreSQL URL really connects: query parameters (`?host=`, `?port=`) win over the authority, as in pg. */
+/**
+ * Where a PostgreSQL URL really connects, resolved by the pg client's own
+ * rules: query parameters (`?host=`, `?port=`) win over the authority, and
+ * what the URL leaves out comes from PGHOST, PGPORT, PGUSER, PGDATABASE,
+ * PGOPTIONS or pg's defaults, exactly as when the store connects.
+ */
 function pgTarget(url: string): { host: string; port: string; database: string; user: string; options: string } {
-  const c = parse(url);
+  const c = new ConnectionParameters(url);
   return {
     host: (c.host ?? "").toLowerCase(),
-    port: c.port || "5432",
+    port: String(c.port),
     database: c.database ?? "",
     user: c.user ?? "",
     options: c.options ?? "",
@@ -19,7 +24,8 @@ function pgTarget(url: string): { host: string; port: string; database: string; 
 /**
  * Do two store URLs name the same database? PostgreSQL: the same host,
  * port and database name as the pg client will connect to (query
- * parameters such as `?host=` or `?port=` count, as they do for the client);
+ * parameters such as `?host=` or `?port=` count, as they do for the client,
+ * and so do PG* environment variables for what a URL leaves out);
  * SQLite (`sqlite:PATH`): the same file, compared by device and inode after
  * resolving symlinks. Anything else, or a file that cannot be read, is "not
  * the same".

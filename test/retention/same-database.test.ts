@@ -2,7 +2,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { sameDatabase } from "../../src/core/same-database.js";
+import { sameDatabase, sameSession } from "../../src/core/same-database.js";
 import { type RawSql, rawPg, rawSqlite } from "../conformance/sql-fixture.js";
 import { letheIn, tempDir } from "../helpers/cli.js";
 import { seedLogs } from "../helpers/logs-table.js";
@@ -113,5 +113,37 @@ describe("same-database mode: delete and ledger entries in one transaction, no i
     expect(sameDatabase(`sqlite:${join(d, "a.db")}`, `sqlite:${join(d, "link.db")}`)).toBe(true);
     expect(sameDatabase(`sqlite:${join(d, "a.db")}`, `sqlite:${join(d, "b.db")}`)).toBe(false);
     expect(sameDatabase(`sqlite:${join(d, "a.db")}`, `sqlite:${join(d, "missing.db")}`)).toBe(false);
+  });
+
+  it("sameDatabase/sameSession: what a URL leaves out comes from PG* variables, as when the pg client connects", () => {
+    const saved = { ...process.env };
+    try {
+      // No port in the second URL: with PGPORT=6000 it connects to :6000, another server than :5432.
+      process.env.PGPORT = "6000";
+      expect(sameDatabase("postgres://u@h:5432/db", "postgres://u@h/db")).toBe(false);
+      expect(sameDatabase("postgres://u@h:6000/db", "postgres://u@h/db")).toBe(true);
+      delete process.env.PGPORT;
+      process.env.PGHOST = "other";
+      expect(sameDatabase("postgres://u@h/db", "postgres://u@/db")).toBe(false);
+      expect(sameDatabase("postgres://u@other/db", "postgres://u@/db")).toBe(true);
+      process.env.PGDATABASE = "elsewhere";
+      expect(sameDatabase("postgres://u@other/db", "postgres://u@other")).toBe(false);
+      // No role in the URL: PGUSER's role, so another role than the state's.
+      process.env.PGUSER = "app";
+      expect(sameSession("postgres://lethe@other/db", "postgres://other/db")).toBe(false);
+      expect(sameSession("postgres://app@other/db", "postgres://other/db")).toBe(true);
+      process.env.PGOPTIONS = "-c search_path=tenant";
+      expect(sameSession("postgres://app@other/db", "postgres://app@other/db?options=-c%20search_path%3Dtenant")).toBe(
+        true,
+      );
+      expect(sameSession("postgres://app@other/db?options=-c%20search_path%3Dx", "postgres://app@other/db")).toBe(
+        false,
+      );
+    } finally {
+      for (const k of ["PGPORT", "PGHOST", "PGDATABASE", "PGUSER", "PGOPTIONS"]) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
   });
 });
