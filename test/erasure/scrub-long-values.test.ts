@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { LetheError } from "../../src/core/errors.js";
 import { openLethe } from "../../src/lethe.js";
 import { ScrubBatcher } from "../../src/stores/sql/scrub-batcher.js";
+import { isPatternTooLarge, searchInWorker } from "../../src/stores/sql/sqlite-scan-in-worker.js";
 import { filesContaining, sqliteFixture } from "./fixture.js";
 
 // The search runs in the compiled worker (dist/): `npm run build` first.
@@ -65,9 +66,8 @@ describe("the verify scrub with long erased values", () => {
       path: f.target,
       raw,
       exclusive: async (fn) => fn(),
-      search: async () => {
-        throw new LetheError("STORE_ERROR", "the scrub search failed: PATTERN_TOO_LARGE");
-      },
+      // The real worker's refusal, for a value the batcher itself would never send it (it is longer than 1 KiB).
+      search: (path) => searchInWorker(path, ["x".repeat(70_000)]),
     });
     try {
       expect(await batcher.purge(["a value of some length"], "verify")).toMatchObject({
@@ -75,6 +75,59 @@ describe("the verify scrub with long erased values", () => {
         complete: true,
       });
       await expect(batcher.purge(["a value of some length"], "verify").then(() => "ok")).resolves.toBe("ok");
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("the worker refuses one ~70 KB value with the code PATTERN_TOO_LARGE, not a message to parse", async () => {
+    // V8 refuses to compile a regex for some long literals (this one: 70,000 times the same byte), whatever the total.
+    const f = sqliteFixture(["user-a-000000"], 1);
+    f.app?.close();
+    const err = await searchInWorker(f.target, ["x".repeat(70_000)]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LetheError);
+    expect(err).toMatchObject({ code: "STORE_ERROR", details: { searchError: "PATTERN_TOO_LARGE" } });
+    expect(isPatternTooLarge(err)).toBe(true);
+    // The erased value never reaches the message.
+    expect((err as Error).message).not.toContain("xxxx");
+    // Another failure (the file is gone) is not taken for a refused pattern.
+    const gone = await searchInWorker(join(f.dir, "missing", "app.db"), ["abc"]).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(LetheError);
+    expect(isPatternTooLarge(gone)).toBe(false);
+  });
+});
+
+describe("which erased values the scrub searches for (the 1 KiB rule)", () => {
+  // A value longer than a page's worth can lie in pieces across overflow pages: a whole-value search could miss it.
+  it.each([
+    { what: "1,024 ASCII bytes", value: "k".repeat(1024), searched: true },
+    { what: "1,025 ASCII bytes", value: "k".repeat(1025), searched: false },
+    { what: "512 two-byte characters (1,024 bytes)", value: "é".repeat(512), searched: true },
+    { what: "513 characters but 1,025 bytes", value: `${"é".repeat(512)}k`, searched: false },
+  ])("$what: searched $searched", async ({ value, searched }) => {
+    const f = sqliteFixture(["user-a-000000"], 1);
+    f.app?.close();
+    const raw = new Database(f.target);
+    const calls: string[][] = [];
+    const batcher = new ScrubBatcher({
+      store: "appdb",
+      path: f.target,
+      raw,
+      exclusive: async (fn) => fn(),
+      search: async (_path, needles) => {
+        calls.push(needles);
+        return { scannedBytes: 1, hits: {} };
+      },
+    });
+    try {
+      const report = await batcher.purge([value], "verify");
+      if (searched) {
+        expect(calls).toEqual([[Buffer.from(value, "utf8").toString("latin1")]]);
+        expect(report).toMatchObject({ vacuumed: false, complete: true, found: 0 });
+      } else {
+        expect(calls).toEqual([]);
+        expect(report).toMatchObject({ vacuumed: true, complete: true });
+      }
     } finally {
       raw.close();
     }

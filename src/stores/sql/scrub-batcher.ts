@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import type { PurgeMode, PurgeReport } from "../../core/types.js";
 import { checkpoint, encodeAll, MAX_NEEDLE_BYTES, MAX_NEEDLES, MAX_SEARCH_BYTES } from "./sqlite-purge.js";
 import type { SearchHits } from "./sqlite-scan.js";
-import { searchInWorker } from "./sqlite-scan-in-worker.js";
+import { isPatternTooLarge, searchInWorker } from "./sqlite-scan-in-worker.js";
 
 interface Pending {
   values: string[];
@@ -85,7 +85,7 @@ export class ScrubBatcher {
       !unsearchable && union.length > 0
         ? await (this.opts.search ?? searchInWorker)(path, union).catch((err: unknown) => {
             // The pattern was too large for the regex engine: the rewrite below is the sound answer.
-            if (!String((err as Error)?.message).includes("PATTERN_TOO_LARGE")) throw err;
+            if (!isPatternTooLarge(err)) throw err;
             unsearchable = true;
             return undefined;
           })

@@ -4,7 +4,13 @@ import type Database from "better-sqlite3";
 export const MAX_NEEDLES = 100_000;
 /** An encoded value longer than this is not searched for (see scrub-batcher's `searchable`): the file is rewritten. */
 export const MAX_NEEDLE_BYTES = 1024;
-/** All values of one search together, in bytes: beyond it the regex engine refuses the pattern. */
+/**
+ * All values of one search together, in bytes: lethe's cap on one search's
+ * cost (compiling and running the alternation), beyond which a VACUUM is the
+ * cheaper answer. Not the regex engine's limit: V8 compiles 16 MiB of 1 KiB
+ * alternatives, while its limit is per value (one ~32 KB literal can be
+ * refused; the worker then answers PATTERN_TOO_LARGE and the file is rewritten).
+ */
 export const MAX_SEARCH_BYTES = 4 << 20;
 
 /** `wal_checkpoint(TRUNCATE)`; with `wait` false it gives up at once instead of waiting the busy timeout. */

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { searchStore } from "./sqlite-scan.js";
+import { PATTERN_TOO_LARGE, searchStore } from "./sqlite-scan.js";
 
 /**
  * Worker thread entry (see sqlite-scan-in-worker.ts): one search of a SQLite
@@ -11,6 +11,6 @@ try {
   parentPort?.postMessage({ result: searchStore(data.path, data.needles) });
 } catch (err) {
   // The code only (ENOENT, EACCES…): a message would carry the file path, a regex error the erased values.
-  const message = err instanceof SyntaxError ? "PATTERN_TOO_LARGE" : (err as NodeJS.ErrnoException).code;
-  parentPort?.postMessage({ error: { message: message ?? "unexpected error" } });
+  const code = err instanceof SyntaxError ? PATTERN_TOO_LARGE : (err as NodeJS.ErrnoException).code;
+  parentPort?.postMessage({ error: { code: code ?? "UNEXPECTED" } });
 }

@@ -41,6 +41,13 @@ export function searchStore(path: string, needles: string[]): SearchHits {
   return out;
 }
 
+/**
+ * The search worker's code when V8 refuses to compile the search regex: one
+ * value beyond roughly 32 KB is enough (the limit is per value, not the
+ * pattern's total). The scrub then rewrites the file instead.
+ */
+export const PATTERN_TOO_LARGE = "PATTERN_TOO_LARGE";
+
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 /**
