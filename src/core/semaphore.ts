@@ -5,7 +5,7 @@
  *
  * @example
  * const gate = new Semaphore(64);
- * await gate.use(() => shredTree(dir));
+ * await gate.use(() => shredTree(parentFd, name));
  */
 export class Semaphore {
   private held = 0;

@@ -26,6 +26,26 @@ describe("Semaphore", () => {
     expect(await gate.use(async () => "free again")).toBe("free again");
   });
 
+  it("hands a released slot to the waiter: a newcomer arriving right after the release cannot overtake it", async () => {
+    // The newcomer arrives 0..5 microtasks after the release, so one of them lands between the holder's
+    // release and the waiter's resumption, wherever an implementation puts that gap.
+    for (let hops = 0; hops <= 5; hops++) {
+      const gate = new Semaphore(1);
+      const order: string[] = [];
+      let release = () => {};
+      const holder = gate.use(() => new Promise<void>((r) => (release = r)));
+      const waiter = gate.use(async () => void order.push("waiter"));
+      await Promise.resolve(); // the waiter is queued behind the holder
+      expect(order).toEqual([]);
+      release();
+      let later = Promise.resolve();
+      for (let i = 0; i < hops; i++) later = later.then(() => undefined);
+      const newcomer = later.then(() => gate.use(async () => void order.push("newcomer")));
+      await Promise.all([holder, waiter, newcomer]);
+      expect(order, `newcomer after ${hops} microtasks`).toEqual(["waiter", "newcomer"]);
+    }
+  });
+
   it("refuses a limit that is not a positive integer", () => {
     expect(() => new Semaphore(0)).toThrow(/positive integer/);
     expect(() => new Semaphore(1.5)).toThrow(/positive integer/);

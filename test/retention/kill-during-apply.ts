@@ -10,7 +10,11 @@ import { letheAsync, letheIn, tempDir } from "../helpers/cli.js";
 import { seedLogs } from "../helpers/logs-table.js";
 import { until } from "../helpers/wait.js";
 
-/** 48 batches of 250: every kill below lands between batches, whatever the machine's speed. */
+/**
+ * 48 batches of 250: enough that every kill below lands inside the deletion loop (after this round's share of
+ * rows is gone, before the last batch), whatever the machine's speed. Where in a batch it lands is not chosen:
+ * SIGKILL can hit mid-batch (between a delete and its ledger entry), which is the case the checks are for.
+ */
 const ROWS = 12_000;
 
 interface Entry {
