@@ -1,5 +1,6 @@
 import type { StoreSelection } from "../core/data-map.js";
 import { type Lethe, openLethe } from "../lethe.js";
+import { terminalText } from "./format.js";
 import type { GlobalOptions } from "./result.js";
 
 /**
@@ -13,7 +14,7 @@ export async function withLethe<T>(
   fn: (lethe: Lethe) => Promise<T>,
   stores: StoreSelection = "all",
 ): Promise<T> {
-  const lethe = await openLethe(opts.config, { stores });
+  const lethe = await openLethe(opts.config, { stores, logger: cliLogger });
   try {
     return await fn(lethe);
   } finally {
@@ -37,5 +38,8 @@ export function withLetheState<T>(opts: GlobalOptions, fn: (lethe: Lethe) => Pro
 
 /** A warning from a command that opens the state without openLethe, printed like openLethe's own. */
 export function cliWarn(message: string): void {
-  process.stderr.write(`lethe: warning: ${message}\n`);
+  process.stderr.write(`lethe: warning: ${terminalText(message)}\n`);
 }
+
+/** openLethe's warnings, through the same terminal escaping as every other line the CLI prints. */
+const cliLogger = { warn: cliWarn, info: () => undefined };

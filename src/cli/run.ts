@@ -1,12 +1,14 @@
 import { CommanderError } from "commander";
 import { isLetheError, type LetheError, toLetheError } from "../core/errors.js";
 import { EXIT_CODES } from "./exit-codes.js";
+import { terminalText } from "./format.js";
 import { buildProgram } from "./program.js";
 import type { CommandResult } from "./result.js";
 
 function fail(err: LetheError, wantsJson: boolean): number {
   if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`);
-  process.stderr.write(`lethe: ${err.code === "CONFIG_INVALID" ? "configuration error" : "error"}: ${err.message}\n`);
+  const kind = err.code === "CONFIG_INVALID" ? "configuration error" : "error";
+  process.stderr.write(`lethe: ${kind}: ${terminalText(err.message)}\n`);
   return EXIT_CODES[err.code];
 }
 
@@ -32,7 +34,7 @@ export async function runCli(argv: string[]): Promise<number> {
       return 2;
     }
     const e = isLetheError(err) ? err : toLetheError(err);
-    if (!isLetheError(err)) process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    if (!isLetheError(err)) process.stderr.write(`${terminalText((err as Error)?.stack ?? String(err))}\n`);
     return fail(e, wantsJson);
   }
   const done = outcome as CommandResult | undefined;
@@ -40,6 +42,6 @@ export async function runCli(argv: string[]): Promise<number> {
   if (done.raw !== undefined) process.stdout.write(done.raw);
   else if (wantsJson) {
     if (done.json !== undefined) process.stdout.write(`${JSON.stringify(done.json)}\n`);
-  } else if (done.text) process.stdout.write(`${done.text}\n`);
+  } else if (done.text) process.stdout.write(`${terminalText(done.text)}\n`);
   return done.exitCode;
 }

@@ -7,6 +7,7 @@ import { redactSchema } from "../../config/schema.js";
 import { ConfigError, LetheError } from "../../core/errors.js";
 import { type ScanLogsResult, scanLogs } from "../../redact/scan-logs.js";
 import type { CustomPattern } from "../../redact/types.js";
+import { plain } from "../format.js";
 import type { Runner } from "../program.js";
 import type { GlobalOptions } from "../result.js";
 
@@ -67,15 +68,16 @@ export async function scanLogsCommand(
 
 function render(res: ScanLogsResult, opts: ScanLogsCommandOptions): string {
   const lines: string[] = [];
-  for (const f of res.findings.slice(0, SHOWN)) lines.push(`${f.file}:${f.line}  ${f.type}  ${f.excerpt}`);
+  for (const f of res.findings.slice(0, SHOWN))
+    lines.push(`${plain(f.file)}:${f.line}  ${f.type}  ${plain(f.excerpt)}`);
   const total = Object.values(res.counts).reduce((a, b) => a + b, 0);
   if (total > SHOWN) lines.push(`… and ${total - Math.min(SHOWN, res.findings.length)} more (use --json for the list)`);
   if (res.truncated) lines.push(`(the list keeps the first ${res.findings.length} findings; the counts cover all)`);
   for (const f of res.files) {
-    if (f.skipped) lines.push(`skipped ${f.file}: ${f.skipped}`);
-    if (f.error) lines.push(`error ${f.file}: ${f.error}`);
-    if (f.output && opts.inPlace) lines.push(`redacted ${f.file} in place (old bytes overwritten)`);
-    else if (f.output) lines.push(`wrote ${f.output}`);
+    if (f.skipped) lines.push(`skipped ${plain(f.file)}: ${f.skipped}`);
+    if (f.error) lines.push(`error ${plain(f.file)}: ${plain(f.error)}`);
+    if (f.output && opts.inPlace) lines.push(`redacted ${plain(f.file)} in place (old bytes overwritten)`);
+    else if (f.output) lines.push(`wrote ${plain(f.output)}`);
   }
   // Files that failed part-way were still (partly) scanned and may hold findings.
   const scanned = res.files.filter((f) => !f.skipped).length;
