@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -37,6 +37,20 @@ describe("which store is lethe's state database (same-database mode)", () => {
       /stores\.app\.url: the file is a hard link to lethe's state database/,
     );
     expect(() => assertNotAliased("app", state, state)).not.toThrow();
+    // A symlink to the file, and the file through a symlinked directory: one real path, so one WAL (SQLite
+    // names the WAL after the resolved path). The same database and the same session; not refused.
+    symlinkSync(join(d, "state.db"), join(d, "link.db"));
+    symlinkSync(d, join(d, "dirlink"));
+    for (const link of [join(d, "link.db"), join(d, "dirlink", "state.db"), join(d, "dirlink", "link.db")]) {
+      expect(sameDatabase(`sqlite:${link}`, state), link).toBe(true);
+      expect(sameSession(`sqlite:${link}`, state), link).toBe(true);
+      expect(sameSession(state, `sqlite:${link}`), link).toBe(true);
+      expect(() => assertNotAliased("app", `sqlite:${link}`, state)).not.toThrow();
+    }
+    // A symlink to the hard link is still the hard link: refused.
+    symlinkSync(join(d, "hard.db"), join(d, "hardlink.db"));
+    expect(sameSession(`sqlite:${join(d, "hardlink.db")}`, state)).toBe(false);
+    expect(() => assertNotAliased("app", `sqlite:${join(d, "hardlink.db")}`, state)).toThrow(/hard link/);
   });
 
   it("openLethe refuses a store that hard-links the state file before touching any data", async () => {
