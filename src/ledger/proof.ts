@@ -4,6 +4,7 @@ import { latestAnchor } from "./anchor.js";
 import { entryHash } from "./canonical.js";
 import { batchSecret, itemLeaf, itemSalt } from "./items.js";
 import { inclusionPath, leafHash, PrunedTree, rootFromPath } from "./merkle.js";
+import { proofProblems } from "./proof-schema.js";
 import { toEntry } from "./query.js";
 import { type Checkpoint, checkpointMessage } from "./signing.js";
 import { SigningKeySet } from "./signing-keys.js";
@@ -152,11 +153,16 @@ export async function proveInclusion(state: StateHandle, seq: number, checkpoint
 }
 
 /**
- * Offline check: the checkpoint is signed by one of the public keys given
- * (the one its `keyId` names; after a key rotation pass the old keys too) and
- * the path leads to its root.
+ * Offline check: the proof is well-formed ({@link proofProblems}: exact
+ * lengths, integers, no unknown fields), the checkpoint is signed by one of
+ * the public keys given (the one its `keyId` names, when it names one; after a
+ * key rotation pass the old keys too) and the path leads to its root.
+ *
+ * @example
+ * verifyInclusion(readFileSync("k.pem", "utf8"), JSON.parse(readFileSync("p.json", "utf8")));
  */
 export function verifyInclusion(publicPem: string | readonly string[], proof: InclusionProof): boolean {
+  if (proofProblems(proof).length > 0) return false;
   const cp = proof.checkpoint;
   const keys = SigningKeySet.fromPems(typeof publicPem === "string" ? [publicPem] : [...publicPem]);
   if (keys.problem(cp.keyId, cp.size, checkpointMessage(cp), cp.signature) !== undefined) return false;

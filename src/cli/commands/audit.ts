@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { LetheError } from "../../core/errors.js";
 import { type ExportLine, exportItems } from "../../ledger/export-items.js";
 import { entryMatches, type InclusionProof, verifyInclusion } from "../../ledger/proof.js";
+import { proofProblems } from "../../ledger/proof-schema.js";
 import { allEntries } from "../../ledger/query.js";
 import type { Checkpoint } from "../../ledger/signing.js";
 import { splitPems } from "../../ledger/signing-keys.js";
@@ -256,21 +257,15 @@ export function registerAudit(program: Command, run: Runner): void {
         } catch (err) {
           throw new LetheError("USAGE", `${o.publicKey}: cannot read a public key: ${(err as Error).message}`);
         }
-        const cp = proof?.checkpoint;
-        if (
-          typeof proof?.seq !== "number" ||
-          typeof proof.leafIndex !== "number" ||
-          typeof proof.entryHash !== "string" ||
-          !Array.isArray(proof.path) ||
-          typeof cp?.size !== "number" ||
-          typeof cp.root !== "string" ||
-          typeof cp.at !== "string" ||
-          typeof cp.signature !== "string"
-        )
-          throw new LetheError(
-            "USAGE",
-            `${file}: not an inclusion proof (make one with lethe audit prove SEQ --out FILE)`,
+        // Validated before any hashing: a malformed field is named, never echoed back as if it were proven.
+        const problems = proofProblems(proof);
+        if (problems.length > 0)
+          return result(
+            { ok: false, problems },
+            `PROOF INVALID: ${file} is not a well-formed inclusion proof (lethe audit prove SEQ --out FILE makes one): ${problems.join("; ")}`,
+            4,
           );
+        const cp = proof.checkpoint;
         const pems = splitPems(pemText);
         const inTree = verifyInclusion(pems.length > 0 ? pems : pemText, proof);
         // Older proofs carry only the hash; a proof with its entry must match it to the byte.
