@@ -169,7 +169,7 @@ export class Lethe {
   ) {
     const executor = new Executor(state, ledger, map);
     this.executor = executor;
-    this.holds = new Holds(state, executor);
+    this.holds = new Holds(state, executor, () => this.config.datasets.values());
     this.keys = new KeyRing(state, executor, masterKey, opts.keyring);
     this.transientService = new TransientService({ config, state, ledger: executor, masterKey, logger });
     this.events = new Events(

@@ -1,4 +1,4 @@
-import type { LetheConfig } from "../config/types.js";
+import type { DatasetConfig, LetheConfig } from "../config/types.js";
 import { emptyCounts } from "../executor/delete-batch.js";
 import type { Executor } from "../executor/executor.js";
 import { holdFor } from "../executor/hold-rule.js";
@@ -17,7 +17,7 @@ import type {
 } from "./erasure-types.js";
 import { LetheError } from "./errors.js";
 import type { ActiveHolds, Holds } from "./holds.js";
-import { canonicalSubject } from "./keys/canonical-key.js";
+import { canonicalSubjectFor } from "./keys/subject-rules.js";
 import { Lineage } from "./lineage.js";
 import { clearPurgePending, purgePending } from "./purge-pending.js";
 import { safeReason } from "./safe-reason.js";
@@ -51,18 +51,37 @@ export function erasureTargets(map: DataMap, names?: string[]): DatasetDriver[] 
     if (bad.length > 0)
       throw new LetheError("USAGE", `dataset(s) ${bad.join(", ")} have no subject; cannot erase from them`);
   }
+  const down = names ? [] : erasureUnavailable(map);
+  if (usable.length === 0 && down.length > 0)
+    // Their datasets were left out of the map's selection: the reason is the stores, not the configuration.
+    throw new LetheError(
+      "STORE_ERROR",
+      `nothing was erased: every dataset with a subject is on a store that cannot be reached (${down
+        .map((u) => `dataset ${u.dataset}: store ${u.store}: ${u.reason}`)
+        .join("; ")})`,
+      { unavailable: down.map(({ dataset, store }) => ({ dataset, store })) },
+    );
   if (usable.length === 0)
     throw new LetheError(
       "USAGE",
-      "no dataset in the data map has a subject (datasets.*.subject or subjectFromPath); nothing could be erased",
+      "no dataset in the data map has a subject (datasets.*.subject, subjectFromPath or a pattern with {subject}); nothing could be erased",
     );
   return usable;
 }
 
-/** Distinct, non-empty subject ids, validated before anything is touched. */
-export function normalizeSubjects(subjects: string[]): string[] {
+/**
+ * Distinct, non-empty subject ids, validated before anything is touched:
+ * canonical, and usable in each of `datasets` (an id a dataset's key pattern
+ * cannot tell apart from another is refused: src/core/keys/subject-rules.ts).
+ */
+export function normalizeSubjects(subjects: string[], datasets: Iterable<DatasetConfig> = []): string[] {
   if (subjects.length === 0) throw new LetheError("USAGE", "name at least one subject (or --from FILE)");
-  return [...new Set(subjects.map((s, i) => canonicalSubject(s, subjects.length > 1 ? `subjects.${i}` : "subject")))];
+  const among = [...datasets];
+  return [
+    ...new Set(
+      subjects.map((s, i) => canonicalSubjectFor(among, s, subjects.length > 1 ? `subjects.${i}` : "subject")),
+    ),
+  ];
 }
 
 /**
@@ -77,7 +96,8 @@ export function normalizeSubjects(subjects: string[]): string[] {
  * if (r.subjects[0]?.residue) console.error("residue remains");
  */
 export async function eraseSubjects(deps: ErasureDeps, input: string[], opts: EraseOptions = {}): Promise<EraseResult> {
-  const subjects = normalizeSubjects(input);
+  const covered = opts.datasets?.map((n) => deps.map.known(n)) ?? deps.config.datasets.values();
+  const subjects = normalizeSubjects(input, covered);
   const targets = erasureTargets(deps.map, opts.datasets);
   const lineage = new Lineage(deps.map, deps.executor);
   if (!opts.yes) return dryRun(deps, subjects, targets, lineage, opts);
@@ -129,8 +149,13 @@ export function erasureUnavailable(map: DataMap, names?: string[]): UnavailableD
     .filter((u) => names === undefined || names.includes(u.dataset))
     .filter((u) => {
       const ds = map.known(u.dataset);
-      return ds.subject !== undefined || ds.subjectFromPath !== undefined;
+      return ds.subject !== undefined || ds.subjectFromPath !== undefined || keyPatternHasSubject(ds.pattern);
     });
+}
+
+/** A Redis key pattern names the subject (src/config/redis-pattern.ts allows it once). */
+function keyPatternHasSubject(pattern: string | undefined): boolean {
+  return pattern?.includes("{subject}") ?? false;
 }
 
 /**

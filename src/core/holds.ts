@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
+import type { DatasetConfig } from "../config/types.js";
 import type { Executor } from "../executor/executor.js";
 import type { StateHandle } from "../state/open-state.js";
 import { LetheError } from "./errors.js";
-import { canonicalSubject } from "./keys/canonical-key.js";
+import { canonicalSubjectFor } from "./keys/subject-rules.js";
 
 export interface Hold {
   id: string;
@@ -28,6 +29,8 @@ export class Holds {
   constructor(
     private readonly state: StateHandle,
     private readonly ledger: Executor,
+    /** The configured datasets: a subject id one of them cannot tell apart is refused (it would not be held there). */
+    private readonly datasets: () => Iterable<DatasetConfig> = () => [],
   ) {}
 
   async add(h: { subject?: string; dataset?: string; reason: string; until?: Date }): Promise<string> {
@@ -37,7 +40,7 @@ export class Holds {
     if (h.until !== undefined && !(h.until.getTime() > Date.now()))
       throw new LetheError("VALIDATION", "--until must be a date in the future: this hold would never be active");
     const id = `hold_${randomUUID().slice(0, 8)}`;
-    if (h.subject !== undefined) h = { ...h, subject: canonicalSubject(h.subject, "subject") };
+    if (h.subject !== undefined) h = { ...h, subject: canonicalSubjectFor(this.datasets(), h.subject, "subject") };
     const subjectHash = h.subject !== undefined ? this.ledger.subjectHash(h.subject) : null;
     await this.state.db.transaction().execute(async (trx) => {
       await this.ledger.recordInTx(trx, [

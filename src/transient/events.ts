@@ -111,7 +111,7 @@ export class Events {
       if (ds.ownsKey && !ds.ownsKey(a.key))
         throw new LetheError(
           "VALIDATION",
-          `artifacts.${i}.key: not an item of dataset "${a.dataset}" (outside its root or prefix, or not matched by its include/exclude globs)`,
+          `artifacts.${i}.key: not an item of dataset "${a.dataset}" (${outsideWhy(ds.config.storeKind)})`,
         );
     });
     return r.data;
@@ -253,4 +253,11 @@ function notOptedIn(i: number, dataset: string): LetheError {
     "VALIDATION",
     `artifacts.${i}.dataset: "${dataset}" does not take event-driven deletion (datasets.${dataset}.events is not true)`,
   );
+}
+
+/** Why a key a dataset does not own is outside it, in the terms of its store's configuration. */
+function outsideWhy(kind: string): string {
+  return kind === "redis"
+    ? "not matched by its key pattern"
+    : "outside its root or prefix, or not matched by its include/exclude globs";
 }

@@ -90,6 +90,30 @@ describe("config: redis stores and key-pattern datasets", () => {
     ]);
   });
 
+  it("refuses a pattern that could read one key as several subjects' keys, and unknown placeholders", () => {
+    const refused = (pattern: string, why: RegExp) =>
+      expect(issuesOf(withDataset({ pattern })), pattern).toEqual([
+        expect.stringMatching(new RegExp(`^datasets\\.prompts\\.pattern: ${why.source}`)),
+      ]);
+    // u:ab1 would be subject a, ab and ab1 at once: erasing a deleted a held ab1's key.
+    refused("u:{subject}*", /has a glob right after \{subject\}/);
+    refused("u:{subject}?:*", /has a glob right after \{subject\}/);
+    refused("u:{subject}[:]*", /has a glob right after \{subject\}/);
+    refused("t:*:{subject}:*", /has a "\*" before \{subject\}/);
+    refused("t:[a{subject}]:*", /has \{subject\} inside a "\[…\]" character class/);
+    refused("t:\\{subject}:*", /has a lone "\\" right before \{subject\}/);
+    refused("c:{Subject}:*", /has an unknown placeholder "\{Subject\}": the only one is \{subject\}/);
+    refused("c:{tenant}:{subject}:*", /has an unknown placeholder "\{tenant\}"/);
+    for (const ok of [
+      "fv:{subject}",
+      "s:{{subject}}:*",
+      "c:\\{tenant}:{subject}:*",
+      "c:?:[ab]:{subject}\\*x",
+      "t:\\*:{subject}:*",
+    ])
+      expect(issuesOf(withDataset({ pattern: ok })), ok).toEqual([]);
+  });
+
   it("lethe schema describes the redis store, the pattern and the expire action", () => {
     const text = JSON.stringify(configJsonSchema());
     expect(text).toContain('"redis"');

@@ -109,6 +109,6 @@ describe("redis datasets: erasure", () => {
     expect(await r.client.exists(keys.get("dave") as string[])).toBe(7);
     await expect(
       l.complete({ requestId: "req-redis-2", artifacts: [{ dataset: "prompts", key: `${r.prefix}other:dave` }] }),
-    ).rejects.toThrow(/not an item of dataset "prompts"/);
+    ).rejects.toThrow(/not an item of dataset "prompts" \(not matched by its key pattern\)/);
   });
 });

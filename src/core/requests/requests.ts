@@ -46,8 +46,8 @@ export class ErasureRequests {
 
   /** Records a request (`received`); an open request for the same subject is returned instead of a duplicate. */
   async create(subject: string, opts: CreateRequestOptions = {}): Promise<RequestCreated> {
-    const [s] = normalizeSubjects([subject]);
     const { state, executor: ledger, config } = this.deps();
+    const [s] = normalizeSubjects([subject], config.datasets.values());
     const received = checkReceivedAt(opts.receivedAt ?? new Date());
     const subjectHash = ledger.subjectHash(s as string);
     const open = await state.db

@@ -67,9 +67,9 @@ export class RedisDataset implements DatasetDriver {
     return pttl > this.limitMs ? TOO_LONG : undefined;
   }
 
-  private item(key: string, pttl: number, nowMs: number, subject?: string): Item {
+  private item(key: string, pttl: number, nowMs: number): Item {
     const item: Item = { key };
-    if (this.pattern.hasSubject) item.subject = subject ?? this.pattern.subjectOf(key) ?? null;
+    if (this.pattern.hasSubject) item.subject = this.pattern.subjectOf(key) ?? null;
     if (pttl >= 0) item.expiresAt = Math.ceil((nowMs + pttl) / 1000);
     const why = this.excess(pttl);
     if (why) item.reason = why;
@@ -158,11 +158,15 @@ export class RedisDataset implements DatasetDriver {
     return (await this.lookup(keys)).filter((k) => this.excess(k.pttl)).map((k) => this.item(k.key, k.pttl, nowMs));
   }
 
-  /** SCAN MATCH with the subject escaped into the pattern: a subject `*` matches only the literal `*`. */
+  /**
+   * SCAN MATCH with the subject escaped into the pattern: a subject `*` matches only the literal `*`.
+   * Each key carries the subject the pattern reads in it, not the one asked for: should a key ever read
+   * as another subject's, that subject's hold is the one the executor checks.
+   */
   async *scanSubject(subject: string, batchSize: number): AsyncIterable<Item[]> {
     if (!this.pattern.hasSubject) return;
     const nowMs = Date.now();
-    yield* this.batched(batchSize, this.pattern.matchFor(subject), (k) => this.item(k.key, k.pttl, nowMs, subject));
+    yield* this.batched(batchSize, this.pattern.matchFor(subject), (k) => this.item(k.key, k.pttl, nowMs));
   }
 
   /**
