@@ -1,7 +1,7 @@
 // Retention benchmark (issues 2 and 9): lethe apply vs one raw DELETE of the same rows on a copy, and vs a DELETE
 // plus an audit INSERT … SELECT in one transaction (fsync on for PostgreSQL, lethe's state on PostgreSQL there);
 // SQLite and PostgreSQL; fs dataset vs find -delete; peak RSS at two sizes.
-import { copyFileSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
@@ -201,10 +201,35 @@ datasets:
   const ref = timed("find", [join(dir, "b"), "-type", "f", "-name", "*.pt", "-mtime", "+60", "-delete"]);
   const ours = lethe(["apply", "--json"], dir);
   const deleted = JSON.parse(ours.stdout).datasets[0].deleted;
+  if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
   return { files, deleted, ours: ours.seconds, ref: ref.seconds, rss: ours.rssMiB };
 }
 
+/**
+ * The fs row alone, BENCH_FS_RUNS times (default 3), each run on fresh trees with its own `find -delete`
+ * reference: medians of both sides and of the per-run ratios.
+ *   npm run build && BENCH_RETENTION_PARTS=fs node bench/retention-bench.mjs
+ */
+function fsOnly(files) {
+  const runs = Number(process.env.BENCH_FS_RUNS ?? 3);
+  const results = [];
+  for (let i = 0; i < runs; i++) results.push(benchFs(files));
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const rows = results.map((r, i) => [i + 1, r.files, r.deleted, fmt(r.ours), fmt(r.ref), `${fmt(r.ours / r.ref)}×`]);
+  const ours = median(results.map((r) => r.ours));
+  const ref = median(results.map((r) => r.ref));
+  const ratio = median(results.map((r) => r.ours / r.ref));
+  rows.push(["median", files, results[0].deleted, fmt(ours), fmt(ref), `**${fmt(ratio)}×**`]);
+  return [
+    "## Retention, fs only",
+    "",
+    table(["run", "files", "deleted", "lethe apply (s)", "find -delete (s)", "ratio"], rows),
+    "",
+  ].join("\n");
+}
+
 export async function run() {
+  if (process.env.BENCH_RETENTION_PARTS === "fs") return fsOnly(Number(process.env.BENCH_FILES ?? 100_000));
   const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
   const small = Math.max(1000, Math.floor(rows / 10));
   const out = ["## Retention (issue 2)", ""];

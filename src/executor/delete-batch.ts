@@ -110,7 +110,16 @@ export async function deleteBatch(
   const shared = files ? await filesStillLinked(files, result.deleted) : new Set<string>();
   for (const item of result.deleted) {
     const base = { dataset: name, key: item.key, subject: item.subject, runId: ctx.runId };
-    entries.push({ ...base, action: rowAction, reason: ctx.reason });
+    entries.push({
+      dataset: name,
+      key: item.key,
+      subject: item.subject,
+      runId: ctx.runId,
+      action: rowAction,
+      reason: ctx.reason,
+    });
+    // No linked files (an fs sweep, most tables): no promise per deleted item.
+    if (!files || !item.file) continue;
     const r = await removeLinkedFile(files, item.file, action, base, ctx.reason, shared, false);
     if (r.entry) entries.push(r.entry);
     if (r.removed) counts.filesRemoved++;

@@ -17,22 +17,29 @@ const BATCHED: ReadonlySet<LedgerAction> = new Set(["deleted", "shredded"]);
 export function groupItems(entries: readonly EntryInput[]): EntryInput[] {
   const out: EntryInput[] = [];
   const groups = new Map<string, ItemInput[]>();
+  let lastEntry: EntryInput | undefined;
+  let lastItems: ItemInput[] = [];
   for (const e of entries) {
     if (!BATCHED.has(e.action) || e.key === undefined || e.data !== undefined || e.items !== undefined) {
       out.push(e);
       continue;
     }
-    // NUL cannot occur in an action, dataset name or run id; a reason is last, so the key is unambiguous.
-    const id = `${e.action}\0${e.dataset ?? "\u0001"}\0${e.runId ?? "\u0001"}\0${e.reason === undefined ? "\u0001" : `=${e.reason}`}`;
-    let items = groups.get(id);
+    // A batch's entries come in a row with the same group fields: no key string built per item for them.
+    let items = lastEntry && sameGroup(lastEntry, e) ? lastItems : undefined;
     if (!items) {
-      items = [];
-      groups.set(id, items);
-      const batch: EntryInput = { action: e.action, items };
-      if (e.dataset !== undefined) batch.dataset = e.dataset;
-      if (e.runId !== undefined) batch.runId = e.runId;
-      if (e.reason !== undefined) batch.reason = e.reason;
-      out.push(batch);
+      const id = groupId(e);
+      items = groups.get(id);
+      if (!items) {
+        items = [];
+        groups.set(id, items);
+        const batch: EntryInput = { action: e.action, items };
+        if (e.dataset !== undefined) batch.dataset = e.dataset;
+        if (e.runId !== undefined) batch.runId = e.runId;
+        if (e.reason !== undefined) batch.reason = e.reason;
+        out.push(batch);
+      }
+      lastEntry = e;
+      lastItems = items;
     }
     const item: ItemInput = { key: e.key };
     if (e.subjectHash !== undefined) item.subjectHash = e.subjectHash;
@@ -40,4 +47,13 @@ export function groupItems(entries: readonly EntryInput[]): EntryInput[] {
     items.push(item);
   }
   return out;
+}
+
+/** NUL cannot occur in an action, dataset name or run id; a reason is last, so the id is unambiguous. */
+function groupId(e: EntryInput): string {
+  return `${e.action}\0${e.dataset ?? "\u0001"}\0${e.runId ?? "\u0001"}\0${e.reason === undefined ? "\u0001" : `=${e.reason}`}`;
+}
+
+function sameGroup(a: EntryInput, b: EntryInput): boolean {
+  return a.action === b.action && a.dataset === b.dataset && a.runId === b.runId && a.reason === b.reason;
 }

@@ -8,6 +8,7 @@ import { removeAt } from "../../safe-fs/remove.js";
 import { discoverPaths } from "../discover-paths.js";
 import { FsDataset } from "./fs-dataset.js";
 import { relativeInside } from "./safe-path.js";
+import { FsSweeper } from "./sweeper.js";
 import { walkFiles } from "./walk.js";
 
 /**
@@ -24,10 +25,11 @@ export async function createFsStore(config: StoreConfig): Promise<StoreDriver> {
   } catch {
     throw new LetheError("CONFIG_INVALID", `stores.${config.name}.root: not an existing directory: ${config.root}`);
   }
+  const sweeper = new FsSweeper();
   return {
     config,
     async dataset(ds: DatasetConfig, _issues: Issues) {
-      return new FsDataset(ds, config.root);
+      return new FsDataset(ds, config.root, sweeper);
     },
     async removeFile(path: string, action: "delete" | "shred"): Promise<FileRemoval> {
       const rel = relativeInside(config.root, path);
@@ -49,7 +51,9 @@ export async function createFsStore(config: StoreConfig): Promise<StoreDriver> {
       })();
       return discoverPaths(files, { ...req, kind: "files", read: (e, max) => readHead(config.root, e.rel, max) });
     },
-    async close() {},
+    async close() {
+      await sweeper.close();
+    },
   };
 }
 

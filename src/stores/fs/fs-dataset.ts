@@ -11,10 +11,10 @@ import type {
   ExpiredSummary,
   Item,
 } from "../../core/types.js";
-import { DirAnchor } from "../../safe-fs/anchor.js";
-import { removeAt } from "../../safe-fs/remove.js";
 import { insideRoot, safeRealpath } from "./safe-path.js";
 import { type SubjectPattern, subjectPattern } from "./subject-pattern.js";
+import { type SweepOutcome, type SweepRequest, sweepFiles } from "./sweep.js";
+import type { FsSweeper } from "./sweeper.js";
 import { globMatcher, type Matcher, walkFiles } from "./walk.js";
 
 /**
@@ -27,9 +27,14 @@ export class FsDataset implements DatasetDriver {
   private readonly match: Matcher;
   private readonly subjects: SubjectPattern | undefined;
 
+  /** Set while scanExpired has a batch out: reads the next one (deleteBatch runs it while its worker removes files). */
+  private readAhead: (() => void) | undefined;
+
   constructor(
     readonly config: DatasetConfig,
     private readonly root: string,
+    /** Removes large batches in a worker thread; without one (or for small batches) they run here. */
+    private readonly sweeper?: FsSweeper,
   ) {
     this.match = globMatcher(config.include, config.exclude);
     this.subjects = config.subjectFromPath ? subjectPattern(config.subjectFromPath) : undefined;
@@ -94,7 +99,32 @@ export class FsDataset implements DatasetDriver {
   }
 
   async *scanExpired(now: Date, batchSize: number): AsyncIterable<Item[]> {
-    yield* batches(this.expired(now), batchSize);
+    const src = this.expired(now);
+    const take = (): Item[] => {
+      const b: Item[] = [];
+      while (b.length < batchSize) {
+        const r = src.next();
+        if (r.done) break;
+        b.push(r.value);
+      }
+      return b;
+    };
+    let next: Item[] | undefined = take();
+    try {
+      while (next.length > 0) {
+        const cur: Item[] = next;
+        next = undefined;
+        // The walk is syscall-bound too: the next batch is read while the sweep worker removes this one.
+        this.readAhead = () => {
+          next ??= take();
+        };
+        yield cur;
+        this.readAhead = undefined;
+        next ??= take();
+      }
+    } finally {
+      this.readAhead = undefined;
+    }
   }
 
   async fetchExpired(keys: Item["key"][], now: Date): Promise<Item[]> {
@@ -150,27 +180,31 @@ export class FsDataset implements DatasetDriver {
   }
 
   async deleteBatch(items: Item[], opts: DeleteOptions): Promise<DeleteResult> {
+    // Not a name this dataset could hold: nothing of ours to delete (neither deleted nor failed).
+    const mine = items.filter((item) => this.ownsKey(item.key));
+    const r = this.config.retention;
+    const req: SweepRequest = {
+      root: this.root,
+      keys: mine.map((item) => String(item.key)),
+      action: opts.action,
+      // Modified since it was found expired: not expired any more, left alone.
+      ...(opts.expiredAt
+        ? {
+            expiry: { nowS: opts.expiredAt.getTime() / 1000, retentionS: r.kind === "duration" ? r.seconds : Infinity },
+          }
+        : {}),
+    };
+    // Every removal goes through descriptors opened from the root without following links (sweep.ts,
+    // src/safe-fs): a directory swapped for a link mid-batch fails its items, it never redirects them.
+    let outcomes: SweepOutcome[];
+    if (this.sweeper && mine.length >= WORKER_MIN_ITEMS) outcomes = await this.sweeper.run(req, this.readAhead);
+    else outcomes = sweepFiles(req);
     const out: DeleteResult = { deleted: [], failed: [] };
-    const nowS = opts.expiredAt ? opts.expiredAt.getTime() / 1000 : undefined;
-    // Every removal goes through descriptors opened from the root without following links (src/safe-fs):
-    // a directory swapped for a link mid-batch fails its items, it never redirects them.
-    const anchor = new DirAnchor(this.root);
-    try {
-      for (const item of items) {
-        const rel = String(item.key);
-        if (!this.ownsKey(rel)) continue; // not a name this dataset could hold: nothing of ours to delete
-        const r = removeAt(anchor, rel, opts.action, {
-          // Modified since it was found expired: not expired any more, left alone.
-          accept: (st) => {
-            const exp = this.expiresAt(st.mtimeMs);
-            return nowS === undefined || (exp !== undefined && exp <= nowS);
-          },
-        });
-        if (!r.ok) out.failed.push({ item, reason: r.reason });
-        else if ("shredded" in r) out.deleted.push(item);
-      }
-    } finally {
-      anchor.close();
+    for (let i = 0; i < mine.length; i++) {
+      const o = outcomes[i];
+      const item = mine[i] as Item;
+      if (o === true) out.deleted.push(item);
+      else if (typeof o === "string") out.failed.push({ item, reason: o });
     }
     return out;
   }
@@ -213,6 +247,9 @@ export class FsDataset implements DatasetDriver {
     return min;
   }
 }
+
+/** Below this a batch is removed on the calling thread: a worker's round trip would cost more than it saves. */
+export const WORKER_MIN_ITEMS = 256;
 
 async function* batches<T>(source: Iterable<T>, size: number): AsyncIterable<T[]> {
   let batch: T[] = [];
