@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { LetheError } from "../../core/errors.js";
-import { workerFile } from "../../core/worker-file.js";
+import { workerFile } from "../../core/package-file.js";
 import type { SweepOutcome, SweepRequest } from "./sweep.js";
 
 type Reply = { id: number; outcomes?: SweepOutcome[]; error?: string };
@@ -33,7 +33,7 @@ export class FsSweeper {
   private start(): Worker {
     if (this.worker) return this.worker;
     // Not the parent's flags (a test runner's loader hooks, inspector): the worker needs none.
-    const w = new Worker(workerFile(import.meta.url, "sweep-worker.js", "the fs sweep worker"), { execArgv: [] });
+    const w = new Worker(workerFile("stores/fs/sweep-worker.js", "the fs sweep worker"), { execArgv: [] });
     w.unref();
     w.on("message", (m: Reply) => {
       const p = this.pending.get(m.id);
