@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
+import { ConfigError } from "../core/errors.js";
 import { parseDuration, parseDurationMs } from "./duration.js";
 import type { RawConfig, RawDataset } from "./schema.js";
 import { resolveMaybeSecret } from "./secrets.js";
@@ -32,6 +33,17 @@ function sqlUrl(url: string, baseDir: string, keyPath: string): string {
   const u = resolveMaybeSecret(url, baseDir, keyPath);
   const m = /^sqlite:(?:\/\/)?(.+)$/.exec(u);
   if (m) return `sqlite:${isAbsolute(m[1] as string) ? m[1] : resolve(baseDir, m[1] as string)}`;
+  return u;
+}
+
+/**
+ * An S3 endpoint, its reference resolved and checked as the schema checks a literal one (the SDK would
+ * only say `env://S3E was not a valid URI`).
+ */
+export function s3Endpoint(value: string, baseDir: string, keyPath: string): string {
+  const u = resolveMaybeSecret(value, baseDir, keyPath);
+  if (!/^https?:\/\//.test(u) || !URL.canParse(u))
+    throw new ConfigError([`${keyPath}: ${value} does not hold an http:// or https:// URL`]);
   return u;
 }
 
@@ -70,7 +82,7 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
         bucket: s.bucket,
         prefix: s.prefix,
         region: s.region,
-        endpoint: s.endpoint,
+        endpoint: s.endpoint === undefined ? undefined : s3Endpoint(s.endpoint, baseDir, `stores.${name}.endpoint`),
         forcePathStyle: s.forcePathStyle,
         versions: s.versions,
       });

@@ -84,12 +84,17 @@ const fsStore = z.strictObject({
   /** Accept a root such as `/etc` or a home directory (refused by default: see docs/security.md). */
   allowSystemRoot: z.boolean().default(false),
 });
+const S3_ENDPOINT_MSG = "expected an http:// or https:// URL or a reference to one (env:NAME, file:PATH)";
 const s3Store = z.strictObject({
   kind: z.literal("s3"),
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" }),
   prefix: z.string().default(""),
   region: z.string().optional(),
-  endpoint: z.url().optional(),
+  endpoint: z
+    .string()
+    .regex(/^(https?:\/\/.+|env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, { message: S3_ENDPOINT_MSG })
+    .refine((v) => !/^https?:/.test(v) || URL.canParse(v), { message: S3_ENDPOINT_MSG })
+    .optional(),
   forcePathStyle: z.boolean().default(false),
   versions: z.boolean().default(true),
 });

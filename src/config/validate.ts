@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { ConfigError } from "../core/errors.js";
 import { checkConfig, readConfigDocument } from "./load.js";
+import { s3Endpoint } from "./normalize.js";
 import type { RawConfig } from "./schema.js";
 import { isSecretRef } from "./secrets.js";
 
@@ -17,6 +19,7 @@ function references(raw: RawConfig): [string, string][] {
   const refs: [string, string][] = [["state", raw.state]];
   for (const [name, s] of Object.entries(raw.stores))
     if (s.kind === "sql" || s.kind === "redis") refs.push([`stores.${name}.url`, s.url]);
+    else if (s.kind === "s3" && s.endpoint) refs.push([`stores.${name}.endpoint`, s.endpoint]);
   if (raw.secrets?.masterKey) refs.push(["secrets.masterKey", raw.secrets.masterKey]);
   if (raw.secrets?.subjectKey) refs.push(["secrets.subjectKey", raw.secrets.subjectKey]);
   for (const [i, w] of (raw.notifications?.webhooks ?? []).entries())
@@ -46,5 +49,18 @@ export function validateConfigFile(path?: string): ValidateReport {
       warnings.push(`${at}: ${ref} does not exist here`);
     }
   }
+  // An endpoint is no secret: a reference that is present is resolved and checked as opening the store would.
+  const errors: string[] = [];
+  for (const [name, s] of Object.entries(raw.stores)) {
+    if (s.kind !== "s3" || !s.endpoint || !isSecretRef(s.endpoint)) continue;
+    const at = `stores.${name}.endpoint`;
+    if (warnings.some((w) => w.startsWith(`${at}:`))) continue;
+    try {
+      s3Endpoint(s.endpoint, baseDir, at);
+    } catch (err) {
+      errors.push(...(err instanceof ConfigError ? err.issues : [String(err)]));
+    }
+  }
+  if (errors.length > 0) throw new ConfigError(errors);
   return { file, stores: Object.keys(raw.stores).length, datasets: Object.keys(raw.datasets).length, warnings };
 }

@@ -5,7 +5,8 @@ import type { DataMap } from "./data-map.js";
 import { personalName } from "./discover-rules.js";
 import { judgeValues } from "./discover-values.js";
 import { sameDatabase } from "./same-database.js";
-import type { DatasetDriver } from "./types.js";
+import { storeErrorCode } from "./store-error-code.js";
+import type { DatasetDriver, DiscoveredTable } from "./types.js";
 
 export interface UnmappedColumn {
   store: string;
@@ -26,9 +27,13 @@ export interface UnmappedColumn {
 
 export interface DiscoverStore {
   name: string;
-  /** False for stores whose driver cannot be inspected. */
+  /** False for a store that could not be reached or read: nothing of it was checked. */
   inspected: boolean;
   tables?: number;
+  /** Why it was not inspected: `unreachable` (down when lethe opened), `failed` (an error while reading it), `unsupported`. */
+  reason?: "unreachable" | "failed" | "unsupported";
+  /** The error code (`ECONNREFUSED`, `ER_ACCESS_DENIED_ERROR`, `28P01`…): never the message, which may name a host or user. */
+  error?: string;
 }
 
 export interface DiscoverResult {
@@ -66,11 +71,18 @@ export async function discover(map: DataMap, opts: DiscoverOptions = {}): Promis
   const stores: DiscoverStore[] = [];
   for (const [name, store] of map.stores) {
     if (!store.discover) {
-      stores.push({ name, inspected: false });
+      stores.push({ name, inspected: false, reason: "unsupported" });
       continue;
     }
     const configs = [...map.datasets.values()].filter((d) => d.config.store === name).map((d) => d.config);
-    const tables = await store.discover({ sampleSize, datasets: configs, mask: (t) => scanner.redact(t) });
+    let tables: DiscoveredTable[];
+    try {
+      tables = await store.discover({ sampleSize, datasets: configs, mask: (t) => scanner.redact(t) });
+    } catch (err) {
+      // One store failing mid-walk leaves the others' findings standing; this one is reported unchecked.
+      stores.push({ name, inspected: false, reason: "failed", error: storeErrorCode(err) });
+      continue;
+    }
     stores.push({ name, inspected: true, tables: tables.length });
     const mapped = datasetsByTable(map, name);
     for (const t of tables) {
@@ -110,6 +122,8 @@ export async function discover(map: DataMap, opts: DiscoverOptions = {}): Promis
       }
     }
   }
+  for (const [name, why] of [...map.down].sort(([a], [b]) => a.localeCompare(b)))
+    stores.push({ name, inspected: false, reason: "unreachable", error: storeErrorCode(why) });
   unmapped.sort(
     (a, b) => a.store.localeCompare(b.store) || a.table.localeCompare(b.table) || a.column.localeCompare(b.column),
   );

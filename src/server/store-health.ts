@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from "prom-client";
+import { storeErrorCode } from "../core/store-error-code.js";
 import type { Lethe } from "../lethe.js";
 import { notifyStoreDown } from "../notify/producers.js";
 import type { ServerLog } from "./context.js";
@@ -56,7 +57,7 @@ export function reconnectDownStores(lethe: Lethe, log: ServerLog, everyMs = 15_0
       const at = new Date();
       since.set(store, at);
       log.warn({ store, reason }, "store unreachable: its datasets wait");
-      const error = /\b(E[A-Z]{3,}|ETIMEDOUT)\b/.exec(reason)?.[1] ?? "UNREACHABLE";
+      const error = storeErrorCode(reason);
       void notifyStoreDown(lethe, store, { since: at, error }).catch(() => undefined);
     }
     for (const store of since.keys()) if (!lethe.map.down.has(store)) since.delete(store);

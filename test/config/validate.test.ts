@@ -59,6 +59,27 @@ describe("lethe validate: offline, writes nothing", () => {
     expect(rules.code).toBe(2);
     expect(rules.stderr).toContain('datasets.uploads.store: unknown store "nope"');
   });
+
+  it("checks an S3 endpoint given as env:NAME as opening the store would: resolved, an http(s) URL", async () => {
+    const dir = tempDir();
+    writeConfig(dir, OFFLINE.replace('endpoint: "http://127.0.0.1:9"', "endpoint: env:LETHE_TEST_S3E"));
+    const ok = await letheIn(["validate", "--json"], dir, { LETHE_TEST_S3E: "http://127.0.0.1:9" });
+    expect(ok.code).toBe(0);
+    const unset = await letheIn(["validate", "--json"], dir);
+    expect(unset.code).toBe(0);
+    expect((unset.json as { warnings: string[] }).warnings).toContain(
+      "stores.blobs.endpoint: env:LETHE_TEST_S3E is not set in this environment",
+    );
+    const bad = await letheIn(["validate"], dir, { LETHE_TEST_S3E: "not a url" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("stores.blobs.endpoint: env:LETHE_TEST_S3E does not hold an http:// or https:// URL");
+    expect(bad.stderr).not.toContain("not a url");
+    // A literal endpoint that is no http(s) URL is refused by the schema.
+    writeConfig(dir, OFFLINE.replace('endpoint: "http://127.0.0.1:9"', 'endpoint: "env://S3E"'));
+    const literal = await letheIn(["validate"], dir);
+    expect(literal.code).toBe(2);
+    expect(literal.stderr).toMatch(/stores\.blobs\.endpoint: expected an http:\/\/ or https:\/\/ URL/);
+  });
 });
 
 describe("lethe schema and the editor modeline", () => {

@@ -180,7 +180,7 @@ datasets:
       dir,
       `version: 1
 stores:
-  blobs: { kind: s3, bucket: ${b.bucket}, prefix: "app/", endpoint: ${JSON.stringify(process.env.LETHE_TEST_S3_ENDPOINT)}, forcePathStyle: true, region: us-east-1 }
+  blobs: { kind: s3, bucket: ${b.bucket}, prefix: "app/", endpoint: env:LETHE_TEST_S3_ENDPOINT, forcePathStyle: true, region: us-east-1 }
 datasets:
   uploads: { store: blobs, include: ["uploads/**"], subjectFromPath: "uploads/{subject}/**", retention: 30d }
 `,

@@ -1,11 +1,12 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { personalName } from "../../src/core/discover-rules.js";
 import { judgeValues } from "../../src/core/discover-values.js";
 import { createTextScanner } from "../../src/redact/text-scanner.js";
-import { letheIn } from "../helpers/cli.js";
+import { letheIn, tempDir } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { config, type ErasureFixture, pgFixture, sqliteFixture } from "./fixture.js";
 
@@ -81,6 +82,55 @@ describe("lethe discover", () => {
         reason: expect.stringMatching(/dataset "metrics" but has no subject column/),
       }),
     ]);
+  });
+
+  it("lists every store it could not reach as not inspected, with an error code and no URL, and exits 1", async () => {
+    const dir = tempDir();
+    new Database(join(dir, "empty.db")).close();
+    const yaml = `version: 1
+state: ./.lethe
+stores:
+  cache: { kind: redis, url: "redis://:hunter2@127.0.0.1:1/0" }
+  db: { kind: sql, url: "mysql://root:hunter2@127.0.0.1:1/app" }
+  pg: { kind: sql, url: "postgres://u:hunter2@127.0.0.1:1/app" }
+datasets:
+  rc: { store: cache, pattern: "c:p:{subject}:*", retention: 7d }
+`;
+    writeFileSync(join(dir, "down.yaml"), yaml);
+    const r = await letheIn(["discover", "--json", "--config", "down.yaml"], dir);
+    expect(r.code).toBe(1);
+    expect(r.json).toEqual({
+      unmapped: [],
+      stores: ["cache", "db", "pg"].map((name) => ({
+        name,
+        inspected: false,
+        reason: "unreachable",
+        error: "ECONNREFUSED",
+      })),
+    });
+    const text = await letheIn(["discover", "--config", "down.yaml"], dir);
+    expect(text.code).toBe(1);
+    expect(text.stdout).not.toMatch(/covered by the data map/);
+    expect(text.stdout).toMatch(/^No store could be inspected: nothing was checked\./);
+    expect(text.stdout).toContain("cache (unreachable ECONNREFUSED), db (unreachable ECONNREFUSED)");
+    for (const out of [r.stdout, text.stdout]) expect(out).not.toMatch(/hunter2|127\.0\.0\.1|redis:|mysql:|postgres:/);
+
+    // One store inspected and clean, one down: not "all covered", still exit 1.
+    writeFileSync(
+      join(dir, "half.yaml"),
+      `version: 1
+state: ./.lethe
+stores:
+  appdb: { kind: sql, url: "sqlite:./empty.db" }
+  cache: { kind: redis, url: "redis://127.0.0.1:1/0" }
+datasets: {}
+`,
+    );
+    const half = await letheIn(["discover", "--config", "half.yaml"], dir);
+    expect(half.code).toBe(1);
+    expect(half.stdout).toMatch(
+      /^Nothing uncovered found in the stores inspected \(appdb\); the others were not checked\./,
+    );
   });
 
   describe("on PostgreSQL", () => {

@@ -1,11 +1,11 @@
 import type { Command } from "commander";
 import { LetheError } from "../../core/errors.js";
 import { withLethe } from "../context.js";
-import { table } from "../format.js";
+import { plain, table } from "../format.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
 
-/** `lethe discover`: personal-looking tables/columns an erasure would miss; exit 1 when any. */
+/** `lethe discover`: personal-looking tables/columns an erasure would miss; exit 1 when any, or when a store could not be inspected. */
 export function registerDiscover(program: Command, run: Runner): void {
   program
     .command("discover")
@@ -23,10 +23,19 @@ export function registerDiscover(program: Command, run: Runner): void {
           throw new LetheError("USAGE", "--sample: expected a whole number");
         return withLethe(o, async (lethe) => {
           const r = await lethe.discover({ sampleSize });
-          const skipped = r.stores.filter((s) => !s.inspected).map((s) => s.name);
-          const note = skipped.length ? `\n(not inspectable, not checked: ${skipped.join(", ")})` : "";
-          if (r.unmapped.length === 0)
-            return result(r, `Every personal-looking column found is covered by the data map.${note}`);
+          const unchecked = r.stores.filter((s) => !s.inspected);
+          const note = unchecked.length
+            ? `\nNot inspected, so not checked: ${unchecked.map((s) => `${plain(s.name)} (${s.reason}${s.error ? ` ${s.error}` : ""})`).join(", ")}`
+            : "";
+          if (r.unmapped.length === 0) {
+            if (unchecked.length === 0)
+              return result(r, "Every personal-looking column found is covered by the data map.");
+            const seen = r.stores.filter((s) => s.inspected).map((s) => plain(s.name));
+            const head = seen.length
+              ? `Nothing uncovered found in the stores inspected (${seen.join(", ")}); the others were not checked.`
+              : "No store could be inspected: nothing was checked.";
+            return result(r, `${head}${note}`, 1);
+          }
           const rows = [
             ["store", "table", "column", "found", "why"],
             ...r.unmapped.map((u) => [
