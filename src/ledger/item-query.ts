@@ -9,6 +9,18 @@ export function isBatchRow(row: Pick<LedgerTable, "data">): boolean {
   return row.data?.startsWith(BATCH_DATA_PREFIX) ?? false;
 }
 
+/**
+ * A deletion recorded item by item, as ledgers did before v2 (a key, no data): since migration 0011 every
+ * deleted or shredded item without data of its own is folded into a batch (batch-entries.ts).
+ */
+export function isV1ItemRow(row: Pick<LedgerTable, "action" | "item_key" | "key_hash" | "data">): boolean {
+  return (
+    (row.action === "deleted" || row.action === "shredded") &&
+    (row.item_key !== null || row.key_hash !== null) &&
+    row.data === null
+  );
+}
+
 /** One item of a batch entry as `audit log` shows it: the batch entry's fields, the item's own key and tags. */
 export function itemEntry(batch: LedgerEntry, item: LedgerItemsTable, subjectHash?: string): LedgerEntry {
   const e: LedgerEntry = {

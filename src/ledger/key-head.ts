@@ -2,6 +2,9 @@ import { LetheError } from "../core/errors.js";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import { HEAD_MAC_MIGRATION, headMac, headMacMatches } from "./head-mac.js";
+import { BATCH_DATA_PREFIX } from "./item-query.js";
+import { loadSigningKeys } from "./signing-keys.js";
+import { markMacMatches, readMark } from "./verified-mark.js";
 
 /**
  * The transition from an unkeyed ledger: a head without a MAC is keyed once, as it stands, by the open that
@@ -9,6 +12,11 @@ import { HEAD_MAC_MIGRATION, headMac, headMacMatches } from "./head-mac.js";
  * from then on no head verifies without the chain key). Every command that opens the state and may apply that
  * migration calls this, so a head is never left unkeyed (later appends would be refused as tampering); a MAC
  * stripped later is never re-keyed. `chainKey` is only called when there is a head to key.
+ *
+ * A state that was keyed before cannot be keyed again by making it look older (dropping the MAC columns and
+ * the migration's record): anything only a keyed state holds (a v2 batch entry, a verified mark or a
+ * signing-key row authentic under the chain key) makes this refuse with AUDIT_FAILED and leave the head unkeyed,
+ * so it keeps failing verification.
  *
  * @example
  * await keyHeadAfterMigration(state, () => deriveChainKey(loadMasterKey(config, warn)));
@@ -18,8 +26,15 @@ export async function keyHeadAfterMigration(state: StateHandle, chainKey: () => 
   await state.db.transaction().execute(async (trx) => {
     const h = await trx.selectFrom("ledger_head").selectAll().where("id", "=", 1).executeTakeFirst();
     if (!h || h.mac !== null) return;
+    const key = chainKey();
+    const evidence = await keyedEvidence(trx, key);
+    if (evidence)
+      throw new LetheError(
+        "AUDIT_FAILED",
+        `lethe's state was tampered with: the ledger head's MAC was removed, but the state was keyed before (${evidence}); refusing to key the head again (restore the state from a backup, then run lethe audit verify --full)`,
+      );
     const keyedFrom = Number(h.seq);
-    const mac = headMac(chainKey(), { seq: keyedFrom, hash: h.hash, frontier: h.frontier, keyedFrom });
+    const mac = headMac(key, { seq: keyedFrom, hash: h.hash, frontier: h.frontier, keyedFrom });
     await trx
       .updateTable("ledger_head")
       .set({ mac, keyed_from: keyedFrom })
@@ -27,6 +42,23 @@ export async function keyHeadAfterMigration(state: StateHandle, chainKey: () => 
       .where("mac", "is", null)
       .execute();
   });
+}
+
+/** What only a state keyed before holds; undefined for a genuine first upgrade. */
+async function keyedEvidence(trx: StateTx, chainKey: Buffer): Promise<string | undefined> {
+  // Batch entries are written only after migration 0011, which follows the keying.
+  const batch = await trx
+    .selectFrom("ledger")
+    .select("seq")
+    .where("data", "like", `${BATCH_DATA_PREFIX}%`)
+    .limit(1)
+    .executeTakeFirst();
+  if (batch) return `entry ${batch.seq} is a v2 batch entry`;
+  const mark = await readMark(trx);
+  if (mark && markMacMatches(chainKey, mark.mark, mark.mac))
+    return "a verification mark authentic under its key exists";
+  if ((await loadSigningKeys(trx, chainKey)).length > 0) return "a signing key authentic under its key is recorded";
+  return undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { StateDatabase } from "../state/schema.js";
 import { type Anchor, anchorMessage, latestAnchor } from "./anchor.js";
 import { entryHash, GENESIS } from "./canonical.js";
 import { CoverageTracker, type UncoveredStretch } from "./coverage.js";
-import { isBatchRow } from "./item-query.js";
+import { isBatchRow, isV1ItemRow } from "./item-query.js";
 import { FrontierBuilder, rootOf } from "./merkle.js";
 import { ledgerRows } from "./query.js";
 import { type Checkpoint, checkpointFromRow, checkpointMessage } from "./signing.js";
@@ -170,6 +170,8 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
   const bad = checkAt(start, frontier);
   if (bad) return fail(start, undefined, bad);
   const items = new ItemsChecker(db, Buffer.from(o.saltKey));
+  // Since v2 (migration 0011) deletions are only ever written as batches: a per-item entry after a batch is forged.
+  let firstBatch = start > 0 ? await firstBatchUpTo(db, start) : undefined;
   for await (const row of ledgerRows({ db }, o.page ?? 5000, start)) {
     read += 1;
     const seq = Number(row.seq);
@@ -181,6 +183,13 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
     if (row.prev_hash !== prev)
       return fail(expected - 1, seq, `entry ${seq} does not link to entry ${seq - 1} (prevHash)`);
     if (entryHash(prev, row) !== row.hash) return fail(expected - 1, seq, `entry ${seq} was altered (hash mismatch)`);
+    if (isBatchRow(row)) firstBatch ??= seq;
+    else if (firstBatch !== undefined && isV1ItemRow(row))
+      return fail(
+        expected - 1,
+        seq,
+        `entry ${seq} records one deleted item the way ledgers did before v2, after batch entry ${firstBatch}: lethe no longer writes such entries (forged)`,
+      );
     if (isBatchRow(row) && items.add(seq, JSON.parse(row.data as string) as { items: number; root: string })) {
       const itemBad = await items.flush();
       if (itemBad) return fail(itemBad[0] - 1, itemBad[0], itemBad[1]);
@@ -275,6 +284,16 @@ async function strayItems(
   const n = Number(r?.n ?? 0);
   if (n === checked) return undefined;
   return [Number(r?.s ?? start + 1), `${n - checked} item row(s) belong to no batch entry: they were added afterwards`];
+}
+
+/** The first batch entry at or before `upTo`, found by its item rows (the primary key answers it). */
+async function firstBatchUpTo(db: Kysely<StateDatabase>, upTo: number): Promise<number | undefined> {
+  const r = await db
+    .selectFrom("ledger_items")
+    .select((eb) => eb.fn.min("seq").as("s"))
+    .where("seq", "<=", upTo)
+    .executeTakeFirst();
+  return r?.s === null || r?.s === undefined ? undefined : Number(r.s);
 }
 
 export async function countCheckpoints(db: Kysely<StateDatabase>, upTo: number): Promise<number> {

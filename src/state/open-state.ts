@@ -3,6 +3,7 @@ import { type Kysely, Migrator } from "kysely";
 import type { LetheConfig } from "../config/types.js";
 import { LetheError } from "../core/errors.js";
 import type { StateDialect } from "./dialect.js";
+import { refuseMigrationGaps } from "./migration-record.js";
 import { migrationProvider } from "./migrations/index.js";
 import type { StateDatabase } from "./schema.js";
 import { openSqliteState } from "./sqlite-state.js";
@@ -48,6 +49,12 @@ export async function openState(
       ? (await import("./postgres-state.js")).openPostgresState(state.url)
       : openSqliteState(state.dir, warn);
   let migrated: string[] = [];
+  try {
+    await refuseMigrationGaps(db, Object.keys(await migrationProvider.getMigrations()));
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    throw err;
+  }
   try {
     const migrator = new Migrator({
       db,
