@@ -1,5 +1,6 @@
 import type { LetheConfig } from "../config/types.js";
 import { createTextScanner, type TextScanner } from "../redact/text-scanner.js";
+import { stateLocation } from "../state/open-state.js";
 import { ownTableNames } from "../state/own-tables.js";
 import type { DataMap } from "./data-map.js";
 import { personalName } from "./discover-rules.js";
@@ -151,15 +152,18 @@ function datasetsByTable(map: DataMap, store: string): Map<string, DatasetDriver
 }
 
 /**
- * lethe's own state tables, when its PostgreSQL state lives in a database
- * that is also a store: they are not the user's data and must not be flagged.
+ * lethe's own state tables, when its state (PostgreSQL, or SQLite's
+ * `state.db`) is also a store, under any spelling of its URL (a symlink, PG*
+ * defaults): they are not the user's data and must not be flagged.
+ *
+ * @example
+ * const own = await ownStateTables(config);
+ * own("appdb", "ledger"); // true when the store appdb is lethe's state database
  */
 export async function ownStateTables(config: LetheConfig): Promise<(store: string, table: string) => boolean> {
-  const stateUrl = config.state.kind === "postgres" ? config.state.url : undefined;
+  const stateUrl = stateLocation(config.state);
   const stores = new Set(
-    [...config.stores.values()]
-      .filter((s) => s.kind === "sql" && stateUrl && sameDatabase(s.url, stateUrl))
-      .map((s) => s.name),
+    [...config.stores.values()].filter((s) => s.kind === "sql" && sameDatabase(s.url, stateUrl)).map((s) => s.name),
   );
   if (stores.size === 0) return () => false;
   const tables = await ownTableNames();

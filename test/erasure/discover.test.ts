@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
@@ -131,6 +131,35 @@ datasets: {}
     expect(half.stdout).toMatch(
       /^Nothing uncovered found in the stores inspected \(appdb\); the others were not checked\./,
     );
+  });
+
+  it("ignores lethe's own tables when a SQLite store is lethe's state file, and still finds the user's", async () => {
+    const f = sqliteFixture(["ann", "bob"], 2);
+    f.app?.close(); // checkpointed: the file holds everything
+    mkdirSync(join(f.dir, ".lethe"), { mode: 0o700 });
+    renameSync(f.target, join(f.dir, ".lethe", "state.db"));
+    // Spelled differently from the state folder (a symlink to it): the same database all the same.
+    symlinkSync(join(f.dir, ".lethe", "state.db"), join(f.dir, "app.db"));
+    writeFileSync(join(f.dir, "lethe.yaml"), config("sqlite:./.lethe/state.db"));
+    // lethe's own rows can hold what looks like personal data (a token's label is the operator's free text).
+    for (const who of ["alice", "bob"]) {
+      const t = await letheIn(["token", "create", "--scopes", "read", "--label", `for ${who}@example.com`], f.dir);
+      expect(t.code, t.stderr).toBe(0);
+    }
+    for (const url of ["sqlite:./.lethe/state.db", "sqlite:./app.db"]) {
+      writeFileSync(join(f.dir, "lethe.yaml"), config(url));
+      const r = await letheIn(["discover", "--json"], f.dir);
+      expect(r.json, url).toMatchObject({ unmapped: [] }); // ledger, holds, requests…: lethe's, not user data
+      expect(r.code, url).toBe(0);
+    }
+    const app = new Database(join(f.dir, ".lethe", "state.db"));
+    app.exec("create table support_tickets (id integer primary key, customer_email text)");
+    app.close();
+    const r = await letheIn(["discover", "--json"], f.dir);
+    expect(r.code).toBe(1);
+    expect((r.json as { unmapped: Unmapped[] }).unmapped.map((u) => [u.table, u.column])).toEqual([
+      ["support_tickets", "customer_email"],
+    ]);
   });
 
   describe("on PostgreSQL", () => {
