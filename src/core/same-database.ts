@@ -1,5 +1,6 @@
 import { realpathSync, statSync } from "node:fs";
 import ConnectionParameters from "pg/lib/connection-parameters.js";
+import { sameInode } from "../safe-fs/identity.js";
 import { LetheError } from "./errors.js";
 
 const PG = /^postgres(ql)?:\/\//;
@@ -93,7 +94,7 @@ function fileRelation(a: string, b: string): "same" | "aliased" | "different" {
     const rb = realpathSync(b);
     const x = statSync(ra);
     const y = statSync(rb);
-    if (x.dev !== y.dev || x.ino !== y.ino) return "different";
+    if (!sameInode(x, y)) return "different";
     return ra === rb ? "same" : "aliased";
   } catch {
     return "different";

@@ -3,6 +3,7 @@ import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, unlink
 import { open, unlink } from "node:fs/promises";
 import { LetheError } from "../core/errors.js";
 import { PathChangedError } from "../safe-fs/anchor.js";
+import { type Identity, sameInode } from "../safe-fs/identity.js";
 
 const CHUNK = 1 << 20;
 const FLAGS = constants.O_RDWR | constants.O_NOFOLLOW;
@@ -19,19 +20,17 @@ export interface ShredOptions {
    */
   fill?: "random" | "zero";
   /** The inode the caller checked: a different file under the name (a swap) is refused, never overwritten. */
-  expect?: { dev: number; ino: number };
+  expect?: Identity;
 }
 
-interface Inode {
+interface Inode extends Identity {
   isFile(): boolean;
   nlink: number;
-  dev: number;
-  ino: number;
 }
 
 // Messages name no path: a path holds subject ids (users/patient-00417/…) and reasons reach the ledger.
 function refuse(st: Inode, expect: ShredOptions["expect"]): void {
-  if (expect && (st.dev !== expect.dev || st.ino !== expect.ino)) throw new PathChangedError("the file");
+  if (expect && !sameInode(st, expect)) throw new PathChangedError("the file");
   if (!st.isFile()) throw new LetheError("VALIDATION", "REFUSED: not a regular file; not shredded");
   if (st.nlink > 1)
     throw new LetheError(
@@ -43,7 +42,7 @@ function refuse(st: Inode, expect: ShredOptions["expect"]): void {
 /** Before the unlink: the name must still be the inode that was overwritten. */
 function sameName(path: string, st: Inode): void {
   const now = lstatSync(path, { throwIfNoEntry: false });
-  if (now && (now.dev !== st.dev || now.ino !== st.ino)) throw new PathChangedError("the file");
+  if (now && !sameInode(now, st)) throw new PathChangedError("the file");
 }
 
 function openError(err: unknown): unknown {

@@ -1,4 +1,5 @@
-import { closeSync, constants, existsSync, openSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync } from "node:fs";
+import { type Identity, sameInode } from "./identity.js";
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
@@ -14,11 +15,11 @@ export function at(fd: number, name: string): string {
   return `/proc/self/fd/${fd}/${name}`;
 }
 
-/** A directory below an anchor was replaced (a link or a non-directory under its name): never followed. */
+/** A directory below an anchor was replaced (a link, a non-directory or another directory under its name): never followed. */
 export class PathChangedError extends Error {
   readonly code = "PATH_CHANGED";
   constructor(what = "a directory on the path") {
-    super(`PATH_CHANGED: ${what} was replaced while lethe removed the item; not followed`);
+    super(`PATH_CHANGED: ${what} was replaced (by a link or another file or directory); not followed`);
   }
 }
 
@@ -27,15 +28,67 @@ export function isName(part: string): boolean {
   return part !== "" && part !== "." && part !== ".." && !part.includes("/") && !part.includes("\0");
 }
 
-/** Opens directory `name` inside the directory open as `fd`, refusing a link or anything but a directory. */
-export function openDirAt(fd: number, name: string): number {
+/** One step of an anchored walk: the name to open and, when known, the directory it must still be. */
+export interface Step {
+  name: string;
+  /** Any other directory under the name (one swapped in since it was checked) is PATH_CHANGED. */
+  expect?: Identity;
+  /** What the directory is, for the error (never a path: paths hold the app's names). */
+  what?: string;
+}
+
+/**
+ * Opens directory `name` inside the directory open as `fd`, refusing a name that is not one component, a link,
+ * anything but a directory and (with `expect`) any directory but that one: each is PATH_CHANGED, never
+ * followed. A missing name stays ENOENT.
+ */
+export function openDirAt(fd: number, name: string, expect?: Identity, what?: string): number {
+  if (!isName(name)) throw new PathChangedError(what);
+  let dir: number;
   try {
-    return openSync(at(fd, name), DIR_FLAGS);
+    dir = openSync(at(fd, name), DIR_FLAGS);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ELOOP" || code === "ENOTDIR") throw new PathChangedError();
+    if (code === "ELOOP" || code === "ENOTDIR") throw new PathChangedError(what);
     throw err;
   }
+  if (expect && !sameInode(fstatSync(dir), expect)) {
+    closeSync(dir);
+    throw new PathChangedError(what);
+  }
+  return dir;
+}
+
+/**
+ * The one anchored walk: opens `root` (following no link at its last component unless `followRoot`: a
+ * configured root may be a link, a root in a shared place like /dev/shm may not), then each step relative to
+ * the previous descriptor with {@link openDirAt}. Returns the last directory's descriptor (the caller closes
+ * it); every intermediate one is closed. A root that is a link, not a directory or gone is PATH_CHANGED.
+ *
+ * @example
+ * const fd = openBelow("/dev/shm/lethe", [{ name: ns, expect: nsId }, { name: "ws_…", expect: wsId }]);
+ * try { writeFileSync(at(fd, "e-…"), bytes); } finally { closeSync(fd); }
+ */
+export function openBelow(root: string, steps: Step[], opts: { followRoot?: boolean; rootWhat?: string } = {}): number {
+  let fd: number;
+  try {
+    fd = openSync(root, opts.followRoot ? constants.O_RDONLY | constants.O_DIRECTORY : DIR_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ELOOP" || code === "ENOTDIR" || code === "ENOENT") throw new PathChangedError(opts.rootWhat);
+    throw err;
+  }
+  for (const step of steps) {
+    try {
+      const next = openDirAt(fd, step.name, step.expect, step.what);
+      closeSync(fd);
+      fd = next;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+  return fd;
 }
 
 /**
@@ -63,6 +116,7 @@ export class DirAnchor {
       this.fds.set(key, fd);
     }
     for (const part of parts) {
+      // Checked before the cache: "" or "." must never alias a cached directory.
       if (!isName(part)) throw new PathChangedError();
       key = key ? `${key}/${part}` : part;
       let next = this.fds.get(key);

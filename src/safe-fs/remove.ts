@@ -1,6 +1,7 @@
 import { lstatSync, type Stats, unlinkSync } from "node:fs";
-import { shredFile } from "../crypto/shred.js";
+import { type ShredOptions, shredFile, shredFileAsync } from "../crypto/shred.js";
 import { at, type DirAnchor, isName, PathChangedError } from "./anchor.js";
+import { type Identity, identityOf, sameInode } from "./identity.js";
 
 /** What removing one file did. Reasons carry a code and never a path or a key. */
 export type Removal =
@@ -12,7 +13,7 @@ export type Removal =
 
 export interface RemoveChecks {
   /** The dev/ino the caller checked: anything else under that name is not removed. */
-  expected?: { dev: number; ino: number };
+  expected?: Identity;
   /** Decides on the file as found through the anchor (e.g. is it still expired?). */
   accept?: (st: Stats) => boolean;
 }
@@ -34,39 +35,87 @@ export function removeAt(
   action: "delete" | "shred",
   checks: RemoveChecks = {},
 ): Removal {
-  const { expected, accept } = checks;
   const parts = rel.split("/");
   const name = parts.pop() as string;
   if (!isName(name)) return { ok: false, code: "NOT_A_FILE", reason: "NOT_A_FILE: not a file name" };
-  let path: string;
+  let dir: number;
   try {
-    path = at(anchor.dir(parts), name);
+    dir = anchor.dir(parts);
   } catch (err) {
-    if (err instanceof PathChangedError) return { ok: false, code: "PATH_CHANGED", reason: err.message };
     if (errno(err) === "ENOENT") return { ok: true, missing: true };
-    return { ok: false, code: "IO_ERROR", reason: `IO_ERROR: ${errno(err) ?? "unknown"}` };
+    return failure(err);
   }
-  const st = lstatSync(path, { throwIfNoEntry: false });
-  if (!st) return { ok: true, missing: true };
-  if (st.isSymbolicLink())
-    return { ok: false, code: "NOT_A_FILE", reason: "NOT_A_FILE: a symbolic link; not followed, left alone" };
-  if (!st.isFile()) return { ok: false, code: "NOT_A_FILE", reason: "NOT_A_FILE: not a regular file; left alone" };
-  if (expected && (st.dev !== expected.dev || st.ino !== expected.ino)) return changed();
-  if (accept && !accept(st)) return { ok: true, skipped: true };
+  return removeIn(dir, name, action, checks);
+}
+
+/**
+ * {@link removeAt} for a name inside a directory the caller already holds open (and checked).
+ *
+ * @example
+ * const r = removeIn(wsFd, "e-3f…", "shred");
+ */
+export function removeIn(dir: number, name: string, action: "delete" | "shred", checks: RemoveChecks = {}): Removal {
+  const found = find(dir, name, checks);
+  if (!("path" in found)) return found;
+  const { path, st } = found;
   try {
     if (action === "delete") {
       unlinkSync(path);
       return { ok: true, shredded: false, bytes: st.size };
     }
-    const { bytes } = shredFile(path, { expect: { dev: st.dev, ino: st.ino } });
+    const { bytes } = shredFile(path, { expect: identityOf(st) });
     return { ok: true, shredded: true, bytes };
   } catch (err) {
-    if (errno(err) === "ENOENT") return { ok: true, missing: true };
-    if (err instanceof PathChangedError) return changed();
-    const code = (err as { code?: string }).code;
-    if (code === "VALIDATION") return { ok: false, code: "REFUSED", reason: (err as Error).message };
-    return { ok: false, code: "IO_ERROR", reason: `IO_ERROR: ${errno(err) ?? "unknown"}` };
+    return failure(err);
   }
+}
+
+/**
+ * {@link removeIn} with `shred`, overwriting off the event loop (a large file in a serving process).
+ *
+ * @example
+ * const r = await shredIn(wsFd, "e-3f…", { fill: "zero" });
+ */
+export async function shredIn(
+  dir: number,
+  name: string,
+  opts: RemoveChecks & Pick<ShredOptions, "fill"> = {},
+): Promise<Removal> {
+  const found = find(dir, name, opts);
+  if (!("path" in found)) return found;
+  try {
+    const { bytes } = await shredFileAsync(found.path, { fill: opts.fill, expect: identityOf(found.st) });
+    return { ok: true, shredded: true, bytes };
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+/** The regular file under `name` as found through `dir`, or why it is left alone. */
+function find(dir: number, name: string, checks: RemoveChecks): { path: string; st: Stats } | Removal {
+  if (!isName(name)) return { ok: false, code: "NOT_A_FILE", reason: "NOT_A_FILE: not a file name" };
+  const path = at(dir, name);
+  let st: Stats | undefined;
+  try {
+    st = lstatSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    return failure(err);
+  }
+  if (!st) return { ok: true, missing: true };
+  if (st.isSymbolicLink())
+    return { ok: false, code: "NOT_A_FILE", reason: "NOT_A_FILE: a symbolic link; not followed, left alone" };
+  if (!st.isFile()) return { ok: false, code: "NOT_A_FILE", reason: "NOT_A_FILE: not a regular file; left alone" };
+  if (checks.expected && !sameInode(st, checks.expected)) return changed();
+  if (checks.accept && !checks.accept(st)) return { ok: true, skipped: true };
+  return { path, st };
+}
+
+function failure(err: unknown): Removal {
+  if (errno(err) === "ENOENT") return { ok: true, missing: true };
+  if (err instanceof PathChangedError) return { ok: false, code: "PATH_CHANGED", reason: err.message };
+  const code = (err as { code?: string }).code;
+  if (code === "VALIDATION") return { ok: false, code: "REFUSED", reason: (err as Error).message };
+  return { ok: false, code: "IO_ERROR", reason: `IO_ERROR: ${errno(err) ?? "unknown"}` };
 }
 
 function changed(): Removal {

@@ -1,6 +1,7 @@
-import { closeSync, constants, fstatSync, openSync, readSync, writevSync } from "node:fs";
-import { open, readFile } from "node:fs/promises";
+import { closeSync, constants, fstatSync, readSync, writevSync } from "node:fs";
 import { LetheError } from "../core/errors.js";
+import { PathChangedError } from "../safe-fs/anchor.js";
+import { FdFile } from "./fd-file.js";
 
 /**
  * Whole-file I/O for workspace files. On a memory-backed root a small file is
@@ -11,23 +12,30 @@ import { LetheError } from "../core/errors.js";
  * never held for long.
  *
  * @example
- * await writeParts(path, sealParts(key, id, name, data), true);
- * const plain = await withFile(path, true, (image) => openAll(key, id, name, image));
+ * await writeParts(openIn, sealParts(key, id, name, data), true);
+ * const plain = await withFile(openIn, true, (image) => openAll(key, id, name, image));
  */
 export const SYNC_MAX_BYTES = 4 * 1024 * 1024;
-const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+export const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+export const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 /**
  * A failed workspace file operation as a coded LetheError whose message names
- * no path (the workspace path and a planted link's target are the app's).
+ * no path (the workspace path, a `/proc/self/fd/N/…` path and a planted
+ * link's target are the app's or mean nothing to it). With `setup` (what lethe
+ * was doing before any file of the app existed, e.g. "creating the
+ * workspace"), a failure is lethe's own: STATE_ERROR, or CONFLICT for a
+ * swapped directory.
  *
  * @example
  * await open(path, READ_FLAGS).catch((err) => { throw ioError(err); });
  */
-export function ioError(err: unknown): unknown {
+export function ioError(err: unknown, setup?: string): unknown {
+  if (err instanceof PathChangedError)
+    return new LetheError("CONFLICT", setup ? `${setup}: ${err.message}` : err.message, { errno: err.code });
   const errno = (err as NodeJS.ErrnoException)?.code;
   if (err instanceof LetheError || typeof errno !== "string") return err;
+  if (setup) return new LetheError("STATE_ERROR", `${setup} failed (${errno})`, { errno });
   if (errno === "ENOENT") return new LetheError("NOT_FOUND", "no file of that name in the workspace");
   if (errno === "ELOOP" || errno === "EISDIR" || errno === "ENOTDIR")
     return new LetheError(
@@ -38,21 +46,27 @@ export function ioError(err: unknown): unknown {
   return new LetheError("INTERNAL", `a workspace file operation failed (${errno})`, { errno });
 }
 
+/**
+ * Opens a workspace file synchronously, relative to the workspace directory's descriptor (never a path string
+ * that could lead elsewhere): `flags` already carry O_NOFOLLOW.
+ */
+export type OpenIn = (flags: number, mode?: number) => number;
+
 /** Ciphertext-only scratch for synchronous reads: reused, so no fresh pages per read; never holds plaintext. */
 let scratch: Buffer | undefined;
 
-export async function writeParts(path: string, parts: Buffer[], sync: boolean): Promise<void> {
+export async function writeParts(openIn: OpenIn, parts: Buffer[], sync: boolean): Promise<void> {
   try {
-    await writeAll(path, parts, sync);
+    await writeAll(openIn, parts, sync);
   } catch (err) {
     throw ioError(err);
   }
 }
 
-async function writeAll(path: string, parts: Buffer[], sync: boolean): Promise<void> {
+async function writeAll(openIn: OpenIn, parts: Buffer[], sync: boolean): Promise<void> {
   const total = parts.reduce((n, p) => n + p.length, 0);
+  const fd = openIn(WRITE_FLAGS, 0o600);
   if (sync && total <= SYNC_MAX_BYTES) {
-    const fd = openSync(path, WRITE_FLAGS, 0o600);
     try {
       let written = writevSync(fd, parts);
       // A short write (rare) is finished from the exact offset.
@@ -66,12 +80,12 @@ async function writeAll(path: string, parts: Buffer[], sync: boolean): Promise<v
     }
     return;
   }
-  const fh = await open(path, WRITE_FLAGS, 0o600);
+  const f = new FdFile(fd);
   try {
-    const written = (await fh.writev(parts)).bytesWritten;
-    if (written < total) await fh.write(Buffer.concat(parts).subarray(written), 0, total - written, written);
+    const written = (await f.writev(parts)).bytesWritten;
+    if (written < total) await f.write(Buffer.concat(parts).subarray(written), 0, total - written, written);
   } finally {
-    await fh.close();
+    await f.close();
   }
 }
 
@@ -79,11 +93,12 @@ async function writeAll(path: string, parts: Buffer[], sync: boolean): Promise<v
  * Reads a whole ciphertext file and hands it to `use` (which must finish with
  * it synchronously: on the sync path the buffer is reused afterwards).
  */
-export async function withFile<T>(path: string, sync: boolean, use: (bytes: Buffer) => T): Promise<T> {
+export async function withFile<T>(openIn: OpenIn, sync: boolean, use: (bytes: Buffer) => T): Promise<T> {
   try {
-    if (sync) {
-      const fd = openSync(path, READ_FLAGS);
-      try {
+    const fd = openIn(READ_FLAGS);
+    const f = new FdFile(fd);
+    try {
+      if (sync) {
         const size = fstatSync(fd).size;
         if (size <= SYNC_MAX_BYTES) {
           if (!scratch || scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 1024 * 1024 + 4096));
@@ -95,11 +110,11 @@ export async function withFile<T>(path: string, sync: boolean, use: (bytes: Buff
           }
           return use(scratch.subarray(0, off));
         }
-      } finally {
-        closeSync(fd);
       }
+      return use(await f.readAll());
+    } finally {
+      await f.close();
     }
-    return use(await readFile(path, { flag: READ_FLAGS }));
   } catch (err) {
     throw ioError(err);
   }

@@ -3,6 +3,7 @@ import { chmod, lstat, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LetheError } from "../core/errors.js";
+import { privateDirProblem, tooOpen } from "../safe-fs/private-dir.js";
 
 /**
  * Where workspaces live: `transient.root` when configured, else
@@ -37,13 +38,13 @@ export function isMemoryBacked(path: string): boolean {
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const st = await lstat(dir);
-  if (st.isSymbolicLink() || !st.isDirectory())
+  const problem = privateDirProblem(st);
+  if (problem === "link" || problem === "not-dir")
     throw new LetheError("STATE_ERROR", `transient root ${dir} is not a directory (symlinks are refused)`);
-  const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid)
+  if (problem === "owner")
     throw new LetheError(
       "STATE_ERROR",
       `transient root ${dir} belongs to another user (uid ${st.uid}); set transient.root to a private directory`,
     );
-  if ((st.mode & 0o077) !== 0) await chmod(dir, 0o700);
+  if (tooOpen(st)) await chmod(dir, 0o700);
 }

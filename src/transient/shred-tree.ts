@@ -1,7 +1,8 @@
-import { closeSync, type Dirent, fstatSync, lstatSync, readdirSync, rmdirSync, unlinkSync } from "node:fs";
+import { closeSync, type Dirent, lstatSync, readdirSync, rmdirSync, unlinkSync } from "node:fs";
 import { readdir, rmdir, unlink } from "node:fs/promises";
 import { shredFile, shredFileAsync } from "../crypto/shred.js";
 import { at, openDirAt, PathChangedError } from "../safe-fs/anchor.js";
+import type { Identity } from "../safe-fs/identity.js";
 import { SYNC_MAX_BYTES } from "./file-io.js";
 
 export interface TreeShredResult {
@@ -81,28 +82,22 @@ export async function shredTree(
   parent: number,
   name: string,
   isCipher: CipherPredicate = () => false,
-  opts: { memoryBacked?: boolean; expect?: { dev: number; ino: number } } = {},
+  opts: { memoryBacked?: boolean; expect?: Identity } = {},
 ): Promise<TreeShredResult> {
   const ops = opts.memoryBacked ? syncOps : asyncOps;
   const out: TreeShredResult = { files: 0, bytes: 0, unshredded: [], removed: false, errors: [], codes: [] };
   let fd: number;
   try {
-    fd = openDirAt(parent, name);
+    fd = openDirAt(parent, name, opts.expect, "the workspace directory");
   } catch (err) {
     if (code(err) === "ENOENT") return { ...out, removed: true };
     if (err instanceof PathChangedError) {
-      out.errors.push(new PathChangedError("the workspace directory").message);
+      out.errors.push(err.message);
       out.codes.push("PATH_CHANGED");
     } else fail(out, "workspace directory", err);
     return out;
   }
   try {
-    const st = fstatSync(fd);
-    if (opts.expect && (st.dev !== opts.expect.dev || st.ino !== opts.expect.ino)) {
-      out.errors.push(new PathChangedError("the workspace directory").message);
-      out.codes.push("PATH_CHANGED");
-      return out;
-    }
     await walk(ops, fd, "", isCipher, out);
   } finally {
     closeSync(fd);

@@ -1,5 +1,3 @@
-import { constants } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import { LetheError } from "../core/errors.js";
 import {
@@ -11,19 +9,18 @@ import {
   readHeader,
   sealChunkInto,
 } from "./chunk-format.js";
-import { ioError } from "./file-io.js";
+import type { FdFile } from "./fd-file.js";
+import { ioError, READ_FLAGS, WRITE_FLAGS } from "./file-io.js";
 
 /** What a stream needs from its workspace: the key (throws once closed) and the file's identity. */
 export interface StreamTarget {
-  path: string;
+  /** Opens the file through the workspace's own directory (never a path string that could lead elsewhere). */
+  open(flags: number): FdFile;
   workspaceId: string;
   name: string;
   key(): Buffer;
   chunkSize: number;
 }
-
-const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 /**
  * Encrypts a large input chunk by chunk as it arrives. A chunk is sealed only
@@ -34,7 +31,7 @@ const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
  * await pipeline(req, ws.createWriteStream("upload.bin"));
  */
 export class EncryptingWriteStream extends Writable {
-  private fh: FileHandle | undefined;
+  private fh: FdFile | undefined;
   private readonly staging: Buffer;
   private fill = 0;
   private index = 0;
@@ -49,7 +46,8 @@ export class EncryptingWriteStream extends Writable {
   }
 
   override _construct(callback: (err?: Error | null) => void): void {
-    open(this.target.path, WRITE_FLAGS, 0o600)
+    Promise.resolve()
+      .then(() => this.target.open(WRITE_FLAGS))
       .then(async (fh) => {
         this.fh = fh;
         await fh.write(this.header);
@@ -118,7 +116,7 @@ export class EncryptingWriteStream extends Writable {
  * for await (const chunk of ws.createReadStream("upload.bin")) hash.update(chunk);
  */
 export class DecryptingReadStream extends Readable {
-  private fh: FileHandle | undefined;
+  private fh: FdFile | undefined;
   private prefix: Buffer = Buffer.alloc(0);
   private recLen = 0;
   private records = 0;
@@ -131,7 +129,7 @@ export class DecryptingReadStream extends Readable {
 
   override _construct(callback: (err?: Error | null) => void): void {
     (async () => {
-      const fh = await open(this.target.path, READ_FLAGS);
+      const fh = this.target.open(READ_FLAGS);
       this.fh = fh;
       this.size = (await fh.stat()).size;
       const header = Buffer.alloc(HEADER_LEN);

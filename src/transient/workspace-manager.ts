@@ -6,12 +6,14 @@ import { parseDurationMs } from "../config/duration.js";
 import type { LetheConfig } from "../config/types.js";
 import { LetheError } from "../core/errors.js";
 import type { Executor } from "../executor/executor.js";
+import { type Identity, identityOf } from "../safe-fs/identity.js";
 import type { StateHandle } from "../state/open-state.js";
 import { getOrCreateSecret } from "../state/secret-store.js";
+import { ioError } from "./file-io.js";
 import { Leases } from "./leases.js";
 import { defaultTransientRoot, ensurePrivateDir, isMemoryBacked } from "./root.js";
 import { Workspace } from "./workspace.js";
-import { createWorkspaceDir, type DirIdentity, identityOf, openNamespace, type WorkspaceRef } from "./workspace-dir.js";
+import { createWorkspaceDir, openNamespace, type WorkspaceDir, type WorkspaceRef } from "./workspace-dir.js";
 import { shredWorkspace } from "./workspace-shred.js";
 
 export interface TransientOptions {
@@ -61,7 +63,7 @@ function ttlMs(ttl: TransientOptions["ttl"], fallbackSeconds: number): number {
  */
 export class TransientService {
   readonly leases: Leases;
-  private ns: Promise<{ dir: string; name: string; identity: DirIdentity }> | undefined;
+  private ns: Promise<{ dir: string; name: string; identity: Identity }> | undefined;
   private memory: Promise<boolean> | undefined;
   private readonly active = new Map<string, { abort(err: LetheError): void; done: Promise<unknown> }>();
 
@@ -83,7 +85,7 @@ export class TransientService {
   }
 
   /** The namespace's name and the directory it was when opened: cleanup refuses any other under that name. */
-  namespace(): Promise<{ dir: string; name: string; identity: DirIdentity }> {
+  namespace(): Promise<{ dir: string; name: string; identity: Identity }> {
     this.ns ??= (async () => {
       const name = (
         await getOrCreateSecret(this.deps.state, this.deps.masterKey, "transient-namespace", () => randomBytes(8))
@@ -91,7 +93,12 @@ export class TransientService {
       const dir = join(this.root, name);
       await ensurePrivateDir(this.root);
       await ensurePrivateDir(dir);
-      const fd = openNamespace(this.root, name);
+      let fd: number;
+      try {
+        fd = openNamespace(this.root, name);
+      } catch (err) {
+        throw ioError(err, "opening the workspace namespace");
+      }
       try {
         return { dir, name, identity: identityOf(fstatSync(fd)) };
       } finally {
@@ -105,7 +112,7 @@ export class TransientService {
   }
 
   /** How a workspace of this namespace is reached from the root (never by following a path string). */
-  async workspaceRef(id: string, wsIdentity?: DirIdentity): Promise<WorkspaceRef> {
+  async workspaceRef(id: string, wsIdentity?: Identity): Promise<WorkspaceRef> {
     const ns = await this.namespace();
     return { root: this.root, namespace: ns.name, id, nsIdentity: ns.identity, ...(wsIdentity ? { wsIdentity } : {}) };
   }
@@ -142,7 +149,7 @@ export class TransientService {
 
     const ac = new AbortController();
     let ws: Workspace | undefined;
-    let wsIdentity: DirIdentity | undefined;
+    let home: WorkspaceDir | undefined;
     let outcome = "ok";
     let result: T | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -151,18 +158,24 @@ export class TransientService {
     this.active.set(id, { abort: (err) => ac.abort(err), done: new Promise<void>((r) => (settle = r)) });
     try {
       // Made inside the namespace reached without following a link; its identity lets cleanup spot a swap.
-      wsIdentity = createWorkspaceDir(await this.workspaceRef(id));
+      const ref = await this.workspaceRef(id);
+      const memoryBacked = await this.memoryBacked();
+      try {
+        home = createWorkspaceDir(ref);
+      } catch (err) {
+        throw ioError(err, "creating the workspace directory");
+      }
       const key = Buffer.alloc(32);
       randomFillSync(key);
       ws = new Workspace(
         id,
         dir,
+        home,
         key,
         ac.signal,
         (name) => this.leases.markPlaintext(id, requestId, name),
         opts.chunkSize,
-        await this.memoryBacked(),
-        await this.workspaceRef(id, wsIdentity),
+        memoryBacked,
       );
       const w = ws;
       const aborted = new Promise<never>((_, reject) => {
@@ -185,7 +198,10 @@ export class TransientService {
     } finally {
       clearTimeout(timer);
       if (!ac.signal.aborted) ac.abort(new LetheError("CONFLICT", "workspace closed"));
-      await this.cleanup(await this.workspaceRef(id, wsIdentity), requestId, ws, outcome, result, openedAt);
+      // Without a Workspace (construction failed) the directory is let go of here; dispose() does it otherwise.
+      if (!ws) home?.close();
+      const ref = home?.ref ?? (await this.workspaceRef(id));
+      await this.cleanup(ref, requestId, ws, outcome, result, openedAt);
       this.active.delete(id);
       RUNNING_IN_PROCESS.delete(id);
       settle();

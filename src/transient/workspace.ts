@@ -1,15 +1,17 @@
 import { createHash, createHmac } from "node:crypto";
-import { closeSync } from "node:fs";
-import { lstat, mkdir } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { closeSync, fstatSync } from "node:fs";
+import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { LetheError } from "../core/errors.js";
-import { shredFileAsync } from "../crypto/shred.js";
-import { at, PathChangedError } from "../safe-fs/anchor.js";
+import { openDirAt } from "../safe-fs/anchor.js";
+import { identityOf } from "../safe-fs/identity.js";
+import { ensurePrivateDirAt } from "../safe-fs/private-dir.js";
+import { shredIn } from "../safe-fs/remove.js";
 import { DEFAULT_CHUNK, openAll, sealParts } from "./chunk-format.js";
-import { ioError, withFile, writeParts } from "./file-io.js";
+import { FdFile } from "./fd-file.js";
+import { withFile, writeParts } from "./file-io.js";
 import { DecryptingReadStream, EncryptingWriteStream, type StreamTarget } from "./streams.js";
-import { openWorkspace, sameDir, type WorkspaceRef } from "./workspace-dir.js";
+import { openWorkspace, type WorkspaceDir } from "./workspace-dir.js";
 
 /** Encrypted files are stored under a keyed hash of their name, so leftovers reveal no names. */
 export const CIPHER_PREFIX = "e-";
@@ -34,6 +36,8 @@ function checkName(name: string): void {
       "a workspace file name is 1-255 bytes without '/', '\\' or NUL, and not '.' or '..'",
     );
 }
+
+const code = (err: unknown): string => (err as { code?: string }).code ?? "EUNKNOWN";
 
 function view(data: WorkspaceData): { buf: Buffer; owned: boolean } {
   if (typeof data === "string") return { buf: Buffer.from(data, "utf8"), owned: true };
@@ -68,15 +72,16 @@ export class Workspace {
 
   constructor(
     readonly id: string,
+    /** Where the directory is, for display and for {@link path}; files are never reached through this string. */
     readonly dir: string,
+    /** The directory itself, open since it was created: every file operation goes through it. */
+    private readonly home: WorkspaceDir,
     key: Buffer,
     readonly signal: AbortSignal,
     private readonly onPlaintext: PlaintextHook,
     private readonly chunkSize = DEFAULT_CHUNK,
     /** tmpfs/ramfs root: small whole-file I/O is done synchronously (memory copies, no thread-pool hops). */
     private readonly memoryBacked = false,
-    /** How the directory is reached from the root, and what it was when created (a swap is refused). */
-    private readonly ref?: WorkspaceRef,
   ) {
     this.#key = key;
     this.#nameKey = createHmac("sha256", key).update("lethe-ws-names/v1").digest();
@@ -90,15 +95,17 @@ export class Workspace {
     return this.#key;
   }
 
-  private cipherPath(name: string): string {
+  /** The on-disk name of `name`'s ciphertext (a name inside the workspace directory, never a path). */
+  private cipherName(name: string): string {
     checkName(name);
     const tag = createHmac("sha256", this.#nameKey).update(name).digest("hex").slice(0, 40);
-    return join(this.dir, `${CIPHER_PREFIX}${tag}`);
+    return `${CIPHER_PREFIX}${tag}`;
   }
 
   private target(name: string): StreamTarget {
+    const file = this.cipherName(name);
     return {
-      path: this.cipherPath(name),
+      open: (flags) => new FdFile(this.home.openFile(file, flags, 0o600)),
       workspaceId: this.id,
       name,
       key: () => this.key(),
@@ -108,7 +115,7 @@ export class Workspace {
 
   /** Encrypts `data` into the workspace under `name` (replacing any earlier content). */
   async write(name: string, data: WorkspaceData): Promise<void> {
-    const path = this.cipherPath(name);
+    const file = this.cipherName(name);
     const { buf, owned } = view(data);
     let parts: Buffer[];
     try {
@@ -116,14 +123,18 @@ export class Workspace {
     } finally {
       if (owned) buf.fill(0);
     }
-    await writeParts(path, parts, this.memoryBacked);
+    await writeParts((flags, mode) => this.home.openFile(file, flags, mode), parts, this.memoryBacked);
   }
 
   /** Decrypts and authenticates `name`; the Buffer is zeroed when the workspace closes. */
   async read(name: string): Promise<Buffer> {
-    const path = this.cipherPath(name);
+    const file = this.cipherName(name);
     this.key();
-    const plain = await withFile(path, this.memoryBacked, (image) => openAll(this.key(), this.id, name, image));
+    const plain = await withFile(
+      (flags) => this.home.openFile(file, flags),
+      this.memoryBacked,
+      (image) => openAll(this.key(), this.id, name, image),
+    );
     this.#reads.push(new WeakRef(plain));
     return plain;
   }
@@ -146,63 +157,53 @@ export class Workspace {
    * A plain, unencrypted path inside the workspace for tools that need one.
    * Recorded on the ledger (`workspace_plaintext`) and on the lease before it
    * is returned; the file is shredded with the workspace like every other.
+   *
+   * `plain/` is made through the workspace's own descriptor (a link or a
+   * swapped directory above is never followed). A path is a string the tool
+   * will follow, so it is handed out only after the whole path was walked
+   * from the root without following a link and found to lead to this
+   * workspace's `plain/`; a path swapped after that is the tool's to resolve.
    */
   async path(name: string): Promise<string> {
     checkName(name);
     this.key();
-    const dir = join(this.dir, PLAIN_DIR);
     if (!this.#plain.has(name)) {
       await this.onPlaintext(name);
       this.#plain.add(name);
     }
-    // mkdir's mode can only be narrowed by the umask, never widened: 0700 or stricter.
-    await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "EEXIST") throw ioError(err);
-    });
-    await this.checkPlainDir(dir);
+    await this.home
+      .use((fd) => {
+        const plain = ensurePrivateDirAt(fd, PLAIN_DIR, "the plain directory");
+        const identity = identityOf(fstatSync(plain));
+        closeSync(plain);
+        // The string path must lead, link-free, to this very directory: reached again from the root by names.
+        const ws = openWorkspace(this.home.ref);
+        try {
+          closeSync(openDirAt(ws, PLAIN_DIR, identity, "the plain directory"));
+        } finally {
+          closeSync(ws);
+        }
+      })
+      .catch((err: unknown) => {
+        throw new LetheError(
+          "CONFLICT",
+          `workspace ${this.id}: its plain directory is not a real directory of this workspace (${code(err)}: a link or a swapped path); no plain path handed out`,
+        );
+      });
     this.key();
-    return join(dir, name);
-  }
-
-  /**
-   * A path handed out must stay inside the workspace: `dir` must still resolve to the directory created for it
-   * (no ancestor swapped), and `plain` must be a real directory of this user (lstat: a planted link is refused).
-   */
-  private async checkPlainDir(dir: string): Promise<void> {
-    const uid = process.getuid?.();
-    const identity = this.ref?.wsIdentity;
-    const [ws, plain] = await Promise.all([
-      identity ? lstat(this.dir).catch(() => undefined) : undefined,
-      lstat(dir).catch(() => undefined),
-    ]);
-    const wsOk = !identity || (ws?.isDirectory() === true && sameDir(ws, identity));
-    const plainOk =
-      plain?.isDirectory() === true && (uid === undefined || plain.uid === uid) && (!ws || plain.dev === ws.dev);
-    if (!wsOk || !plainOk)
-      throw new LetheError(
-        "CONFLICT",
-        `workspace ${this.id}: its plain directory is not a real directory of this workspace (a link or a swapped path); no plain path handed out`,
-      );
+    return join(this.dir, PLAIN_DIR, name);
   }
 
   /** Shreds one encrypted file now instead of at the end. */
   async delete(name: string): Promise<boolean> {
-    const file = basename(this.cipherPath(name));
+    const file = this.cipherName(name);
     this.key();
-    let fd: number | undefined;
-    try {
-      // Reached from the root without following a link: a swapped namespace never leads the overwrite outside.
-      fd = this.ref ? openWorkspace(this.ref) : undefined;
-      await shredFileAsync(fd === undefined ? join(this.dir, file) : at(fd, file), { fill: "zero" });
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-      if (err instanceof PathChangedError)
-        throw new LetheError("CONFLICT", `workspace ${this.id}: ${err.message}; nothing deleted`);
-      throw ioError(err);
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    // Through the workspace's own descriptor: a swapped namespace never leads the overwrite outside.
+    const r = await this.home.use((fd) => shredIn(fd, file, { fill: "zero" }));
+    if (r.ok) return !("missing" in r);
+    if (r.code === "PATH_CHANGED" || r.code === "NOT_A_FILE")
+      throw new LetheError("CONFLICT", `workspace ${this.id}: ${r.reason}; nothing deleted`);
+    throw new LetheError(r.code === "REFUSED" ? "VALIDATION" : "INTERNAL", `workspace ${this.id}: ${r.reason}`);
   }
 
   /** Whether plain paths were handed out. */
@@ -221,7 +222,7 @@ export class Workspace {
   }
 
   /**
-   * Drops the key (zeroed), destroys open streams and zeroes the plaintext
+   * Drops the key (zeroed), destroys open streams, lets go of the directory and zeroes the plaintext
    * buffers handed out by read(), except `keep` (the callback's result).
    * Internal: called by the workspace manager before the directory is shredded.
    */
@@ -230,6 +231,8 @@ export class Workspace {
     this.#closed = why;
     for (const s of this.#streams) s.destroy(new LetheError("CONFLICT", `workspace ${this.id} closed (${why})`));
     this.#streams.clear();
+    // Closed once the operations still in flight settle; the shred reaches the directory from the root again.
+    this.home.close();
     this.#key.fill(0);
     this.#nameKey.fill(0);
     for (const ref of this.#reads) {

@@ -5,7 +5,10 @@ import type { Lethe } from "../../src/lethe.js";
 import { makeTransientProject, useTransientProjects } from "./helpers.js";
 
 // A local user who can write under the transient root swaps a path component while a workspace runs. The
-// cleanup (and ws.path, ws.write, ws.read) must never follow a link or act on a directory lethe did not create.
+// cleanup, ws.write, ws.read, the streams, ws.delete and ws.path never follow a link or act on a directory
+// lethe did not create: file operations go through the workspace directory's own descriptor (opened from the
+// root without following a link when the workspace was created), and ws.path hands out a path only after
+// walking it from the root, link-free, to this workspace's plain/.
 const { track } = useTransientProjects();
 
 /** A project whose warnings are kept, and an outside folder a hostile user points links at. */
@@ -100,15 +103,95 @@ describe("workspace file access never follows a planted link", () => {
       symlinkSync(outside, ns);
       mkdirSync(join(outside, ws.id));
       writeFileSync(join(outside, ws.id, file), "VICTIM");
-      const err = await ws.delete("a").then(
-        () => undefined,
-        (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }),
-      );
-      return { err, file, id: ws.id };
+      // The workspace's own directory (now under ns.moved) is where the delete acts.
+      const deleted = await ws.delete("a");
+      return { deleted, file, id: ws.id, real: readdirSync(join(`${ns}.moved`, ws.id)) };
     });
-    expect(r.err).toEqual({ code: "CONFLICT", message: expect.stringContaining("PATH_CHANGED") });
-    expect(r.err?.message).not.toContain(outside);
+    expect(r.deleted).toBe(true);
+    expect(r.real).toEqual([]);
     expect(readFileSync(join(outside, r.id, r.file), "utf8")).toBe("VICTIM");
+  });
+
+  /** Moves the namespace away and puts a link to `outside` in its place; returns where the real one went. */
+  function swapNamespace(ws: { dir: string }, outside: string): string {
+    const ns = dirname(ws.dir);
+    renameSync(ns, `${ns}.moved`);
+    symlinkSync(outside, ns);
+    return join(`${ns}.moved`, basename(ws.dir));
+  }
+
+  /** Moves the workspace directory away and puts a link to `outside` in its place. */
+  function swapWorkspace(ws: { dir: string }, outside: string): string {
+    renameSync(ws.dir, `${ws.dir}.moved`);
+    symlinkSync(outside, ws.dir);
+    return `${ws.dir}.moved`;
+  }
+
+  for (const [what, swap] of [
+    ["namespace", swapNamespace],
+    ["workspace directory", swapWorkspace],
+  ] as const)
+    it(`ws.write, ws.read and the streams after the ${what} was swapped for a link: nothing outside created or truncated`, async () => {
+      const { lethe, outside } = await project();
+      const r = await lethe.transient(`req-w-${what}`, async (ws) => {
+        await ws.write("a", "first");
+        const [file] = readdirSync(ws.dir) as [string];
+        const real = swap(ws, outside);
+        // A victim under the very names a string path would now lead to.
+        const victimDir = what === "namespace" ? join(outside, ws.id) : outside;
+        mkdirSync(victimDir, { recursive: true });
+        writeFileSync(join(victimDir, file), "VICTIM");
+        const before = readdirSync(victimDir).sort();
+        await ws.write("a", "second");
+        await ws.write("b", "new file");
+        const w = ws.createWriteStream("c");
+        await new Promise<void>((ok, ko) => w.end("streamed", () => ok()).once("error", ko));
+        let streamed = "";
+        for await (const chunk of ws.createReadStream("c")) streamed += chunk;
+        const read = (await ws.read("a")).toString();
+        return { read, streamed, real: readdirSync(real), before, victimDir, file };
+      });
+      expect(r.read).toBe("second");
+      expect(r.streamed).toBe("streamed");
+      expect(r.real).toHaveLength(3);
+      expect(readdirSync(r.victimDir).sort()).toEqual(r.before);
+      expect(readFileSync(join(r.victimDir, r.file), "utf8")).toBe("VICTIM");
+    });
+
+  for (const [what, swap] of [
+    ["namespace", swapNamespace],
+    ["workspace directory", swapWorkspace],
+  ] as const)
+    it(`ws.path after the ${what} was swapped for a link: refused, and no plain/ made outside`, async () => {
+      const { lethe, outside } = await project();
+      const r = await lethe.transient(`req-p-${what}`, async (ws) => {
+        if (what === "namespace") mkdirSync(join(outside, ws.id));
+        swap(ws, outside);
+        const err = await ws.path("a.txt").then(
+          (v) => ({ v }),
+          (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }),
+        );
+        return { err, id: ws.id };
+      });
+      expect(r.err).toMatchObject({ code: "CONFLICT" });
+      expect((r.err as { message: string }).message).not.toContain(outside);
+      expect(readdirSync(outside)).toEqual(what === "namespace" ? [r.id] : []);
+      if (what === "namespace") expect(readdirSync(join(outside, r.id))).toEqual([]);
+    });
+
+  it("ws.path after the workspace directory was swapped for another real directory: refused", async () => {
+    const { lethe } = await project();
+    const r = await lethe.transient("req-p-dir", async (ws) => {
+      renameSync(ws.dir, `${ws.dir}.moved`);
+      mkdirSync(ws.dir, { mode: 0o700 });
+      const err = await ws.path("a.txt").then(
+        () => undefined,
+        (e: { code?: string }) => e.code,
+      );
+      return { err, planted: readdirSync(ws.dir) };
+    });
+    expect(r.err).toBe("CONFLICT");
+    expect(r.planted).toEqual([]);
   });
 
   it("ws.path refuses when plain/ is a link to an outside folder", async () => {
