@@ -12,13 +12,14 @@
 // same path, so it resolves them the same too.
 import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "rolldown";
 
-const WORKERS = ["ledger/verify-worker.js", "stores/sql/sqlite-scan-worker.js"];
 const INLINE = new Set(["kysely", "zod", "yaml", "commander", "croner", "picomatch"]);
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
+// The one list of worker entries, from the compiled tree tsc just wrote.
+const { WORKER_FILES } = await import(pathToFileURL(join(root, "dist", "core", "package-file.js")).href);
 const dist = join(root, "dist");
 const out = join(dist, "bundle");
 rmSync(out, { recursive: true, force: true });
@@ -51,7 +52,7 @@ await build({
 });
 
 // A worker is started by file path, so its bundle must be one file: dynamic imports are inlined.
-for (const worker of WORKERS) {
+for (const worker of WORKER_FILES) {
   const file = join(dist, worker);
   await build({
     input: file,

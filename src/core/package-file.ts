@@ -19,6 +19,17 @@ export function packageFile(relative: string): string {
 }
 
 /**
+ * Every worker thread's entry, below the code root: the build bundles each
+ * into one file in place (scripts/bundle-cli.mjs reads this list), and
+ * {@link workerFile} accepts only these.
+ */
+export const WORKER_FILES = [
+  "ledger/verify-worker.js",
+  "stores/sql/sqlite-scan-worker.js",
+  "stores/fs/sweep-worker.js",
+] as const;
+
+/**
  * The compiled worker at `relative` below the code root; when lethe runs from
  * its TypeScript sources (tests), the build's copy under dist/, since a
  * worker thread cannot load TypeScript.
@@ -26,7 +37,7 @@ export function packageFile(relative: string): string {
  * @example
  * new Worker(workerFile("ledger/verify-worker.js", "the verification worker"));
  */
-export function workerFile(relative: string, what: string): URL {
+export function workerFile(relative: (typeof WORKER_FILES)[number], what: string): URL {
   const here = new URL(relative, CODE_ROOT);
   if (!import.meta.url.endsWith(".ts")) return here;
   const built = new URL(`../dist/${relative}`, CODE_ROOT);
