@@ -69,7 +69,9 @@ export async function discoverPaths(
     const g: Group = groups.get(name) ?? { dataset: owner?.name, paths: [], contents: [], subjects: new Map() };
     groups.set(name, g);
     for (const d of hits) g.subjects.set(d.name, (g.subjects.get(d.name) ?? 0) + 1);
-    if (g.paths.length < opts.sampleSize) g.paths.push(e.rel);
+    // Judged segment by segment: `by-mail/frank.q@x.io` is a folder and an email, not one address whose excerpt
+    // would start at the folder (`/` is legal in an address).
+    if (g.paths.length < opts.sampleSize) g.paths.push(e.rel.split("/").join("\n"));
     if (opts.read && read < opts.sampleSize && e.size > 0) {
       const buf = await opts.read(e, CONTENT_BYTES);
       if (buf) read++;

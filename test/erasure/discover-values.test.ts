@@ -173,8 +173,8 @@ datasets:
     const put = (Key: string, Body: string) => b.client.send(new PutObjectCommand({ Bucket: b.bucket, Key, Body }));
     await put("app/uploads/u-1/a.bin", "x");
     for (let i = 0; i < 3; i++) await put(`app/dumps/chat-${i}.json`, JSON.stringify({ from: RAW[0], to: RAW[3] }));
-    await put(`app/by-mail/${RAW[0]}/profile.txt`, "nothing inside");
-    await put(`app/by-mail/${RAW[3]}/profile.txt`, "nothing inside");
+    await put(`app/mailbox/${RAW[0]}/profile.txt`, "nothing inside");
+    await put(`app/mailbox/${RAW[3]}/profile.txt`, "nothing inside");
     const dir = tempDir();
     writeConfig(
       dir,
@@ -188,11 +188,13 @@ datasets:
     const r = await discover(dir);
     expect(r.code).toBe(1);
     expect(r.unmapped.map((u) => [u.table, u.column, u.type])).toEqual([
-      ["by-mail/[EMAIL]/*.txt", "(path)", "email"],
       ["dumps/*.json", "(content)", "email"],
+      ["mailbox/[EMAIL]/*.txt", "(path)", "email"],
     ]);
-    expect(r.unmapped[1]?.reason).toMatch(
+    expect(r.unmapped[0]?.reason).toMatch(
       /^objects no dataset covers; 3 of 3 sampled objects look like email addresses/,
     );
+    // The excerpt is masked from the address's own start, not from the folder before it.
+    expect(r.unmapped[1]?.excerpt).toBe("b***@e***.org"); // bob.smith@…, listed first
   });
 });
