@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { LetheError } from "../../src/core/errors.js";
 import type { Lethe } from "../../src/lethe.js";
+import { ioError } from "../../src/transient/file-io.js";
 import { makeTransientProject, useTransientProjects } from "./helpers.js";
 
 // A local user who can write under the transient root swaps a path component while a workspace runs. The
@@ -231,5 +233,42 @@ describe("workspace file access never follows a planted link", () => {
     for (const e of errors) expect(e.message).not.toContain("/");
     expect(readFileSync(join(outside, "target"), "utf8")).toBe("x");
     expect(existsSync(join(outside, "target"))).toBe(true);
+  });
+});
+
+describe("setting a workspace up after a swap", () => {
+  it("lethe.transient() after the namespace was swapped for a link: a coded CONFLICT naming no path, nothing made outside", async () => {
+    const { lethe, outside } = await project();
+    let ns = "";
+    await lethe.transient("warm-up", (ws) => {
+      ns = dirname(ws.dir);
+    });
+    renameSync(ns, `${ns}.moved`);
+    symlinkSync(outside, ns);
+    let ran = false;
+    const err = await lethe
+      .transient("req-9", () => {
+        ran = true;
+      })
+      .then(
+        () => undefined,
+        (e: { code?: string; message: string; name?: string }) => e,
+      );
+    expect(ran).toBe(false);
+    expect(err).toMatchObject({ name: "LetheError", code: "CONFLICT" });
+    expect(err?.message).toContain("creating the workspace directory");
+    expect(err?.message).not.toContain("removed");
+    expect(err?.message).not.toContain("/");
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it("an errno failure while setting up is a coded STATE_ERROR whose message names no /proc/self/fd path", () => {
+    const raw = Object.assign(new Error("EACCES: permission denied, mkdir '/proc/self/fd/23/ws_0123'"), {
+      code: "EACCES",
+    });
+    const err = ioError(raw, "creating the workspace directory") as LetheError;
+    expect(err).toBeInstanceOf(LetheError);
+    expect(err.code).toBe("STATE_ERROR");
+    expect(err.message).toBe("creating the workspace directory failed (EACCES)");
   });
 });
