@@ -22,6 +22,11 @@ export interface ApplyDataset {
   ttlSet?: number;
   /** Whole partitions dropped (their rows are counted in `deleted`). */
   partitionsDropped?: number;
+  /**
+   * Expired partitions lethe meant to drop but could not (a lock the application held past the lock timeout):
+   * rows of a partition still attached were deleted row by row instead; a detached one is dropped by the next run.
+   */
+  partitionsSkipped?: { partition: string; reason: string }[];
   failures: { key: string | number; reason: string }[];
 }
 
@@ -147,9 +152,7 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
           held: counts.held,
         });
       // A reviewed plan lists rows: only those go, so partitions are dropped only in plan-less runs.
-      const partitionsDropped = planned
-        ? 0
-        : await executor.dropExpiredPartitions(ctx, ds, now, counts, opts.shouldStop);
+      const drops = planned ? undefined : await executor.dropExpiredPartitions(ctx, ds, now, counts, opts.shouldStop);
       progress();
       for await (const batch of source(ds, now, planned?.get(ds.config.name))) {
         await executor.deleteBatch(ctx, ds, batch, counts);
@@ -160,7 +163,11 @@ export async function applyRetention(deps: RetentionDeps, opts: ApplyOptions = {
         }
       }
       await executor.recordScanProblems(ctx, ds, counts);
-      results.push({ ...toResult(ds.config.name, counts), ...(partitionsDropped ? { partitionsDropped } : {}) });
+      results.push({
+        ...toResult(ds.config.name, counts),
+        ...(drops?.dropped ? { partitionsDropped: drops.dropped } : {}),
+        ...(drops?.skipped.length ? { partitionsSkipped: drops.skipped } : {}),
+      });
     }
     for (const store of map.stores.values()) await store.scrub?.();
     const failed = results.reduce((n, r) => n + r.failed, 0);

@@ -177,7 +177,11 @@ export interface PartitionDriver {
   subjects(p: Partition, batchSize: number): AsyncIterable<string[]>;
   /** Where each partition is, by name, in one catalog read. */
   status(ps: Partition[]): Promise<Map<string, PartitionStatus>>;
-  /** Takes the partitions out of the dataset's table in one transaction; their rows stay in tables of their own until `drop`. */
+  /**
+   * Takes the partitions out of the dataset's table in one transaction; their rows stay in tables of their own
+   * until `drop`. Waits only briefly for locks; throws a STORE_ERROR whose `details.refused` is true when the
+   * database refused it (nothing detached), as `drop` does (nothing dropped).
+   */
   detach(ps: Partition[]): Promise<void>;
   /** Every row of a detached partition in key order (after `afterKey`), streamed through a server-side cursor. */
   items(p: Partition, batchSize: number, afterKey?: Item["key"]): AsyncIterable<Item[]>;

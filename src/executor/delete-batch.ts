@@ -27,6 +27,23 @@ export interface BatchCounts {
   failures: { key: string | number; reason: string }[];
 }
 
+/**
+ * Counts one item's failure in a run's result, its reason masked exactly as its `failed` entry's on the
+ * ledger (a store's error text may quote the row: a trigger's message, a constraint's detail).
+ *
+ * @example
+ * countFailure(ledger, counts, item, f.reason);
+ */
+export function countFailure(
+  ledger: Ledger,
+  counts: BatchCounts,
+  item: { key: string | number; subject?: string | null | undefined },
+  reason: string,
+): void {
+  counts.failed++;
+  counts.failures.push({ key: item.key, reason: ledger.itemReason(reason, item) });
+}
+
 export function emptyCounts(): BatchCounts {
   return {
     found: 0,
@@ -123,10 +140,7 @@ export async function deleteBatch(
     const r = await removeLinkedFile(files, item.file, action, base, ctx.reason, shared, false);
     if (r.entry) entries.push(r.entry);
     if (r.removed) counts.filesRemoved++;
-    if (r.failure) {
-      counts.failed++;
-      counts.failures.push({ key: item.key, reason: r.failure });
-    }
+    if (r.failure) countFailure(ledger, counts, item, r.failure);
   }
   counts.deleted += result.deleted.length;
   const pending = settled ? [] : (sent.unknown ?? []);
@@ -162,8 +176,7 @@ export async function splitHeld(
     if (problem) {
       // Its subject (and so its holds) cannot be told from an odd spelling: never guessed, reported.
       const reason = `NOT_CANONICAL: the key ${problem}; left alone`;
-      counts.failed++;
-      counts.failures.push({ key: item.key, reason });
+      countFailure(ledger, counts, item, reason);
       refused.push({ action: "failed", dataset, key: item.key, subject: item.subject, reason, runId: ctx.runId });
       continue;
     }
@@ -200,8 +213,7 @@ export async function recordScanProblems(
 ): Promise<void> {
   const problems = ds.scanProblems?.() ?? [];
   if (problems.length === 0) return;
-  counts.failed += problems.length;
-  counts.failures.push(...problems);
+  for (const p of problems) countFailure(ledger, counts, p, p.reason);
   await ledger.append(
     problems.map((p) => ({
       action: "failed" as const,

@@ -14,7 +14,7 @@ import {
   recordScanProblems,
 } from "./delete-batch.js";
 import { expireBatch } from "./expire-batch.js";
-import { dropExpiredPartitions } from "./partition-retention.js";
+import { dropExpiredPartitions, type PartitionDrops } from "./partition-retention.js";
 import { reconcile } from "./reconcile.js";
 import { deadRuns } from "./runs.js";
 import { type ShreddedFile, shredPaths } from "./shred-paths.js";
@@ -92,7 +92,7 @@ export class Executor {
     now: Date,
     counts: BatchCounts,
     shouldStop?: () => boolean,
-  ): Promise<number> {
+  ): Promise<PartitionDrops> {
     return dropExpiredPartitions(this.deps(), ctx, ds, now, counts, shouldStop);
   }
 

@@ -1,3 +1,5 @@
+import { LetheError } from "../core/errors.js";
+import { safeReason } from "../core/safe-reason.js";
 import type { DatasetDriver, Partition } from "../core/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
@@ -38,25 +40,81 @@ export async function dropExpiredPartitions(
   now: Date,
   counts: BatchCounts,
   shouldStop?: () => boolean,
-): Promise<number> {
+): Promise<PartitionDrops> {
+  const out: PartitionDrops = { dropped: 0, skipped: [] };
   const parts = ds.partitions;
   // A held dataset keeps every row: the row path records each as held.
-  if (!parts || holdFor(ctx.holds, ds.config.name, undefined)) return 0;
-  const free: Partition[] = [];
-  for (const p of await parts.expired(now)) if (!(await touchesHold(deps, ctx, ds, p))) free.push(p);
-  let dropped = 0;
-  for (let i = 0; i < free.length; i += PARTITIONS_PER_INTENT) {
-    if (shouldStop?.()) break;
-    const chunk = free.slice(i, i + PARTITIONS_PER_INTENT);
-    const partitions: PartitionIntent[] = chunk.map((p) => ({ ...p, ledger: ds.config.ledger, recorded: 0 }));
-    const intent = await openPartitionIntent(deps.state, ctx.runId, ds.config.name, ctx.reason, partitions);
-    await parts.detach(chunk);
-    const rows = await finishPartitions(deps.state, deps.ledger, ds, intent);
-    counts.found += rows;
-    counts.deleted += rows;
-    dropped += chunk.length;
+  if (!parts || holdFor(ctx.holds, ds.config.name, undefined)) return out;
+  const skip = (chunk: Partition[], err: unknown, then: string) => {
+    const reason = deps.ledger.scrubText(`${(err as Error).message}; ${then}`);
+    for (const p of chunk) out.skipped.push({ partition: p.name, reason });
+  };
+  try {
+    const free: Partition[] = [];
+    for (const p of await parts.expired(now)) if (!(await touchesHold(deps, ctx, ds, p))) free.push(p);
+    for (let i = 0; i < free.length; i += PARTITIONS_PER_INTENT) {
+      if (shouldStop?.()) break;
+      const chunk = free.slice(i, i + PARTITIONS_PER_INTENT);
+      const partitions: PartitionIntent[] = chunk.map((p) => ({ ...p, ledger: ds.config.ledger, recorded: 0 }));
+      const intent = await openPartitionIntent(deps.state, ctx.runId, ds.config.name, ctx.reason, partitions);
+      try {
+        await parts.detach(chunk);
+      } catch (err) {
+        // Refused (a lock the application held past the timeout): nothing was detached, the intent closes
+        // empty and the rows go the row way below, which takes no exclusive lock. Otherwise the outcome is
+        // unknown: the intent stays for reconcile.
+        if (!refusedByStore(err)) throw await forReconcile(deps, intent, err);
+        await finishPartitions(deps.state, deps.ledger, ds, intent);
+        skip(chunk, err, "their rows were deleted row by row instead");
+        continue;
+      }
+      let rows: number;
+      try {
+        rows = await finishPartitions(deps.state, deps.ledger, ds, intent);
+      } catch (err) {
+        // Detached, not dropped: out of the table; the intent stays and the next run (or start) drops them.
+        await forReconcile(deps, intent, err);
+        if (!refusedByStore(err)) throw err;
+        skip(chunk, err, "detached, to be dropped by the next run");
+        continue;
+      }
+      counts.found += rows;
+      counts.deleted += rows;
+      out.dropped += chunk.length;
+    }
+  } catch (err) {
+    // A database error is reported by its code and the database's words, never as a crash with a stack.
+    if (err instanceof LetheError) throw err;
+    throw new LetheError(
+      "STORE_ERROR",
+      `datasets.${ds.config.name}: partition retention: ${deps.ledger.scrubText(safeReason(err))}`,
+      undefined,
+      { cause: err },
+    );
   }
-  return dropped;
+  return out;
+}
+
+/**
+ * Marks an intent left open by a failed step for the next reconcile, even in
+ * this process (`lethe serve` runs apply again without restarting); returns
+ * the error to rethrow.
+ */
+async function forReconcile(deps: ExecutorDeps, intent: OpenIntent, err: unknown): Promise<unknown> {
+  intent.payload.unknown = true;
+  await updatePartitionIntent(deps.state.db, intent.id, intent.payload).catch(() => undefined);
+  return err;
+}
+
+/** What partition retention did for one dataset: partitions dropped, and those it meant to drop but could not. */
+export interface PartitionDrops {
+  dropped: number;
+  skipped: { partition: string; reason: string }[];
+}
+
+/** A partition step the database refused: nothing happened (see PartitionDriver.detach). */
+export function refusedByStore(err: unknown): boolean {
+  return err instanceof LetheError && err.code === "STORE_ERROR" && err.details?.refused === true;
 }
 
 /** Does any row of the partition belong to a subject under an active hold? */

@@ -6,7 +6,7 @@ import type { StateHandle } from "../state/open-state.js";
 import { reconcileExpireIntent } from "./expire-batch.js";
 import { closeIntent, orphanedIntents } from "./intents.js";
 import { filesStillLinked, removeLinkedFile } from "./linked-files.js";
-import { finishPartitions } from "./partition-retention.js";
+import { finishPartitions, refusedByStore } from "./partition-retention.js";
 
 /**
  * Settles batches a crashed process left between "intent" and "outcome":
@@ -29,7 +29,8 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
       settled += await finishPartitions(state, ledger, ds, intent)
         .then(() => 1)
         .catch((err: Error) => {
-          if (err.message !== "already reconciled") throw err;
+          // Refused (a lock not granted in time): the intent stays, the next run finishes it.
+          if (err.message !== "already reconciled" && !refusedByStore(err)) throw err;
           return 0;
         });
       continue;

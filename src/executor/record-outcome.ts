@@ -1,6 +1,6 @@
 import type { Item } from "../core/types.js";
 import type { EntryInput } from "../ledger/types.js";
-import type { BatchContext, BatchCounts, ExecutorDeps } from "./delete-batch.js";
+import { type BatchContext, type BatchCounts, countFailure, type ExecutorDeps } from "./delete-batch.js";
 import { closeIntent } from "./intents.js";
 import { narrowIntent } from "./unknown-outcome.js";
 
@@ -34,12 +34,10 @@ export async function recordOutcome(
 ): Promise<void> {
   const entries = [...o.entries];
   for (const f of o.failed) {
-    counts.failures.push({ key: f.item.key, reason: f.reason });
+    countFailure(deps.ledger, counts, f.item, f.reason);
     entries.push(failedEntry(ctx, dataset, f));
   }
-  counts.failed += o.failed.length;
-  for (const item of o.pending) counts.failures.push({ key: item.key, reason: o.pendingReason });
-  counts.failed += o.pending.length;
+  for (const item of o.pending) countFailure(deps.ledger, counts, item, o.pendingReason);
   await deps.state.db.transaction().execute(async (trx) => {
     if (entries.length > 0) await deps.ledger.appendInTx(trx, entries);
     if (o.pending.length > 0) await narrowIntent(trx, intentId, o.pending);

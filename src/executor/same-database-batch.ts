@@ -3,7 +3,7 @@ import { sameSession } from "../core/same-database.js";
 import type { DatasetDriver, DeleteResult, Item, TransactionalDelete } from "../core/types.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
-import type { BatchContext, BatchCounts, ExecutorDeps } from "./delete-batch.js";
+import { type BatchContext, type BatchCounts, countFailure, type ExecutorDeps } from "./delete-batch.js";
 import { failedEntry } from "./record-outcome.js";
 
 const LOST =
@@ -74,11 +74,9 @@ export async function deleteInStateTx(
     });
   } catch (err) {
     if (!(err instanceof LostReply)) throw err;
-    counts.failed += todo.length;
-    for (const item of todo) counts.failures.push({ key: item.key, reason: LOST });
+    for (const item of todo) countFailure(deps.ledger, counts, item, LOST);
     return;
   }
   counts.deleted += result.deleted.length;
-  counts.failed += result.failed.length;
-  for (const f of result.failed) counts.failures.push({ key: f.item.key, reason: f.reason });
+  for (const f of result.failed) countFailure(deps.ledger, counts, f.item, f.reason);
 }

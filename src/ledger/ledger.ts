@@ -58,6 +58,17 @@ export class Ledger {
     return scrubFreeText(text, { ...ctx, patterns: this.subjectPatterns });
   }
 
+  /**
+   * An entry's reason as the ledger stores it: its own key and subject masked, personal data too. Every output
+   * that shows a reason next to an item (a run's `failures`) passes it through here, so it says no more there.
+   *
+   * @example
+   * ledger.itemReason("cannot delete subj5 owner a@b.example", { key: 5, subject: "subj5" }); // "cannot delete [SUBJECT] owner [EMAIL]"
+   */
+  itemReason(reason: string, item: { key?: string | number | undefined; subject?: string | null | undefined }): string {
+    return this.scrubText(reason, { subjects: [item.subject], keys: [item.key] });
+  }
+
   /** HMAC-SHA256(subject key, subject id), hex. */
   subjectHash(subject: string): string {
     let h = this.subjectCache.get(subject);
@@ -183,7 +194,7 @@ export class Ledger {
         key_hash: e.key !== undefined && !isIntKey ? this.keyHash(e.dataset ?? "", e.key) : null,
         subject_hash: e.subjectHash ?? (e.subject ? this.subjectHash(e.subject) : null),
         // A reason never carries its own entry's key or subject in clear, whatever produced it.
-        reason: e.reason === undefined ? null : this.scrubText(e.reason, { subjects: [e.subject], keys: [e.key] }),
+        reason: e.reason === undefined ? null : this.itemReason(e.reason, e),
         run_id: e.runId ?? null,
         data: data ? JSON.stringify(data) : null,
       };

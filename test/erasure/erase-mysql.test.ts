@@ -70,12 +70,20 @@ describe("erasure on a MariaDB target", () => {
     await exec(
       f.target,
       `create trigger keep_row before delete on inference_logs for each row
-       if old.id = ${stuck} then signal sqlstate '45000' set message_text = 'row is locked by the application'; end if`,
+       if old.id = ${stuck} then signal sqlstate '45000' set message_text = 'my-user-1 is kept, ask owner@example.com'; end if`,
     );
     const r = await letheIn(["erase", "my-user-1", "--yes", "--json"], f.dir);
     expect(r.code).toBe(1);
     const logs = by(r.json as Json).inference_logs;
     expect(logs).toMatchObject({ found: 5, deleted: 4, failed: 1, residue: 1, residueKeys: [stuck] });
+    // The database's text is masked in the output exactly as on the ledger: no subject id, no email.
+    const reason = (logs as unknown as { failures: { reason: string }[] }).failures[0]?.reason;
+    expect(reason).toMatch(/\[SUBJECT\] is kept, ask \[EMAIL\]/);
+    expect(r.stdout).not.toMatch(/owner@example\.com|my-user-1 is kept/);
+    const failed = (await letheIn(["audit", "export", "--format", "jsonl"], f.dir)).stdout
+      .split("\n")
+      .find((l) => l.includes('"action":"failed"'));
+    expect(JSON.parse(failed as string).reason).toBe(reason);
     expect(await remaining(f, "inference_logs")).toContain(stuck);
     await exec(f.target, "drop trigger keep_row");
     const again = await letheIn(["erase", "my-user-1", "--yes", "--json"], f.dir);

@@ -1,4 +1,7 @@
+import { execSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { PgPartitions } from "../../src/stores/sql/pg-partitions.js";
@@ -12,6 +15,18 @@ const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => undefined);
 });
+
+/** libpq's environment for a postgres:// URL, so a documented `psql` command runs unchanged against it. */
+function pgEnv(url: string): Record<string, string> {
+  const u = new URL(url);
+  return {
+    PGHOST: u.hostname,
+    PGPORT: u.port || "5432",
+    PGUSER: decodeURIComponent(u.username),
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGDATABASE: u.pathname.slice(1),
+  };
+}
 
 /** docs/partitions.md, recomputed the way a third party would: each key's text, then a newline, in key order. */
 function documented(keys: string[]): string {
@@ -34,6 +49,32 @@ function driver(target: TargetDialect, table: string, key: string, inDbBytes?: n
 }
 
 describe("partition key digests (ledger: partitions)", () => {
+  it("the recomputation docs/partitions.md gives, run verbatim with psql, matches the recorded digest (≥ 10 integer keys)", async (ctx) => {
+    requireService(ctx, "pg");
+    const db = await createTestPgDatabase();
+    cleanup.push(db.drop);
+    const raw = rawPg(db.url);
+    cleanup.push(() => raw.close());
+    const target = openPostgresTarget(db.url);
+    cleanup.push(() => target.close());
+    // The documented placeholders as real names: a partition `part` keyed by `key`, 1…12 (1, 10, 11, 12, 2… as text).
+    await raw.exec(`create table parent (key int not null, created_at timestamptz not null,
+      primary key (key, created_at)) partition by range (created_at)`);
+    await raw.exec("create table part partition of parent for values from ('2020-01-01') to ('2020-02-01')");
+    await raw.exec("insert into part select g, timestamptz '2020-01-02' from generate_series(12, 1, -1) g");
+    const doc = readFileSync(resolve(import.meta.dirname, "../../docs/partitions.md"), "utf8");
+    const command = /`(PGCLIENTENCODING=UTF8 psql [^`]+\| sha256sum)`/.exec(doc)?.[1];
+    expect(command).toBeDefined();
+    const out = execSync(command as string, {
+      encoding: "utf8",
+      env: { ...process.env, ...pgEnv(db.url) },
+    });
+    const d = driver(target, "parent", "key");
+    const recorded = await d.digests([{ name: "public.part", from: "", to: "" }]);
+    expect(recorded.get("public.part")?.rows).toBe(12);
+    expect(out.split(" ")[0]).toBe(recorded.get("public.part")?.digest);
+  });
+
   it("are the documented SHA-256 of the keys' text in key order, inside PostgreSQL and streamed alike", async (ctx) => {
     requireService(ctx, "pg");
     const db = await createTestPgDatabase();

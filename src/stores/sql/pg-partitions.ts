@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
 import { type RawBuilder, sql } from "kysely";
+import { LetheError } from "../../core/errors.js";
+import { safeReason } from "../../core/safe-reason.js";
 import type { Item, Partition, PartitionDriver, PartitionStatus } from "../../core/types.js";
 import type { Row } from "./sql-dataset.js";
+import { rejectedByDatabase } from "./statement-error.js";
 import { type AnyDb, MS_THRESHOLD, type TargetDialect } from "./target-dialect.js";
 
 /** The range partitioning of a table, when it is partitioned by RANGE on exactly one column. */
@@ -43,6 +46,25 @@ const DIGEST_CONNECTIONS = 2;
 /** Above this heap size a key digest is streamed to lethe instead (PostgreSQL caps one text value at 1 GB). */
 const DIGEST_IN_DB_BYTES = 256 * 1024 * 1024;
 
+/** How long detaching or dropping waits for a lock the application holds before the partitions go the row way. */
+export const LOCK_TIMEOUT_MS = 2000;
+
+/** lock_not_available (lock_timeout) and query_canceled (the statement_timeout bounding the LOCK statement). */
+const LOCK_WAIT = new Set(["55P03", "57014"]);
+
+/** A failed partition step as a coded error: no stack trace, and only what the database said (no row data). */
+function partitionError(step: string, err: unknown, lockTimeoutMs: number): LetheError {
+  const refused = rejectedByDatabase(err);
+  const code = (err as { code?: unknown }).code;
+  const why =
+    refused && LOCK_WAIT.has(String(code))
+      ? `the application held a lock on the table for longer than ${lockTimeoutMs / 1000} s`
+      : refused
+        ? `PostgreSQL refused it (SQLSTATE ${String(code)}: ${safeReason(err)})`
+        : safeReason(err);
+  return new LetheError("STORE_ERROR", `${step}: ${why}`, { refused }, { cause: err });
+}
+
 const BOUNDS = /^FOR VALUES FROM \((.+)\) TO \((.+)\)$/;
 
 /** A bound as printed by `pg_get_expr`: a quoted literal, a number, MINVALUE or MAXVALUE. */
@@ -74,6 +96,8 @@ export class PgPartitions implements PartitionDriver {
     private readonly rows: { select: RawBuilder<unknown>; key: string; toItem: (r: Row) => Item; subject?: string },
     /** Partitions whose heap is at most this size get their key digest aggregated inside PostgreSQL. */
     private readonly digestInDbBytes = DIGEST_IN_DB_BYTES,
+    /** How long a DETACH or DROP waits for the application's locks (docs/partitions.md). */
+    private readonly lockTimeoutMs = LOCK_TIMEOUT_MS,
   ) {}
 
   private id(p: Partition): RawBuilder<unknown> {
@@ -112,15 +136,24 @@ export class PgPartitions implements PartitionDriver {
 
   async expired(now: Date): Promise<Partition[]> {
     const cutoff = now.getTime() / 1000 - this.retentionSeconds;
-    const r = await sql<{ ns: string; name: string; bound: string }>`select cn.nspname as ns, c.relname as name,
-        pg_get_expr(c.relpartbound, c.oid) as bound
+    // Only partitions whose whole tree is local tables, and that no foreign key references, may be dropped:
+    // dropping a foreign table (postgres_fdw) drops its definition, not the remote rows; detaching a referenced
+    // one is refused by PostgreSQL, and a row delete is what cascades as the application expects. Those go the
+    // row way, like the boundary partition.
+    const r = await sql<{ ns: string; name: string; bound: string; droppable: boolean }>`select cn.nspname as ns,
+        c.relname as name, pg_get_expr(c.relpartbound, c.oid) as bound,
+        not exists (select 1 from pg_partition_tree(c.oid) t join pg_class x on x.oid = t.relid
+            where x.relkind not in ('r', 'p'))
+          and not exists (select 1 from pg_constraint f where f.contype = 'f' and f.confrelid in (
+            select relid from pg_partition_tree(c.oid) union all select relid from pg_partition_ancestors(c.oid)))
+          as droppable
       from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_namespace cn on cn.oid = c.relnamespace
       where i.inhparent = (select pc.oid from pg_class pc join pg_namespace pn on pn.oid = pc.relnamespace
         where pn.nspname = ${this.key.schema} and pc.relname = ${this.key.table})`.execute(this.target.db);
     const ranged: (Partition & { lower?: string; upper: string })[] = [];
     for (const row of r.rows) {
       const m = BOUNDS.exec(row.bound ?? "");
-      if (!m) continue; // DEFAULT: rows of any age, row-deleted
+      if (!m || !row.droppable) continue; // DEFAULT (rows of any age), foreign or referenced: row-deleted
       const upper = literal(m[2] as string);
       if (upper === undefined) continue;
       ranged.push({
@@ -160,9 +193,34 @@ export class PgPartitions implements PartitionDriver {
   }
 
   async detach(ps: Partition[]): Promise<void> {
-    await this.target.db.transaction().execute(async (trx) => {
+    await this.exclusive("detaching partitions", [this.parent(), ...ps.map((p) => this.id(p))], async (trx) => {
       for (const p of ps) await sql`alter table ${this.parent()} detach partition ${this.id(p)}`.execute(trx);
     });
+  }
+
+  /**
+   * One transaction that first takes ACCESS EXCLUSIVE locks on `tables`
+   * (parent first, as DETACH does) in one statement bounded by the lock
+   * timeout, then runs `body`. While DDL waits for such a lock every later
+   * query of the table queues behind it, so the wait is short and a refusal
+   * leaves the partitions for the row path (see partition-retention.ts).
+   * Errors become STORE_ERROR; `details.refused` tells the statement was
+   * rolled back (nothing happened).
+   */
+  private async exclusive(step: string, tables: RawBuilder<unknown>[], body: (trx: AnyDb) => Promise<void>) {
+    const ms = `${this.lockTimeoutMs}ms`;
+    try {
+      await this.target.db.transaction().execute(async (trx) => {
+        await sql`select set_config('lock_timeout', ${ms}, true), set_config('statement_timeout', ${ms}, true)`.execute(
+          trx,
+        );
+        await sql`lock table ${sql.join(tables.map((t) => sql`only ${t}`))} in access exclusive mode`.execute(trx);
+        await sql`set local statement_timeout to default`.execute(trx);
+        await body(trx as unknown as AnyDb);
+      });
+    } catch (err) {
+      throw partitionError(step, err, this.lockTimeoutMs);
+    }
   }
 
   async *items(p: Partition, batchSize: number, afterKey?: Item["key"]): AsyncIterable<Item[]> {
@@ -243,14 +301,17 @@ export class PgPartitions implements PartitionDriver {
 
   async drop(ps: Partition[]): Promise<void> {
     if (ps.length === 0) return;
-    await this.target.db.transaction().execute(async (trx) => {
-      for (const p of ps) await sql`lock table ${this.id(p)} in access exclusive mode`.execute(trx);
-      // Attached again since lethe detached it: its rows are live data now, not ours to drop.
-      const status = await this.status(ps, trx);
-      const back = ps.find((p) => status.get(p.name) !== "detached");
-      if (back) throw new Error(`partition ${back.name} is attached again`);
-      await sql`drop table ${sql.join(ps.map((p) => this.id(p)))}`.execute(trx);
-    });
+    await this.exclusive(
+      "dropping detached partitions",
+      ps.map((p) => this.id(p)),
+      async (trx) => {
+        // Attached again since lethe detached it: its rows are live data now, not ours to drop.
+        const status = await this.status(ps, trx);
+        const back = ps.find((p) => status.get(p.name) !== "detached");
+        if (back) throw new Error(`partition ${back.name} is attached again`);
+        await sql`drop table ${sql.join(ps.map((p) => this.id(p)))}`.execute(trx);
+      },
+    );
   }
 
   private stream(q: RawBuilder<unknown>, batchSize: number): AsyncIterable<Record<string, unknown>[]> {
