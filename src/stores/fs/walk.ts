@@ -10,11 +10,27 @@ export interface WalkedFile {
 
 export type Matcher = (rel: string) => boolean;
 
-/** Builds the include/exclude matcher for an fs dataset's globs. */
+/**
+ * Builds the include/exclude matcher for an fs dataset's globs: what `picomatch(globs)` answers (a name
+ * equal to a glob, or its regex), without the result object picomatch builds per call, which showed in
+ * the profile of a 100k-file sweep.
+ *
+ * @example
+ * globMatcher(["ckpt/*.pt"], ["ckpt/keep-*"])("ckpt/a.pt"); // true
+ */
 export function globMatcher(include: string[], exclude: string[]): Matcher {
-  const inc = picomatch(include);
-  const exc = exclude.length > 0 ? picomatch(exclude) : () => false;
+  const inc = anyOf(include);
+  const exc = anyOf(exclude);
   return (rel) => inc(rel) && !exc(rel);
+}
+
+function anyOf(globs: string[]): Matcher {
+  const res = globs.map((g) => picomatch.makeRe(g));
+  return (rel) => {
+    if (rel === "") return false;
+    for (let i = 0; i < globs.length; i++) if (rel === globs[i] || (res[i] as RegExp).test(rel)) return true;
+    return false;
+  };
 }
 
 /**
