@@ -92,6 +92,26 @@ describe("erasure on a MariaDB target", () => {
     expect(await remaining(f, "inference_logs")).not.toContain(stuck);
   });
 
+  it("a system-versioned table is refused at load, naming the dataset, before anything is deleted", async (ctx) => {
+    requireService(ctx, "mysql");
+    const f = await fixture();
+    const before = await remaining(f, "inference_logs");
+    await exec(f.target, "alter table inference_logs add system versioning");
+    for (const args of [
+      ["erase", "my-user-1", "--yes", "--json"],
+      ["apply", "--json"],
+    ]) {
+      const r = await letheIn(args, f.dir);
+      expect(r.code).toBe(2);
+      expect(r.stdout + r.stderr).toMatch(/CONFIG_INVALID/);
+      expect(r.stdout + r.stderr).toMatch(
+        /datasets\.inference_logs\.table: table "inference_logs": the table is system-versioned/,
+      );
+    }
+    expect(await remaining(f, "inference_logs")).toEqual(before);
+    expect(await remaining(f, "training_records")).toEqual(expected(f, new Set()).training);
+  });
+
   it("a held subject keeps every row (exit 3); the others' rows still go", async (ctx) => {
     requireService(ctx, "mysql");
     const f = await fixture();

@@ -58,6 +58,10 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
         issues.error(`${p}.table`, `table "${table}" does not exist in store ${config.name}`);
         return undefined;
       }
+      if (info.undeletable) {
+        issues.error(`${p}.table`, `table "${table}": ${info.undeletable}`);
+        return undefined;
+      }
       let ok = true;
       const need = (field: string, col: string | undefined) => {
         if (col === undefined) return "";

@@ -24,6 +24,11 @@ export function deleteModeOf(version: string): MysqlDeleteMode {
 
 const TEXT_SAMPLED = /^(char|varchar|tinytext|text|mediumtext|longtext|enum|set|json)\b/;
 
+const SYSTEM_VERSIONED =
+  "the table is system-versioned (WITH SYSTEM VERSIONING): MariaDB keeps every deleted row in its history " +
+  "(FOR SYSTEM_TIME ALL), which cannot be deleted per subject; remove versioning from the table or keep it out " +
+  "of lethe (docs/mysql.md, what deletion leaves behind)";
+
 function splitTable(table: string): [RawBuilder<unknown>, string] {
   const i = table.indexOf(".");
   return i < 0 ? [sql`database()`, table] : [sql`${table.slice(0, i)}`, table.slice(i + 1)];
@@ -68,9 +73,12 @@ export function openMysqlTarget(url: string): MysqlTarget {
       if (cols.rows.length === 0) return undefined;
       const idx = await sql<{ col: string }>`select distinct column_name as col from information_schema.statistics
         where table_schema = ${schema} and table_name = ${name} and seq_in_index = 1`.execute(db);
+      const kind = await sql<{ t: string }>`select table_type as t from information_schema.tables
+        where table_schema = ${schema} and table_name = ${name}`.execute(db);
       return {
         columns: new Map(cols.rows.map((r) => [r.name, { name: r.name, type: String(r.type).toLowerCase() }])),
         indexed: new Set(idx.rows.map((r) => r.col)),
+        ...(kind.rows[0]?.t === "SYSTEM VERSIONED" ? { undeletable: SYSTEM_VERSIONED } : {}),
       };
     },
     async listTables() {

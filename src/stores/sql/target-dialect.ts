@@ -20,6 +20,11 @@ export interface TableInfo {
   columns: Map<string, ColumnInfo>;
   /** Columns that lead some index (an index on them can serve equality and ranges). */
   indexed: Set<string>;
+  /**
+   * Why deleting this table's rows cannot delete their data, when it cannot (a MariaDB system-versioned table
+   * keeps every deleted row in its history): the dataset is refused at load, before anything is deleted.
+   */
+  undeletable?: string;
 }
 
 // Kysely's raw builders execute against any Kysely instance; targets have no static schema.
