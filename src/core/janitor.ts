@@ -134,12 +134,13 @@ async function janitorPass(deps: JanitorDeps, opts: JanitorOptions, runId: strin
     entries.push({ action: "janitor_found", runId, reason: f.kind, ...e });
   };
 
-  // An unusable transient root (e.g. squatted by another user in /dev/shm) fails this part only: every dataset is
-  // still checked. Reported by its error code and lethe's own message (the configured root, nothing of the app's).
-  let workspaces: WorkspaceFinding[] = [];
-  try {
-    workspaces = await scanWorkspaces(deps.transient, now, grace);
-  } catch (err) {
+  // An unusable transient root (e.g. squatted by another user in /dev/shm) fails the directory part only: leases
+  // and every dataset are still checked. Reported by its error code and lethe's own message (the configured root,
+  // nothing of the app's). Any other failure of the scan (the state, a bug) is not disguised as this one.
+  const scan = await scanWorkspaces(deps.transient, now, grace);
+  const workspaces: { w: WorkspaceFinding; finding: JanitorFinding }[] = [];
+  if (scan.unavailable !== undefined) {
+    const err = scan.unavailable;
     const code = err instanceof LetheError ? err.code : ((err as NodeJS.ErrnoException).code ?? "INTERNAL");
     const why = err instanceof LetheError ? err.message : code;
     found(
@@ -151,11 +152,17 @@ async function janitorPass(deps: JanitorDeps, opts: JanitorOptions, runId: strin
       { data: { error: code } },
     );
   }
-  for (const w of workspaces)
-    found(
-      { kind: w.kind, id: w.id, path: w.path, age: w.age, ...(w.plaintext ? { plaintext: true } : {}) },
-      { data: { workspace: w.id, age: w.age, plaintext: w.plaintext ?? false } },
-    );
+  for (const w of scan.findings) {
+    const finding: JanitorFinding = {
+      kind: w.kind,
+      id: w.id,
+      path: w.path,
+      age: w.age,
+      ...(w.plaintext ? { plaintext: true } : {}),
+    };
+    workspaces.push({ w, finding });
+    found(finding, { data: { workspace: w.id, age: w.age, plaintext: w.plaintext ?? false } });
+  }
 
   const checks: DatasetCheck[] = [];
   const itemFindings = new Map<string, { finding: JanitorFinding; key: string | number }[]>();
@@ -204,10 +211,9 @@ async function janitorPass(deps: JanitorDeps, opts: JanitorOptions, runId: strin
     for (let i = 0; i < entries.length; i += 1000) await executor.record(entries.slice(i, i + 1000));
 
   if (opts.apply) {
-    for (const [i, w] of workspaces.entries()) {
+    for (const { w, finding } of workspaces) {
       const r = await fixWorkspace(deps.transient, w);
-      const f = findings[i];
-      if (f) Object.assign(f, { fixed: r.fixed }, r.reason ? { reason: r.reason } : {});
+      Object.assign(finding, { fixed: r.fixed }, r.reason ? { reason: r.reason } : {});
     }
     for (const c of checks) {
       const ds = map.datasets.get(c.name);

@@ -65,6 +65,7 @@ export class TransientService {
   readonly leases: Leases;
   private ns: Promise<{ dir: string; name: string; identity: Identity }> | undefined;
   private memory: Promise<boolean> | undefined;
+  private nsName: Promise<string> | undefined;
   private readonly active = new Map<string, { abort(err: LetheError): void; done: Promise<unknown> }>();
 
   constructor(private readonly deps: TransientDeps) {
@@ -84,17 +85,32 @@ export class TransientService {
     return (await this.namespace()).dir;
   }
 
+  /**
+   * The namespace's name, from the state alone (no filesystem access): a failure here is the state's, never
+   * an unusable root.
+   */
+  namespaceName(): Promise<string> {
+    this.nsName ??= getOrCreateSecret(this.deps.state, this.deps.masterKey, "transient-namespace", () =>
+      randomBytes(8),
+    ).then(
+      (b) => b.toString("hex"),
+      (err: unknown) => {
+        this.nsName = undefined;
+        throw err;
+      },
+    );
+    return this.nsName;
+  }
+
   /** The namespace's name and the directory it was when opened: cleanup refuses any other under that name. */
   namespace(): Promise<{ dir: string; name: string; identity: Identity }> {
     this.ns ??= (async () => {
-      const name = (
-        await getOrCreateSecret(this.deps.state, this.deps.masterKey, "transient-namespace", () => randomBytes(8))
-      ).toString("hex");
+      const name = await this.namespaceName();
       const dir = join(this.root, name);
-      await ensurePrivateDir(this.root);
-      await ensurePrivateDir(dir);
       let fd: number;
       try {
+        await ensurePrivateDir(this.root);
+        await ensurePrivateDir(dir);
         fd = openNamespace(this.root, name);
       } catch (err) {
         throw ioError(err, "opening the workspace namespace");

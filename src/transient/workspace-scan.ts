@@ -13,7 +13,7 @@ import { shredWorkspace } from "./workspace-shred.js";
  * directory holds ciphertext whose key died with the process).
  *
  * @example
- * for (const f of await scanWorkspaces(svc, new Date(), 3600)) await fixWorkspace(svc, f);
+ * for (const f of (await scanWorkspaces(svc, new Date(), 3600)).findings) await fixWorkspace(svc, f);
  */
 export type WorkspaceFindingKind = "workspace_orphaned" | "lease_expired" | "lease_abandoned" | "workspace_foreign";
 
@@ -55,16 +55,30 @@ async function wsDirs(dir: string): Promise<{ name: string; path: string; mtimeM
   return out;
 }
 
-export async function scanWorkspaces(
-  svc: TransientService,
-  now: Date,
-  graceSeconds: number,
-): Promise<WorkspaceFinding[]> {
+export interface WorkspaceScan {
+  findings: WorkspaceFinding[];
+  /**
+   * Why the transient root or the namespace could not be used (e.g. a link or another user's directory
+   * squatting /dev/shm/lethe): directories were not checked, leases still were.
+   */
+  unavailable?: unknown;
+}
+
+export async function scanWorkspaces(svc: TransientService, now: Date, graceSeconds: number): Promise<WorkspaceScan> {
   const nowMs = now.getTime();
-  const ns = await svc.namespaceDir();
-  // Directories first, leases second: a lease is committed before its directory exists, so any
-  // directory seen here already has its lease unless it is being removed right now (re-checked below).
-  const dirs = await wsDirs(ns);
+  // Only the root and namespace access is allowed to fail here: a state failure or a bug propagates.
+  await svc.namespaceName();
+  let ns: string | undefined;
+  let dirs: Awaited<ReturnType<typeof wsDirs>> = [];
+  let unavailable: unknown;
+  try {
+    ns = await svc.namespaceDir();
+    // Directories first, leases second: a lease is committed before its directory exists, so any
+    // directory seen here already has its lease unless it is being removed right now (re-checked below).
+    dirs = await wsDirs(ns);
+  } catch (err) {
+    unavailable = err;
+  }
   const leases = await svc.leases.list();
   const byId = new Map(leases.map((l) => [l.id, l]));
   const host = hostname();
@@ -91,7 +105,7 @@ export async function scanWorkspaces(
       age: Math.max(0, Math.round((nowMs - d.mtimeMs) / 1000)),
     });
   }
-  for (const name of await readdir(svc.root).catch(() => [] as string[])) {
+  for (const name of ns === undefined ? [] : await readdir(svc.root).catch(() => [] as string[])) {
     const other = join(svc.root, name);
     if (other === ns || !(await lstat(other).catch(() => undefined))?.isDirectory()) continue;
     for (const d of await wsDirs(other)) {
@@ -99,7 +113,7 @@ export async function scanWorkspaces(
       if (age > FOREIGN_AFTER_S + graceSeconds) out.push({ kind: "workspace_foreign", id: d.name, path: d.path, age });
     }
   }
-  return out;
+  return unavailable === undefined ? { findings: out } : { findings: out, unavailable };
 }
 
 /**
@@ -127,7 +141,15 @@ export async function fixWorkspace(
     return { fixed: false, reason: "another deployment's namespace: reported, not removed" };
   if (!WS_NAME.test(basename(f.path)) || basename(f.path) !== f.id)
     return { fixed: false, reason: "not a lethe workspace path; left alone" };
-  const r = await shredWorkspace(await refOf(svc, f), await svc.memoryBacked());
+  let ref: WorkspaceRef;
+  try {
+    ref = await refOf(svc, f);
+  } catch (err) {
+    // The root or namespace is unusable (reported as workspaces_unavailable): the lease stays for a later pass.
+    const code = (err as { code?: string }).code ?? "EUNKNOWN";
+    return { fixed: false, reason: `the transient root or namespace cannot be used (${code}); left for a later pass` };
+  }
+  const r = await shredWorkspace(ref, await svc.memoryBacked());
   if (!r.removed) return { fixed: false, reason: r.errors.slice(0, 3).join("; ") };
   await svc.leases.close({
     id: f.id,

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Lethe } from "../../src/lethe.js";
@@ -215,6 +215,44 @@ describe("janitor: workspaces and events", () => {
     ]);
     const found = (await lethe.audit.log({})).filter((e) => e.action === "janitor_found");
     expect(found.find((e) => e.reason === "workspaces_unavailable")?.data).toEqual({ error: "STATE_ERROR" });
+  });
+
+  it("an unusable transient root still reports an expired lease (and --apply leaves it, reported, for a later pass)", async () => {
+    const p = makeTransientProject();
+    mkdirSync(join(p.dir, "elsewhere"));
+    symlinkSync(join(p.dir, "elsewhere"), p.root);
+    const lethe = await openP(p);
+    const id = `ws_${randomBytes(16).toString("hex")}`;
+    await lethe.state.db
+      .insertInto("leases")
+      .values({
+        id,
+        request_hash: "h",
+        dir: join(p.root, "0123456789abcdef", id),
+        host: "other-host",
+        pid: 1,
+        opened_at: new Date(Date.now() - 3 * HOUR).toISOString(),
+        expires_at: new Date(Date.now() - 2 * HOUR).toISOString(),
+        plaintext: 0,
+      })
+      .execute();
+    const r = await lethe.janitor();
+    expect(r.findings).toEqual([
+      { kind: "workspaces_unavailable", reason: expect.stringContaining("symlinks are refused") },
+      expect.objectContaining({ kind: "lease_expired", id }),
+    ]);
+    const fix = await lethe.janitor({ apply: true });
+    expect(fix.findings).toEqual([
+      expect.objectContaining({ kind: "workspaces_unavailable", fixed: false }),
+      expect.objectContaining({
+        kind: "lease_expired",
+        id,
+        fixed: false,
+        reason: expect.stringContaining("STATE_ERROR"),
+      }),
+    ]);
+    expect(await lethe.state.db.selectFrom("leases").select("id").execute()).toEqual([{ id }]);
+    expect(readdirSync(join(p.dir, "elsewhere"))).toEqual([]);
   });
 
   // chown to another user needs root (CI runs as root): elsewhere the test is reported skipped, never silently passed.
