@@ -2,6 +2,7 @@ import type { DatasetConfig } from "../../config/types.js";
 import type { DiscoveredTable, DiscoverRequest } from "../../core/types.js";
 import { CONTENT_BYTES, MAX_LISTED } from "../discover-paths.js";
 import type { RedisClient } from "./client.js";
+import { keyBytes } from "./key-bytes.js";
 import { keyPattern } from "./key-pattern.js";
 import { scanKeys } from "./scan.js";
 
@@ -60,7 +61,7 @@ export async function discoverKeys(client: RedisClient, req: DiscoverRequest): P
     for (const d of hits) g.subjects.set(d, (g.subjects.get(d) ?? 0) + 1);
     if (g.keys.length < req.sampleSize) g.keys.push(key);
     if (read < req.sampleSize) {
-      const text = await sample(client, key);
+      const text = await sample(client, keyBytes(key));
       if (text !== undefined) {
         read++;
         g.values.push(text);
@@ -96,7 +97,7 @@ function template(segments: string[], subjects: Map<string, string>, mask: (t: s
 }
 
 /** Some of a key's content as text, whatever its type; undefined when it is gone, binary or unreadable. */
-async function sample(client: RedisClient, key: string): Promise<string | undefined> {
+async function sample(client: RedisClient, key: Buffer): Promise<string | undefined> {
   try {
     const type = await client.type(key);
     let parts: unknown[];

@@ -1,4 +1,6 @@
+import { RESP_TYPES } from "redis";
 import type { RedisClient } from "./client.js";
+import { keyBytes, keyName } from "./key-bytes.js";
 
 /**
  * SCAN's COUNT hint: how much of the keyspace one call walks. Each call is
@@ -10,7 +12,7 @@ export const SCAN_COUNT = 1000;
 export const CALL_KEYS = 1000;
 
 /**
- * The keys matching a SCAN MATCH pattern, page by page (`SCAN cursor MATCH p
+ * The names (key-bytes.ts) of the keys matching a SCAN MATCH pattern, page by page (`SCAN cursor MATCH p
  * COUNT n` until the cursor is back at 0). A key written or deleted during
  * the walk may or may not be seen; a key may be returned twice while the
  * server rehashes (deletes are idempotent, counts then approximate).
@@ -19,11 +21,13 @@ export const CALL_KEYS = 1000;
  * for await (const keys of scanKeys(client, "cache:prompt:*")) console.log(keys.length);
  */
 export async function* scanKeys(client: RedisClient, match: string, count = SCAN_COUNT): AsyncGenerator<string[]> {
+  // Keys as bytes: read as text, a key that is not UTF-8 would come back under a name no command finds.
+  const bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
   let cursor = "0";
   do {
-    const r = await client.scan(cursor, { MATCH: match, COUNT: count });
+    const r = await bytes.scan(cursor, { MATCH: match, COUNT: count });
     cursor = String(r.cursor);
-    if (r.keys.length > 0) yield r.keys.map(String);
+    if (r.keys.length > 0) yield r.keys.map((k) => keyName(Buffer.from(k)));
   } while (cursor !== "0");
 }
 
@@ -49,10 +53,12 @@ for i, k in ipairs(KEYS) do
 end
 return r`;
 
+/** Runs a per-key script over keys given by name, sent as their exact bytes. */
 async function perKey(client: RedisClient, script: string, keys: string[], args: string[] = []): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < keys.length; i += CALL_KEYS) {
-    const r = (await client.eval(script, { keys: keys.slice(i, i + CALL_KEYS), arguments: args })) as unknown[];
+    const chunk = keys.slice(i, i + CALL_KEYS).map(keyBytes);
+    const r = (await client.eval(script, { keys: chunk, arguments: args })) as unknown[];
     out.push(...r.map(Number));
   }
   return out;
