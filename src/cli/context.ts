@@ -36,7 +36,12 @@ export function withLetheState<T>(opts: GlobalOptions, fn: (lethe: Lethe) => Pro
   return withLethe(opts, fn, "none");
 }
 
-/** A warning from a command that opens the state without openLethe, printed like openLethe's own. */
+/**
+ * A warning from a command that opens the state without openLethe, printed like openLethe's own.
+ *
+ * @example
+ * cliWarn("state folder was mode 755, readable by others; changed to 700");
+ */
 export function cliWarn(message: string): void {
   process.stderr.write(`lethe: warning: ${terminalText(message)}\n`);
 }

@@ -41,7 +41,12 @@ export function terminalText(text: string): string {
   return text.replace(CONTROL_BUT_NEWLINE, escapeOne);
 }
 
-/** Aligned columns; every cell goes through {@link plain}, so one row stays one line. */
+/**
+ * Aligned columns; every cell goes through {@link plain}, so one row stays one line.
+ *
+ * @example
+ * table([["dataset", "due"], ["logs", 12]]);
+ */
 export function table(rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map((c) => (typeof c === "number" ? c : plain(String(c)))));
   const widths: number[] = [];

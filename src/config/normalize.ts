@@ -39,6 +39,9 @@ function sqlUrl(url: string, baseDir: string, keyPath: string): string {
 /**
  * An S3 endpoint, its reference resolved and checked as the schema checks a literal one (the SDK would
  * only say `env://S3E was not a valid URI`).
+ *
+ * @example
+ * s3Endpoint("env:S3_ENDPOINT", "/srv", "stores.objects.endpoint"); // "https://s3.example.com"
  */
 export function s3Endpoint(value: string, baseDir: string, keyPath: string): string {
   const u = resolveMaybeSecret(value, baseDir, keyPath);

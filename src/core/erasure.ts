@@ -42,7 +42,12 @@ interface PurgeWork {
   touched: Set<string>;
 }
 
-/** The datasets an erasure covers: every dataset that can find items by subject, or the named ones. */
+/**
+ * The datasets an erasure covers: every dataset that can find items by subject, or the named ones.
+ *
+ * @example
+ * erasureTargets(map, ["inference_logs"]).map((d) => d.config.name); // ["inference_logs"]
+ */
 export function erasureTargets(map: DataMap, names?: string[]): DatasetDriver[] {
   const targets = names ? names.map((n) => map.select(n)[0] as DatasetDriver) : map.select();
   const usable = targets.filter((d) => d.capabilities.subjects);
@@ -73,6 +78,9 @@ export function erasureTargets(map: DataMap, names?: string[]): DatasetDriver[] 
  * Distinct, non-empty subject ids, validated before anything is touched:
  * canonical, and usable in each of `datasets` (an id a dataset's key pattern
  * cannot tell apart from another is refused: src/core/keys/subject-rules.ts).
+ *
+ * @example
+ * normalizeSubjects(["user-42", "user-42"]); // ["user-42"]
  */
 export function normalizeSubjects(subjects: string[], datasets: Iterable<DatasetConfig> = []): string[] {
   if (subjects.length === 0) throw new LetheError("USAGE", "name at least one subject (or --from FILE)");
@@ -142,7 +150,12 @@ export async function eraseSubjects(deps: ErasureDeps, input: string[], opts: Er
   });
 }
 
-/** Datasets an erasure would cover (they find items by subject) whose store is down. */
+/**
+ * Datasets an erasure would cover (they find items by subject) whose store is down.
+ *
+ * @example
+ * if (erasureUnavailable(map).length > 0) console.warn("an erasure now would be incomplete");
+ */
 export function erasureUnavailable(map: DataMap, names?: string[]): UnavailableDataset[] {
   return map
     .unavailable()

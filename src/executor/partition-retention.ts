@@ -112,7 +112,12 @@ export interface PartitionDrops {
   skipped: { partition: string; reason: string }[];
 }
 
-/** A partition step the database refused: nothing happened (see PartitionDriver.detach). */
+/**
+ * A partition step the database refused: nothing happened (see PartitionDriver.detach).
+ *
+ * @example
+ * await driver.detach(p).catch((err) => (refusedByStore(err) ? skip(p, err) : Promise.reject(err)));
+ */
 export function refusedByStore(err: unknown): boolean {
   return err instanceof LetheError && err.code === "STORE_ERROR" && err.details?.refused === true;
 }

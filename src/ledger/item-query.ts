@@ -5,6 +5,12 @@ import type { LedgerEntry } from "./types.js";
 /** Marks a v2 batch entry: its data starts with the item count (Ledger.appendInTx writes it first). */
 export const BATCH_DATA_PREFIX = '{"items":';
 
+/**
+ * Whether a ledger row is a v2 batch entry (its items are in ledger_items).
+ *
+ * @example
+ * if (isBatchRow(row)) for await (const item of itemRows(db, { seqs: [row.seq] })) show(item);
+ */
 export function isBatchRow(row: Pick<LedgerTable, "data">): boolean {
   return row.data?.startsWith(BATCH_DATA_PREFIX) ?? false;
 }
@@ -12,6 +18,9 @@ export function isBatchRow(row: Pick<LedgerTable, "data">): boolean {
 /**
  * A deletion recorded item by item, as ledgers did before v2 (a key, no data): since migration 0011 every
  * deleted or shredded item without data of its own is folded into a batch (batch-entries.ts).
+ *
+ * @example
+ * isV1ItemRow({ action: "deleted", item_key: "42", key_hash: "…", data: null }); // true
  */
 export function isV1ItemRow(row: Pick<LedgerTable, "action" | "item_key" | "key_hash" | "data">): boolean {
   return (

@@ -55,6 +55,13 @@ export type OpenIn = (flags: number, mode?: number) => number;
 /** Ciphertext-only scratch for synchronous reads: reused, so no fresh pages per read; never holds plaintext. */
 let scratch: Buffer | undefined;
 
+/**
+ * Writes the sealed parts of one file through `openIn` (synchronously on a
+ * memory-backed root, where the thread-pool round trip costs more than the write).
+ *
+ * @example
+ * await writeParts(openIn, sealParts(key, id, name, data), true);
+ */
 export async function writeParts(openIn: OpenIn, parts: Buffer[], sync: boolean): Promise<void> {
   try {
     await writeAll(openIn, parts, sync);
@@ -92,6 +99,9 @@ async function writeAll(openIn: OpenIn, parts: Buffer[], sync: boolean): Promise
 /**
  * Reads a whole ciphertext file and hands it to `use` (which must finish with
  * it synchronously: on the sync path the buffer is reused afterwards).
+ *
+ * @example
+ * const plain = await withFile(openIn, true, (image) => openAll(key, id, name, image));
  */
 export async function withFile<T>(openIn: OpenIn, sync: boolean, use: (bytes: Buffer) => T): Promise<T> {
   try {

@@ -12,7 +12,12 @@ const ASSETS = {
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/** The dashboard's files, shipped in the package (copied to dist by the build). */
+/**
+ * The dashboard's files, shipped in the package (copied to dist by the build).
+ *
+ * @example
+ * readFileSync(join(dashboardDir(), "index.html"));
+ */
 export function dashboardDir(): string {
   return packageFile("server/dashboard/");
 }

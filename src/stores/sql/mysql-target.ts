@@ -14,7 +14,13 @@ export interface MysqlTarget extends TargetDialect {
   deleteMode: MysqlDeleteMode | undefined;
 }
 
-/** `DELETE … RETURNING` exists on MariaDB from 10.5 (as supported here); MySQL has none. */
+/**
+ * `DELETE … RETURNING` exists on MariaDB from 10.5 (as supported here); MySQL has none.
+ *
+ * @example
+ * deleteModeOf("10.11.6-MariaDB"); // "returning"
+ * deleteModeOf("8.0.36"); // "locking-read"
+ */
 export function deleteModeOf(version: string): MysqlDeleteMode {
   const m = /^(\d+)\.(\d+)/.exec(version);
   if (!m || !/mariadb/i.test(version)) return "locking-read";
