@@ -8,6 +8,9 @@ import type { GlobalOptions } from "./result.js";
  * checkpointed and pools drained even when the command fails. `stores`
  * names what the command needs: a command that only reads lethe's own
  * state passes "none" and never contacts a store (it works while one is down).
+ *
+ * @example
+ * const entries = await withLethe(opts, (lethe) => lethe.audit.log({}), "none");
  */
 export async function withLethe<T>(
   opts: GlobalOptions,

@@ -64,6 +64,9 @@ function notifications(n: RawConfig["notifications"]): NotificationsConfig {
 /**
  * Turns the validated raw config into {@link LetheConfig}: absolute paths,
  * seconds instead of duration strings, defaults filled in.
+ *
+ * @example
+ * const config = normalizeConfig(raw, "/srv/lethe.yaml", "/srv");
  */
 export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDir: string): LetheConfig {
   const stores = new Map<string, StoreConfig>();

@@ -84,6 +84,9 @@ export interface ExecutorDeps {
  * then record every outcome and drop the intent in one state transaction.
  * A dataset in lethe's state database without linked files skips the intent:
  * delete and entries commit together (same-database-batch.ts).
+ *
+ * @example
+ * await deleteBatch(deps, ctx, ds, items, counts);
  */
 export async function deleteBatch(
   deps: ExecutorDeps,

@@ -15,6 +15,9 @@ const ITEMS_NO_DELETE = sql`create trigger if not exists ledger_items_no_delete 
 /**
  * The embedded default: `state.db` in the state folder. secure_delete wipes
  * freed pages, so secrets and intents removed later leave no bytes behind.
+ *
+ * @example
+ * const { db, dialect } = openSqliteState("/srv/.lethe", console.warn);
  */
 export function openSqliteState(
   dir: string,

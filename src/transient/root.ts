@@ -34,6 +34,9 @@ export function isMemoryBacked(path: string): boolean {
  * Creates `dir` (mode 0700) if needed and checks it is a real directory owned
  * by this user and private: another user's directory, or a symlink planted in
  * a shared place like /dev/shm, is refused rather than written into.
+ *
+ * @example
+ * await ensurePrivateDir("/dev/shm/lethe");
  */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -45,6 +45,9 @@ function splitTable(table: string): [RawBuilder<unknown>, string] {
  * session runs in UTC: zone-less values are UTC, as on PostgreSQL. Values
  * reach the server interpolated by mysql2, which follows the session's
  * `NO_BACKSLASH_ESCAPES` mode (test/conformance/mysql-target.test.ts).
+ *
+ * @example
+ * const target = openMysqlTarget("mariadb://lethe:secret@db:3306/app");
  */
 export function openMysqlTarget(url: string): MysqlTarget {
   const pool = createPool({

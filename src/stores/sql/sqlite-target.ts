@@ -31,6 +31,9 @@ function isoVariants(v: RawBuilder<unknown>): RawBuilder<string> {
  * SQLite as a deletion target. secure_delete zeroes freed pages and the WAL
  * is checkpointed with TRUNCATE after a run, so deleted values cannot be
  * recovered by scanning the database files.
+ *
+ * @example
+ * const target = openSqliteTarget("/srv/app.db");
  */
 export function openSqliteTarget(path: string, busyTimeoutMs = 10_000): TargetDialect {
   const raw = new Database(path, { fileMustExist: true });
