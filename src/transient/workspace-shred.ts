@@ -42,23 +42,39 @@ async function shredOnce(ref: WorkspaceRef, memoryBacked: boolean): Promise<Tree
   }
 }
 
+/** The clock and the pause between retries, injectable so a test can make time pass without waiting. */
+export interface RetryClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const REAL_CLOCK: RetryClock = { now: () => Date.now(), sleep: (ms) => sleep(ms) };
+
 /**
  * Shreds and removes one workspace directory, the one way both a finishing
  * workspace and the janitor do it: at most 64 at once, and a shortage of
- * descriptors or memory is waited out (backing off up to 10 s), never turned
+ * descriptors or memory is waited out (backing off for up to 10 s from the
+ * first failure: time spent queuing for the gate does not count), never turned
  * into leftover plaintext or an unlink without overwrite.
  *
  * @example
  * const r = await shredWorkspace({ root: "/dev/shm/lethe", namespace: "3e0e…", id: "ws_…", nsIdentity }, true);
  * if (!r.removed) logger.warn(r.errors.join("; "));
  */
-export async function shredWorkspace(ref: WorkspaceRef, memoryBacked: boolean): Promise<TreeShredResult> {
-  const started = Date.now();
+export async function shredWorkspace(
+  ref: WorkspaceRef,
+  memoryBacked: boolean,
+  clock: RetryClock = REAL_CLOCK,
+): Promise<TreeShredResult> {
+  let firstFailure: number | undefined;
   let pause = 10;
   for (;;) {
     const r = await GATE.use(() => shredOnce(ref, memoryBacked));
-    if ((r.removed && r.errors.length === 0) || !isPassingFailure(r) || Date.now() - started > RETRY_FOR_MS) return r;
-    await sleep(pause);
+    if ((r.removed && r.errors.length === 0) || !isPassingFailure(r)) return r;
+    const t = clock.now();
+    firstFailure ??= t;
+    if (t - firstFailure > RETRY_FOR_MS) return r;
+    await clock.sleep(pause);
     pause = Math.min(pause * 2, 1000);
   }
 }

@@ -41,7 +41,43 @@ const r = await pending;
 console.log(JSON.stringify({ held: held.length, removed: r.removed, errors: r.errors, files: r.files }));
 `;
 
+/**
+ * Fills every free descriptor and shreds with a clock that says 20 s have passed since it was first read:
+ * the first read is the shred's own, so 20 s of "queuing" before the first attempt is modelled when the
+ * clock starts before the attempt, and none when it starts at the first failure. The first pause frees
+ * the descriptors (no wall-clock wait).
+ */
+const QUEUED_SCRIPT = `
+import { openSync, closeSync } from "node:fs";
+const { shredWorkspace } = await import(process.argv[1]);
+const ref = JSON.parse(process.argv[2]);
+const held = [];
+for (;;) { try { held.push(openSync("/dev/null", "r")); } catch (e) { if (e.code !== "EMFILE") throw e; break; } }
+let reads = 0;
+let pauses = 0;
+const clock = {
+  now: () => (reads++ === 0 ? 0 : 20_000),
+  sleep: async () => { pauses++; for (const fd of held.splice(0)) closeSync(fd); },
+};
+const r = await shredWorkspace(ref, false, clock);
+for (const fd of held) closeSync(fd);
+console.log(JSON.stringify({ removed: r.removed, errors: r.errors, pauses }));
+`;
+
 describe("a workspace cleanup during a shortage of file descriptors", () => {
+  it("counts the 10 s retry budget from the first failure, not from before it queued for the gate", async () => {
+    const root = tempDir("lethe-shortage-");
+    const ref = { root, namespace: "0123456789abcdef", id: "ws_11111111111111111111111111111111" };
+    const dir = join(root, ref.namespace, ref.id);
+    mkdirSync(join(dir, "nested"), { recursive: true });
+    writeFileSync(join(dir, "nested", "patient-name.txt"), "plaintext");
+    const { code, out } = await withFewDescriptors(QUEUED_SCRIPT, [SHRED, JSON.stringify(ref)]);
+    expect(code, out).toBe(0);
+    const r = JSON.parse(out.trim().split("\n").at(-1) as string);
+    expect(r).toMatchObject({ removed: true, errors: [], pauses: 1 });
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it("waits the shortage out and removes the workspace, instead of leaving it for the janitor", async () => {
     const root = tempDir("lethe-shortage-");
     const ref = { root, namespace: "0123456789abcdef", id: "ws_00000000000000000000000000000000" };
