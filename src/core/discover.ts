@@ -5,6 +5,7 @@ import { ownTableNames } from "../state/own-tables.js";
 import type { DataMap } from "./data-map.js";
 import { personalName } from "./discover-rules.js";
 import { judgeValues } from "./discover-values.js";
+import { LetheError } from "./errors.js";
 import { sameDatabase } from "./same-database.js";
 import { storeErrorCode } from "./store-error-code.js";
 import type { DatasetDriver, DiscoveredTable } from "./types.js";
@@ -43,13 +44,16 @@ export interface DiscoverResult {
 }
 
 export interface DiscoverOptions {
-  /** Values sampled per column, files/objects per store, keys per keyspace (default 1000; 0 = names only). */
+  /** Values sampled per column, files/objects per folder shape, keys per key shape (default 1000; 1 to {@link MAX_SAMPLE_SIZE}). */
   sampleSize?: number;
   /** Tables that are not the user's data (lethe's own state when it shares the database). */
   ignore?: (store: string, table: string) => boolean;
   /** Detectors to judge values with (default: the built-in ones). */
   scanner?: TextScanner;
 }
+
+/** The largest `--sample`: each sampled value is held in memory (up to 2 KiB per column value, 16 KiB per file). */
+export const MAX_SAMPLE_SIZE = 100_000;
 
 const NOUNS = { table: "table", files: "files", objects: "objects", keys: "keys" } as const;
 
@@ -67,6 +71,8 @@ const NOUNS = { table: "table", files: "files", objects: "objects", keys: "keys"
  */
 export async function discover(map: DataMap, opts: DiscoverOptions = {}): Promise<DiscoverResult> {
   const sampleSize = opts.sampleSize ?? 1000;
+  if (!Number.isSafeInteger(sampleSize) || sampleSize < 1 || sampleSize > MAX_SAMPLE_SIZE)
+    throw new LetheError("VALIDATION", `sampleSize: expected a whole number from 1 to ${MAX_SAMPLE_SIZE}`);
   const scanner = opts.scanner ?? createTextScanner();
   const unmapped: UnmappedColumn[] = [];
   const stores: DiscoverStore[] = [];

@@ -1,5 +1,6 @@
 import type { DatasetConfig } from "../config/types.js";
 import type { DiscoveredTable, DiscoverRequest } from "../core/types.js";
+import { GroupSample } from "./discover-sample.js";
 import { subjectPattern } from "./fs/subject-pattern.js";
 import { globMatcher } from "./fs/walk.js";
 
@@ -33,8 +34,10 @@ interface Group {
  * every item no dataset with a subject pattern covers is grouped under a
  * masked pattern of its path (`exports/u-#/*.csv`: subject values become
  * `{subject}`, detector findings their markers, digit runs `#`, file names
- * `*.ext`), with its path sampled, and up to `sampleSize` items' first
- * {@link CONTENT_BYTES} read as text (binary ones skipped). A path that a
+ * `*.ext`), with its path sampled, and the first {@link CONTENT_BYTES} of
+ * items read as text (binary ones skipped): up to `sampleSize` per group,
+ * spread over the groups ({@link GroupSample}) so a small folder is read
+ * even beside a huge one. A path that a
  * dataset's `subjectFromPath` matches outside every dataset's globs is a
  * finding of its own: that person's items would survive an erasure.
  *
@@ -50,8 +53,8 @@ export async function discoverPaths(
     d.subjectFromPath ? [{ d, p: subjectPattern(d.subjectFromPath), glob: d.subjectFromPath }] : [],
   );
   const groups = new Map<string, Group>();
+  const sample = new GroupSample<PathEntry>(opts.sampleSize);
   let listed = 0;
-  let read = 0;
   for await (const e of entries) {
     if (++listed > MAX_LISTED) break;
     const owner = owners.find((o) => o.d.include.length > 0 && o.match(e.rel))?.d;
@@ -72,12 +75,15 @@ export async function discoverPaths(
     // Judged segment by segment: `by-mail/frank.q@x.io` is a folder and an email, not one address whose excerpt
     // would start at the folder (`/` is legal in an address).
     if (g.paths.length < opts.sampleSize) g.paths.push(e.rel.split("/").join("\n"));
-    if (opts.read && read < opts.sampleSize && e.size > 0) {
-      const buf = await opts.read(e, CONTENT_BYTES);
-      if (buf) read++;
-      if (buf && !buf.includes(0)) g.contents.push(buf.toString("utf8"));
-    }
+    if (opts.read && e.size > 0) sample.add(name, e);
   }
+  const read = opts.read;
+  if (read)
+    await sample.read(async (name, e) => {
+      const buf = await read(e, CONTENT_BYTES);
+      if (buf && !buf.includes(0)) groups.get(name)?.contents.push(buf.toString("utf8"));
+      return buf !== undefined;
+    });
   const unit = opts.kind === "keys" ? "keys" : opts.kind;
   return [...groups].map(([table, g]) => ({
     table,

@@ -162,6 +162,30 @@ datasets: {}
     ]);
   });
 
+  it("reads every folder, not the first ones walked: 20 files of emails beside 2,000 plain files are found", async () => {
+    const dir = tempDir();
+    for (const d of ["logs", "pii"]) mkdirSync(join(dir, "files", d), { recursive: true });
+    for (let i = 0; i < 2000; i++) writeFileSync(join(dir, "files", "logs", `${i}.txt`), `line ${i}\n`);
+    for (let i = 0; i < 20; i++) writeFileSync(join(dir, "files", "pii", `${i}.txt`), `mail m${i}@x.example\n`);
+    writeFileSync(join(dir, "lethe.yaml"), "version: 1\nstores:\n  f: { kind: fs, root: ./files }\ndatasets: {}\n");
+    const r = await letheIn(["discover", "--json"], dir);
+    expect(r.code).toBe(1);
+    expect((r.json as { unmapped: Unmapped[] }).unmapped).toEqual([
+      expect.objectContaining({ table: "pii/*.txt", column: "(content)", type: "email", sampled: 20, hits: 20 }),
+    ]);
+  });
+
+  it("refuses --sample outside 1 to 100,000, naming the option's limits", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "lethe.yaml"), "version: 1\nstores: {}\ndatasets: {}\n");
+    for (const bad of ["0", "-1", "100001", "1000000000", "1e3", "ten"]) {
+      const r = await letheIn(["discover", "--sample", bad], dir);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toContain(`--sample: expected a whole number from 1 to 100000, got ${bad}`);
+    }
+    expect((await letheIn(["discover", "--sample", "100000"], dir)).code).toBe(0);
+  });
+
   describe("on PostgreSQL", () => {
     const drops: (() => Promise<void>)[] = [];
     afterAll(async () => {

@@ -73,4 +73,39 @@ datasets:
     expect(notes).toMatchObject({ sampled: 3, hits: 3 });
     expect(res.stores).toEqual([{ name: "cache", inspected: true, tables: expect.any(Number) }]);
   });
+
+  it("reads every key shape, not the first keys scanned: 40 keys of emails beside 20,000 plain keys are found", async (ctx) => {
+    requireService(ctx, "redis");
+    const r = await createTestRedisPrefix();
+    cleanup.push(() => r.drop());
+    const url = `${r.url}/${DB}`;
+    const c = createClient({ url });
+    await c.connect();
+    cleanup.push(async () => {
+      for await (const keys of c.scanIterator({ MATCH: `${r.prefix}*`, COUNT: 1000 }))
+        if (keys.length) await c.unlink(keys);
+      c.destroy();
+    });
+    const p = r.prefix;
+    for (let from = 0; from < 20_000; from += 1000) {
+      const m = c.multi();
+      for (let i = from; i < from + 1000; i++) m.set(`${p}plain:${i}`, "v");
+      await m.exec();
+    }
+    const m = c.multi();
+    for (let i = 0; i < 40; i++) m.set(`${p}pii${i}:x`, `mail m${i}@x.example`);
+    await m.exec();
+    const dir = tempDir("lethe-redis-discover-");
+    writeFileSync(
+      join(dir, "lethe.yaml"),
+      `version: 1\nstate: ./.lethe\nstores:\n  cache: { kind: redis, url: "${url}" }\ndatasets: {}\n`,
+    );
+    const l = await openLethe(join(dir, "lethe.yaml"), quiet);
+    cleanup.push(() => l.close());
+    // 50 reads per shape: in scan order, 50 of 20,040 keys would almost never reach the 40.
+    const res = await l.discover({ sampleSize: 50 });
+    const pii = res.unmapped.filter((u) => u.table.endsWith("pii#:*") && u.column === "(value)");
+    // The 50 reads are shared in turns by the two shapes: 25 each.
+    expect(pii).toEqual([expect.objectContaining({ type: "email", sampled: 25, hits: 25 })]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { MAX_SAMPLE_SIZE } from "../../core/discover.js";
 import { LetheError } from "../../core/errors.js";
 import { withLethe } from "../context.js";
 import { plain, table } from "../format.js";
@@ -12,15 +13,23 @@ export function registerDiscover(program: Command, run: Runner): void {
     .description("find tables and columns that look like personal data but are not covered by the data map")
     .option(
       "--sample <n>",
-      "values sampled per text column (files/objects per store, keys per keyspace) to judge by content (0: names only)",
+      `values sampled per text column, files/objects per folder shape, keys per key shape, to judge by content (1 to ${MAX_SAMPLE_SIZE})`,
       "1000",
     )
     .action((_o, cmd: Command) =>
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { sample: string }>();
         const sampleSize = Number(o.sample);
-        if (!Number.isSafeInteger(sampleSize) || sampleSize < 0)
-          throw new LetheError("USAGE", "--sample: expected a whole number");
+        if (
+          !/^\d+$/.test(o.sample) ||
+          !Number.isSafeInteger(sampleSize) ||
+          sampleSize < 1 ||
+          sampleSize > MAX_SAMPLE_SIZE
+        )
+          throw new LetheError(
+            "USAGE",
+            `--sample: expected a whole number from 1 to ${MAX_SAMPLE_SIZE}, got ${o.sample}`,
+          );
         return withLethe(o, async (lethe) => {
           const r = await lethe.discover({ sampleSize });
           const unchecked = r.stores.filter((s) => !s.inspected);

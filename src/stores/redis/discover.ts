@@ -1,6 +1,7 @@
 import type { DatasetConfig } from "../../config/types.js";
 import type { DiscoveredTable, DiscoverRequest } from "../../core/types.js";
 import { CONTENT_BYTES, MAX_LISTED } from "../discover-paths.js";
+import { GroupSample } from "../discover-sample.js";
 import type { RedisClient } from "./client.js";
 import { keyBytes } from "./key-bytes.js";
 import { keyPattern } from "./key-pattern.js";
@@ -24,9 +25,9 @@ interface Group {
  * {@link MAX_LISTED}) that no dataset with a `{subject}` pattern owns is
  * grouped under a masked pattern of its name (`session:#:*`: `:`-separated
  * segments, detector findings become markers, digit runs `#`, the last
- * segment `*`), and up to `sampleSize` keys' values are read (a string's
- * first bytes, a few elements of a hash, list, set, sorted set or stream) for
- * the redact detectors. A key holding, as one of its segments, a subject id
+ * segment `*`), and up to `sampleSize` keys' values per shape are read (a
+ * string's first bytes, a few elements of a hash, list, set, sorted set or
+ * stream) for the redact detectors, spread over the shapes ({@link GroupSample}). A key holding, as one of its segments, a subject id
  * seen in a dataset's keys is a finding of its own: that person's data would
  * survive an erasure. Samples stay in memory.
  *
@@ -51,7 +52,7 @@ export async function discoverKeys(client: RedisClient, req: DiscoverRequest): P
     }
   }
   const groups = new Map<string, Group>();
-  let read = 0;
+  const reads = new GroupSample<string>(req.sampleSize);
   for (const { key, owner } of loose) {
     const segments = key.split(":");
     const hits = [...new Set(segments.flatMap((s) => (subjects.has(s) ? [subjects.get(s) as string] : [])))];
@@ -60,14 +61,13 @@ export async function discoverKeys(client: RedisClient, req: DiscoverRequest): P
     groups.set(name, g);
     for (const d of hits) g.subjects.set(d, (g.subjects.get(d) ?? 0) + 1);
     if (g.keys.length < req.sampleSize) g.keys.push(key);
-    if (read < req.sampleSize) {
-      const text = await sample(client, keyBytes(key));
-      if (text !== undefined) {
-        read++;
-        g.values.push(text);
-      }
-    }
+    if (req.sampleSize > 0) reads.add(name, key);
   }
+  await reads.read(async (name, key) => {
+    const text = await sample(client, keyBytes(key));
+    if (text !== undefined) groups.get(name)?.values.push(text);
+    return text !== undefined;
+  });
   return [...groups].map(([table, g]) => ({
     table,
     aliases: [],
