@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { loadConfigFile, parseConfig } from "./config/load.js";
 import { resolveSecret } from "./config/secrets.js";
 import type { LetheConfig } from "./config/types.js";
-import { DataMap, type StoreSelection } from "./core/data-map.js";
+import { DataMap, type StoreSelection, storesNeeded } from "./core/data-map.js";
 import { type DiscoverOptions, type DiscoverResult, discover, ownStateTables } from "./core/discover.js";
 import { type ErasureDeps, eraseSubjects } from "./core/erasure.js";
 import type {
@@ -111,9 +111,12 @@ export async function openLethe(
     ? Buffer.from(resolveSecret(config.secrets.subjectKey, config.baseDir, "secrets.subjectKey"))
     : undefined;
   // Validate every store and dataset before touching lethe's own state or any data.
+  // Only the stores this command opens: another store's URL is not resolved (its env: variable may be unset here).
   if (config.state.kind === "sqlite")
-    for (const st of config.stores.values())
-      if (st.kind === "sql") assertNotAliased(st.name, st.url, stateLocation(config.state));
+    for (const name of storesNeeded(config, opts.stores ?? "all")) {
+      const st = config.stores.get(name);
+      if (st?.kind === "sql") assertNotAliased(st.name, st.url, stateLocation(config.state));
+    }
   const map = await DataMap.open(config, opts.drivers ?? defaultDrivers, opts.stores);
   for (const w of map.warnings) logger.warn(w);
   let state: StateHandle | undefined;

@@ -72,26 +72,35 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
   const stores = new Map<string, StoreConfig>();
   for (const [name, s] of Object.entries(raw.stores)) {
     if (s.kind === "sql")
-      stores.set(name, {
+      stores.set(
         name,
-        kind: "sql",
-        url: sqlUrl(s.url, baseDir, `stores.${name}.url`),
-        ...(s.busyTimeout === undefined ? {} : { busyTimeoutMs: millis(s.busyTimeout) }),
-      });
+        lazyUrl(
+          { name, kind: "sql", ...(s.busyTimeout === undefined ? {} : { busyTimeoutMs: millis(s.busyTimeout) }) },
+          () => sqlUrl(s.url, baseDir, `stores.${name}.url`),
+        ),
+      );
     else if (s.kind === "fs") stores.set(name, { name, kind: "fs", root: resolve(baseDir, s.root) });
     else if (s.kind === "redis")
-      stores.set(name, { name, kind: "redis", url: resolveMaybeSecret(s.url, baseDir, `stores.${name}.url`) });
-    else
-      stores.set(name, {
+      stores.set(
+        name,
+        lazyUrl({ name, kind: "redis" }, () => resolveMaybeSecret(s.url, baseDir, `stores.${name}.url`)),
+      );
+    else {
+      const s3: StoreConfig = {
         name,
         kind: "s3",
         bucket: s.bucket,
         prefix: s.prefix,
         region: s.region,
-        endpoint: s.endpoint === undefined ? undefined : s3Endpoint(s.endpoint, baseDir, `stores.${name}.endpoint`),
+        endpoint: undefined,
         forcePathStyle: s.forcePathStyle,
         versions: s.versions,
-      });
+      };
+      const endpoint = s.endpoint;
+      // Resolved when first read, like store URLs (lazyUrl).
+      if (endpoint !== undefined) once(s3, "endpoint", () => s3Endpoint(endpoint, baseDir, `stores.${name}.endpoint`));
+      stores.set(name, s3);
+    }
   }
   const datasets = new Map<string, DatasetConfig>();
   for (const [name, d] of Object.entries(raw.datasets)) {
@@ -126,7 +135,7 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
   const isPg = /^postgres(ql)?:\/\//.test(stateRef);
   const stateDir = resolve(baseDir, isPg ? ".lethe" : stateRef);
   const policy = { datasets: [...datasets.values()], stores: [...stores.values()], safety: raw.safety };
-  return {
+  const config: Omit<LetheConfig, "policyHash"> = {
     file,
     baseDir,
     state: isPg ? { kind: "postgres", url: stateRef, dir: stateDir } : { kind: "sqlite", dir: stateDir },
@@ -159,6 +168,32 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
       storeRetrySeconds: millis(raw.server?.storeRetry ?? "15s") / 1000,
       limits: serverLimits(raw.server),
     },
-    policyHash: createHash("sha256").update(JSON.stringify(policy)).digest("hex"),
   };
+  // It hashes the stores' URLs, so it too is computed when first asked (plan, apply: commands that use stores).
+  return once(config as LetheConfig, "policyHash", () =>
+    createHash("sha256").update(JSON.stringify(policy)).digest("hex"),
+  );
+}
+
+/**
+ * A store's URL resolved when first read, not at load: an `env:` variable unset where lethe only reads its own
+ * state (`audit log`, `audit export`) is no error there; a command that opens the store still fails with
+ * CONFIG_INVALID naming `stores.<name>.url`.
+ */
+function lazyUrl<T extends object>(store: T, resolveUrl: () => string): T & { url: string } {
+  return once(store as T & { url: string }, "url", resolveUrl as () => (T & { url: string })["url"]);
+}
+
+/** Defines `key` as an enumerable property computed on first read, then kept (a failure is thrown on every read). */
+function once<T extends object, K extends keyof T>(obj: T, key: K, compute: () => T[K]): T {
+  let value: { v: T[K] } | undefined;
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: false,
+    get: () => {
+      value ??= { v: compute() };
+      return value.v;
+    },
+  });
+  return obj;
 }

@@ -54,13 +54,8 @@ export class DataMap {
     return map;
   }
 
-  /** The stores the selection needs: each dataset's own store and the store of its row-linked files. */
   private storesFor(which: StoreSelection): string[] {
-    if (which === "none") return [];
-    if (which === "all") return [...this.config.stores.keys()];
-    const need = new Set<string>();
-    for (const name of which.datasets) for (const s of needs(this.config, this.config.datasets.get(name))) need.add(s);
-    return [...need];
+    return storesNeeded(this.config, which);
   }
 
   /**
@@ -196,4 +191,18 @@ function needs(config: LetheConfig, ds: DatasetConfig | undefined): string[] {
   const files = ds.files.store;
   const linkers = [...config.datasets.values()].filter((d) => d.files?.store === files).map((d) => d.store);
   return [...new Set([ds.store, files, ...linkers])];
+}
+
+/**
+ * The stores a selection needs: each dataset's own store and the store of its row-linked files.
+ *
+ * @example
+ * storesNeeded(config, { datasets: ["logs"] }); // ["appdb", "models"]
+ */
+export function storesNeeded(config: LetheConfig, which: StoreSelection): string[] {
+  if (which === "none") return [];
+  if (which === "all") return [...config.stores.keys()];
+  const need = new Set<string>();
+  for (const name of which.datasets) for (const s of needs(config, config.datasets.get(name))) need.add(s);
+  return [...need];
 }
