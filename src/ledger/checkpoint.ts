@@ -1,9 +1,8 @@
 import { LetheError } from "../core/errors.js";
 import type { StateHandle } from "../state/open-state.js";
 import { rootOf } from "./merkle.js";
-import { countCheckpoints } from "./scan-ledger.js";
 import { type Checkpoint, checkpointFromRow, checkpointMessage } from "./signing.js";
-import { storeMark, type VerifiedMark } from "./verified-mark.js";
+import { checkpointTally, storeMark, type VerifiedMark } from "./verified-mark.js";
 import { type VerifyKeys, verifyLedger } from "./verify.js";
 
 export interface CheckpointSigner extends VerifyKeys {
@@ -53,7 +52,8 @@ export async function signVerifiedCheckpoint(
       .onConflict((oc) => oc.column("size").doNothing())
       .execute();
   }
-  const mark = { ...m, checkpoints: await countCheckpoints(state.db, m.seq) };
+  const tally = await checkpointTally(state.db, m.seq);
+  const mark = { ...m, checkpoints: tally.n, checkpointsDigest: tally.digest };
   await storeMark(state.db, mark, keys.markMac(mark));
   return cp;
 }

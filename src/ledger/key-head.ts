@@ -3,7 +3,6 @@ import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import { HEAD_MAC_MIGRATION, headMac, headMacMatches } from "./head-mac.js";
 import { BATCH_DATA_PREFIX } from "./item-query.js";
-import { loadSigningKeys } from "./signing-keys.js";
 import { markMacMatches, readMark } from "./verified-mark.js";
 
 /**
@@ -14,9 +13,11 @@ import { markMacMatches, readMark } from "./verified-mark.js";
  * stripped later is never re-keyed. `chainKey` is only called when there is a head to key.
  *
  * A state that was keyed before cannot be keyed again by making it look older (dropping the MAC columns and
- * the migration's record): anything only a keyed state holds (a v2 batch entry, a verified mark or a
- * signing-key row authentic under the chain key) makes this refuse with AUDIT_FAILED and leave the head unkeyed,
- * so it keeps failing verification.
+ * the migration's record): anything only a keyed state holds (a v2 batch entry, or a verified mark of a pass
+ * that succeeded, authentic under the chain key) makes this refuse with AUDIT_FAILED and leave the head
+ * unkeyed, so it keeps failing verification. (Signing-key rows are not evidence: instances opening the state
+ * at the same time register theirs while this one keys; their table cannot predate 0009's run unless 0010 is
+ * recorded, which openState refuses.)
  *
  * @example
  * await keyHeadAfterMigration(state, () => deriveChainKey(loadMasterKey(config, warn)));
@@ -54,10 +55,10 @@ async function keyedEvidence(trx: StateTx, chainKey: Buffer): Promise<string | u
     .limit(1)
     .executeTakeFirst();
   if (batch) return `entry ${batch.seq} is a v2 batch entry`;
+  // Only a pass that succeeded proves a keyed head (a failed one is recorded too, e.g. by an instance racing this one).
   const mark = await readMark(trx);
-  if (mark && markMacMatches(chainKey, mark.mark, mark.mac))
+  if (mark && !mark.mark.broken && markMacMatches(chainKey, mark.mark, mark.mac))
     return "a verification mark authentic under its key exists";
-  if ((await loadSigningKeys(trx, chainKey)).length > 0) return "a signing key authentic under its key is recorded";
   return undefined;
 }
 

@@ -8,7 +8,7 @@ import { FrontierBuilder, rootOf } from "./merkle.js";
 import { ledgerRows } from "./query.js";
 import { type Checkpoint, checkpointFromRow, checkpointMessage } from "./signing.js";
 import { type SigningKeyRecord, SigningKeySet } from "./signing-keys.js";
-import type { VerifiedMark } from "./verified-mark.js";
+import { checkpointTally, type VerifiedMark } from "./verified-mark.js";
 import { ItemsChecker } from "./verify-items.js";
 
 /** The head row as read: its MAC is checked by the caller, which holds the chain key (a worker does not). */
@@ -52,7 +52,9 @@ export interface ScanResult {
   /** When ok: the head verified against, the frontier after the last entry, checkpoints with size ≤ entries. */
   head?: StoredHead;
   frontier?: string[];
-  checkpointsUpTo?: number;
+  checkpointsUpTo?: { n: number; digest: string };
+  /** The failure is about the given checkpoint file, not the stored ledger (not recorded as a break). */
+  aboutGivenCheckpoint?: boolean;
   uncovered?: UncoveredStretch[];
   uncoveredMore?: number;
 }
@@ -111,11 +113,14 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
     if (rootOf(anchor.frontier) !== anchor.root)
       return fail(0, base, "the prune anchor's Merkle frontier does not match its signed root");
     if (external && external.size < base)
-      return fail(
-        0,
-        undefined,
-        `the given checkpoint (size ${external.size}) predates the prune anchor (size ${base}, entries before ${anchor.before}): the entries it covers were pruned, so it can no longer be checked`,
-      );
+      return {
+        ...fail(
+          0,
+          undefined,
+          `the given checkpoint (size ${external.size}) predates the prune anchor (size ${base}, entries before ${anchor.before}): the entries it covers were pruned, so it can no longer be checked`,
+        ),
+        aboutGivenCheckpoint: true,
+      };
     const below = await db
       .selectFrom("ledger")
       .select("seq")
@@ -131,14 +136,8 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
       );
   }
   if (o.mark) {
-    // Checkpoints are append-only: fewer now than when the mark was written means some were deleted.
-    const n = await countCheckpoints(db, o.mark.seq);
-    if (n < o.mark.checkpoints)
-      return fail(
-        0,
-        undefined,
-        `${o.mark.checkpoints - n} signed checkpoint(s) covering entries up to ${o.mark.seq} were deleted (${o.mark.checkpoints} when the ledger was last verified, ${n} now)`,
-      );
+    const bad = await markedCheckpointsProblem(db, o.mark, cpProblem);
+    if (bad) return fail(0, undefined, bad);
   }
   let prev = anchor?.hash ?? GENESIS;
   let frontier = anchor ? new FrontierBuilder(anchor.frontier, base) : new FrontierBuilder();
@@ -242,7 +241,7 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
     read,
     head,
     frontier: frontierHex,
-    checkpointsUpTo: await countCheckpoints(db, size),
+    checkpointsUpTo: await checkpointTally(db, size),
     ...(coverage ? { uncovered: coverage.stretches } : {}),
     ...(coverage?.more ? { uncoveredMore: coverage.more } : {}),
   };
@@ -286,6 +285,30 @@ async function strayItems(
   return [Number(r?.s ?? start + 1), `${n - checked} item row(s) belong to no batch entry: they were added afterwards`];
 }
 
+/**
+ * Checkpoints are append-only and the mark recorded how many covered entries up to its seq, with a digest of
+ * them: fewer now means one was deleted; another digest means one was replaced or altered, unless every one of
+ * them still carries a valid signature and there are more (another instance signed one since).
+ */
+async function markedCheckpointsProblem(
+  db: Kysely<StateDatabase>,
+  mark: VerifiedMark,
+  cpProblem: (c: Checkpoint) => string | undefined,
+): Promise<string | undefined> {
+  const t = await checkpointTally(db, mark.seq);
+  if (t.n < mark.checkpoints)
+    return `${mark.checkpoints - t.n} signed checkpoint(s) covering entries up to ${mark.seq} were deleted (${mark.checkpoints} when the ledger was last verified, ${t.n} now)`;
+  if (t.digest === mark.checkpointsDigest) return undefined;
+  const rows = await db.selectFrom("checkpoints").selectAll().where("size", "<=", mark.seq).orderBy("size").execute();
+  for (const c of rows.map(checkpointFromRow)) {
+    const bad = cpProblem(c);
+    if (bad) return `checkpoint at size ${c.size} ${bad} (it replaced or was added beside the verified ones)`;
+  }
+  if (t.n === mark.checkpoints)
+    return `a signed checkpoint covering entries up to ${mark.seq} was replaced or altered after the ledger was last verified`;
+  return undefined;
+}
+
 /** The first batch entry at or before `upTo`, found by its item rows (the primary key answers it). */
 async function firstBatchUpTo(db: Kysely<StateDatabase>, upTo: number): Promise<number | undefined> {
   const r = await db
@@ -294,15 +317,6 @@ async function firstBatchUpTo(db: Kysely<StateDatabase>, upTo: number): Promise<
     .where("seq", "<=", upTo)
     .executeTakeFirst();
   return r?.s === null || r?.s === undefined ? undefined : Number(r.s);
-}
-
-export async function countCheckpoints(db: Kysely<StateDatabase>, upTo: number): Promise<number> {
-  const r = await db
-    .selectFrom("checkpoints")
-    .select((eb) => eb.fn.countAll<number | string>().as("n"))
-    .where("size", "<=", upTo)
-    .executeTakeFirst();
-  return Number(r?.n ?? 0);
 }
 
 export async function readHead(db: Kysely<StateDatabase>): Promise<StoredHead | undefined> {

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { StateDatabase } from "../state/schema.js";
 
@@ -16,12 +16,41 @@ export interface VerifiedMark {
   frontier: string[];
   /** Stored checkpoints with size ≤ seq when the mark was written: fewer later means one was deleted. */
   checkpoints: number;
+  /** SHA-256 over those checkpoints' (size, root, signature): a replaced or altered one changes it ({@link checkpointTally}). */
+  checkpointsDigest: string;
+  /**
+   * A break a verification found and recorded: it stays reported, and no checkpoint is signed, until a full
+   * verification passes (e.g. after the state was restored from a backup). seq/hash/frontier stay the last good mark.
+   */
+  broken?: { seq: number | null; reason: string; at: string } | undefined;
 }
 
 const KEY = "ledger_verified_mark";
 
 function markText(m: VerifiedMark): string {
-  return `lethe-ledger-verified/v1\n${m.seq}\n${m.hash}\n${m.frontier.join(",")}\n${m.checkpoints}\n`;
+  const broken = m.broken ? `${m.broken.seq ?? "-"}\n${m.broken.at}\n${JSON.stringify(m.broken.reason)}` : "-";
+  return `lethe-ledger-verified/v2\n${m.seq}\n${m.hash}\n${m.frontier.join(",")}\n${m.checkpoints}\n${m.checkpointsDigest}\n${broken}\n`;
+}
+
+/**
+ * How many stored checkpoints cover entries up to `upTo`, and a SHA-256 over their size, root and signature
+ * in size order: the mark records both, so an incremental pass notices a checkpoint deleted, replaced by an
+ * unsigned placeholder, or altered among those it does not read again (without verifying each signature).
+ *
+ * @example
+ * const { n, digest } = await checkpointTally(db, 1200);
+ */
+export async function checkpointTally(db: Kysely<StateDatabase>, upTo: number): Promise<{ n: number; digest: string }> {
+  const rows = await db
+    .selectFrom("checkpoints")
+    .select(["size", "root", "signature"])
+    .where("size", "<=", upTo)
+    .orderBy("size")
+    .orderBy("signature")
+    .execute();
+  const h = createHash("sha256");
+  for (const r of rows) h.update(`${Number(r.size)} ${r.root} ${r.signature}\n`);
+  return { n: rows.length, digest: h.digest("hex") };
 }
 
 /**
@@ -45,16 +74,31 @@ export async function readMark(db: Kysely<StateDatabase>): Promise<{ mark: Verif
   if (!r) return undefined;
   try {
     const v = JSON.parse(r.value) as VerifiedMark & { mac: string };
+    const b = v.broken;
     const ok =
       Number.isSafeInteger(v.seq) &&
       typeof v.hash === "string" &&
       Array.isArray(v.frontier) &&
       v.frontier.every((f) => typeof f === "string") &&
       Number.isSafeInteger(v.checkpoints) &&
+      typeof v.checkpointsDigest === "string" &&
+      (b === undefined ||
+        (typeof b === "object" &&
+          b !== null &&
+          (b.seq === null || Number.isSafeInteger(b.seq)) &&
+          typeof b.reason === "string" &&
+          typeof b.at === "string")) &&
       typeof v.mac === "string";
-    return ok
-      ? { mark: { seq: v.seq, hash: v.hash, frontier: v.frontier, checkpoints: v.checkpoints }, mac: v.mac }
-      : undefined;
+    if (!ok) return undefined;
+    const mark: VerifiedMark = {
+      seq: v.seq,
+      hash: v.hash,
+      frontier: v.frontier,
+      checkpoints: v.checkpoints,
+      checkpointsDigest: v.checkpointsDigest,
+    };
+    if (b) mark.broken = { seq: b.seq, reason: b.reason, at: b.at };
+    return { mark, mac: v.mac };
   } catch {
     return undefined;
   }

@@ -1,11 +1,12 @@
 import type { LetheConfig } from "../config/types.js";
 import type { StateHandle } from "../state/open-state.js";
+import { GENESIS } from "./canonical.js";
 import type { HeadState } from "./head-mac.js";
 import { scanInWorker } from "./scan-in-worker.js";
 import { type ScanOptions, type ScanResult, scanLatest } from "./scan-ledger.js";
 import { type Checkpoint, checkpointMessage } from "./signing.js";
 import type { SigningKeySet } from "./signing-keys.js";
-import { readMark, storeMark, type VerifiedMark } from "./verified-mark.js";
+import { checkpointTally, readMark, storeMark, type VerifiedMark } from "./verified-mark.js";
 
 /** What `audit verify` answers: the scan's findings (its internal head and frontier left out), plus the mark. */
 export interface VerifyResult extends Omit<ScanResult, "head" | "frontier" | "checkpointsUpTo"> {
@@ -74,6 +75,18 @@ export async function verifyLedger(state: StateHandle, keys: VerifyKeys, o: Veri
   let mark: VerifiedMark | undefined;
   if (stored && keys.markIsAuthentic(stored.mark, stored.mac)) mark = stored.mark;
   else if (stored) notes.push("the stored verification mark does not authenticate: it was ignored");
+  // A recorded break stays the answer until a full pass shows the ledger whole again.
+  if (mark?.broken && !o.full)
+    return {
+      ok: false,
+      entries: mark.seq,
+      ...(mark.broken.seq !== null ? { firstBad: mark.broken.seq } : {}),
+      reason: `${mark.broken.reason} (recorded by the verification of ${mark.broken.at}; it stays reported and no checkpoint is signed until lethe audit verify --full passes, e.g. after restoring the state from a backup)`,
+      checkpoints: 0,
+      full: false,
+      from: mark.seq,
+      read: 0,
+    };
   const options: Omit<ScanOptions, "anchor"> = {
     signers: [...signers.keys],
     saltKey: keys.saltKey,
@@ -104,7 +117,10 @@ async function finish(
     full: r.from === (r.anchor?.size ?? 0),
     ...(notes.length > 0 ? { notes } : {}),
   };
-  if (!r.ok || !head || !frontier) return out;
+  if (!r.ok || !head || !frontier) {
+    if (!r.ok && !r.aboutGivenCheckpoint) await recordBreak(state, keys, out, o);
+    return out;
+  }
   // The chain hash commits to every entry and the MAC to the hash, size and frontier: without the chain
   // key (derived from the master key) nobody can append, rewrite or truncate and re-seal the head.
   if (
@@ -112,15 +128,49 @@ async function finish(
       { seq: head.seq, hash: head.hash, frontier: head.frontier, keyedFrom: head.keyedFrom },
       head.mac,
     )
-  )
-    return {
+  ) {
+    const bad: VerifyResult = {
       ...out,
       ok: false,
       firstBad: r.entries,
       reason:
         "the ledger head is not authentic (its MAC does not match): entries were appended, rewritten or removed without lethe's key",
     };
-  const mark: VerifiedMark = { seq: r.entries, hash: head.hash, frontier, checkpoints: checkpointsUpTo ?? 0 };
+    await recordBreak(state, keys, bad, o);
+    return bad;
+  }
+  const tally = checkpointsUpTo ?? { n: 0, digest: "" };
+  const mark: VerifiedMark = {
+    seq: r.entries,
+    hash: head.hash,
+    frontier,
+    checkpoints: tally.n,
+    checkpointsDigest: tally.digest,
+  };
   if (o.record) await storeMark(state.db, mark, keys.markMac(mark));
   return { ...out, mark };
+}
+
+/**
+ * A recording run that found a break keeps it in the mark (MACed like the rest), so the next incremental
+ * verify, checkpoint and run report it instead of starting after it; the last good mark stays the base.
+ */
+async function recordBreak(state: StateHandle, keys: VerifyKeys, r: VerifyResult, o: VerifyOptions): Promise<void> {
+  if (!o.record) return;
+  const stored = await readMark(state.db);
+  const good =
+    stored && keys.markIsAuthentic(stored.mark, stored.mac)
+      ? stored.mark
+      : {
+          seq: 0,
+          hash: GENESIS,
+          frontier: [],
+          checkpoints: 0,
+          checkpointsDigest: (await checkpointTally(state.db, 0)).digest,
+        };
+  const mark: VerifiedMark = {
+    ...good,
+    broken: { seq: r.firstBad ?? null, reason: r.reason ?? "verification failed", at: new Date().toISOString() },
+  };
+  await storeMark(state.db, mark, keys.markMac(mark));
 }

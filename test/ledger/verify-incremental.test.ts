@@ -89,6 +89,53 @@ async function cases(state: () => Promise<string>) {
         expect(r.reason).toMatch(/1 signed checkpoint\(s\) covering entries up to 80 were deleted/);
       }
     });
+
+    it(`${mode}: a checkpoint replaced by an unsigned placeholder fails the incremental pass`, async () => {
+      const l = await ledgerProject(await state(), (c) => cleanups.push(c)).open();
+      await l.ledger.append(entries(10, 0));
+      await l.audit.checkpoint();
+      await l.ledger.append(entries(10, 100));
+      await l.audit.checkpoint();
+      expect(await l.audit.verify({ worker, record: true })).toMatchObject({ ok: true, full: false });
+      // Same number of rows, so counting them is not enough (QA issue 9).
+      await tamper(l, "delete from checkpoints where size = 10");
+      await tamper(
+        l,
+        `insert into checkpoints (size, root, at, signature) values (5, '${"ab".repeat(32)}', '2026-01-01T00:00:00.000Z', 'AAAA')`,
+      );
+      for (const full of [false, true]) {
+        const r = await l.audit.verify({ worker, full });
+        expect(r.ok).toBe(false);
+        expect(r.reason).toMatch(/checkpoint at size 5 has an invalid signature/);
+      }
+    });
+
+    it(`${mode}: a break found by a recording pass stays reported and blocks signing until a full pass succeeds`, async () => {
+      const l = await ledgerProject(await state(), (c) => cleanups.push(c)).open();
+      await l.ledger.append(entries(20, 0));
+      await l.audit.checkpoint();
+      await l.ledger.append(entries(5, 100));
+      const reason = async () =>
+        (await l.state.db.selectFrom("ledger").select("reason").where("seq", "=", 3).executeTakeFirstOrThrow()).reason;
+      const original = await reason();
+      await tamper(l, "update ledger set reason = 'manual' where seq = 3");
+      expect(await l.audit.verify({ worker, full: true, record: true })).toMatchObject({ ok: false, firstBad: 3 });
+      // The incremental pass starts after the mark (entry 3 is before it): the recorded break answers.
+      const inc = await l.audit.verify({ worker, record: true });
+      expect(inc).toMatchObject({ ok: false, firstBad: 3 });
+      expect(inc.reason).toMatch(/altered .*stays reported/);
+      await l.ledger.append(entries(1, 200));
+      await expect(l.audit.checkpoint()).rejects.toMatchObject({ code: "AUDIT_FAILED" });
+      expect((await l.state.db.selectFrom("checkpoints").select("size").execute()).map((c) => Number(c.size))).toEqual([
+        20,
+      ]);
+      // Once the ledger is whole again (here: the edit undone; in practice a restored backup) a full pass clears it.
+      await tamper(l, `update ledger set reason = ${original === null ? "null" : `'${original}'`} where seq = 3`);
+      expect(await l.audit.verify({ worker, record: true })).toMatchObject({ ok: false, firstBad: 3 });
+      expect(await l.audit.verify({ worker, full: true, record: true })).toMatchObject({ ok: true, entries: 26 });
+      expect(await l.audit.verify({ worker })).toMatchObject({ ok: true, full: false });
+      expect((await l.audit.checkpoint()).size).toBe(26);
+    });
   }
 }
 
