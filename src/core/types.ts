@@ -28,6 +28,8 @@ export interface Item {
 export interface FailedItem {
   item: Item;
   reason: string;
+  /** Refused for what the item is (a link, a directory): trying it again cannot delete it. */
+  permanent?: boolean;
 }
 
 export interface DeleteResult {

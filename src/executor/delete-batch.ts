@@ -24,7 +24,8 @@ export interface BatchCounts {
   ttlSet: number;
   /** Hold ids that kept something back, with their reasons. */
   holdsHit: Map<string, string>;
-  failures: { key: string | number; reason: string }[];
+  /** `permanent`: refused for what the item is (see FailedItem); an event does not try it again. */
+  failures: { key: string | number; reason: string; permanent?: boolean }[];
 }
 
 /**
@@ -39,9 +40,10 @@ export function countFailure(
   counts: BatchCounts,
   item: { key: string | number; subject?: string | null | undefined },
   reason: string,
+  permanent?: boolean,
 ): void {
   counts.failed++;
-  counts.failures.push({ key: item.key, reason: ledger.itemReason(reason, item) });
+  counts.failures.push({ key: item.key, reason: ledger.itemReason(reason, item), ...(permanent ? { permanent } : {}) });
 }
 
 export function emptyCounts(): BatchCounts {

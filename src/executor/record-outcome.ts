@@ -1,4 +1,4 @@
-import type { Item } from "../core/types.js";
+import type { FailedItem, Item } from "../core/types.js";
 import type { EntryInput } from "../ledger/types.js";
 import { type BatchContext, type BatchCounts, countFailure, type ExecutorDeps } from "./delete-batch.js";
 import { closeIntent } from "./intents.js";
@@ -8,7 +8,7 @@ import { narrowIntent } from "./unknown-outcome.js";
 export interface BatchOutcome {
   /** Entries for what was done (`deleted`, `ttl_set`, linked files…). */
   entries: EntryInput[];
-  failed: { item: Item; reason: string }[];
+  failed: FailedItem[];
   /** Items whose outcome is still unknown: their intent stays open for the next run's reconcile. */
   pending: Item[];
   /** The failure reason counted for each pending item. */
@@ -34,7 +34,7 @@ export async function recordOutcome(
 ): Promise<void> {
   const entries = [...o.entries];
   for (const f of o.failed) {
-    countFailure(deps.ledger, counts, f.item, f.reason);
+    countFailure(deps.ledger, counts, f.item, f.reason, f.permanent);
     entries.push(failedEntry(ctx, dataset, f));
   }
   for (const item of o.pending) countFailure(deps.ledger, counts, item, o.pendingReason);

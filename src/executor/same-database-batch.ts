@@ -78,5 +78,5 @@ export async function deleteInStateTx(
     return;
   }
   counts.deleted += result.deleted.length;
-  for (const f of result.failed) countFailure(deps.ledger, counts, f.item, f.reason);
+  for (const f of result.failed) countFailure(deps.ledger, counts, f.item, f.reason, f.permanent);
 }

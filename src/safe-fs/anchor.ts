@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, openSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync } from "node:fs";
 import { type Identity, sameInode } from "./identity.js";
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
@@ -15,12 +15,23 @@ export function at(fd: number, name: string): string {
   return `/proc/self/fd/${fd}/${name}`;
 }
 
-/** A directory below an anchor was replaced (a link, a non-directory or another directory under its name): never followed. */
+/**
+ * A directory below an anchor is not the plain directory lethe expects (a link, a non-directory, or another
+ * directory swapped in), or a file was swapped while lethe removed it: never followed. `how` says which, so a
+ * link that was there all along is not reported as a race (neither names a path).
+ */
 export class PathChangedError extends Error {
   readonly code = "PATH_CHANGED";
-  constructor(what = "a directory on the path") {
-    super(`PATH_CHANGED: ${what} was replaced (by a link or another file or directory); not followed`);
+  constructor(what = "a directory on the path", how = "was replaced (by a link or another file or directory)") {
+    super(`PATH_CHANGED: ${what} ${how}; not followed`);
   }
+}
+
+/** What is under `name` in the directory `fd` now, for a PATH_CHANGED message. */
+function whatIsThere(fd: number, name: string): string {
+  return lstatSync(at(fd, name), { throwIfNoEntry: false })?.isSymbolicLink()
+    ? "is a symbolic link"
+    : "is not a directory";
 }
 
 /** One path component: a name, never empty, `.`, `..` or containing a separator or NUL. */
@@ -43,13 +54,14 @@ export interface Step {
  * followed. A missing name stays ENOENT.
  */
 export function openDirAt(fd: number, name: string, expect?: Identity, what?: string): number {
-  if (!isName(name)) throw new PathChangedError(what);
+  if (!isName(name)) throw new PathChangedError(what, "is not a plain name");
   let dir: number;
   try {
     dir = openSync(at(fd, name), DIR_FLAGS);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ELOOP" || code === "ENOTDIR") throw new PathChangedError(what);
+    // Linux answers ELOOP or (with O_DIRECTORY) ENOTDIR for a link: look at what is there to say which.
+    if (code === "ELOOP" || code === "ENOTDIR") throw new PathChangedError(what, whatIsThere(fd, name));
     throw err;
   }
   if (expect && !sameInode(fstatSync(dir), expect)) {
@@ -117,7 +129,7 @@ export class DirAnchor {
     }
     for (const part of parts) {
       // Checked before the cache: "" or "." must never alias a cached directory.
-      if (!isName(part)) throw new PathChangedError();
+      if (!isName(part)) throw new PathChangedError(undefined, "is not a plain name");
       key = key ? `${key}/${part}` : part;
       let next = this.fds.get(key);
       if (next === undefined) {

@@ -21,6 +21,17 @@ export interface RemoveChecks {
 const errno = (err: unknown) => (err as NodeJS.ErrnoException).code;
 
 /**
+ * True for the refusals of what is under the name (a link, a directory, a link or swap on the path): lethe
+ * refuses them by design, so trying the same item again cannot delete it (an event does not retry them).
+ *
+ * @example
+ * if (!r.ok && isPermanentRefusal(r.code)) failed.push({ item, reason: r.reason, permanent: true });
+ */
+export function isPermanentRefusal(code: Exclude<Removal, { ok: true }>["code"]): boolean {
+  return code === "NOT_A_FILE" || code === "PATH_CHANGED";
+}
+
+/**
  * Removes (or shreds) the regular file `rel` below an anchored root: every directory is reached through a
  * descriptor opened without following links, the name is removed relative to its parent's descriptor, and
  * the checks run on the file as found through the anchor, and the overwrite touches only that inode. A link, a directory, a swapped parent

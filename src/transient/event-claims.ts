@@ -48,7 +48,7 @@ export async function claimEvent(
   id: string,
   now: number,
   lockMs: number,
-): Promise<{ id: string; attempts: number; payload: string } | undefined> {
+): Promise<{ id: string; attempts: number; payload: string; result: string | null } | undefined> {
   const t = iso(now);
   const current = await state.db
     .selectFrom("events")
@@ -73,7 +73,7 @@ export async function claimEvent(
         ...(deadOwner ? [eb.and([eb("status", "=", "processing"), eb("owner", "=", deadOwner)])] : []),
       ]),
     )
-    .returning(["id", "attempts", "payload"])
+    .returning(["id", "attempts", "payload", "result"])
     .executeTakeFirst();
 }
 

@@ -14,14 +14,22 @@ export interface ProcessorDeps {
   holds: () => Promise<ActiveHolds>;
 }
 
-function group(artifacts: Artifact[]): Map<string, Artifact["key"][]> {
+/** The event's artifacts by dataset (each key once), leaving out those refused by an earlier attempt. */
+function group(artifacts: Artifact[], skip: ReadonlySet<number>): Map<string, Artifact["key"][]> {
   const by = new Map<string, Artifact["key"][]>();
-  for (const a of artifacts) {
+  artifacts.forEach((a, i) => {
     const keys = by.get(a.dataset) ?? [];
-    if (!keys.some((k) => k === a.key)) keys.push(a.key);
     by.set(a.dataset, keys);
-  }
+    if (!skip.has(i) && !keys.some((k) => k === a.key)) keys.push(a.key);
+  });
   return by;
+}
+
+/** What one attempt did, and whether another attempt could do more. */
+export interface EventAttempt {
+  result: EventResult;
+  /** False when every failure left is a refusal for what the item is (or there is none). */
+  retry: boolean;
 }
 
 /**
@@ -47,20 +55,37 @@ async function toItems(ds: DatasetDriver, keys: Artifact["key"][]): Promise<Item
  * (Executor.deleteBatch: holds, intent, driver delete, ledger outcome), with the
  * event id as the run id and reason `event`. Afterwards it asks each store
  * which artifacts still exist: anything left that was neither held nor
- * already counted as failed is a failure too, so the event is retried.
+ * already counted as failed is a failure too, so the event is retried. An
+ * artifact refused for what it is (a link, a directory) is recorded once and
+ * never tried again: `result.refused` carries it to later attempts.
  *
  * @example
- * const r = await processEvent(deps, claimed);
+ * const { result, retry } = await processEvent(deps, claimed);
  */
-export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promise<EventResult> {
+export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promise<EventAttempt> {
   const holds = await deps.holds();
+  const before = new Set(ev.refused ?? []);
   const out: EventResult = { datasets: [], failures: [] };
-  for (const [name, keys] of group(ev.artifacts)) {
-    const r: EventDatasetResult = { name, requested: keys.length, deleted: 0, missing: 0, held: 0, failed: 0 };
+  /** `dataset\0key` of the artifacts this attempt found refused for good. */
+  const refusedNow = new Set<string>();
+  let retry = false;
+  for (const [name, keys] of group(ev.artifacts, before)) {
+    const skipped = new Set(ev.artifacts.filter((a, i) => before.has(i) && a.dataset === name).map((a) => a.key)).size;
+    const r: EventDatasetResult = {
+      name,
+      requested: keys.length + skipped,
+      deleted: 0,
+      missing: 0,
+      held: 0,
+      failed: skipped,
+    };
     out.datasets.push(r);
+    if (skipped > 0) out.failures.push(`${name}: ${skipped} item(s) refused by an earlier attempt: not tried again`);
+    if (keys.length === 0) continue;
     const ds = deps.map.usable(name);
     if (!ds) {
-      r.failed = keys.length;
+      r.failed += keys.length;
+      retry = true;
       const down = deps.map.unavailable().find((u) => u.dataset === name);
       // A down store's artifacts fail this attempt and are retried with the event's backoff.
       out.failures.push(
@@ -90,18 +115,29 @@ export async function processEvent(deps: ProcessorDeps, ev: ClaimedEvent): Promi
       const refused = [...((await ds.refusedKeys?.(named)) ?? [])].filter(
         (k) => !heldKeys.has(k) && !failedKeys.has(k),
       );
+      for (const k of refused) refusedNow.add(`${name}\0${k}`);
+      for (const f of counts.failures) {
+        if (f.permanent) refusedNow.add(`${name}\0${String(f.key)}`);
+        else retry = true;
+      }
+      if (leftover.length > 0) retry = true;
       r.deleted = counts.deleted;
       r.held = counts.held;
-      r.failed = counts.failed + leftover.length + refused.length;
-      r.missing = Math.max(0, keys.length - r.deleted - r.held - r.failed);
+      r.failed += counts.failed + leftover.length + refused.length;
+      r.missing = Math.max(0, keys.length + skipped - r.deleted - r.held - r.failed);
       for (const f of counts.failures.slice(0, 5)) out.failures.push(`${name}: ${f.reason}`);
       if (leftover.length > 0) out.failures.push(`${name}: ${leftover.length} item(s) still present after delete`);
       if (refused.length > 0)
         out.failures.push(`${name}: ${refused.length} item(s) are not regular files (a link or directory): left alone`);
     } catch (err) {
-      r.failed = keys.length;
+      r.failed += keys.length;
+      retry = true;
       out.failures.push(`${name}: ${safeReason(err, 280)}`);
     }
   }
-  return out;
+  const refusedIdx = ev.artifacts
+    .map((a, i) => (before.has(i) || refusedNow.has(`${a.dataset}\0${String(a.key)}`) ? i : -1))
+    .filter((i) => i >= 0);
+  if (refusedIdx.length > 0) out.refused = refusedIdx;
+  return { result: out, retry };
 }

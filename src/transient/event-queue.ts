@@ -192,7 +192,13 @@ export class EventQueue {
     const row = await claimEvent(this.state, id, now, this.lockMs);
     if (!row) return undefined;
     const plain = open(this.masterKey, Buffer.from(row.payload, "base64"), eventPayloadAad(row.id));
-    return { id: row.id, attempts: Number(row.attempts), artifacts: JSON.parse(plain.toString("utf8")) as Artifact[] };
+    const refused = row.result ? (JSON.parse(row.result) as EventResult).refused : undefined;
+    return {
+      id: row.id,
+      attempts: Number(row.attempts),
+      artifacts: JSON.parse(plain.toString("utf8")) as Artifact[],
+      ...(refused?.length ? { refused } : {}),
+    };
   }
 
   /** The claim's heartbeat: pushes its lock out again while this process is still working on it. */
@@ -222,15 +228,20 @@ export class EventQueue {
       .execute();
   }
 
-  /** Schedules a retry, or marks the event failed after the last attempt; returns the new status. */
-  async fail(ev: ClaimedEvent, failure: string, result: EventResult): Promise<EventStatus> {
+  /**
+   * Schedules a retry, or marks the event failed after the last attempt, or at
+   * once when `retry` is false (every failure left is a refusal that trying
+   * again cannot change); returns the new status.
+   */
+  async fail(ev: ClaimedEvent, failure: string, result: EventResult, retry = true): Promise<EventStatus> {
     // Kept in the queue and, at the last attempt, on the ledger: never with an artifact's key in clear.
     const error = this.ledger.scrubText(
       failure,
       [],
       ev.artifacts.map((a) => a.key),
     );
-    const giveUp = ev.attempts >= this.maxAttempts;
+    const giveUp = !retry || ev.attempts >= this.maxAttempts;
+    const why = retry ? `gave up after ${ev.attempts} attempts` : `not retried (refused for what the items are)`;
     const now = Date.now();
     const status: EventStatus = giveUp ? "failed" : "pending";
     await this.state.db.transaction().execute(async (trx) => {
@@ -239,7 +250,7 @@ export class EventQueue {
           {
             action: "failed",
             runId: ev.id,
-            reason: `event ${ev.id}: gave up after ${ev.attempts} attempts: ${error}`.slice(0, 500),
+            reason: `event ${ev.id}: ${why}: ${error}`.slice(0, 500),
             data: { event: ev.id },
           },
         ]);
@@ -260,12 +271,16 @@ export class EventQueue {
     return status;
   }
 
-  /** Makes an event due now: a failed one gets one more attempt, a pending one skips its backoff (janitor --apply). */
+  /**
+   * Makes an event due now: a failed one gets one more attempt (artifacts
+   * refused before are tried again too: the operator may have fixed them), a
+   * pending one skips its backoff (janitor --apply).
+   */
   async rearm(id: string): Promise<boolean> {
     const t = new Date().toISOString();
     const failed = await this.state.db
       .updateTable("events")
-      .set({ status: "pending", attempts: this.maxAttempts - 1, next_attempt_at: t, updated_at: t })
+      .set({ status: "pending", attempts: this.maxAttempts - 1, next_attempt_at: t, updated_at: t, result: null })
       .where("id", "=", id)
       .where("status", "=", "failed")
       .executeTakeFirst();

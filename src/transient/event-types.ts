@@ -28,6 +28,11 @@ export interface EventDatasetResult {
 export interface EventResult {
   datasets: EventDatasetResult[];
   failures: string[];
+  /**
+   * Indexes (in the event's artifact list) of artifacts refused for what they
+   * are (a link, a directory): recorded once as `failed`, never tried again.
+   */
+  refused?: number[];
 }
 
 export interface EnqueueResult {
@@ -42,6 +47,8 @@ export interface ClaimedEvent {
   id: string;
   attempts: number;
   artifacts: Artifact[];
+  /** Artifacts an earlier attempt refused for good ({@link EventResult.refused}): not tried again. */
+  refused?: number[];
 }
 
 export interface QueueOptions {

@@ -195,19 +195,22 @@ export class Events {
     const ev = await this.queue.claim(id);
     if (!ev) return undefined;
     const { ledger, map, holds } = this.deps;
-    const result = await processEvent({ executor: ledger, map, holds: () => holds.active() }, ev).catch(
+    const { result, retry } = await processEvent({ executor: ledger, map, holds: () => holds.active() }, ev).catch(
       (err: Error) => ({
-        datasets: [],
-        failures: [`processing error: ${safeReason(err, 280)}`],
+        result: { datasets: [], failures: [`processing error: ${safeReason(err, 280)}`] },
+        retry: true,
       }),
     );
     if (result.failures.length === 0) {
       await this.queue.succeed(ev.id, result);
       return "done";
     }
-    const status = await this.queue.fail(ev, result.failures.join("; "), result);
+    // Only refusals for what the items are (links, directories) left: another attempt would just record them again.
+    const status = await this.queue.fail(ev, result.failures.join("; "), result, retry);
     if (status === "failed")
-      this.deps.logger.warn(`events: event ${ev.id} failed after ${ev.attempts} attempts; the janitor reports it`);
+      this.deps.logger.warn(
+        `events: event ${ev.id} failed ${retry ? `after ${ev.attempts} attempts` : "(refused items, not retried)"}; the janitor reports it`,
+      );
     else await this.reschedule();
     return status;
   }

@@ -1,4 +1,13 @@
-import { existsSync, linkSync, lstatSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -242,6 +251,76 @@ describe("failed deletions", () => {
     expect(existsSync(join(p.data, key))).toBe(false);
     const clean = await letheIn(["janitor", "--json", "--config", p.configPath], p.dir);
     expect(clean.code).toBe(0);
+  });
+});
+
+describe("refusals for what an artifact is (a link, a directory)", () => {
+  const shredding = {
+    datasets: { uploads: { store: "files", include: ["uploads/**"], retention: "1h", action: "shred", events: true } },
+  };
+  /** A link under an artifact's name and a file behind a linked directory (QA: 10 `failed` entries in 20 s). */
+  function linked(p: TransientProject): string[] {
+    mkdirSync(join(p.dir, "outside", "sub"), { recursive: true });
+    writeFileSync(join(p.dir, "outside", "v.pt"), "not lethe's");
+    writeFileSync(join(p.dir, "outside", "sub", "v2.pt"), "not lethe's either");
+    symlinkSync(join(p.dir, "outside", "v.pt"), join(p.data, "uploads", "evil.pt"));
+    symlinkSync(join(p.dir, "outside", "sub"), join(p.data, "uploads", "dirlink"));
+    return ["uploads/evil.pt", "uploads/dirlink/v2.pt"];
+  }
+
+  it("are recorded once and not retried; the message says the directory is a link, not that it was replaced", async () => {
+    const p = makeTransientProject(shredding);
+    const [file, under] = linked(p);
+    const lethe = await openP(p, { events: { baseDelayMs: 20, maxAttempts: 8 } });
+    const r = await lethe.complete({
+      requestId: "req-links",
+      artifacts: [
+        { dataset: "uploads", key: file as string },
+        { dataset: "uploads", key: under as string },
+      ],
+    });
+    expect(r).toMatchObject({ status: "failed", attempts: 1 });
+    expect(r.result?.refused).toEqual([0, 1]);
+    expect(await lethe.events.depth()).toMatchObject({ pending: 0, failed: 1 });
+    const failed = (await lethe.audit.log({ runId: r.id })).filter((e) => e.action === "failed");
+    expect(failed.map((e) => e.reason)).toEqual([
+      "NOT_A_FILE: a symbolic link; not followed, left alone",
+      "PATH_CHANGED: a directory on the path is a symbolic link; not followed",
+      expect.stringMatching(/^event evt_\w+: not retried \(refused for what the items are\)/),
+    ]);
+    expect(JSON.stringify(failed)).not.toMatch(/was replaced|outside|dirlink/);
+    expect(readFileSync(join(p.dir, "outside", "sub", "v2.pt"), "utf8")).toBe("not lethe's either");
+  });
+
+  it("beside a failure worth retrying: the retries skip the refused artifact, which stays recorded once", async () => {
+    const p = makeTransientProject(shredding);
+    const [file] = linked(p);
+    const key = upload(p, "hardlinked.bin");
+    // A second hard link makes shred refuse the file (REFUSED): a failure that may clear, so it is retried.
+    linkSync(join(p.data, key), join(p.data, "elsewhere.bin"));
+    const lethe = await openP(p, { events: { baseDelayMs: 20, maxAttempts: 3 } });
+    const first = await lethe.complete({
+      requestId: "req-mixed",
+      artifacts: [
+        { dataset: "uploads", key: file as string },
+        { dataset: "uploads", key },
+      ],
+    });
+    expect(first).toMatchObject({ status: "pending", attempts: 1 });
+    const final = await until(async () => {
+      const e = await lethe.events.get(first.id);
+      return e?.status === "failed" && e;
+    });
+    expect(final).toMatchObject({ attempts: 3, result: { refused: [0] } });
+    expect(final.result?.datasets).toEqual([
+      { name: "uploads", requested: 2, deleted: 0, missing: 0, held: 0, failed: 2 },
+    ]);
+    const reasons = (await lethe.audit.log({ runId: first.id }))
+      .filter((e) => e.action === "failed")
+      .map((e) => e.reason);
+    expect(reasons.filter((r) => r?.startsWith("NOT_A_FILE"))).toHaveLength(1);
+    expect(reasons.filter((r) => /hard links/.test(r ?? "") && !r?.startsWith("event"))).toHaveLength(3);
+    expect(reasons.at(-1)).toMatch(/gave up after 3 attempts/);
   });
 });
 

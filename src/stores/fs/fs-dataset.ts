@@ -205,6 +205,7 @@ export class FsDataset implements DatasetDriver {
       const item = mine[i] as Item;
       if (o === true) out.deleted.push(item);
       else if (typeof o === "string") out.failed.push({ item, reason: o });
+      else if (typeof o === "object") out.failed.push({ item, reason: o.reason, permanent: true });
     }
     return out;
   }

@@ -1,5 +1,5 @@
 import { DirAnchor } from "../../safe-fs/anchor.js";
-import { removeAt } from "../../safe-fs/remove.js";
+import { isPermanentRefusal, removeAt } from "../../safe-fs/remove.js";
 
 /** One fs batch to remove: plain data, so the same request runs on the main thread or in the sweep worker. */
 export interface SweepRequest {
@@ -14,9 +14,10 @@ export interface SweepRequest {
 
 /**
  * What happened to each key, by index: `true` removed, `false` nothing to do (already gone, or not
- * expired any more), a string the reason it failed (a code, never a path).
+ * expired any more), a string the reason it failed (a code, never a path), or that reason marked
+ * permanent when lethe refuses the item for what it is (isPermanentRefusal: a link, a directory).
  */
-export type SweepOutcome = boolean | string;
+export type SweepOutcome = boolean | string | { reason: string; permanent: true };
 
 /**
  * Removes a batch of files below a root through one anchor (src/safe-fs): every directory reached by
@@ -37,7 +38,7 @@ export function sweepFiles(req: SweepRequest): SweepOutcome[] {
   try {
     for (let i = 0; i < req.keys.length; i++) {
       const r = removeAt(anchor, req.keys[i] as string, req.action, accept);
-      out[i] = r.ok ? "shredded" in r : r.reason;
+      out[i] = r.ok ? "shredded" in r : isPermanentRefusal(r.code) ? { reason: r.reason, permanent: true } : r.reason;
     }
   } finally {
     anchor.close();
