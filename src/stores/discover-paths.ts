@@ -1,6 +1,7 @@
 import type { DatasetConfig } from "../config/types.js";
 import type { DiscoveredTable, DiscoverRequest } from "../core/types.js";
 import { GroupSample } from "./discover-sample.js";
+import { shapeSegment } from "./discover-shape.js";
 import { subjectPattern } from "./fs/subject-pattern.js";
 import { globMatcher } from "./fs/walk.js";
 
@@ -118,6 +119,6 @@ function template(rel: string, subjects: string[], mask: (t: string) => string):
   const file = parts.pop() ?? "";
   const dot = file.lastIndexOf(".");
   const ext = dot > 0 && /^\.[A-Za-z0-9]{1,8}$/.test(file.slice(dot)) ? file.slice(dot) : "";
-  const dirs = parts.map((seg) => (subjects.includes(seg) ? "{subject}" : mask(seg).replace(/\d+/g, "#")));
+  const dirs = parts.map((seg) => (subjects.includes(seg) ? "{subject}" : shapeSegment(seg, mask)));
   return [...dirs, `*${ext}`].join("/");
 }

@@ -175,6 +175,18 @@ datasets: {}
     ]);
   });
 
+  it("never shows a person's name as a path segment: exports/john.smith and exports/jane.doe are one shape", async () => {
+    const dir = tempDir();
+    for (const who of ["john.smith", "jane.doe", "a1b2c3d4e5f6a7b8"]) {
+      mkdirSync(join(dir, "files", "exports", who), { recursive: true });
+      writeFileSync(join(dir, "files", "exports", who, "a.txt"), `a ${who.slice(0, 3)}9@x.example\n`);
+    }
+    writeFileSync(join(dir, "lethe.yaml"), "version: 1\nstores:\n  f: { kind: fs, root: ./files }\ndatasets: {}\n");
+    const r = await letheIn(["discover", "--json"], dir);
+    expect((r.json as { unmapped: Unmapped[] }).unmapped.map((u) => u.table)).toEqual(["exports/*/*.txt"]);
+    expect(r.stdout).not.toMatch(/john|jane|a1b2/);
+  });
+
   it("refuses --sample outside 1 to 100,000, naming the option's limits", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, "lethe.yaml"), "version: 1\nstores: {}\ndatasets: {}\n");

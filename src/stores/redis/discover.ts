@@ -2,6 +2,7 @@ import type { DatasetConfig } from "../../config/types.js";
 import type { DiscoveredTable, DiscoverRequest } from "../../core/types.js";
 import { CONTENT_BYTES, MAX_LISTED } from "../discover-paths.js";
 import { GroupSample } from "../discover-sample.js";
+import { shapeSegment } from "../discover-shape.js";
 import type { RedisClient } from "./client.js";
 import { keyBytes } from "./key-bytes.js";
 import { keyPattern } from "./key-pattern.js";
@@ -92,7 +93,7 @@ function subjectReason(g: Group, datasets: DatasetConfig[]): { reason?: string }
 /** A key's group name: never a value, only its shape. */
 function template(segments: string[], subjects: Map<string, string>, mask: (t: string) => string): string {
   const head = segments.length > 1 ? segments.slice(0, -1) : segments;
-  const parts = head.map((s) => (subjects.has(s) ? "{subject}" : mask(s).replace(/\d+/g, "#")));
+  const parts = head.map((s) => (subjects.has(s) ? "{subject}" : shapeSegment(s, mask)));
   return segments.length > 1 ? [...parts, "*"].join(":") : (parts[0] ?? "");
 }
 
