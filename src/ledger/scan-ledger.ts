@@ -215,6 +215,13 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
   // A stored checkpoint past the verified head is fine if the ledger has grown to it since; one past
   // the current head means entries it signed are gone. The given checkpoint predates this run.
   const now = (await readHead(db))?.seq ?? 0;
+  const planted = await db.selectFrom("ledger_items").select("seq").where("seq", ">", now).limit(1).executeTakeFirst();
+  if (planted)
+    return fail(
+      size,
+      Number(planted.seq),
+      `item rows at entry ${planted.seq} lie beyond the ledger head: they belong to no entry`,
+    );
   if (pastHead !== undefined && pastHead > now)
     return fail(size, pastHead, `entry ${pastHead} lies beyond the ledger head: the head was rolled back`);
   const beyond = [...wanted.entries()]

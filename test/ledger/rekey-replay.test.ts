@@ -153,6 +153,17 @@ function cases(state: () => Promise<string>) {
     expect(await up.audit.verify({ full: true })).toMatchObject({ ok: true, entries: 3 });
   });
 
+  it("item rows planted beyond the head fail verification and every append, before anything is written", async () => {
+    const { l } = await project();
+    await l.ledger.append(deletions([1, 2, 3]));
+    await sql`insert into ledger_items (seq, idx, item_key) values (3, 0, 77777)`.execute(l.state.db);
+    const r = await l.audit.verify({ full: true });
+    expect(r).toMatchObject({ ok: false, firstBad: 3 });
+    expect(r.reason).toMatch(/beyond the ledger head/);
+    await expect(l.ledger.append(deletions([4]))).rejects.toMatchObject({ code: "AUDIT_FAILED" });
+    expect(await l.ledger.size()).toBe(1);
+  });
+
   it("a per-item deletion entry after a batch entry fails verification, even with a valid head MAC", async () => {
     const { l } = await project();
     await l.ledger.append(deletions([1, 2, 3]));
