@@ -70,6 +70,8 @@ export class ItemsChecker {
       }
       if (Number(r.idx) !== batch.tree.size)
         return [seq, `item ${batch.tree.size} of entry ${seq} is missing (index gap)`];
+      const bad = malformed(r);
+      if (bad) return [seq, `item ${batch.tree.size} of entry ${seq} is malformed (${bad}): it was altered`];
       batch.tree.add({
         itemKey: r.item_key === null ? null : Number(r.item_key),
         keyTag: r.key_tag === null ? null : Buffer.from(r.key_tag),
@@ -84,4 +86,20 @@ export class ItemsChecker {
     this.pendingItems = 0;
     return undefined;
   }
+}
+
+/** What the leaf cannot represent: a key that is not a safe integer, a tag that is not 8 bytes, or both a key and a key tag. */
+function malformed(r: {
+  item_key: unknown;
+  key_tag: Uint8Array | null;
+  subject_tag: Uint8Array | null;
+}): string | undefined {
+  const k = r.item_key;
+  if (k !== null && !(Number.isSafeInteger(Number(k)) && /^-?\d+$/.test(String(k))))
+    return "item_key is not an integer";
+  if (k === null && r.key_tag === null) return "neither item_key nor key_tag";
+  if (k !== null && r.key_tag !== null) return "both item_key and key_tag";
+  if (r.key_tag !== null && r.key_tag.length !== 8) return "key_tag is not 8 bytes";
+  if (r.subject_tag !== null && r.subject_tag.length !== 8) return "subject_tag is not 8 bytes";
+  return undefined;
 }

@@ -164,6 +164,17 @@ function cases(state: () => Promise<string>) {
     expect(await l.ledger.size()).toBe(1);
   });
 
+  it("malformed item rows (text key, key and key tag, oversized tag) fail verification as tampering", async () => {
+    const { l, pg } = await project();
+    await l.ledger.append(deletions([1, 2, 3]));
+    await unguard(l.state.db, pg);
+    const tag = pg ? sql`'\\x${sql.raw("00".repeat(100))}'::bytea` : sql.raw(`x'${"00".repeat(100)}'`);
+    await sql`update ledger_items set key_tag = ${tag} where seq = 1 and idx = 1`.execute(l.state.db);
+    const r = await l.audit.verify({ full: true });
+    expect(r).toMatchObject({ ok: false, firstBad: 1 });
+    expect(r.reason).toMatch(/item 1 of entry 1 is malformed \(both item_key and key_tag\)/);
+  });
+
   it("a per-item deletion entry after a batch entry fails verification, even with a valid head MAC", async () => {
     const { l } = await project();
     await l.ledger.append(deletions([1, 2, 3]));
