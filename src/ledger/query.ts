@@ -94,7 +94,9 @@ async function matchingItems(
     iq = iq.where((eb) =>
       eb.or([
         ...(asInt !== undefined ? [eb("i.item_key", "=", asInt)] : []),
-        ...(tag !== undefined ? [eb("i.key_tag", "=", tag)] : []),
+        // A tag stands for a key only where no clear key was recorded (the append writes one or the other):
+        // a tag planted beside a clear key must not make a lookup list a deletion that never happened.
+        ...(tag !== undefined ? [eb.and([eb("i.key_tag", "=", tag), eb("i.item_key", "is", null)])] : []),
       ]),
     );
   }

@@ -175,6 +175,20 @@ function cases(state: () => Promise<string>) {
     expect(r.reason).toMatch(/item 1 of entry 1 is malformed \(both item_key and key_tag\)/);
   });
 
+  it("a key tag planted on an item with a clear key does not make audit log --key list it", async () => {
+    const { l, pg } = await project();
+    await l.ledger.append([...deletions([1]), { action: "deleted", dataset: "logs", key: "abc", subject: "user-x" }]);
+    const realTag = (await l.audit.log({ dataset: "logs", key: "abc" })).length;
+    expect(realTag).toBe(1);
+    await unguard(l.state.db, pg);
+    // The forged row claims key "abc" by its tag while it records the deletion of row 1.
+    await sql`update ledger_items set key_tag = (select key_tag from ledger_items where seq = 1 and idx = 1) where seq = 1 and idx = 0`.execute(
+      l.state.db,
+    );
+    const hits = await l.audit.log({ dataset: "logs", key: "abc" });
+    expect(hits.map((e) => e.item)).toEqual([1]);
+  });
+
   it("a per-item deletion entry after a batch entry fails verification, even with a valid head MAC", async () => {
     const { l } = await project();
     await l.ledger.append(deletions([1, 2, 3]));
