@@ -1,12 +1,13 @@
 import { CommanderError } from "commander";
 import { isLetheError, type LetheError, toLetheError } from "../core/errors.js";
 import { EXIT_CODES } from "./exit-codes.js";
-import { terminalText } from "./format.js";
+import { jsonText, terminalText } from "./format.js";
 import { buildProgram } from "./program.js";
 import type { CommandResult } from "./result.js";
 
 function fail(err: LetheError, wantsJson: boolean): number {
-  if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`);
+  if (wantsJson)
+    process.stdout.write(`${jsonText(JSON.stringify({ error: { code: err.code, message: err.message } }))}\n`);
   const kind = err.code === "CONFIG_INVALID" ? "configuration error" : "error";
   process.stderr.write(`lethe: ${kind}: ${terminalText(err.message)}\n`);
   return EXIT_CODES[err.code];
@@ -41,7 +42,7 @@ export async function runCli(argv: string[]): Promise<number> {
   if (!done) return 0;
   if (done.raw !== undefined) process.stdout.write(done.raw);
   else if (wantsJson) {
-    if (done.json !== undefined) process.stdout.write(`${JSON.stringify(done.json)}\n`);
+    if (done.json !== undefined) process.stdout.write(`${jsonText(JSON.stringify(done.json))}\n`);
   } else if (done.text) process.stdout.write(`${terminalText(done.text)}\n`);
   return done.exitCode;
 }

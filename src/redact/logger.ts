@@ -1,5 +1,6 @@
 import { types } from "node:util";
 import pino from "pino";
+import { jsonText } from "../core/terminal-text.js";
 import { formatMessage } from "./format-message.js";
 import { MARKERS } from "./markers.js";
 import { createRedactor, type Redactor } from "./redactor.js";
@@ -28,7 +29,10 @@ export interface CreateLoggerOptions {
  * 3. `hooks.streamWrite` scans each finished JSON line for personal data in
  *    string contents: values, keys, `msg`, stacks, child bindings. One scan
  *    of the line is cheaper than scanning every value, and it also sees
- *    what interpolation builds (`"%s@%s"`) and anything pino adds itself.
+ *    what interpolation builds (`"%s@%s"`) and anything pino adds itself;
+ *    then every control character JSON leaves raw (DEL, C1, bidi overrides)
+ *    is written as a `\u` escape, so the line parses to the same values
+ *    but cannot drive the terminal it is read on.
  *
  * @example
  * const log = createLogger({ level: "debug" });
@@ -76,7 +80,9 @@ export function createLogger(opts: CreateLoggerOptions = {}): pino.Logger {
         },
         streamWrite(line) {
           try {
-            return redactor.redactText(line);
+            // JSON already escapes C0 controls; jsonText escapes the rest a terminal acts on (C1, DEL, bidi), so a
+            // URL or store name in a field cannot drive the terminal or journal a log is read on.
+            return jsonText(redactor.redactText(line));
           } catch {
             return `{"msg":"${MARKERS.failed}"}\n`;
           }

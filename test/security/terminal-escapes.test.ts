@@ -1,9 +1,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { plain, table, terminalText } from "../../src/cli/format.js";
+import { jsonText, plain, table, terminalText } from "../../src/cli/format.js";
+import { createLogger } from "../../src/redact/logger.js";
 import { letheIn, tempDir, writeConfig } from "../helpers/cli.js";
+import { ts } from "../helpers/project.js";
 
 const ESC = "\x1b";
 const BEL = "\x07";
@@ -55,5 +58,83 @@ describe("names read from stores cannot drive the terminal", () => {
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).not.toMatch(ACTIVE);
     expect(r.stdout).toContain("log\\e[2J\\nFAKE.txt");
+  });
+});
+
+describe("streamed outputs and logs escape what a terminal acts on (the one rule in src/core/terminal-text.ts)", () => {
+  // What JSON.stringify leaves raw and a terminal still acts on: DEL, C1 (U+009B is a CSI), bidi overrides.
+  const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+  it("jsonText escapes them as \\u escapes, so the line parses to the very same value", () => {
+    const value = { key: `a\u009b2Jb\u202ec\u007f${ESC}[0m` };
+    const line = jsonText(`${JSON.stringify(value)}\n`);
+    expect(line).not.toMatch(RAW_IN_JSON);
+    expect(line).not.toMatch(ACTIVE);
+    expect(line).toBe('{"key":"a\\u009b2Jb\\u202ec\\u007f\\u001b[0m"}\n');
+    expect(JSON.parse(line)).toEqual(value);
+  });
+
+  it("the serve logger writes a hostile URL or name escaped, on one line, with the same value when parsed", () => {
+    const lines: string[] = [];
+    const log = createLogger({
+      destination: new Writable({
+        write(chunk, _enc, cb) {
+          lines.push(String(chunk));
+          cb();
+        },
+      }),
+    });
+    const url = `/v1/x\u009b2J\u202eFAKE\n{"level":60,"msg":"forged"}`;
+    log.info({ url, store: `s${ESC}]0;pwned${BEL}` }, `request %s done\u0085`, `r\u2028x`);
+    expect(lines).toHaveLength(1);
+    const line = lines[0] as string;
+    expect(line.endsWith("\n")).toBe(true);
+    expect(line.slice(0, -1)).not.toMatch(ACTIVE);
+    expect(line).not.toMatch(/\n./);
+    expect(line).not.toMatch(RAW_IN_JSON);
+    const parsed = JSON.parse(line) as { url: string; store: string; msg: string };
+    expect(parsed.url).toBe(url);
+    expect(parsed.store).toBe(`s${ESC}]0;pwned${BEL}`);
+    expect(parsed.msg).toBe("request r\u2028x done\u0085");
+  });
+
+  it("audit export: CSV cells are escaped and formula-guarded, jsonl lines keep the exact values", async () => {
+    const dir = tempDir();
+    const db = new Database(join(dir, "app.db"));
+    // The erasure request's reason is recorded as given (keys of text rows only as tags): a hostile carrier.
+    db.exec("create table t (id integer primary key, user_id text, created_at text not null)");
+    db.prepare("insert into t values (1, 'u1', ?)").run(ts(new Date()));
+    db.close();
+    writeConfig(
+      dir,
+      `version: 1\nstate: ./.lethe\nstores:\n  db: { kind: sql, url: "sqlite:./app.db" }\ndatasets:\n  t: { store: db, table: t, key: id, subject: user_id, createdAt: created_at, retention: 30d }\n`,
+    );
+    const reason = `=cmd|' /C calc'!A0${ESC}[2J\u009bq\nFAKE`;
+    expect((await letheIn(["erase", "u1", "--yes", "--reason", reason], dir)).code).toBe(0);
+    const csv = await letheIn(["audit", "export", "--format", "csv"], dir);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout).not.toMatch(ACTIVE);
+    expect(csv.stdout).not.toMatch(RAW_IN_JSON);
+    const rows = csv.stdout.trim().split("\n");
+    expect(rows.some((r) => r.startsWith("FAKE"))).toBe(false);
+    // The reason cell: formula-guarded with a leading ', controls shown escaped.
+    expect(csv.stdout).toContain(`,'=cmd|' /C calc'!A0\\e[2J\\x9bq\\nFAKE,`);
+    // No cell of any row starts a formula (a naive split is enough: no guarded cell holds a comma).
+    for (const r of rows.slice(1)) for (const c of r.split(",")) expect(c).not.toMatch(/^[=+\-@\t\r]/);
+    const jl = await letheIn(["audit", "export"], dir);
+    expect(jl.stdout).not.toMatch(RAW_IN_JSON);
+    const exported = jl.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { reason?: string });
+    expect(exported.some((e) => e.reason === reason)).toBe(true);
+  });
+
+  it("demo: a hostile --dir is shown escaped in the streamed story", async () => {
+    const dir = join(tempDir(), `demo${ESC}]0;pwned${BEL}\u009b2J`);
+    const r = await letheIn(["demo", "--dir", dir], process.cwd());
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(ACTIVE);
+    expect(r.stdout).toContain("demo\\e]0;pwned\\x07\\x9b2J");
   });
 });

@@ -10,6 +10,7 @@ import { splitPems } from "../../ledger/signing-keys.js";
 import type { LedgerEntry } from "../../ledger/types.js";
 import { verifyJson, verifyText } from "../../ledger/verify-report.js";
 import { withLetheState } from "../context.js";
+import { jsonText, plain } from "../format.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
 
@@ -69,9 +70,16 @@ const CSV_COLS = [
   "prevHash",
   "hash",
 ] as const;
+/**
+ * One CSV cell, for a spreadsheet or a terminal: control characters shown escaped ({@link plain}: a key cannot
+ * drive the terminal or start a row of its own), and a text starting with = + - @ tab or CR gets a leading `'`
+ * (OWASP's CSV injection advice) so a spreadsheet does not run it as a formula. The jsonl export is the exact one.
+ */
 function csvCell(v: unknown): string {
+  if (typeof v === "number") return String(v);
   // `data` (counts, ids, hashes: never raw personal data) is one JSON cell, as in the jsonl export.
-  const s = v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
+  const raw = v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
+  const s = plain(/^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -160,7 +168,9 @@ export function registerAudit(program: Command, run: Runner): void {
         return withLetheState(o, async (lethe) => {
           if (o.format === "csv") process.stdout.write(`${CSV_COLS.join(",")}\n`);
           const line = (e: ExportLine) =>
-            o.format === "jsonl" ? `${JSON.stringify(e)}\n` : `${CSV_COLS.map((c) => csvCell(e[c])).join(",")}\n`;
+            o.format === "jsonl"
+              ? `${jsonText(JSON.stringify(e))}\n`
+              : `${CSV_COLS.map((c) => csvCell(e[c])).join(",")}\n`;
           for await (const e of allEntries(lethe.state)) {
             process.stdout.write(line(e));
             // A batch entry is followed by its items, each with its salt, so an auditor can recompute the root.

@@ -6,7 +6,7 @@ import { LetheError } from "../../core/errors.js";
 import { buildDemo } from "../../demo/build-demo.js";
 import { entryMatches, verifyInclusion } from "../../ledger/proof.js";
 import { type Lethe, openLethe } from "../../lethe.js";
-import { table } from "../format.js";
+import { plain, table, terminalText } from "../format.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
 
@@ -19,7 +19,7 @@ export async function runDemo(dirOpt: string | undefined, log: (line: string) =>
   if (existsSync(dir) && readdirSync(dir).length > 0)
     throw new LetheError("USAGE", `--dir ${dir} is not empty; the demo needs a fresh folder`);
   const data = buildDemo(dir);
-  log(`lethe demo in ${dir}`);
+  log(`lethe demo in ${plain(dir)}`);
   log(`  built ${data.logs} inference_logs and ${data.records} training_records (SQLite, timestamps as`);
   log(`  YYYY-MM-DD HH:MM:SS.ffffff over the last 120 days; logs kept 30 days, training records 90),`);
   log(`  ${data.records} row-linked feature files and ${data.checkpoints} checkpoints beside configs and READMEs.\n`);
@@ -85,7 +85,7 @@ export async function runDemo(dirOpt: string | undefined, log: (line: string) =>
           `   its path to the batch's Merkle root and the entry's path to the signed checkpoint of ${proof.size} entries\n` +
           `   check offline with the public key alone: ${proof.ok ? "OK" : "INVALID"}`,
       );
-    log(`\nExplore: cd ${dir} && npx lethe audit log --subject user-7   (subject ids are stored only as HMACs)`);
+    log(`\nExplore: cd ${plain(dir)} && npx lethe audit log --subject user-7   (subject ids are stored only as HMACs)`);
     log(
       `         npx lethe audit prove ${proof?.seq ?? 1}${proof?.item !== undefined ? ` --item ${proof.item}` : ""} --out p.json && npx lethe audit public-key > k.pem && npx lethe audit verify-proof p.json --public-key k.pem`,
     );
@@ -130,7 +130,10 @@ export function registerDemo(program: Command, run: Runner): void {
       run(async () => {
         const o = cmd.optsWithGlobals<GlobalOptions & { dir?: string }>();
         const lines: string[] = [];
-        const out = await runDemo(o.dir, (l) => (o.json ? lines.push(l) : process.stdout.write(`${l}\n`)));
+        // Streamed as it goes, so it bypasses run.ts: escaped here like every other human output.
+        const out = await runDemo(o.dir, (l) =>
+          o.json ? lines.push(l) : process.stdout.write(`${terminalText(l)}\n`),
+        );
         const ok = out.verify.ok && out.keepersIntact;
         return result(
           { dir: out.dir, plan: out.plan, run: out.run, erase: out.erased, verify: out.verify },
