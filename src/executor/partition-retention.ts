@@ -1,5 +1,5 @@
 import { LetheError } from "../core/errors.js";
-import { safeReason } from "../core/safe-reason.js";
+import { codedReason, safeReason } from "../core/safe-reason.js";
 import type { DatasetDriver, Partition } from "../core/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { EntryInput } from "../ledger/types.js";
@@ -45,6 +45,7 @@ export async function dropExpiredPartitions(
   const parts = ds.partitions;
   // A held dataset keeps every row: the row path records each as held.
   if (!parts || holdFor(ctx.holds, ds.config.name, undefined)) return out;
+  // Only refusals reach here: partitionError's coded text (SQLSTATE, never the database's words), scrubbed again.
   const skip = (chunk: Partition[], err: unknown, then: string) => {
     const reason = deps.ledger.scrubText(`${(err as Error).message}; ${then}`);
     for (const p of chunk) out.skipped.push({ partition: p.name, reason });
@@ -83,11 +84,13 @@ export async function dropExpiredPartitions(
       out.dropped += chunk.length;
     }
   } catch (err) {
-    // A database error is reported by its code and the database's words, never as a crash with a stack.
+    // A database or system error is reported by its code alone (its words may quote a row), never as a crash
+    // with a stack; lethe's own errors (no code) by their text.
     if (err instanceof LetheError) throw err;
+    const why = typeof (err as { code?: unknown } | undefined)?.code === "string" ? codedReason(err) : safeReason(err);
     throw new LetheError(
       "STORE_ERROR",
-      `datasets.${ds.config.name}: partition retention: ${deps.ledger.scrubText(safeReason(err))}`,
+      `datasets.${ds.config.name}: partition retention: ${deps.ledger.scrubText(why)}`,
       undefined,
       { cause: err },
     );

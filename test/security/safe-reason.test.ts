@@ -1,7 +1,7 @@
 import { mkdirSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { safeReason } from "../../src/core/safe-reason.js";
+import { codedReason, safeReason } from "../../src/core/safe-reason.js";
 import { tempDir } from "../helpers/cli.js";
 
 const catching = (fn: () => void): unknown => {
@@ -35,5 +35,21 @@ describe("failure reasons kept on the ledger", () => {
     const r = safeReason(new Error("cannot open '/data/users/u777/x.bin' for writing"));
     expect(r).toBe("cannot open '…' for writing");
     expect(safeReason(new Error("x".repeat(500)))).toHaveLength(200);
+  });
+
+  it("codedReason keeps only a database's SQLSTATE or a system error's code, never the words (they may quote a row)", () => {
+    const pgErr = Object.assign(new Error("duplicate key value violates unique constraint: Key (id)=(secret-7)"), {
+      code: "23505",
+      severity: "ERROR",
+    });
+    expect(codedReason(pgErr)).toBe("SQLSTATE 23505, integrity constraint violation");
+    const myErr = Object.assign(new Error("Duplicate entry 'secret-7'"), { code: "ER_DUP_ENTRY", sqlState: "23000" });
+    expect(codedReason(myErr)).toBe("SQLSTATE 23000, integrity constraint violation");
+    const sys = catching(() => unlinkSync(join(tempDir(), "jane.doe@example.com")));
+    expect(codedReason(sys)).toBe("ENOENT (unlink)");
+    expect(codedReason(new TypeError("row secret-7 is bad"))).toBe("TypeError, no error code");
+    // A five-letter errno is not mistaken for a SQLSTATE without the database's severity.
+    expect(codedReason(Object.assign(new Error("x"), { code: "EPIPE", syscall: "write" }))).toBe("EPIPE (write)");
+    expect(codedReason("secret-7")).toBe("Error, no error code");
   });
 });

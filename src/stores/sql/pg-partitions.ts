@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { type RawBuilder, sql } from "kysely";
 import { LetheError } from "../../core/errors.js";
-import { safeReason } from "../../core/safe-reason.js";
+import { codedReason } from "../../core/safe-reason.js";
 import type { Item, Partition, PartitionDriver, PartitionStatus } from "../../core/types.js";
 import type { Row } from "./sql-dataset.js";
 import { rejectedByDatabase } from "./statement-error.js";
@@ -52,7 +52,11 @@ export const LOCK_TIMEOUT_MS = 2000;
 /** lock_not_available (lock_timeout) and query_canceled (the statement_timeout bounding the LOCK statement). */
 const LOCK_WAIT = new Set(["55P03", "57014"]);
 
-/** A failed partition step as a coded error: no stack trace, and only what the database said (no row data). */
+/**
+ * A failed partition step as a coded error: no stack trace, and nothing of the database's words (a trigger's
+ * RAISE or a constraint's detail may quote a row or a key; the text reaches the run result and the ledger),
+ * only the SQLSTATE or errno code with its stable meaning.
+ */
 function partitionError(step: string, err: unknown, lockTimeoutMs: number): LetheError {
   const refused = rejectedByDatabase(err);
   const code = (err as { code?: unknown }).code;
@@ -60,8 +64,8 @@ function partitionError(step: string, err: unknown, lockTimeoutMs: number): Leth
     refused && LOCK_WAIT.has(String(code))
       ? `the application held a lock on the table for longer than ${lockTimeoutMs / 1000} s`
       : refused
-        ? `PostgreSQL refused it (SQLSTATE ${String(code)}: ${safeReason(err)})`
-        : safeReason(err);
+        ? `PostgreSQL refused it (${codedReason(err)})`
+        : `the outcome is unknown (${codedReason(err)})`;
   return new LetheError("STORE_ERROR", `${step}: ${why}`, { refused }, { cause: err });
 }
 
