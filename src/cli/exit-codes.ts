@@ -17,6 +17,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   PARTIAL_FAILURE: 1,
   AUDIT_FAILED: 4,
   STORE_ERROR: 1,
+  OUTCOME_UNKNOWN: 1,
   STATE_ERROR: 1,
   CRYPTO_ERROR: 1,
   UNAUTHORIZED: 2,

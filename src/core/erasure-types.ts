@@ -1,4 +1,5 @@
 import type { UnavailableDataset } from "./data-map.js";
+import type { ErrorCode } from "./errors.js";
 import type { LineageEntry } from "./lineage.js";
 import type { PurgeReport } from "./types.js";
 
@@ -16,7 +17,8 @@ export interface EraseDatasetResult {
   /** Items of the subject still present after the erasure that no hold explains. */
   residue: number;
   /** Failed items: integer keys in clear, anything else as given by the store (operator output only). */
-  failures: { key: string | number; reason: string }[];
+  /** `code`: one of lethe's error codes when the failure has one (OUTCOME_UNKNOWN: the reply to a delete was lost). */
+  failures: { key: string | number; reason: string; code?: ErrorCode }[];
   /** Up to 20 keys of residual items (operator output only, never stored). */
   residueKeys: (string | number)[];
 }

@@ -5,7 +5,7 @@ import { heldCount, needsBySubject } from "../executor/hold-rule.js";
 import { type SafetyVerdict, safetyLimit, safetyVerdict } from "../executor/safety.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { DataMap, UnavailableDataset } from "./data-map.js";
-import { LetheError } from "./errors.js";
+import { type ErrorCode, LetheError } from "./errors.js";
 import type { Holds } from "./holds.js";
 import { canonicalKey } from "./keys/canonical-key.js";
 import { type Plan, planContentHash } from "./planner.js";
@@ -27,7 +27,8 @@ export interface ApplyDataset {
    * rows of a partition still attached were deleted row by row instead; a detached one is dropped by the next run.
    */
   partitionsSkipped?: { partition: string; reason: string }[];
-  failures: { key: string | number; reason: string }[];
+  /** `code`: one of lethe's error codes when the failure has one (OUTCOME_UNKNOWN: the reply to a delete was lost). */
+  failures: { key: string | number; reason: string; code?: ErrorCode }[];
 }
 
 export interface ApplyResult {

@@ -1,4 +1,5 @@
 import type { DataMap } from "../core/data-map.js";
+import type { ErrorCode } from "../core/errors.js";
 import type { ActiveHolds } from "../core/holds.js";
 import { keyProblem } from "../core/keys/canonical-key.js";
 import type { DatasetDriver, Item } from "../core/types.js";
@@ -24,8 +25,11 @@ export interface BatchCounts {
   ttlSet: number;
   /** Hold ids that kept something back, with their reasons. */
   holdsHit: Map<string, string>;
-  /** `permanent`: refused for what the item is (see FailedItem); an event does not try it again. */
-  failures: { key: string | number; reason: string; permanent?: boolean }[];
+  /**
+   * `permanent`: refused for what the item is (see FailedItem); an event does not try it again.
+   * `code`: set when the failure has one of lethe's error codes (OUTCOME_UNKNOWN: a lost reply).
+   */
+  failures: { key: string | number; reason: string; permanent?: boolean; code?: ErrorCode }[];
 }
 
 /**
@@ -41,9 +45,15 @@ export function countFailure(
   item: { key: string | number; subject?: string | null | undefined },
   reason: string,
   permanent?: boolean,
+  code?: ErrorCode,
 ): void {
   counts.failed++;
-  counts.failures.push({ key: item.key, reason: ledger.itemReason(reason, item), ...(permanent ? { permanent } : {}) });
+  counts.failures.push({
+    key: item.key,
+    reason: ledger.itemReason(reason, item),
+    ...(permanent ? { permanent } : {}),
+    ...(code ? { code } : {}),
+  });
 }
 
 export function emptyCounts(): BatchCounts {

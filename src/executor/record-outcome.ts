@@ -37,7 +37,7 @@ export async function recordOutcome(
     countFailure(deps.ledger, counts, f.item, f.reason, f.permanent);
     entries.push(failedEntry(ctx, dataset, f));
   }
-  for (const item of o.pending) countFailure(deps.ledger, counts, item, o.pendingReason);
+  for (const item of o.pending) countFailure(deps.ledger, counts, item, o.pendingReason, false, "OUTCOME_UNKNOWN");
   await deps.state.db.transaction().execute(async (trx) => {
     if (entries.length > 0) await deps.ledger.appendInTx(trx, entries);
     if (o.pending.length > 0) await narrowIntent(trx, intentId, o.pending);

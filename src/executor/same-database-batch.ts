@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { sameSession } from "../core/same-database.js";
+import { replyLost } from "../core/statement-error.js";
 import type { DatasetDriver, DeleteResult, Item, TransactionalDelete } from "../core/types.js";
 import type { EntryInput } from "../ledger/types.js";
 import type { StateHandle } from "../state/open-state.js";
@@ -7,7 +8,7 @@ import { type BatchContext, type BatchCounts, countFailure, type ExecutorDeps } 
 import { failedEntry } from "./record-outcome.js";
 
 const LOST =
-  "outcome unknown (the connection was lost during the delete's transaction): it rolled back with its entries; retried at the next run";
+  "outcome unknown (the connection was lost during the delete's transaction): it committed with its entries or not at all; a row still there is retried at the next run";
 
 /** Decided once per dataset driver: does it live in lethe's state database? */
 const decided = new WeakMap<DatasetDriver, TransactionalDelete | null>();
@@ -34,9 +35,11 @@ class LostReply extends Error {}
 /**
  * Same-database mode: the batch `DELETE` and its ledger entries run in one
  * transaction of lethe's state, so a crash or a lost COMMIT reply leaves
- * either both or neither, and no intent is written. A lost reply inside the
- * transaction rolls it back: the batch counts as failed and is retried by the
- * next run (its rows are still there, and nothing was recorded).
+ * either both or neither, and no intent is written. A reply lost inside the
+ * transaction (to the DELETE: rolled back; to the COMMIT: committed or not,
+ * nobody can tell from here) fails the batch with OUTCOME_UNKNOWN and the run
+ * goes on: if it committed, its entries are on the ledger with it; if not,
+ * its rows are still there and the next run deletes them. Nothing is assumed.
  *
  * @example
  * await deleteInStateTx(deps, ctx, ds, tx, todo, "delete", counts);
@@ -73,8 +76,9 @@ export async function deleteInStateTx(
       return r;
     });
   } catch (err) {
-    if (!(err instanceof LostReply)) throw err;
-    for (const item of todo) countFailure(deps.ledger, counts, item, LOST);
+    // The rollback after a lost reply fails on the dead connection too, and its error replaces ours.
+    if (!(err instanceof LostReply) && !replyLost(err)) throw err;
+    for (const item of todo) countFailure(deps.ledger, counts, item, LOST, false, "OUTCOME_UNKNOWN");
     return;
   }
   counts.deleted += result.deleted.length;

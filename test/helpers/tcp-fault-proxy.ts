@@ -16,9 +16,11 @@ export interface TcpFaultProxy {
   port: number;
   /**
    * Arms the fault for the next client message containing `pattern` (ASCII, case-insensitive);
-   * with `thenDown`, the server also looks down afterwards (`down = true`) until the test says otherwise.
+   * with `thenDown`, the server also looks down afterwards (`down = true`) until the test says otherwise;
+   * with `after`, only a message on a connection that has already sent one containing `after` counts
+   * (e.g. the COMMIT of the transaction that deleted from one table: `loseReplyTo("commit", false, 'from "logs"')`).
    */
-  loseReplyTo(pattern: string, thenDown?: boolean): void;
+  loseReplyTo(pattern: string, thenDown?: boolean, after?: string): void;
   /** How many replies were lost so far. */
   readonly lost: number;
   /** While true, every new connection is cut at once (the server looks down). */
@@ -30,6 +32,7 @@ export interface TcpFaultProxy {
 
 export async function startTcpFaultProxy(upstreamPort: number, upstreamHost = "127.0.0.1"): Promise<TcpFaultProxy> {
   let armed: string | undefined;
+  let armedAfter: string | undefined;
   let lost = 0;
   let refused = 0;
   let downAfterLoss = false;
@@ -37,8 +40,9 @@ export async function startTcpFaultProxy(upstreamPort: number, upstreamHost = "1
   const proxy: TcpFaultProxy = {
     port: 0,
     down: false,
-    loseReplyTo(pattern: string, thenDown = false) {
+    loseReplyTo(pattern: string, thenDown = false, after?: string) {
       armed = pattern.toLowerCase();
+      armedAfter = after?.toLowerCase();
       downAfterLoss = thenDown;
     },
     get lost() {
@@ -62,15 +66,17 @@ export async function startTcpFaultProxy(upstreamPort: number, upstreamHost = "1
     sockets.add(client);
     sockets.add(upstream);
     let cutOnReply = false;
+    let sawAfter = false;
     const cut = () => {
       client.destroy();
       upstream.destroy();
     };
     client.on("data", (chunk: Buffer) => {
-      if (armed !== undefined && chunk.toString("latin1").toLowerCase().includes(armed)) {
+      const text = armed === undefined ? "" : chunk.toString("latin1").toLowerCase();
+      if (armed !== undefined && (armedAfter === undefined || sawAfter) && text.includes(armed)) {
         armed = undefined;
         cutOnReply = true;
-      }
+      } else if (armedAfter !== undefined && text.includes(armedAfter)) sawAfter = true;
       upstream.write(chunk);
     });
     upstream.on("data", (chunk: Buffer) => {

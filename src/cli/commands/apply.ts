@@ -50,7 +50,7 @@ function render(r: ApplyResult): string {
   for (const d of r.datasets)
     for (const f of d.failures.slice(0, 20))
       lines.push(
-        `  failed: ${d.name} key ${typeof f.key === "number" ? f.key : "(hashed on the ledger)"}: ${f.reason}`,
+        `  failed: ${d.name} key ${typeof f.key === "number" ? f.key : "(hashed on the ledger)"}: ${f.code ? `${f.code}: ` : ""}${f.reason}`,
       );
   return lines.join("\n");
 }

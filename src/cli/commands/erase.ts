@@ -97,7 +97,8 @@ function details(s: SubjectErasure): string[] {
       lines.push(
         `  RESIDUE: ${d.name} still has ${d.residue} item(s) of the subject after deletion (keys: ${d.residueKeys.join(", ")})`,
       );
-    for (const f of d.failures.slice(0, 20)) lines.push(`  failed: ${d.name} ${f.key}: ${f.reason}`);
+    for (const f of d.failures.slice(0, 20))
+      lines.push(`  failed: ${d.name} ${f.key}: ${f.code ? `${f.code}: ` : ""}${f.reason}`);
   }
   for (const l of s.lineage)
     for (const d of l.derived) {

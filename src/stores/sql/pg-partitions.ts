@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { type RawBuilder, sql } from "kysely";
 import { LetheError } from "../../core/errors.js";
 import { codedReason } from "../../core/safe-reason.js";
+import { rejectedByDatabase } from "../../core/statement-error.js";
 import type { Item, Partition, PartitionDriver, PartitionStatus } from "../../core/types.js";
 import type { Row } from "./sql-dataset.js";
-import { rejectedByDatabase } from "./statement-error.js";
 import { type AnyDb, MS_THRESHOLD, type TargetDialect } from "./target-dialect.js";
 
 /** The range partitioning of a table, when it is partitioned by RANGE on exactly one column. */

@@ -2,6 +2,7 @@ import { type RawBuilder, sql } from "kysely";
 import type { DatasetConfig } from "../../config/types.js";
 import { expiryDayBounds } from "../../core/expiry-days.js";
 import { safeReason } from "../../core/safe-reason.js";
+import { rejectedByDatabase } from "../../core/statement-error.js";
 import type {
   DatasetCapabilities,
   DatasetDriver,
@@ -12,7 +13,6 @@ import type {
   PartitionDriver,
   TransactionalDelete,
 } from "../../core/types.js";
-import { rejectedByDatabase } from "./statement-error.js";
 import type { AnyDb, TargetDialect, TsEncoding } from "./target-dialect.js";
 
 export interface SqlColumns {

@@ -1,3 +1,5 @@
+import { isLetheError } from "./errors.js";
+
 /**
  * Did the database itself reject the statement? Then it did not happen (an
  * auto-committed statement that fails is rolled back) and retrying it row by
@@ -18,4 +20,25 @@ export function rejectedByDatabase(err: unknown): boolean {
   if (e.name === "SqliteError") return true;
   if (typeof e.sqlState === "string" && /^[0-9A-Z]{5}$/.test(e.sqlState)) return true;
   return typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === "string";
+}
+
+/**
+ * Was a statement (or its COMMIT) sent and its reply lost? Anything that is
+ * not the database's own refusal, not lethe's coded error and not a bug in
+ * lethe (a TypeError and its kin): a reset connection, a client that
+ * "encountered a connection error", a timeout. What the statement did is then
+ * unknown and is settled later, never assumed.
+ *
+ * @example
+ * if (replyLost(err)) countFailure(ledger, counts, item, LOST, undefined, "OUTCOME_UNKNOWN");
+ */
+export function replyLost(err: unknown): boolean {
+  if (rejectedByDatabase(err)) return false;
+  if (typeof err !== "object" || err === null || isLetheError(err)) return false;
+  return !(
+    err instanceof TypeError ||
+    err instanceof RangeError ||
+    err instanceof ReferenceError ||
+    err instanceof SyntaxError
+  );
 }
