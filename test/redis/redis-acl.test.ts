@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
 import { createTestRedisPrefix, requireService } from "../helpers/services.js";
-import { redisProject } from "./redis-helpers.js";
+import { QUIET, redisProject } from "./redis-helpers.js";
 
-const quiet = { logger: { warn: () => undefined, info: () => undefined } };
 /** The commands docs/redis.md tells operators to grant (discover's value reads left out). */
 const GRANTS = ["+scan", "+eval", "+pttl", "+pexpire", "+pexpiretime", "+unlink", "+info"];
 
@@ -34,7 +33,7 @@ describe("a least-privilege Redis user (docs/redis.md)", () => {
 `,
       "safety: { maxFraction: 1 }\n",
     );
-    const l = await openLethe(yaml, quiet);
+    const l = await openLethe(yaml, QUIET);
     cleanup.push(() => l.close());
     const res = await l.apply();
     expect(res.datasets.map((d) => [d.name, d.ttlSet ?? 0, d.deleted, d.failed])).toEqual([

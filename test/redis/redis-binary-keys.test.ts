@@ -1,12 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Lethe, openLethe } from "../../src/lethe.js";
+import { describe, expect, it } from "vitest";
 import { isKeyName, keyBytes, keyName } from "../../src/stores/redis/key-bytes.js";
 import { keyPattern } from "../../src/stores/redis/key-pattern.js";
-import { createTestRedisPrefix, requireService } from "../helpers/services.js";
-import { redisProject } from "./redis-helpers.js";
-
-const quiet = { logger: { warn: () => undefined, info: () => undefined } };
-type Prefix = Awaited<ReturnType<typeof createTestRedisPrefix>>;
+import { redisPerTest, redisProject } from "./redis-helpers.js";
 
 describe("redis key names: one per key, giving back its exact bytes", () => {
   it("UTF-8 text is its own name; other bytes (and text with NUL or a leading U+FFFD) are named in hex", () => {
@@ -45,17 +40,7 @@ describe("redis key names: one per key, giving back its exact bytes", () => {
 });
 
 describe("redis datasets: keys that are not UTF-8", () => {
-  let r: Prefix;
-  let l: Lethe | undefined;
-  beforeEach(async (ctx) => {
-    requireService(ctx, "redis");
-    r = await createTestRedisPrefix();
-  });
-  afterEach(async () => {
-    await l?.close();
-    l = undefined;
-    await r?.drop();
-  });
+  const r = redisPerTest();
 
   const raw = (tail: string) => Buffer.concat([Buffer.from(`${r.prefix}p:bob:`), Buffer.from(tail, "latin1")]);
 
@@ -64,9 +49,8 @@ describe("redis datasets: keys that are not UTF-8", () => {
     for (const k of odd) await r.client.set(k, "v");
     await r.client.set(`${r.prefix}p:bob:1`, "v");
     await r.client.set(`${r.prefix}p:alice:1`, "v");
-    l = await openLethe(
+    const l = await r.open(
       redisProject(r.url, `  prompts: { store: cache, pattern: "${r.prefix}p:{subject}:*", retention: 30d }\n`),
-      quiet,
     );
     expect((await l.erase("bob")).datasets[0]).toMatchObject({ found: 4 });
     const res = await l.erase("bob", { yes: true });
@@ -79,13 +63,12 @@ describe("redis datasets: keys that are not UTF-8", () => {
 
   it("retention counts them and a run deletes them (action: delete)", async () => {
     for (const k of [raw("\xff"), raw("\xfe")]) await r.client.set(k, "v");
-    l = await openLethe(
+    const l = await r.open(
       redisProject(
         r.url,
         `  prompts: { store: cache, pattern: "${r.prefix}p:{subject}:*", retention: 1d, action: delete }\n`,
         "safety: { maxFraction: 1 }\n",
       ),
-      quiet,
     );
     expect((await l.plan()).datasets[0]).toMatchObject({ total: 2, expired: 2 });
     expect((await l.apply()).datasets[0]).toMatchObject({ deleted: 2, failed: 0 });

@@ -5,12 +5,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
 import { tempDir } from "../helpers/cli.js";
 import { createTestRedisPrefix, requireService } from "../helpers/services.js";
+import { QUIET } from "./redis-helpers.js";
 
 const EMAILS = ["jane.doe@example.com", "bob.smith@example.org", "eve.x@example.net"];
 const SUBJECTS = ["alice01", "bob0202"];
 /** A database of its own: discover walks the whole keyspace, and other test files share db 0. */
 const DB = 7;
-const quiet = { logger: { warn: () => undefined, info: () => undefined } };
 
 describe("lethe discover over a Redis keyspace", () => {
   const cleanup: (() => Promise<void>)[] = [];
@@ -48,7 +48,7 @@ datasets:
   prompts: { store: cache, pattern: "${p}prompt:{subject}:*", retention: 7d }
 `,
     );
-    const l = await openLethe(join(dir, "lethe.yaml"), quiet);
+    const l = await openLethe(join(dir, "lethe.yaml"), QUIET);
     cleanup.push(() => l.close());
     const res = await l.discover({ sampleSize: 100 });
     const text = JSON.stringify(res);
@@ -100,7 +100,7 @@ datasets:
       join(dir, "lethe.yaml"),
       `version: 1\nstate: ./.lethe\nstores:\n  cache: { kind: redis, url: "${url}" }\ndatasets: {}\n`,
     );
-    const l = await openLethe(join(dir, "lethe.yaml"), quiet);
+    const l = await openLethe(join(dir, "lethe.yaml"), QUIET);
     cleanup.push(() => l.close());
     // 50 reads per shape: in scan order, 50 of 20,040 keys would almost never reach the 40.
     const res = await l.discover({ sampleSize: 50 });

@@ -1,7 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Lethe, openLethe } from "../../src/lethe.js";
-import { createTestRedisPrefix, requireService } from "../helpers/services.js";
-import { REDIS_TYPES, redisProject, seedRedisKey } from "./redis-helpers.js";
+import { describe, expect, it } from "vitest";
+import { REDIS_TYPES, type RedisPrefix, redisPerTest, redisProject, seedRedisKey } from "./redis-helpers.js";
 
 /** Totals over a single-subject erasure's datasets. */
 function totals(res: {
@@ -17,10 +15,7 @@ function totals(res: {
   };
 }
 
-const quiet = { logger: { warn: () => undefined, info: () => undefined } };
-type Prefix = Awaited<ReturnType<typeof createTestRedisPrefix>>;
-
-function project(r: Prefix): string {
+function project(r: RedisPrefix): string {
   return redisProject(
     r.url,
     `  prompts: { store: cache, pattern: "${r.prefix}prompt:{subject}:*", retention: 30d, batchSize: 2 }
@@ -30,7 +25,7 @@ function project(r: Prefix): string {
 }
 
 /** Every value type for each subject, in both datasets. */
-async function seed(r: Prefix, subjects: string[]): Promise<Map<string, string[]>> {
+async function seed(r: RedisPrefix, subjects: string[]): Promise<Map<string, string[]>> {
   const keys = new Map<string, string[]>();
   for (const s of subjects) {
     const mine = REDIS_TYPES.map((t) => `${r.prefix}prompt:${s}:${t}`);
@@ -43,22 +38,12 @@ async function seed(r: Prefix, subjects: string[]): Promise<Map<string, string[]
 }
 
 describe("redis datasets: erasure", () => {
-  let r: Prefix;
-  let l: Lethe | undefined;
-  beforeEach(async (ctx) => {
-    requireService(ctx, "redis");
-    r = await createTestRedisPrefix();
-  });
-  afterEach(async () => {
-    await l?.close();
-    l = undefined;
-    await r?.drop();
-  });
+  const r = redisPerTest();
 
   it("a subject holding glob characters (* ? [ ] \\) erases only its own keys, never everyone's", async () => {
     const subjects = ["*", "a*", "a?c", "[ab]", "x\\y", "abc", "a", "b"];
     const keys = await seed(r, subjects);
-    l = await openLethe(project(r), quiet);
+    const l = await r.open(project(r));
     for (const s of ["*", "a*", "a?c", "[ab]", "x\\y"]) {
       const res = await l.erase(s, { yes: true });
       expect(totals(res), s).toMatchObject({ found: 7, deleted: 7, residue: 0, failed: 0 });
@@ -72,7 +57,7 @@ describe("redis datasets: erasure", () => {
 
   it("a dry run counts without deleting; a held subject's keys stay and each is recorded as held", async () => {
     const keys = await seed(r, ["alice", "bob"]);
-    l = await openLethe(project(r), quiet);
+    const l = await r.open(project(r));
     const dry = await l.erase("alice");
     expect(dry.dryRun).toBe(true);
     expect(totals(dry).found).toBe(7);
@@ -93,7 +78,7 @@ describe("redis datasets: erasure", () => {
       r.url,
       `  prompts: { store: cache, pattern: "${r.prefix}prompt:{subject}:*", retention: 30d, events: true }\n`,
     );
-    l = await openLethe(yaml, quiet);
+    const l = await r.open(yaml);
     const [a, b] = keys.get("carol") as string[];
     const res = await l.complete({
       requestId: "req-redis-1",

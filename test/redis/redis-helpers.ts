@@ -1,7 +1,12 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "vitest";
+import { type Lethe, openLethe } from "../../src/lethe.js";
 import { tempDir } from "../helpers/cli.js";
-import type { createTestRedisPrefix } from "../helpers/services.js";
+import { createTestRedisPrefix, requireService } from "../helpers/services.js";
+
+/** Options for `openLethe` that keep a test's output free of lethe's log lines. */
+export const QUIET = { logger: { warn: () => undefined, info: () => undefined } };
 
 type Client = Awaited<ReturnType<typeof createTestRedisPrefix>>["client"];
 
@@ -40,4 +45,55 @@ export function redisProject(url: string, datasets: string, head = ""): string {
     `version: 1\nstate: ./.lethe\n${head}stores:\n  cache: { kind: redis, url: "${url}" }\ndatasets:\n${datasets}`,
   );
   return join(dir, "lethe.yaml");
+}
+
+/** A test key prefix on the shared Redis server: its URL, the prefix and a connected client. */
+export type RedisPrefix = Pick<Awaited<ReturnType<typeof createTestRedisPrefix>>, "url" | "prefix" | "client">;
+
+/**
+ * The per-test Redis fixture of a describe block: before each test a fresh key prefix (a missing Redis fails
+ * the test), after it every lethe the test opened through `open` closed and the prefix's keys dropped.
+ *
+ * @example
+ * const r = redisPerTest();
+ * it("…", async () => {
+ *   await r.client.set(`${r.prefix}p:bob:1`, "v");
+ *   const l = await r.open(redisProject(r.url, `  prompts: { store: cache, pattern: "${r.prefix}p:{subject}:*", retention: 1d }\n`));
+ * });
+ */
+export function redisPerTest(): RedisPrefix & { open(config: Parameters<typeof openLethe>[0]): Promise<Lethe> } {
+  let current: Awaited<ReturnType<typeof createTestRedisPrefix>> | undefined;
+  const opened: Lethe[] = [];
+  beforeEach(async (ctx) => {
+    requireService(ctx, "redis");
+    current = await createTestRedisPrefix();
+  });
+  afterEach(async () => {
+    try {
+      for (const l of opened.splice(0)) await l.close();
+    } finally {
+      await current?.drop();
+      current = undefined;
+    }
+  });
+  const now = () => {
+    if (!current) throw new Error("redisPerTest: the prefix exists only inside a test");
+    return current;
+  };
+  return {
+    get url() {
+      return now().url;
+    },
+    get prefix() {
+      return now().prefix;
+    },
+    get client() {
+      return now().client;
+    },
+    async open(config) {
+      const l = await openLethe(config, QUIET);
+      opened.push(l);
+      return l;
+    },
+  };
 }

@@ -5,11 +5,10 @@ import { tempDir } from "../helpers/cli.js";
 import { createTestRedisPrefix, requireService } from "../helpers/services.js";
 import { startTcpFaultProxy } from "../helpers/tcp-fault-proxy.js";
 import { until } from "../helpers/wait.js";
-import { redisProject, seedRedisKey } from "./redis-helpers.js";
+import { QUIET, redisProject, seedRedisKey } from "./redis-helpers.js";
 
 const KEYS = 20;
 const DAY = 86_400;
-const quiet = { logger: { warn: () => undefined, info: () => undefined } };
 
 /** Polls `probe` until it resolves (the shared `until`; a throw means "not yet"). */
 function eventually<T>(probe: () => Promise<T>, ms = 30_000): Promise<T> {
@@ -45,7 +44,7 @@ describe("a TTL script that runs while its reply is lost (Redis)", () => {
     );
     // The first TTL script runs on the server, then the connection dies and the server looks down:
     // the process cannot ask what happened, so the batch's intent must stay open.
-    const first = await openLethe(yaml, quiet);
+    const first = await openLethe(yaml, QUIET);
     proxy.loseReplyTo("pexpire", true);
     const outcome = await first.apply().catch((err: Error) => err);
     await first.close();
@@ -56,7 +55,7 @@ describe("a TTL script that runs while its reply is lost (Redis)", () => {
     if (!(outcome instanceof Error)) expect(outcome.datasets[0]?.ttlSet ?? 0).toBe(0);
 
     proxy.down = false;
-    const second = await openLethe(yaml, quiet);
+    const second = await openLethe(yaml, QUIET);
     cleanup.push(() => second.close());
     const res = await second.apply();
     expect(res.datasets[0]).toMatchObject({ ttlSet: KEYS - 5, failed: 0 });
@@ -86,7 +85,7 @@ describe("a TTL script that runs while its reply is lost (Redis)", () => {
         stores: { cache: { kind: "redis", url: `redis://127.0.0.1:${proxy.port}` } },
         datasets: { prompts: { store: "cache", pattern: `${r.prefix}p:{subject}:*`, retention: "1d" } },
       },
-      quiet,
+      QUIET,
     );
     cleanup.push(() => l.close());
     expect((await l.plan({ record: false })).datasets[0]).toMatchObject({ total: 1, expired: 1 });

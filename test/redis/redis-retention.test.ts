@@ -1,17 +1,12 @@
 import { dirname } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Lethe, openLethe } from "../../src/lethe.js";
+import { describe, expect, it } from "vitest";
 import { letheIn } from "../helpers/cli.js";
-import { createTestRedisPrefix, requireService } from "../helpers/services.js";
-import { REDIS_TYPES, redisProject, seedRedisKey } from "./redis-helpers.js";
+import { REDIS_TYPES, type RedisPrefix, redisPerTest, redisProject, seedRedisKey } from "./redis-helpers.js";
 
 const DAY = 86_400;
-const quiet = { logger: { warn: () => undefined, info: () => undefined } };
-
-type Prefix = Awaited<ReturnType<typeof createTestRedisPrefix>>;
 
 /** A lethe over one Redis dataset `prompts` (`<prefix>prompt:{subject}:*`, retention 1d). */
-function project(r: Prefix, extra = ""): string {
+function project(r: RedisPrefix, extra = ""): string {
   return redisProject(
     r.url,
     `  prompts:\n    store: cache\n    pattern: "${r.prefix}prompt:{subject}:*"\n    retention: 1d\n${extra}`,
@@ -20,7 +15,7 @@ function project(r: Prefix, extra = ""): string {
 }
 
 /** Keys of every value type: `long` ones have no TTL or ten days, `fresh` ones one hour; bystanders none. */
-async function seed(r: Prefix, subjects = ["alice", "bob"]) {
+async function seed(r: RedisPrefix, subjects = ["alice", "bob"]) {
   const long: string[] = [];
   const fresh: string[] = [];
   let n = 0;
@@ -37,27 +32,17 @@ async function seed(r: Prefix, subjects = ["alice", "bob"]) {
   return { long: long.sort(), fresh: fresh.sort(), bystanders };
 }
 
-async function ttls(r: Prefix, keys: string[]): Promise<number[]> {
+async function ttls(r: RedisPrefix, keys: string[]): Promise<number[]> {
   return Promise.all(keys.map((k) => r.client.pTTL(k)));
 }
 
 describe("redis datasets: retention as a limit on key lifetimes", () => {
-  let r: Prefix;
-  let l: Lethe | undefined;
-  beforeEach(async (ctx) => {
-    requireService(ctx, "redis");
-    r = await createTestRedisPrefix();
-  });
-  afterEach(async () => {
-    await l?.close();
-    l = undefined;
-    await r?.drop();
-  });
+  const r = redisPerTest();
 
   it("plan reports keys with no TTL or a longer one; apply sets or lowers their TTL (never deletes), one ttl_set entry per key", async () => {
     const k = await seed(r);
     const yaml = project(r);
-    l = await openLethe(yaml, quiet);
+    const l = await r.open(yaml);
     const plan = await l.plan();
     const noTtl = (await ttls(r, k.long)).filter((t) => t === -1).length;
     expect(plan.datasets).toEqual([
@@ -108,7 +93,7 @@ describe("redis datasets: retention as a limit on key lifetimes", () => {
 
   it("action: delete unlinks the keys over the retention, of every type, and records each as deleted", async () => {
     const k = await seed(r);
-    l = await openLethe(project(r, "    action: delete\n"), quiet);
+    const l = await r.open(project(r, "    action: delete\n"));
     const res = await l.apply();
     expect(res.datasets[0]).toMatchObject({ expired: k.long.length, deleted: k.long.length, failed: 0 });
     expect(res.datasets[0]?.ttlSet).toBeUndefined();
@@ -120,7 +105,7 @@ describe("redis datasets: retention as a limit on key lifetimes", () => {
 
   it("a legal hold keeps a subject's keys as they are: no TTL set, each skip recorded as held", async () => {
     const k = await seed(r);
-    l = await openLethe(project(r), quiet);
+    const l = await r.open(project(r));
     await l.holds.add({ subject: "alice", reason: "litigation" });
     const res = await l.apply();
     const aliceLong = k.long.filter((key) => key.includes(":alice:"));
@@ -133,7 +118,7 @@ describe("redis datasets: retention as a limit on key lifetimes", () => {
 
   it("the janitor reports keys without a TTL in a retention-managed pattern, and --apply sets one", async () => {
     const k = await seed(r);
-    l = await openLethe(project(r), quiet);
+    const l = await r.open(project(r));
     const report = await l.janitor();
     const items = report.findings.filter((f) => f.kind === "expired_item");
     expect(items).toHaveLength(k.long.length);

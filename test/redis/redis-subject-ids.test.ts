@@ -1,11 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfigFile } from "../../src/config/load.js";
-import { type Lethe, openLethe } from "../../src/lethe.js";
-import { createTestRedisPrefix, requireService } from "../helpers/services.js";
-import { redisProject } from "./redis-helpers.js";
-
-const quiet = { logger: { warn: () => undefined, info: () => undefined } };
-type Prefix = Awaited<ReturnType<typeof createTestRedisPrefix>>;
+import { redisPerTest, redisProject } from "./redis-helpers.js";
 
 /**
  * A key must belong to one subject only, or a hold on one is bypassed by
@@ -13,17 +8,7 @@ type Prefix = Awaited<ReturnType<typeof createTestRedisPrefix>>;
  * anything is stored or deleted, and a key is held by the subject it reads as.
  */
 describe("redis datasets: one subject per key", () => {
-  let r: Prefix;
-  let l: Lethe | undefined;
-  beforeEach(async (ctx) => {
-    requireService(ctx, "redis");
-    r = await createTestRedisPrefix();
-  });
-  afterEach(async () => {
-    await l?.close();
-    l = undefined;
-    await r?.drop();
-  });
+  const r = redisPerTest();
 
   const yaml = () =>
     redisProject(
@@ -35,7 +20,7 @@ describe("redis datasets: one subject per key", () => {
 
   it("refuses a subject id holding the character after {subject}: erase, hold add and requests, before any delete", async () => {
     for (const k of ["c:a:b:x", "c:a:1", "v:a:b"]) await r.client.set(`${r.prefix}${k}`, "v");
-    l = await openLethe(yaml(), quiet);
+    const l = await r.open(yaml());
     const refusal = /^subject: the subject id contains ":", which ends the subject id in datasets\.prompts\.pattern/;
     await expect(l.holds.add({ subject: "a:b", reason: "legal" })).rejects.toMatchObject({
       code: "VALIDATION",
@@ -56,9 +41,8 @@ describe("redis datasets: one subject per key", () => {
   });
 
   it("refuses the id for a hash-tag pattern's closing brace too", async () => {
-    l = await openLethe(
+    const l = await r.open(
       redisProject(r.url, `  tagged: { store: cache, pattern: "${r.prefix}s:{{subject}}:*", retention: 30d }\n`),
-      quiet,
     );
     await expect(l.holds.add({ subject: "a}b", reason: "legal" })).rejects.toThrow(/contains "\}"/);
     await r.client.set(`${r.prefix}s:{bob}:1`, "v");
@@ -74,7 +58,7 @@ describe("redis datasets: one subject per key", () => {
     config.datasets.set("prompts", { ...prompts, pattern: `${r.prefix}t:*:{subject}:*` });
     const key = `${r.prefix}t:x:a:b:1`;
     await r.client.set(key, "v");
-    l = await openLethe(config, quiet);
+    const l = await r.open(config);
     await l.holds.add({ subject: "b", reason: "legal" });
     const res = await l.erase("a", { yes: true, datasets: ["prompts"] });
     expect(res.datasets).toMatchObject([{ name: "prompts", found: 1, held: 1, deleted: 0 }]);
