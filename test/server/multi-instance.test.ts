@@ -68,15 +68,17 @@ datasets:
       q<ClaimRow>("select * from schedule_claims where job = 'retention:logs' and status = 'ok' order by fire_time");
     // Started side by side: each start-up is ~2 s of the built CLI loading.
     await Promise.all([start(), start()]);
-    await until(async () => (await ticks()).length >= 3, 60_000);
+    await until(async () => (await ticks()).length >= 2, 60_000);
     const leader = (await q<{ holder: string }>("select holder from leader_lease"))[0]?.holder as string;
     const first = byPid(pidOf(leader));
     expect(first).toBeDefined();
     first?.signal("SIGTERM");
+    // The third instance starts while the leader stops: its start-up overlaps the handover instead of following it.
+    const joining = start();
     expect(await first?.exited).toBe(0);
     running.delete(first as ServeProcess);
     const beforeHandover = (await ticks()).length;
-    await start();
+    await joining;
     // Polls for the condition instead of sleeping: ticks after the handover, run by another instance.
     await until(async () => {
       const t = await ticks();
@@ -88,7 +90,7 @@ datasets:
     const cutoff = ok.at(-1)?.fire_time as string;
     const all = await q<ClaimRow>("select * from schedule_claims where job = 'retention:logs' order by fire_time");
     const claims = all.filter((c) => Date.parse(c.fire_time) <= Date.parse(cutoff));
-    expect(claims.length).toBeGreaterThanOrEqual(6);
+    expect(claims.length).toBeGreaterThanOrEqual(5);
     // Consecutive fire times 2 s apart from the first to the last: none skipped, none twice (the key), all ran.
     for (let i = 1; i < claims.length; i++)
       expect(Date.parse(claims[i]!.fire_time) - Date.parse(claims[i - 1]!.fire_time), claims[i]!.fire_time).toBe(2000);
