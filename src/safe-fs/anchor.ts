@@ -2,6 +2,8 @@ import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync } from
 import { type Identity, sameInode } from "./identity.js";
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+/** A configured root, which may itself be a link. */
+const ROOT_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY;
 
 /**
  * Linux names every open descriptor under /proc/self/fd: a path through it is resolved by the kernel from the
@@ -72,10 +74,45 @@ export function openDirAt(fd: number, name: string, expect?: Identity, what?: st
 }
 
 /**
- * The one anchored walk: opens `root` (following no link at its last component unless `followRoot`: a
- * configured root may be a link, a root in a shared place like /dev/shm may not), then each step relative to
- * the previous descriptor with {@link openDirAt}. Returns the last directory's descriptor (the caller closes
- * it); every intermediate one is closed. A root that is a link, not a directory or gone is PATH_CHANGED.
+ * The one anchored walk, from the directory open as `fd`: each step opened relative to the previous
+ * descriptor with {@link openDirAt} (one plain name, no link followed, the expected directory if given).
+ * Returns the last directory's descriptor. `keep(i, fd)` hands step i's descriptor to the caller (a cache),
+ * which then closes it; every other descriptor the walk opened is closed as it moves on or fails, and the
+ * start is closed too when `ownStart`.
+ *
+ * @example
+ * const fd = walkFrom(rootFd, [{ name: "users" }, { name: "alice" }], false);
+ * try { unlinkSync(at(fd, "scan.bin")); } finally { closeSync(fd); }
+ */
+export function walkFrom(
+  fd: number,
+  steps: readonly Step[],
+  ownStart: boolean,
+  keep?: (i: number, fd: number) => boolean,
+): number {
+  let cur = fd;
+  let owned = ownStart;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as Step;
+    let next: number;
+    try {
+      next = openDirAt(cur, step.name, step.expect, step.what);
+    } catch (err) {
+      if (owned) closeSync(cur);
+      throw err;
+    }
+    if (owned) closeSync(cur);
+    cur = next;
+    owned = !keep?.(i, next);
+  }
+  return cur;
+}
+
+/**
+ * The anchored walk from a path: opens `root` (following no link at its last component unless `followRoot`: a
+ * configured root may be a link, a root in a shared place like /dev/shm may not), then walks the steps with
+ * {@link walkFrom}. Returns the last directory's descriptor (the caller closes it); every intermediate one is
+ * closed. A root that is a link, not a directory or gone is PATH_CHANGED.
  *
  * @example
  * const fd = openBelow("/dev/shm/lethe", [{ name: ns, expect: nsId }, { name: "ws_…", expect: wsId }]);
@@ -84,30 +121,20 @@ export function openDirAt(fd: number, name: string, expect?: Identity, what?: st
 export function openBelow(root: string, steps: Step[], opts: { followRoot?: boolean; rootWhat?: string } = {}): number {
   let fd: number;
   try {
-    fd = openSync(root, opts.followRoot ? constants.O_RDONLY | constants.O_DIRECTORY : DIR_FLAGS);
+    fd = openSync(root, opts.followRoot ? ROOT_FLAGS : DIR_FLAGS);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ELOOP" || code === "ENOTDIR" || code === "ENOENT") throw new PathChangedError(opts.rootWhat);
     throw err;
   }
-  for (const step of steps) {
-    try {
-      const next = openDirAt(fd, step.name, step.expect, step.what);
-      closeSync(fd);
-      fd = next;
-    } catch (err) {
-      closeSync(fd);
-      throw err;
-    }
-  }
-  return fd;
+  return walkFrom(fd, steps, true);
 }
 
 /**
  * Holds descriptors for a root and the directories below it, each opened one component at a time relative
- * to its parent with O_NOFOLLOW, so no symlink at any component below the root is ever followed, and a
- * directory swapped after it was opened does not move what the descriptor names. Descriptors are cached by
- * relative directory for one batch; `close()` releases them all.
+ * to its parent by the one walk ({@link walkFrom}), so no symlink at any component below the root is ever
+ * followed, and a directory swapped after it was opened does not move what the descriptor names. Descriptors
+ * are cached by relative directory for one batch; `close()` releases them all.
  *
  * @example
  * const a = new DirAnchor("/data/models");
@@ -119,26 +146,30 @@ export class DirAnchor {
   /** `root` is trusted configuration: it is opened as named (a configured root may itself be a link). */
   constructor(private readonly root: string) {}
 
-  /** The descriptor of the directory `parts` below the root (opening the missing ones). */
+  /**
+   * The descriptor of the directory `parts` below the root: from the deepest one already open, the rest
+   * walked (and cached) by {@link walkFrom}.
+   *
+   * @example
+   * const fd = anchor.dir(["users", "alice"]); // owned by the anchor: closed by anchor.close()
+   */
   dir(parts: string[]): number {
-    let key = "";
-    let fd = this.fds.get(key);
-    if (fd === undefined) {
-      fd = openSync(this.root, constants.O_RDONLY | constants.O_DIRECTORY);
-      this.fds.set(key, fd);
+    // Checked before the cache: "" or "." must never alias a cached directory.
+    if (!parts.every(isName)) throw new PathChangedError(undefined, "is not a plain name");
+    const keys: string[] = [];
+    for (const part of parts) keys.push(keys.length > 0 ? `${keys[keys.length - 1]}/${part}` : part);
+    let depth = parts.length;
+    while (depth > 0 && !this.fds.has(keys[depth - 1] as string)) depth--;
+    let start = depth > 0 ? this.fds.get(keys[depth - 1] as string) : this.fds.get("");
+    if (start === undefined) {
+      start = openSync(this.root, ROOT_FLAGS);
+      this.fds.set("", start);
     }
-    for (const part of parts) {
-      // Checked before the cache: "" or "." must never alias a cached directory.
-      if (!isName(part)) throw new PathChangedError(undefined, "is not a plain name");
-      key = key ? `${key}/${part}` : part;
-      let next = this.fds.get(key);
-      if (next === undefined) {
-        next = openDirAt(fd, part);
-        this.fds.set(key, next);
-      }
-      fd = next;
-    }
-    return fd;
+    const rest = parts.slice(depth).map((name) => ({ name }));
+    return walkFrom(start, rest, false, (i, fd) => {
+      this.fds.set(keys[depth + i] as string, fd);
+      return true;
+    });
   }
 
   close(): void {
