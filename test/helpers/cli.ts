@@ -98,6 +98,18 @@ export async function letheIn(args: string[], cwd: string, env: Record<string, s
   return { code, stdout: out.stdout, stderr: out.stderr, json: parseJson(args, out.stdout) };
 }
 
+/**
+ * Every line of `lethe audit export --format jsonl` (in process), parsed: the ledger entries and, after each
+ * `deleted` batch entry, one line per item.
+ * @example const deleted = (await auditExport<{ action: string; item?: number }>(dir)).filter((e) => e.item !== undefined);
+ */
+export async function auditExport<T = Record<string, unknown>>(dir: string): Promise<T[]> {
+  const r = await letheIn(["audit", "export", "--format", "jsonl"], dir);
+  if (r.code !== 0) throw new Error(`audit export exited ${r.code}: ${r.stderr}`);
+  const out = r.stdout.trim();
+  return out ? out.split("\n").map((l) => JSON.parse(l) as T) : [];
+}
+
 /** Starts the CLI without waiting (for kill -9 tests). */
 export function letheAsync(args: string[], cwd: string) {
   return spawn(process.execPath, [LETHE_BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });

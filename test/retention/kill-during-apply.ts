@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import type { RawSql } from "../conformance/sql-fixture.js";
-import { letheAsync, letheIn, tempDir } from "../helpers/cli.js";
+import { auditExport, letheAsync, letheIn, tempDir } from "../helpers/cli.js";
 import { seedLogs } from "../helpers/logs-table.js";
 import { until } from "../helpers/wait.js";
 
@@ -39,11 +39,7 @@ async function remaining(raw: RawSql): Promise<Set<number>> {
 
 /** The keys of every deleted item in `audit export`: the item lines that follow each `deleted` batch entry. */
 async function deletedKeys(dir: string): Promise<number[]> {
-  const out = (await letheIn(["audit", "export", "--format", "jsonl"], dir)).stdout.trim();
-  if (!out) return [];
-  return out
-    .split("\n")
-    .map((l) => JSON.parse(l) as Entry)
+  return (await auditExport<Entry>(dir))
     .filter((e) => e.action === "deleted" && e.dataset === "logs" && e.item !== undefined)
     .map((e) => e.key as number);
 }

@@ -8,9 +8,11 @@ import { PgPartitions } from "../../src/stores/sql/pg-partitions.js";
 import { openPostgresTarget } from "../../src/stores/sql/postgres-target.js";
 import { rowToItem } from "../../src/stores/sql/sql-dataset.js";
 import type { TargetDialect } from "../../src/stores/sql/target-dialect.js";
-import { rawPg } from "../conformance/sql-fixture.js";
-import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { requireService } from "../helpers/services.js";
+import { usePgDatabases } from "./partition-fixtures.js";
 
+// Registered first, so its afterAll runs last: the targets below close before their databases are dropped.
+const database = usePgDatabases();
 const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => undefined);
@@ -51,10 +53,8 @@ function driver(target: TargetDialect, table: string, key: string, inDbBytes?: n
 describe("partition key digests (ledger: partitions)", () => {
   it("the recomputation docs/partitions.md gives, run verbatim with psql, matches the recorded digest (≥ 10 integer keys)", async (ctx) => {
     requireService(ctx, "pg");
-    const db = await createTestPgDatabase();
-    cleanup.push(db.drop);
-    const raw = rawPg(db.url);
-    cleanup.push(() => raw.close());
+    const db = await database();
+    const { raw } = db;
     const target = openPostgresTarget(db.url);
     cleanup.push(() => target.close());
     // The documented placeholders as real names: a partition `part` keyed by `key`, 1…12 (1, 10, 11, 12, 2… as text).
@@ -77,10 +77,8 @@ describe("partition key digests (ledger: partitions)", () => {
 
   it("are the documented SHA-256 of the keys' text in key order, inside PostgreSQL and streamed alike", async (ctx) => {
     requireService(ctx, "pg");
-    const db = await createTestPgDatabase();
-    cleanup.push(db.drop);
-    const raw = rawPg(db.url);
-    cleanup.push(() => raw.close());
+    const db = await database();
+    const { raw } = db;
     const target = openPostgresTarget(db.url);
     cleanup.push(() => target.close());
     // Text keys with what a text export could alter: a backslash, a tab, non-ASCII, digits sorted as text.

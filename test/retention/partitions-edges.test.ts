@@ -1,10 +1,9 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
-import { type RawSql, rawPg } from "../conformance/sql-fixture.js";
-import { letheIn, tempDir } from "../helpers/cli.js";
-import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import { describe, expect, it } from "vitest";
+import type { RawSql } from "../conformance/sql-fixture.js";
+import { auditExport, letheIn } from "../helpers/cli.js";
+import { requireService } from "../helpers/services.js";
+import { pgProject, usePgDatabases } from "./partition-fixtures.js";
 
 /**
  * Partitions lethe must not detach and drop whole (docs/partitions.md): a
@@ -13,10 +12,7 @@ import { createTestPgDatabase, requireService } from "../helpers/services.js";
  * finished by the next run) and the run says so, without a crash.
  */
 
-const cleanup: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const c of cleanup.reverse()) await c().catch(() => undefined);
-});
+const database = usePgDatabases();
 
 interface Entry {
   action: string;
@@ -34,14 +30,6 @@ interface Result {
   }[];
 }
 
-async function database(): Promise<{ url: string; raw: RawSql }> {
-  const db = await createTestPgDatabase();
-  cleanup.push(db.drop);
-  const raw = rawPg(db.url);
-  cleanup.push(() => raw.close());
-  return { url: db.url, raw };
-}
-
 /** `p`, range-partitioned by year on created_at: p_old (2000) and p_old2 (2001) wholly expired, p_new current. */
 async function partitioned(raw: RawSql, foreign = ""): Promise<void> {
   await raw.exec(
@@ -54,19 +42,7 @@ async function partitioned(raw: RawSql, foreign = ""): Promise<void> {
 }
 
 function project(url: string): string {
-  const dir = tempDir();
-  writeFileSync(
-    join(dir, "lethe.yaml"),
-    `version: 1
-state: ./.lethe
-safety: { maxFraction: 1 }
-stores:
-  db: { kind: sql, url: ${JSON.stringify(url)} }
-datasets:
-  p: { store: db, table: p, key: id, subject: user_id, createdAt: created_at, retention: 30d }
-`,
-  );
-  return dir;
+  return pgProject(url, "p: { store: db, table: p, key: id, subject: user_id, createdAt: created_at, retention: 30d }");
 }
 
 async function apply(dir: string): Promise<{ code: number; stderr: string; result: Result["datasets"][number] }> {
@@ -74,10 +50,7 @@ async function apply(dir: string): Promise<{ code: number; stderr: string; resul
   return { code: r.code, stderr: r.stderr, result: (r.json as Result | undefined)?.datasets[0] as never };
 }
 
-async function entries(dir: string): Promise<Entry[]> {
-  const out = (await letheIn(["audit", "export", "--format", "jsonl"], dir)).stdout.trim();
-  return out ? out.split("\n").map((l) => JSON.parse(l) as Entry) : [];
-}
+const entries = (dir: string) => auditExport<Entry>(dir);
 
 const deletedKeys = (log: Entry[]) =>
   log
@@ -152,12 +125,18 @@ describe("partitions lethe does not drop whole", { timeout: 120_000 }, () => {
     // A long read of the table: ACCESS SHARE on p and its partitions until it commits, after lethe's run.
     const reader = new pg.Client({ connectionString: url });
     await reader.connect();
-    cleanup.push(() => reader.end());
-    await reader.query("begin");
-    await reader.query("select count(*) from p");
     const dir = project(url);
-    const { code, result } = await apply(dir);
-    await reader.query("commit");
+    const { code, result } = await (async () => {
+      try {
+        await reader.query("begin");
+        await reader.query("select count(*) from p");
+        const applied = await apply(dir);
+        await reader.query("commit");
+        return applied;
+      } finally {
+        await reader.end();
+      }
+    })();
     expect(code).toBe(0);
     expect(await ids(raw, "p")).toEqual([3]);
     expect(await exists(raw, "p_old")).toBe(true);

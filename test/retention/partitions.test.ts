@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
-import { type RawSql, rawPg } from "../conformance/sql-fixture.js";
-import { letheIn, tempDir } from "../helpers/cli.js";
-import { createTestPgDatabase, requireService } from "../helpers/services.js";
+import type { RawSql } from "../conformance/sql-fixture.js";
+import { auditExport, letheIn } from "../helpers/cli.js";
+import { requireService } from "../helpers/services.js";
+import { pgProject, usePgDatabases } from "./partition-fixtures.js";
 
 const DAY = 86_400;
 const PER_PARTITION = 24;
@@ -36,10 +36,7 @@ interface Seeded {
   heldId: number;
 }
 
-const dbs: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const d of dbs) await d().catch(() => undefined);
-});
+const database = usePgDatabases();
 
 /**
  * `events`, RANGE-partitioned by day on `created_at` (timestamptz, or epoch
@@ -48,9 +45,8 @@ afterAll(async () => {
  * in the partition of day -8.
  */
 async function seedTemplate(type: "timestamptz" | "bigint"): Promise<Omit<Seeded, "raw" | "url"> & { name: string }> {
-  const db = await createTestPgDatabase();
-  dbs.push(db.drop);
-  const raw = rawPg(db.url);
+  const db = await database();
+  const raw = db.raw;
   const lit = (s: number) => (type === "bigint" ? String(s) : `'${new Date(s * 1000).toISOString()}'`);
   await raw.exec(`create table events (id bigint not null, user_id text, note text, created_at ${type} not null,
     primary key (id, created_at)) partition by range (created_at)`);
@@ -97,31 +93,19 @@ const templates = new Map<string, ReturnType<typeof seedTemplate>>();
 async function seed(type: "timestamptz" | "bigint"): Promise<Seeded> {
   if (!templates.has(type)) templates.set(type, seedTemplate(type));
   const { name, ...seeded } = await (templates.get(type) as ReturnType<typeof seedTemplate>);
-  const db = await createTestPgDatabase({ template: name });
-  dbs.push(db.drop);
-  return { ...seeded, raw: rawPg(db.url), url: db.url };
+  const db = await database({ template: name });
+  return { ...seeded, raw: db.raw, url: db.url };
 }
 
 function project(url: string, ledger?: "items" | "partitions", extra = ""): string {
-  const dir = tempDir();
-  writeFileSync(
-    join(dir, "lethe.yaml"),
-    `version: 1
-state: ./.lethe
-safety: { maxFraction: 1 }
-stores:
-  db: { kind: sql, url: ${JSON.stringify(url)} }
-datasets:
-  events: { store: db, table: events, key: id, subject: user_id, createdAt: created_at, retention: 3d, batchSize: 50${ledger ? `, ledger: ${ledger}` : ""} }
-${extra}`,
+  return pgProject(
+    url,
+    `events: { store: db, table: events, key: id, subject: user_id, createdAt: created_at, retention: 3d, batchSize: 50${ledger ? `, ledger: ${ledger}` : ""} }`,
+    extra,
   );
-  return dir;
 }
 
-async function entries(dir: string): Promise<Entry[]> {
-  const out = (await letheIn(["audit", "export", "--format", "jsonl"], dir)).stdout.trim();
-  return out ? out.split("\n").map((l) => JSON.parse(l) as Entry) : [];
-}
+const entries = (dir: string) => auditExport<Entry>(dir);
 
 /**
  * The whole ledger verifies. In this process: `lethe audit verify` runs the same pass in a worker thread, whose
@@ -301,16 +285,13 @@ describe("PostgreSQL partition retention", { timeout: 180_000 }, () => {
 
   it("warns and deletes row by row when ledger: partitions names a table that is not partitioned", async (ctx) => {
     requireService(ctx, "pg");
-    const db = await createTestPgDatabase();
-    dbs.push(db.drop);
-    const raw = rawPg(db.url);
+    const { url, raw } = await database();
     await raw.exec("create table events (id bigint primary key, user_id text, created_at timestamptz not null)");
     await raw.exec("insert into events values (1, 'a', now() - interval '10 days'), (2, 'b', now())");
-    const dir = project(db.url, "partitions");
+    const dir = project(url, "partitions");
     const r = await letheIn(["apply"], dir);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/datasets\.events\.ledger: the table is not partitioned by RANGE on its createdAt column/);
     expect(deletedItems(await entries(dir)).map((e) => e.key)).toEqual([1]);
-    await raw.close();
   });
 });
