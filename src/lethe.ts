@@ -142,6 +142,19 @@ export async function openLethe(
   }
 }
 
+/**
+ * One lethe instance over a config: plan, apply, erase, holds, requests, events, workspaces and the audit
+ * ledger. Made by {@link openLethe} (which checks the config, opens the state and reconciles); close it.
+ *
+ * @example
+ * const lethe = await openLethe(loadConfigFile("lethe.yaml"));
+ * try {
+ *   const plan = await lethe.plan();
+ *   if (plan.datasets.some((d) => d.expired > 0)) await lethe.apply();
+ * } finally {
+ *   await lethe.close();
+ * }
+ */
 export class Lethe {
   readonly holds: Holds;
   /** Erasure requests: create, list, show, process, extend, receipt. */

@@ -34,6 +34,9 @@ export function storesFor(dataset: string | undefined): StoreSelection {
  * {@link withLethe} for commands that read or write only lethe's own state
  * (holds, the ledger, erasure-request intake): no store is contacted, so they
  * work while a store is down.
+ *
+ * @example
+ * return withLetheState(opts, async (lethe) => result(await lethe.holds.list(), "…"));
  */
 export function withLetheState<T>(opts: GlobalOptions, fn: (lethe: Lethe) => Promise<T>): Promise<T> {
   return withLethe(opts, fn, "none");

@@ -28,6 +28,10 @@ export type Runner = (fn: () => Promise<CommandResult>) => Promise<void>;
 /**
  * Builds the commander program. Commands are thin: parse → call the library
  * → return a {@link CommandResult}; printing and exiting happen in main.ts.
+ *
+ * @example
+ * let outcome: CommandResult | undefined;
+ * await buildProgram(async (fn) => { outcome = await fn(); }).parseAsync(["node", "lethe", "plan", "--json"]);
  */
 export function buildProgram(run: Runner): Command {
   const program = new Command()

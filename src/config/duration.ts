@@ -26,6 +26,10 @@ export function parseDurationMs(input: string): number | undefined {
  * Whole seconds, or undefined when the text is not a duration with a unit or
  * is not a whole number of seconds (`500ms` is for {@link parseDurationMs}
  * callers: workspace ttls, leases, retry delays).
+ *
+ * @example
+ * parseDuration("30d"); // 2592000
+ * parseDuration("500ms"); // undefined
  */
 export function parseDuration(input: string): number | undefined {
   const ms = parseDurationMs(input);

@@ -64,7 +64,13 @@ export function readConfigDocument(path?: string): { file: string; doc: Record<s
   return { file, doc: doc as Record<string, unknown> };
 }
 
-/** Reads and validates a YAML config file. */
+/**
+ * Reads and validates a YAML config file (default: `LETHE_CONFIG` or ./lethe.yaml); every problem is
+ * reported at once in a {@link ConfigError}.
+ *
+ * @example
+ * const lethe = await openLethe(loadConfigFile("/etc/lethe/lethe.yaml"));
+ */
 export function loadConfigFile(path?: string): LetheConfig {
   const { file, doc } = readConfigDocument(path);
   return parseConfig(doc, dirname(file), file);

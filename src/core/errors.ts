@@ -34,6 +34,14 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * The one error type lethe throws on purpose: a code from {@link ERROR_CODES} (mapped to exit codes and HTTP
+ * statuses in one place each), a message naming what is wrong, and optional details.
+ *
+ * @example
+ * throw new LetheError("USAGE", "--limit: expected a positive integer, got abc");
+ * if (isLetheError(err) && err.code === "NOT_FOUND") return undefined;
+ */
 export class LetheError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
@@ -46,7 +54,12 @@ export class LetheError extends Error {
   }
 }
 
-/** Config errors carry every problem found, each naming its key path. */
+/**
+ * Config errors carry every problem found, each naming its key path.
+ *
+ * @example
+ * try { loadConfigFile(); } catch (err) { if (err instanceof ConfigError) console.error(err.issues.join("\n")); }
+ */
 export class ConfigError extends LetheError {
   readonly issues: string[];
   constructor(issues: string[]) {

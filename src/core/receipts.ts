@@ -67,7 +67,12 @@ function sortDeep(v: unknown): Json {
   return v as Json;
 }
 
-/** RFC 8785 canonical JSON for receipt values. */
+/**
+ * RFC 8785 canonical JSON for receipt values.
+ *
+ * @example
+ * canonicalJson({ b: 1, a: [2, { d: 1, c: 2 }] }); // '{"a":[2,{"c":2,"d":1}],"b":1}'
+ */
 export function canonicalJson(v: unknown): string {
   return JSON.stringify(sortDeep(v));
 }
@@ -83,7 +88,12 @@ export function signReceipt(sign: (msg: Buffer) => string, publicPem: string, bo
   return { receipt: body, signature: { alg: "Ed25519", keyId: keyId(publicPem), value: sign(message(body)) } };
 }
 
-/** The one byte form of a receipt file. */
+/**
+ * The one byte form of a receipt file.
+ *
+ * @example
+ * writeFileSync("receipt.json", receiptFileText(signed)); // verifyReceiptText(readFileSync(…), pem) accepts it
+ */
 export function receiptFileText(r: SignedReceipt): string {
   return `${JSON.stringify(sortDeep(r), null, 2)}\n`;
 }
@@ -112,6 +122,10 @@ function unsignedField(doc: object): string | undefined {
  * Offline check of a receipt file's bytes with only the public key PEM:
  * exact canonical form, Ed25519 signature, and the embedded ledger
  * checkpoint's own signature.
+ *
+ * @example
+ * const r = verifyReceiptText(readFileSync("receipt.json"), readFileSync("lethe.pem", "utf8"));
+ * if (!r.ok) console.error(r.reason);
  */
 export function verifyReceiptText(bytes: Buffer, publicPem: string): ReceiptVerification {
   const fail = (reason: string): ReceiptVerification => ({ ok: false, reason });

@@ -52,6 +52,15 @@ export function wrapAad(subjectHash: string, version: number): Buffer {
   return Buffer.from(`lethe-keyring-wrap/v1\0${subjectHash}\0${version}`);
 }
 
+/**
+ * Per-subject data keys for crypto-shredding (wrapped under the master key in lethe's state): data encrypted
+ * for a subject becomes unreadable everywhere, backups included, once the subject's keys are destroyed.
+ *
+ * @example
+ * const blob = await lethe.keys.encrypt("user-7", "prompt text");
+ * await lethe.keys.decrypt("user-7", blob); // <Buffer …> "prompt text"
+ * await lethe.keys.destroy("user-7", { reason: "erasure" }); // decrypt now fails
+ */
 export class KeyRing {
   private readonly maxUses: number;
 

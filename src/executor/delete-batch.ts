@@ -173,6 +173,9 @@ export async function deleteBatch(
  * Counts a batch, refuses keys that are not canonical (recorded as
  * `failed`) and splits off the items an active hold keeps, recording each
  * as `held` (unless `quietHolds`); returns the others.
+ *
+ * @example
+ * const todo = await splitHeld(ledger, ctx, ds, batch, counts); // only these may be deleted
  */
 export async function splitHeld(
   ledger: Ledger,
@@ -218,6 +221,10 @@ export async function splitHeld(
 /**
  * What a dataset's scan could not look at (an unreadable directory may hide
  * items): each is a failure of the run, counted and on the ledger.
+ *
+ * @example
+ * for await (const batch of ds.scanExpired(now, ds.config.batchSize)) await deleteBatch(deps, ctx, ds, batch, counts);
+ * await recordScanProblems(ledger, ctx, ds, counts); // after the scan, so every skipped directory is known
  */
 export async function recordScanProblems(
   ledger: Ledger,

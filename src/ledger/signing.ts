@@ -28,7 +28,12 @@ export interface Checkpoint {
   keyId?: string;
 }
 
-/** SHA-256 of the public key's SPKI DER, hex: names the key that signed (checkpoints, anchors, receipts). */
+/**
+ * SHA-256 of the public key's SPKI DER, hex: names the key that signed (checkpoints, anchors, receipts).
+ *
+ * @example
+ * publicKeyId(lethe.audit.publicKey()) === checkpoint.keyId; // signed by the current key
+ */
 export function publicKeyId(publicPem: string): string {
   const der = createPublicKey(publicPem).export({ format: "der", type: "spki" });
   return createHash("sha256").update(der).digest("hex");
@@ -63,6 +68,12 @@ export function verifyBytes(publicPem: string, msg: Buffer, signatureB64: string
   }
 }
 
+/**
+ * Whether a signed checkpoint (tree size, root, time) verifies under a public key PEM; offline.
+ *
+ * @example
+ * verifyCheckpoint(readFileSync("lethe.pem", "utf8"), JSON.parse(readFileSync("cp.json", "utf8"))); // true
+ */
 export function verifyCheckpoint(publicPem: string, c: Checkpoint): boolean {
   return verifyBytes(publicPem, checkpointMessage(c), c.signature);
 }

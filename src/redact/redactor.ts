@@ -24,6 +24,15 @@ export interface Redactor {
   readonly scanner: TextScanner;
 }
 
+/**
+ * A redactor for values and text: sensitive keys replaced whole, personal data in strings replaced by typed
+ * markers (built-in detectors plus `patterns`).
+ *
+ * @example
+ * const r = createRedactor();
+ * r.redactText("mail jane@example.com from 10.1.2.3"); // "mail [EMAIL] from [IP]"
+ * r.redact({ password: "x", note: "a@b.example" }); // { password: "[REDACTED]", note: "[EMAIL]" }
+ */
 export function createRedactor(opts: RedactOptions = {}): Redactor {
   const scanner = createTextScanner(opts);
   const walk = createValueWalker(scanner, opts);

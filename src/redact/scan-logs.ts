@@ -179,7 +179,13 @@ async function* scanBatches(
   }
 }
 
-/** `app.log` → `app.log.redacted`; `app.log.gz` → `app.log.redacted.gz`. */
+/**
+ * Where scan-logs writes a redacted copy of a file.
+ *
+ * @example
+ * redactedName("app.log", false); // "app.log.redacted"
+ * redactedName("app.log.gz", true); // "app.log.redacted.gz"
+ */
 export function redactedName(file: string, gz: boolean): string {
   if (!gz) return `${file}.redacted`;
   return file.endsWith(".gz") ? `${file.slice(0, -3)}.redacted.gz` : `${file}.redacted.gz`;

@@ -63,7 +63,14 @@ export interface KeyMatcher {
 
 const CACHE_LIMIT = 4096;
 
-/** The default keys plus `extra` (usually `config.redact.keys`); see {@link KeyMatcher}. */
+/**
+ * The default keys plus `extra` (usually `config.redact.keys`); see {@link KeyMatcher}.
+ *
+ * @example
+ * const keys = createKeyMatcher(["patient_ref"]);
+ * keys.isSensitive("patientRef"); // true (spellings are normalised)
+ * keys.isSensitive("note"); // false
+ */
 export function createKeyMatcher(extra: readonly string[] = []): KeyMatcher {
   const spellings = [...DEFAULT_SENSITIVE_KEYS, ...extra].filter((k) => normalizeKey(k).length > 0);
   const contained = CONTAINED_KEYS.map(normalizeKey);

@@ -35,6 +35,15 @@ const MAYBE_SENSITIVE =
   /[0-9@:=]|eyJ|AKIA|ASIA|AIza|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|k_live_|k_test_|sk-|glpat-|earer|asic/i;
 const PREFILTER_MAX = 4096;
 
+/**
+ * The detectors (built-in and custom `patterns`) over text: the spans they find, or the text with each
+ * replaced by its marker.
+ *
+ * @example
+ * const s = createTextScanner();
+ * s.scan("call +1 415 555 0100 or a@b.example"); // [{ type: "phone", … }, { type: "email", … }]
+ * s.redact("a@b.example"); // "[EMAIL]"
+ */
 export function createTextScanner(opts: ScannerOptions = {}): TextScanner {
   const keys = createKeyMatcher(opts.keys);
   const custom = compileCustomPatterns(opts.patterns);

@@ -8,7 +8,12 @@ export interface Identity {
   ino: number;
 }
 
-/** Just the identity of a stat result (no timestamps or sizes carried along). */
+/**
+ * Just the identity of a stat result (no timestamps or sizes carried along).
+ *
+ * @example
+ * const expect = identityOf(fstatSync(fd)); // later: openDirAt(parent, name, expect)
+ */
 export const identityOf = (st: Identity): Identity => ({ dev: st.dev, ino: st.ino });
 
 /**

@@ -12,6 +12,12 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * The real clock (Date and timers); what lethe uses unless a test injects a {@link ManualClock}.
+ *
+ * @example
+ * await systemClock.sleep(1_000, AbortSignal.timeout(100)); // resolves early, without throwing
+ */
 export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms, signal) =>
@@ -27,7 +33,14 @@ export const systemClock: Clock = {
     }),
 };
 
-/** A clock that moves only when told to; sleeping waiters wake when their time is reached. */
+/**
+ * A clock that moves only when told to; sleeping waiters wake when their time is reached.
+ *
+ * @example
+ * const clock = new ManualClock(new Date("2026-01-01T00:00:00Z"));
+ * const woke = clock.sleep(5_000);
+ * clock.advance(5_000); // `woke` resolves now, no wall-clock wait
+ */
 export class ManualClock implements Clock {
   private ms: number;
   private waiters: { at: number; resolve: () => void }[] = [];

@@ -19,6 +19,12 @@ export interface CronSchedule {
   between(after: Date, until: Date, limit: number): Date[];
 }
 
+/**
+ * A cron pattern (5 or 6 fields, UTC) as a schedule the scheduler and misfire rules can ask.
+ *
+ * @example
+ * cronSchedule("0 3 * * *").next(new Date("2026-01-01T04:00:00Z")); // 2026-01-02T03:00:00.000Z
+ */
 export function cronSchedule(pattern: string): CronSchedule {
   const cron = new Cron(pattern, { paused: true, timezone: "UTC" });
   const next = (after: Date): Date | undefined => cron.nextRun(after) ?? undefined;

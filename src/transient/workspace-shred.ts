@@ -6,7 +6,13 @@ import { isPassingFailure, shredTree, type TreeShredResult } from "./shred-tree.
 import { CIPHER_PREFIX } from "./workspace.js";
 import { openNamespace, type WorkspaceRef } from "./workspace-dir.js";
 
-/** Top-level `e-…` files only ever held ciphertext: a zero overwrite is enough. */
+/**
+ * Top-level `e-…` files only ever held ciphertext: a zero overwrite is enough.
+ *
+ * @example
+ * isCipherFile("e-0001"); // true
+ * isCipherFile("plain/e-0001"); // false
+ */
 export const isCipherFile = (rel: string): boolean => rel.startsWith(CIPHER_PREFIX) && !rel.includes("/");
 
 /**

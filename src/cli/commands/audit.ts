@@ -83,7 +83,12 @@ function csvCell(v: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** `lethe audit …`: verify, log, export, checkpoint, prove, public-key, verify-proof. */
+/**
+ * `lethe audit …`: verify, log, export, checkpoint, prune, prove, public-key, verify-proof.
+ *
+ * @example
+ * registerAudit(program, run); // then: lethe audit verify --full
+ */
 export function registerAudit(program: Command, run: Runner): void {
   const audit = program.command("audit").description("the tamper-evident ledger");
 

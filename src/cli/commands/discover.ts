@@ -6,7 +6,13 @@ import { plain, table } from "../format.js";
 import type { Runner } from "../program.js";
 import { type GlobalOptions, result } from "../result.js";
 
-/** `lethe discover`: personal-looking tables/columns an erasure would miss; exit 1 when any, or when a store could not be inspected. */
+/**
+ * `lethe discover`: personal-looking tables/columns an erasure would miss; exit 1 when any, or when a store could
+ * not be inspected.
+ *
+ * @example
+ * registerDiscover(program, run); // then: lethe discover --sample 500 --json
+ */
 export function registerDiscover(program: Command, run: Runner): void {
   program
     .command("discover")

@@ -21,6 +21,10 @@ import { globMatcher, type Matcher, walkFiles } from "./walk.js";
  * Files under an fs root matched by globs; expiry by modification time.
  * Only regular files that match are ever deleted, never a directory, never
  * through a symlink, never outside the root.
+ *
+ * @example
+ * const ds = new FsDataset(datasetConfig, "/data/models"); // made by the fs store driver
+ * for await (const batch of ds.scanExpired(new Date(), 500)) console.log(batch.map((i) => i.key));
  */
 export class FsDataset implements DatasetDriver {
   readonly capabilities: DatasetCapabilities;

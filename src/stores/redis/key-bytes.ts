@@ -17,7 +17,13 @@ const HEX = `${MARK}hex:`;
 // ignoreBOM keeps a leading U+FEFF in the text: stripping it would name two keys alike.
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** UTF-8 text, or undefined when the bytes are not valid UTF-8. */
+/**
+ * UTF-8 text, or undefined when the bytes are not valid UTF-8.
+ *
+ * @example
+ * utf8Text(Buffer.from("bob")); // "bob"
+ * utf8Text(Buffer.from([0xff])); // undefined
+ */
 export function utf8Text(bytes: Uint8Array): string | undefined {
   try {
     return utf8.decode(bytes);
@@ -26,21 +32,37 @@ export function utf8Text(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** The one name of a key. */
+/**
+ * The one name of a key.
+ *
+ * @example
+ * keyName(Buffer.from([0x63, 0x3a, 0xff])); // "\uFFFDhex:633aff"
+ */
 export function keyName(bytes: Buffer): string {
   const text = utf8Text(bytes);
   if (text !== undefined && !text.startsWith(MARK) && !text.includes("\0")) return text;
   return HEX + bytes.toString("hex");
 }
 
-/** The key's bytes for a name (a name that is not the key's one name gives bytes whose name differs). */
+/**
+ * The key's bytes for a name (a name that is not the key's one name gives bytes whose name differs).
+ *
+ * @example
+ * keyBytes("c:p:bob:1"); // <Buffer 63 3a 70 3a 62 6f 62 3a 31>
+ */
 export function keyBytes(name: string): Buffer {
   const hex = name.startsWith(HEX) ? name.slice(HEX.length) : undefined;
   if (hex !== undefined && hex.length % 2 === 0 && /^[0-9a-f]*$/.test(hex)) return Buffer.from(hex, "hex");
   return Buffer.from(name, "utf8");
 }
 
-/** Whether `name` is the one name of the key it gives bytes for. */
+/**
+ * Whether `name` is the one name of the key it gives bytes for.
+ *
+ * @example
+ * isKeyName("c:p:bob:1"); // true
+ * isKeyName("\uFFFDhex:6f"); // false: "o" is named by its text
+ */
 export function isKeyName(name: string): boolean {
   return keyName(keyBytes(name)) === name;
 }

@@ -91,6 +91,14 @@ function escapeClass(c: string): string {
   return c.replace(/[\]\\^-]/g, "\\$&");
 }
 
+/**
+ * A dataset's key pattern (`cache:prompt:{subject}:*`), matched byte for byte as SCAN MATCH matches.
+ *
+ * @example
+ * const p = keyPattern("cache:prompt:{subject}:*");
+ * p.matchFor("bob"); // "cache:prompt:bob:*"
+ * p.subjectOf("cache:prompt:bob:17"); // "bob"
+ */
 export function keyPattern(pattern: string): KeyPattern {
   const parts = pattern.split("{subject}");
   const [before, after] = [parts[0] ?? "", parts.slice(1).join("{subject}")];

@@ -24,6 +24,10 @@ const TOO_LONG = "TTL longer than the retention";
  * lowers such TTLs to the retention; deletes UNLINK. Works alike for every
  * value type (strings, hashes, lists, sets, sorted sets, streams): only key
  * commands are used.
+ *
+ * @example
+ * const ds = new RedisDataset(datasetConfig, client, "cache"); // made by the redis store driver
+ * for await (const batch of ds.scanExpired(new Date(), 500)) console.log(batch.length, "keys without a short enough TTL");
  */
 export class RedisDataset implements DatasetDriver {
   readonly capabilities: DatasetCapabilities;

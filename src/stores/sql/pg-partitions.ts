@@ -85,6 +85,10 @@ function literal(bound: string): string | undefined {
  * before the cutoff (every row in it is earlier). Epoch-number columns count
  * as seconds or milliseconds by magnitude, as for rows, so a partition
  * straddling the two is never dropped.
+ *
+ * @example
+ * const parts = await partitionsOf(target, ds, cols); // a PgPartitions when the table is range-partitioned
+ * for (const p of (await parts?.expired(new Date())) ?? []) console.log(p.name, p.from, p.to);
  */
 export class PgPartitions implements PartitionDriver {
   private presorted: boolean | undefined;
