@@ -165,7 +165,11 @@ export class Ledger {
     const head = await sql<{ seq: number; hash: string; frontier: string; mac: string | null; keyed_from: number }>`
       update ledger_head set seq = seq where id = 1 returning seq, hash, frontier, mac, keyed_from`.execute(trx);
     const h = head.rows[0];
-    if (!h) throw new Error("ledger head row is missing");
+    if (!h)
+      throw new LetheError(
+        "AUDIT_FAILED",
+        "lethe's state was damaged or tampered with: the ledger head is missing; refusing to append (restore the state from a backup, then run lethe audit verify --full)",
+      );
     const keyedFrom = Number(h.keyed_from);
     // Extending a head lethe did not write would bless whatever was put before it.
     if (!this.headIsAuthentic({ seq: Number(h.seq), hash: h.hash, frontier: h.frontier, keyedFrom }, h.mac))

@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import type { LetheConfig } from "../config/types.js";
 import { LetheError } from "../core/errors.js";
 import { workerFile } from "../core/package-file.js";
+import { corruptStateFile } from "../state/state-integrity.js";
 import type { ScanOptions, ScanResult } from "./scan-ledger.js";
 
 /**
@@ -22,7 +23,7 @@ export function scanInWorker(state: LetheConfig["state"], options: Omit<ScanOpti
     worker.once("message", (m: { result?: ScanResult; error?: { message: string; code?: string } }) => {
       settled = true;
       if (m.result) resolve(m.result);
-      else reject(new LetheError("STATE_ERROR", `ledger verification failed: ${m.error?.message}`));
+      else reject(workerError(m.error));
     });
     worker.once("error", (err) => {
       if (settled) return;
@@ -37,4 +38,10 @@ export function scanInWorker(state: LetheConfig["state"], options: Omit<ScanOpti
       reject(new LetheError("INTERNAL", `ledger verification worker exited (${code}) without a result`));
     });
   });
+}
+
+/** The worker's error as the main thread reports it: tampering and a corrupt file stay AUDIT_FAILED (exit 4). */
+function workerError(e: { message: string; code?: string } | undefined): LetheError {
+  if (e?.code === "AUDIT_FAILED") return new LetheError("AUDIT_FAILED", e.message);
+  return corruptStateFile(e) ?? new LetheError("STATE_ERROR", `ledger verification failed: ${e?.message}`);
 }

@@ -1,5 +1,7 @@
 import type { Kysely } from "kysely";
+import { LetheError } from "../core/errors.js";
 import type { StateDatabase } from "../state/schema.js";
+import { headRowProblem } from "../state/state-integrity.js";
 import { type Anchor, anchorMessage, latestAnchor } from "./anchor.js";
 import { entryHash, GENESIS } from "./canonical.js";
 import { CoverageTracker, type UncoveredStretch } from "./coverage.js";
@@ -208,8 +210,9 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
   const size = expected - 1;
   const itemBad = (await items.flush()) ?? (await strayItems(db, start, size, items.checked));
   if (itemBad) return fail(itemBad[0] - 1, itemBad[0], itemBad[1]);
-  if (!head || head.seq !== size)
-    return fail(size, size + 1, `the ledger head says ${head?.seq} entries but ${size} verify: entries were removed`);
+  if (!head) return fail(size, size + 1, headRowProblem(undefined, size) as string);
+  if (head.seq !== size)
+    return fail(size, size + 1, `the ledger head says ${head.seq} entries but ${size} verify: entries were removed`);
   if (head.hash !== prev)
     return fail(size, size, `the ledger head's hash is not entry ${size}'s: the head was altered`);
   // A stored checkpoint past the verified head is fine if the ledger has grown to it since; one past
@@ -332,5 +335,8 @@ export async function readHead(db: Kysely<StateDatabase>): Promise<StoredHead | 
     .select(["seq", "hash", "frontier", "mac", "keyed_from"])
     .where("id", "=", 1)
     .executeTakeFirst();
+  // Garbage written into the head (a text seq, a frontier that is not JSON) is tampering, named as such.
+  const bad = h && headRowProblem(h, 0);
+  if (bad) throw new LetheError("AUDIT_FAILED", `lethe's state was damaged or tampered with: ${bad}`);
   return h && { seq: Number(h.seq), hash: h.hash, frontier: h.frontier, mac: h.mac, keyedFrom: Number(h.keyed_from) };
 }

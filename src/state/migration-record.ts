@@ -19,6 +19,12 @@ export async function refuseMigrationGaps(db: Kysely<StateDatabase>, known: read
     .then((r) => new Set(r.rows.map((x) => x.name)))
     // A new state: nothing recorded yet.
     .catch(() => new Set<string>());
+  // No record at all beside an existing ledger: replaying every migration would fail half-way, or re-key it.
+  if (recorded.size === 0 && (await hasLedgerHead(db)))
+    throw new LetheError(
+      "AUDIT_FAILED",
+      "lethe's state was damaged or tampered with: the record of applied migrations is missing while the ledger exists; restore the state from a backup, then run lethe audit verify --full",
+    );
   const names = [...known].sort();
   const last = names.findLastIndex((n) => recorded.has(n));
   const missing = names.slice(0, last + 1).filter((n) => !recorded.has(n));
@@ -28,4 +34,11 @@ export async function refuseMigrationGaps(db: Kysely<StateDatabase>, known: read
     `lethe's state was tampered with: migration ${missing.join(", ")} is no longer recorded although the later migration ${names[last]} is; a migration never runs twice (restore the state from a backup, then run lethe audit verify --full)`,
     { missing },
   );
+}
+
+async function hasLedgerHead(db: Kysely<StateDatabase>): Promise<boolean> {
+  return sql`select 1 from ledger_head`
+    .execute(db)
+    .then(() => true)
+    .catch(() => false);
 }

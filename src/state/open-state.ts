@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import { type Kysely, Migrator } from "kysely";
 import type { LetheConfig } from "../config/types.js";
-import { LetheError } from "../core/errors.js";
+import { isLetheError, LetheError } from "../core/errors.js";
 import type { StateDialect } from "./dialect.js";
 import { refuseMigrationGaps } from "./migration-record.js";
 import { migrationProvider } from "./migrations/index.js";
 import type { StateDatabase } from "./schema.js";
 import { openSqliteState } from "./sqlite-state.js";
+import { corruptStateFile, refuseDamagedState } from "./state-integrity.js";
 
 export interface StateHandle {
   db: Kysely<StateDatabase>;
@@ -53,7 +54,7 @@ export async function openState(
     await refuseMigrationGaps(db, Object.keys(await migrationProvider.getMigrations()));
   } catch (err) {
     await db.destroy().catch(() => undefined);
-    throw err;
+    throw corruptStateFile(err) ?? err;
   }
   try {
     const migrator = new Migrator({
@@ -68,9 +69,14 @@ export async function openState(
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error;
     migrated = (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+    // A dropped table or a deleted/garbled head is refused here, coded, before any command touches it.
+    await refuseDamagedState(db, dialect);
     await dialect.installLedgerGuards(db);
   } catch (err) {
     await db.destroy().catch(() => undefined);
+    if (isLetheError(err)) throw err;
+    const corrupt = corruptStateFile(err);
+    if (corrupt) throw corrupt;
     throw new LetheError(
       "STATE_ERROR",
       `cannot open lethe state (${state.kind}): ${(err as Error).message}`,

@@ -4,6 +4,7 @@ import { Kysely, SqliteDialect, sql } from "kysely";
 import { cachedStatements } from "../core/cached-statements.js";
 import type { StateDialect } from "./dialect.js";
 import type { LedgerItemsTable, LedgerTable, StateDatabase } from "./schema.js";
+import { corruptStateFile } from "./state-integrity.js";
 import { secureStateDir } from "./state-permissions.js";
 
 const NO_DELETE = sql`create trigger if not exists ledger_no_delete before delete on ledger
@@ -25,7 +26,13 @@ export function openSqliteState(
 ): { db: Kysely<StateDatabase>; dialect: StateDialect } {
   secureStateDir(dir, warn);
   const raw = new Database(join(dir, "state.db"));
-  raw.pragma("journal_mode = WAL");
+  try {
+    // The first statement reads the file: random bytes or a truncated file fail here.
+    raw.pragma("journal_mode = WAL");
+  } catch (err) {
+    raw.close();
+    throw corruptStateFile(err) ?? err;
+  }
   raw.pragma("synchronous = NORMAL");
   raw.pragma("secure_delete = ON");
   raw.pragma("busy_timeout = 10000");
