@@ -42,3 +42,28 @@ export function replyLost(err: unknown): boolean {
     err instanceof SyntaxError
   );
 }
+
+const ERRNO = /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)$/;
+const CLIENT_TEXT: [RegExp, string][] = [
+  [/^Connection terminated/i, "connection terminated"],
+  [/encountered a connection error/i, "connection error"],
+  [/^Connection lost|closed the connection/i, "connection lost"],
+  [/^Socket closed|ClientClosed|The client is closed/i, "socket closed"],
+];
+
+/**
+ * A database or Redis connection that dropped or could not be made, as a
+ * short label with nothing of the server's text (errno code, or what the
+ * client library said happened); undefined for any other error.
+ *
+ * @example
+ * connectionFailure(err); // "ECONNREFUSED" | "connection terminated" | undefined
+ */
+export function connectionFailure(err: unknown): string | undefined {
+  if (!replyLost(err)) return undefined;
+  const e = err as { code?: unknown; message?: unknown; name?: unknown };
+  if (typeof e.code === "string" && ERRNO.test(e.code)) return e.code;
+  const text = `${typeof e.name === "string" ? e.name : ""} ${typeof e.message === "string" ? e.message : ""}`.trim();
+  for (const [re, label] of CLIENT_TEXT) if (re.test(text) || re.test(String(e.message ?? ""))) return label;
+  return undefined;
+}

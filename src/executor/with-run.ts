@@ -1,4 +1,6 @@
+import { LetheError } from "../core/errors.js";
 import { safeReason } from "../core/safe-reason.js";
+import { connectionFailure } from "../core/statement-error.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { StateHandle } from "../state/open-state.js";
 import { finishRun, startRun } from "./runs.js";
@@ -57,11 +59,28 @@ export async function withRun<T>(
       .append([{ action: "run_finished", runId, reason: `error: ${safeReason(err)}`, data: { status: "failed" } }])
       .catch(() => undefined);
     await finishRun(state, runId, "failed", { error: safeReason(err) }).catch(() => undefined);
-    throw err;
+    throw codedConnectionLoss(err);
   }
   const { end } = out;
-  await ledger.append([{ action: "run_finished", runId, reason: end.reason, data: end.data }]);
-  if (end.checkpoint !== false) await ledger.checkpoint();
-  await finishRun(state, runId, end.status, end.summary ?? end.data);
+  try {
+    await ledger.append([{ action: "run_finished", runId, reason: end.reason, data: end.data }]);
+    if (end.checkpoint !== false) await ledger.checkpoint();
+    await finishRun(state, runId, end.status, end.summary ?? end.data);
+  } catch (err) {
+    // Left `running`: the next start closes it as crashed.
+    throw codedConnectionLoss(err);
+  }
   return out.result;
+}
+
+/** A dropped connection is an operational failure, not a bug: coded, and no stack reaches the operator. */
+function codedConnectionLoss(err: unknown): unknown {
+  const lost = connectionFailure(err);
+  if (!lost) return err;
+  return new LetheError(
+    "STORE_ERROR",
+    `the run stopped: a database connection was lost (${lost}); what its last statement did is settled by the next run`,
+    { connection: lost },
+    { cause: err },
+  );
 }

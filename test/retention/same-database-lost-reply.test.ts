@@ -4,7 +4,7 @@ import { type RawSql, rawPg } from "../conformance/sql-fixture.js";
 import { letheSpawn, tempDir, writeConfig } from "../helpers/cli.js";
 import { OLD, seedLogs } from "../helpers/logs-table.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
-import { startTcpFaultProxy } from "../helpers/tcp-fault-proxy.js";
+import { startTcpFaultProxy, type TcpFaultProxy } from "../helpers/tcp-fault-proxy.js";
 import { until } from "../helpers/wait.js";
 
 const ROWS = 3000;
@@ -117,29 +117,49 @@ describe("same-database mode, CLI: a lost reply fails the batch with OUTCOME_UNK
   const remaining = async (raw: RawSql, table: string) =>
     (await raw.exec(`select id from ${table}`)).map((r) => Number(r.id));
 
+  /** `logs` then `clicks` in one PostgreSQL database that is also the state, both reached through a fault proxy. */
+  async function cliProject(): Promise<{ raw: RawSql; proxy: TcpFaultProxy; dir: string }> {
+    const db = await createTestPgDatabase();
+    cleanup.push(db.drop);
+    const raw = rawPg(db.url);
+    cleanup.push(() => raw.close());
+    await seedLogs(raw, "pg", LOGS, { users: 7 });
+    await raw.exec("create table clicks (id bigint primary key, user_id text, created_at text not null)");
+    await raw.exec(`insert into clicks select g, 'user-' || g, '${OLD}' from generate_series(1, ${CLICKS}) g`);
+    const real = new URL(db.url);
+    const proxy = await startTcpFaultProxy(Number(real.port), real.hostname);
+    cleanup.push(() => proxy.close());
+    const url = new URL(db.url);
+    url.port = String(proxy.port);
+    const dir = tempDir();
+    const dataset = (table: string) =>
+      `{ store: db, table: ${table}, key: id, subject: user_id, createdAt: created_at, retention: 30d }`;
+    writeConfig(
+      dir,
+      `version: 1\nstate: "${url}"\nbatchSize: 20\nsafety: { maxFraction: 1 }\nstores:\n  db: { kind: sql, url: "${url}" }\n` +
+        `datasets:\n  logs: ${dataset("logs")}\n  clicks: ${dataset("clicks")}\n`,
+    );
+    return { raw, proxy, dir };
+  }
+
+  /** The second run deletes what is left; every deleted row then has exactly one ledger item, and the ledger verifies. */
+  async function secondRunMakesItWhole(raw: RawSql, dir: string): Promise<void> {
+    const second = await letheSpawn(["apply", "--json"], dir);
+    expect(second.code).toBe(0);
+    expect(await remaining(raw, "logs")).toEqual([]);
+    expect(await remaining(raw, "clicks")).toEqual([]);
+    const all = await ledgerItems(raw);
+    expect(all).toHaveLength(LOGS);
+    expect(all.every((x) => x.n === 1)).toBe(true);
+    const verify = await letheSpawn(["audit", "verify", "--full", "--json"], dir);
+    expect(verify.code).toBe(0);
+    expect(verify.json).toMatchObject({ ok: true });
+  }
+
   for (const lost of ["delete", "commit"] as const)
     it(`reply to the batch's ${lost.toUpperCase()} lost: exit 1, coded, and a second run makes it whole`, async (ctx) => {
       requireService(ctx, "pg");
-      const db = await createTestPgDatabase();
-      cleanup.push(db.drop);
-      const raw = rawPg(db.url);
-      cleanup.push(() => raw.close());
-      await seedLogs(raw, "pg", LOGS, { users: 7 });
-      await raw.exec("create table clicks (id bigint primary key, user_id text, created_at text not null)");
-      await raw.exec(`insert into clicks select g, 'user-' || g, '${OLD}' from generate_series(1, ${CLICKS}) g`);
-      const real = new URL(db.url);
-      const proxy = await startTcpFaultProxy(Number(real.port), real.hostname);
-      cleanup.push(() => proxy.close());
-      const url = new URL(db.url);
-      url.port = String(proxy.port);
-      const dir = tempDir();
-      const dataset = (table: string) =>
-        `{ store: db, table: ${table}, key: id, subject: user_id, createdAt: created_at, retention: 30d }`;
-      writeConfig(
-        dir,
-        `version: 1\nstate: "${url}"\nbatchSize: 20\nsafety: { maxFraction: 1 }\nstores:\n  db: { kind: sql, url: "${url}" }\n` +
-          `datasets:\n  logs: ${dataset("logs")}\n  clicks: ${dataset("clicks")}\n`,
-      );
+      const { raw, proxy, dir } = await cliProject();
       // The first batch of logs: its DELETE, or the COMMIT of the transaction that ran it (and its entries).
       if (lost === "delete") proxy.loseReplyTo('delete from "logs"');
       else proxy.loseReplyTo("commit", false, 'delete from "logs"');
@@ -166,14 +186,27 @@ describe("same-database mode, CLI: a lost reply fails the batch with OUTCOME_UNK
       const runs = await raw.exec("select status from runs");
       expect(runs.map((x) => x.status)).toEqual(["partial"]);
 
-      const second = await letheSpawn(["apply", "--json"], dir);
-      expect(second.code).toBe(0);
-      expect(await remaining(raw, "logs")).toEqual([]);
-      const all = await ledgerItems(raw);
-      expect(all).toHaveLength(LOGS);
-      expect(all.every((x) => x.n === 1)).toBe(true);
-      const verify = await letheSpawn(["audit", "verify", "--full", "--json"], dir);
-      expect(verify.code).toBe(0);
-      expect(verify.json).toMatchObject({ ok: true });
+      await secondRunMakesItWhole(raw, dir);
     }, 120_000);
+
+  it("reply to the DELETE lost and PostgreSQL down after it: STORE_ERROR (exit 1, no stack), the next run makes it whole", async (ctx) => {
+    requireService(ctx, "pg");
+    const { raw, proxy, dir } = await cliProject();
+    proxy.loseReplyTo('delete from "logs"', true);
+    const first = await letheSpawn(["apply", "--json"], dir);
+    expect(proxy.lost).toBe(1);
+    expect(first.stderr).not.toMatch(/INTERNAL|\n\s+at /);
+    expect(first.code).toBe(1);
+    const e = (first.json as { error: { code: string; message: string } }).error;
+    expect(e.code).toBe("STORE_ERROR");
+    // Which of the client's failures it names depends on where the next statement met the dead server.
+    expect(e.message).toMatch(
+      /a database connection was lost \((connection terminated|connection error|connection lost|socket closed|E[A-Z_]+)\)/,
+    );
+    // The lost batch rolled back with its entries: nothing gone, nothing recorded.
+    expect(await remaining(raw, "logs")).toHaveLength(LOGS);
+    expect(await ledgerItems(raw)).toEqual([]);
+    proxy.down = false;
+    await secondRunMakesItWhole(raw, dir);
+  }, 120_000);
 });
