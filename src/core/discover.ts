@@ -25,6 +25,8 @@ export interface UnmappedColumn {
   hits?: number;
   /** The first finding, masked (`j***@e***.com`): never a value. */
   excerpt?: string;
+  /** For a path or key shape: segments (1-based) shown as `*` and how many distinct values each stands for. */
+  distinct?: { segment: number; values: number }[];
 }
 
 export interface DiscoverStore {
@@ -111,11 +113,13 @@ export async function discover(map: DataMap, opts: DiscoverOptions = {}): Promis
               ? `${verdict.hits} of ${verdict.sampled} sampled ${c.unit ?? "values"} look like ${verdict.label}`
               : undefined);
         if (!why) continue;
+        const many = t.distinct?.map((d) => `${d.values} distinct values at segment ${d.segment}`).join(", ");
         unmapped.push({
           store: name,
           table: t.table,
           column: c.name,
-          reason: `${prefix}${why}`,
+          reason: `${prefix}${why}${many ? ` (the shape's * stand for ${many})` : ""}`,
+          ...(t.distinct ? { distinct: t.distinct } : {}),
           ...(verdict
             ? {
                 type: verdict.type,

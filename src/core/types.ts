@@ -275,6 +275,8 @@ export interface DiscoveredTable {
   kind?: "table" | "files" | "objects" | "keys";
   /** Files, objects or keys owned by this dataset's globs or pattern (one without a subject pattern). */
   dataset?: string;
+  /** Segments (1-based) of a path or key shape shown as `*` and how many distinct values each stands for. */
+  distinct?: { segment: number; values: number }[];
   columns: DiscoveredColumn[];
 }
 

@@ -1,7 +1,7 @@
 import type { DatasetConfig } from "../config/types.js";
 import type { DiscoveredTable, DiscoverRequest } from "../core/types.js";
 import { GroupSample } from "./discover-sample.js";
-import { shapeSegment } from "./discover-shape.js";
+import { collapseShapes, type ShapedName, shapeSegment, starCounts } from "./discover-shape.js";
 import { subjectPattern } from "./fs/subject-pattern.js";
 import { globMatcher } from "./fs/walk.js";
 
@@ -24,6 +24,7 @@ export interface PathDiscovery extends DiscoverRequest {
 
 interface Group {
   dataset: string | undefined;
+  names: ShapedName[];
   paths: string[];
   contents: string[];
   /** Dataset name → items whose path its subject pattern matches. */
@@ -55,6 +56,7 @@ export async function discoverPaths(
   );
   const groups = new Map<string, Group>();
   const sample = new GroupSample<PathEntry>(opts.sampleSize);
+  const listedEntries: { e: PathEntry; owner: DatasetConfig | undefined; hits: DatasetConfig[]; n: ShapedName }[] = [];
   let listed = 0;
   for await (const e of entries) {
     if (++listed > MAX_LISTED) break;
@@ -69,9 +71,26 @@ export async function discoverPaths(
         hits.push(d);
       }
     }
-    const name = template(e.rel, subjects, opts.mask);
-    const g: Group = groups.get(name) ?? { dataset: owner?.name, paths: [], contents: [], subjects: new Map() };
+    listedEntries.push({
+      e,
+      owner,
+      hits,
+      n: { scope: owner?.name ?? "", raw: e.rel.split("/"), shape: template(e.rel, subjects, opts.mask) },
+    });
+  }
+  // A folder level of many distinct names (ids) is one `*`, however they are spelled: shapes stay bounded.
+  collapseShapes(listedEntries.map((l) => l.n));
+  for (const { e, owner, hits, n } of listedEntries) {
+    const name = n.shape.join("/");
+    const g: Group = groups.get(name) ?? {
+      dataset: owner?.name,
+      names: [],
+      paths: [],
+      contents: [],
+      subjects: new Map(),
+    };
     groups.set(name, g);
+    g.names.push(n);
     for (const d of hits) g.subjects.set(d.name, (g.subjects.get(d.name) ?? 0) + 1);
     // Judged segment by segment: `by-mail/frank.q@x.io` is a folder and an email, not one address whose excerpt
     // would start at the folder (`/` is legal in an address).
@@ -86,22 +105,26 @@ export async function discoverPaths(
       return buf !== undefined;
     });
   const unit = opts.kind === "keys" ? "keys" : opts.kind;
-  return [...groups].map(([table, g]) => ({
-    table,
-    aliases: [],
-    kind: opts.kind,
-    ...(g.dataset ? { dataset: g.dataset } : {}),
-    columns: [
-      {
-        name: opts.kind === "keys" ? "(key)" : "(path)",
-        type: "path",
-        samples: g.paths,
-        unit: opts.kind === "keys" ? "keys" : "paths",
-        ...subjectReason(g, patterns, unit),
-      },
-      ...(opts.read ? [{ name: "(content)", type: "text", samples: g.contents, unit }] : []),
-    ],
-  }));
+  return [...groups].map(([table, g]) => {
+    const distinct = starCounts(g.names);
+    return {
+      table,
+      aliases: [],
+      kind: opts.kind,
+      ...(g.dataset ? { dataset: g.dataset } : {}),
+      ...(distinct.length > 0 ? { distinct } : {}),
+      columns: [
+        {
+          name: opts.kind === "keys" ? "(key)" : "(path)",
+          type: "path",
+          samples: g.paths,
+          unit: opts.kind === "keys" ? "keys" : "paths",
+          ...subjectReason(g, patterns, unit),
+        },
+        ...(opts.read ? [{ name: "(content)", type: "text", samples: g.contents, unit }] : []),
+      ],
+    };
+  });
 }
 
 function subjectReason(g: Group, patterns: { d: DatasetConfig; glob: string }[], unit: string): { reason?: string } {
@@ -113,12 +136,12 @@ function subjectReason(g: Group, patterns: { d: DatasetConfig; glob: string }[],
   };
 }
 
-/** A path's group name: never a value, only its shape. */
-function template(rel: string, subjects: string[], mask: (t: string) => string): string {
+/** A path's shape, segment by segment (its group name joined by `/`): never a value. */
+function template(rel: string, subjects: string[], mask: (t: string) => string): string[] {
   const parts = rel.split("/");
   const file = parts.pop() ?? "";
   const dot = file.lastIndexOf(".");
   const ext = dot > 0 && /^\.[A-Za-z0-9]{1,8}$/.test(file.slice(dot)) ? file.slice(dot) : "";
   const dirs = parts.map((seg) => (subjects.includes(seg) ? "{subject}" : shapeSegment(seg, mask)));
-  return [...dirs, `*${ext}`].join("/");
+  return [...dirs, `*${ext}`];
 }

@@ -22,6 +22,7 @@ interface Unmapped {
   sampled?: number;
   hits?: number;
   excerpt?: string;
+  distinct?: { segment: number; values: number }[];
 }
 
 const RAW = ["jane.doe@example.com", "4111 1111 1111 1111", "EMP-123456", "bob.smith@example.org"];
@@ -164,6 +165,33 @@ datasets:
       /3 files match datasets\.uploads\.subjectFromPath \(users\/\{subject\}\/\*\*\)/,
     );
     expect(r.text).not.toContain("u-1");
+  });
+
+  it("collapses a folder level of 5,000 distinct ids into one shape with its count; the text output shows it, never an id", async () => {
+    const dir = tempDir();
+    // Letters only (`idbaax`): no digit run to mask, too short for an identifier, so each folder was a shape.
+    const letters = (i: number): string =>
+      (i < 26 ? "" : letters(Math.floor(i / 26) - 1)) + String.fromCharCode(97 + (i % 26));
+    const ids = Array.from({ length: 5000 }, (_, i) => `id${letters(i + 26 * 27)}x`);
+    for (const [i, id] of ids.entries()) {
+      mkdirSync(join(dir, "data", "cache", id), { recursive: true });
+      writeFileSync(join(dir, "data", "cache", id, "prompt.txt"), `asked by m${i}@x.example`);
+    }
+    writeConfig(dir, "version: 1\nstores:\n  files: { kind: fs, root: ./data }\ndatasets: {}\n");
+    const r = await discover(dir, ["--sample", "50"]);
+    expect(r.code).toBe(1);
+    expect(r.unmapped).toEqual([
+      expect.objectContaining({
+        table: "cache/*/*.txt",
+        column: "(content)",
+        type: "email",
+        distinct: [{ segment: 2, values: 5000 }],
+      }),
+    ]);
+    expect(r.text).toContain("the shape's * stand for 5000 distinct values at segment 2");
+    expect(r.text.split("\n").length).toBeLessThan(20);
+    for (const id of [ids[0], ids[2500], ids[4999]]) expect(r.text).not.toContain(id);
+    expect(r.text).not.toMatch(/m\d+@x\.example/);
   });
 
   it("finds S3 objects whose keys or contents hold personal data, under masked key patterns", async (ctx) => {

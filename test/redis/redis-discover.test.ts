@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "redis";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, type TestContext } from "vitest";
 import { openLethe } from "../../src/lethe.js";
 import { tempDir } from "../helpers/cli.js";
 import { createTestRedisPrefix, requireService } from "../helpers/services.js";
@@ -74,7 +74,8 @@ datasets:
     expect(res.stores).toEqual([{ name: "cache", inspected: true, tables: expect.any(Number) }]);
   });
 
-  it("reads every key shape, not the first keys scanned: 40 keys of emails beside 20,000 plain keys are found", async (ctx) => {
+  /** A client on {@link DB} and a fresh key prefix, whose keys are removed after the test. */
+  async function prefixedDb(ctx: TestContext) {
     requireService(ctx, "redis");
     const r = await createTestRedisPrefix();
     cleanup.push(() => r.drop());
@@ -86,6 +87,11 @@ datasets:
         if (keys.length) await c.unlink(keys);
       c.destroy();
     });
+    return { r, url, c };
+  }
+
+  it("reads every key shape, not the first keys scanned: 40 keys of emails beside 20,000 plain keys are found", async (ctx) => {
+    const { r, url, c } = await prefixedDb(ctx);
     const p = r.prefix;
     for (let from = 0; from < 20_000; from += 1000) {
       const m = c.multi();
@@ -107,5 +113,41 @@ datasets:
     const pii = res.unmapped.filter((u) => u.table.endsWith("pii#:*") && u.column === "(value)");
     // The 50 reads are shared in turns by the two shapes: 25 each.
     expect(pii).toEqual([expect.objectContaining({ type: "email", sampled: 25, hits: 25 })]);
+  });
+
+  it("collapses a segment of 5,000 distinct ids into one shape with its count, whatever the ids look like; never an id", async (ctx) => {
+    const { r, url, c } = await prefixedDb(ctx);
+    // Letters only (`idbaax`): no digit run to mask, too short for an identifier, so each id was a shape of its own.
+    const letters = (i: number): string =>
+      (i < 26 ? "" : letters(Math.floor(i / 26) - 1)) + String.fromCharCode(97 + (i % 26));
+    const ids = Array.from({ length: 5000 }, (_, i) => `id${letters(i + 26 * 27)}x`);
+    expect(new Set(ids).size).toBe(5000);
+    for (let from = 0; from < ids.length; from += 1000) {
+      const m = c.multi();
+      for (let i = from; i < from + 1000; i++)
+        m.set(`${r.prefix}cache:prompt:${ids[i]}:v1`, `asked by m${i}@x.example`);
+      await m.exec();
+    }
+    const dir = tempDir("lethe-redis-discover-");
+    writeFileSync(
+      join(dir, "lethe.yaml"),
+      `version: 1\nstate: ./.lethe\nstores:\n  cache: { kind: redis, url: "${url}" }\ndatasets: {}\n`,
+    );
+    const l = await openLethe(join(dir, "lethe.yaml"), QUIET);
+    cleanup.push(() => l.close());
+    const res = await l.discover({ sampleSize: 100 });
+    const rows = res.unmapped.filter((u) => u.table.includes("cache:prompt"));
+    expect(rows).toEqual([
+      expect.objectContaining({
+        column: "(value)",
+        type: "email",
+        distinct: [{ segment: 4, values: 5000 }],
+      }),
+    ]);
+    expect(rows[0]?.table.split(":").slice(1)).toEqual(["cache", "prompt", "*", "*"]);
+    expect(rows[0]?.reason).toContain("(the shape's * stand for 5000 distinct values at segment 4)");
+    const text = JSON.stringify(res);
+    for (const id of [ids[0], ids[1], ids[2500], ids[4999]]) expect(text).not.toContain(id);
+    expect(text).not.toMatch(/m\d+@x\.example/);
   });
 });

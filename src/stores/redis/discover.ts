@@ -2,7 +2,7 @@ import type { DatasetConfig } from "../../config/types.js";
 import type { DiscoveredTable, DiscoverRequest } from "../../core/types.js";
 import { CONTENT_BYTES, MAX_LISTED } from "../discover-paths.js";
 import { GroupSample } from "../discover-sample.js";
-import { shapeSegment } from "../discover-shape.js";
+import { collapseShapes, type ShapedName, shapeSegment, starCounts } from "../discover-shape.js";
 import type { RedisClient } from "./client.js";
 import { keyBytes } from "./key-bytes.js";
 import { keyPattern } from "./key-pattern.js";
@@ -15,6 +15,7 @@ const MAX_SUBJECTS = 10_000;
 
 interface Group {
   dataset: string | undefined;
+  names: ShapedName[];
   keys: string[];
   values: string[];
   /** Dataset name → keys holding one of its subjects' ids. */
@@ -54,12 +55,26 @@ export async function discoverKeys(client: RedisClient, req: DiscoverRequest): P
   }
   const groups = new Map<string, Group>();
   const reads = new GroupSample<string>(req.sampleSize);
-  for (const { key, owner } of loose) {
-    const segments = key.split(":");
+  // A segment of many distinct values (ids) is one `*`, however the ids are spelled: shapes stay bounded.
+  const names = loose.map(({ key, owner }) => {
+    const raw = key.split(":");
+    return { scope: owner?.name ?? "", raw, shape: template(raw, subjects, req.mask) };
+  });
+  collapseShapes(names);
+  for (const [i, { key, owner }] of loose.entries()) {
+    const n = names[i] as ShapedName;
+    const segments = n.raw;
     const hits = [...new Set(segments.flatMap((s) => (subjects.has(s) ? [subjects.get(s) as string] : [])))];
-    const name = template(segments, subjects, req.mask);
-    const g: Group = groups.get(name) ?? { dataset: owner?.name, keys: [], values: [], subjects: new Map() };
+    const name = n.shape.join(":");
+    const g: Group = groups.get(name) ?? {
+      dataset: owner?.name,
+      names: [],
+      keys: [],
+      values: [],
+      subjects: new Map(),
+    };
     groups.set(name, g);
+    g.names.push(n);
     for (const d of hits) g.subjects.set(d, (g.subjects.get(d) ?? 0) + 1);
     if (g.keys.length < req.sampleSize) g.keys.push(key);
     if (req.sampleSize > 0) reads.add(name, key);
@@ -69,16 +84,20 @@ export async function discoverKeys(client: RedisClient, req: DiscoverRequest): P
     if (text !== undefined) groups.get(name)?.values.push(text);
     return text !== undefined;
   });
-  return [...groups].map(([table, g]) => ({
-    table,
-    aliases: [],
-    kind: "keys" as const,
-    ...(g.dataset ? { dataset: g.dataset } : {}),
-    columns: [
-      { name: "(key)", type: "key", samples: g.keys, unit: "keys", ...subjectReason(g, req.datasets) },
-      { name: "(value)", type: "text", samples: g.values, unit: "keys" },
-    ],
-  }));
+  return [...groups].map(([table, g]) => {
+    const distinct = starCounts(g.names);
+    return {
+      table,
+      aliases: [],
+      kind: "keys" as const,
+      ...(g.dataset ? { dataset: g.dataset } : {}),
+      ...(distinct.length > 0 ? { distinct } : {}),
+      columns: [
+        { name: "(key)", type: "key", samples: g.keys, unit: "keys", ...subjectReason(g, req.datasets) },
+        { name: "(value)", type: "text", samples: g.values, unit: "keys" },
+      ],
+    };
+  });
 }
 
 function subjectReason(g: Group, datasets: DatasetConfig[]): { reason?: string } {
@@ -90,11 +109,11 @@ function subjectReason(g: Group, datasets: DatasetConfig[]): { reason?: string }
   };
 }
 
-/** A key's group name: never a value, only its shape. */
-function template(segments: string[], subjects: Map<string, string>, mask: (t: string) => string): string {
+/** A key's shape, segment by segment (its group name joined by `:`): never a value. */
+function template(segments: string[], subjects: Map<string, string>, mask: (t: string) => string): string[] {
   const head = segments.length > 1 ? segments.slice(0, -1) : segments;
   const parts = head.map((s) => (subjects.has(s) ? "{subject}" : shapeSegment(s, mask)));
-  return segments.length > 1 ? [...parts, "*"].join(":") : (parts[0] ?? "");
+  return segments.length > 1 ? [...parts, "*"] : parts;
 }
 
 /** Some of a key's content as text, whatever its type; undefined when it is gone, binary or unreadable. */
