@@ -23,7 +23,12 @@ const MAGIC = 0x6b;
 const FORMAT = 1;
 const HEADER = 6;
 
-/** NIST SP 800-38D: at most 2^32 encryptions per key with random 96-bit nonces. */
+/**
+ * NIST SP 800-38D: at most 2^32 encryptions per key with random 96-bit nonces.
+ *
+ * @example
+ * const ring = new KeyRing(state, executor, masterKey, { maxUses: Math.min(1_000_000, DEFAULT_MAX_USES) });
+ */
 export const DEFAULT_MAX_USES = 2 ** 32;
 
 export interface KeyRingOptions {

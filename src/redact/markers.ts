@@ -1,6 +1,9 @@
 /**
  * Markers that replace what could not be shown. Each says why, so a reader
  * of a log knows a field existed and was withheld rather than empty.
+ *
+ * @example
+ * if (line.includes(MARKERS.redacted)) console.log("a sensitive field was withheld");
  */
 export const MARKERS = {
   /** Value of a sensitive key (`password`, `authorization`, `prompt`…). */

@@ -4,7 +4,13 @@
  * `X-Api-Key`, `api_key` and `apiKey` are one key.
  */
 
-/** Matched when a key equals or ends with one of these (`access_token`, `system_prompt`). */
+/**
+ * Matched when a key equals or ends with one of these (`access_token`, `system_prompt`).
+ *
+ * @example
+ * DEFAULT_SENSITIVE_KEYS.includes("password"); // true
+ * createKeyMatcher().isSensitive("user_password"); // true: it ends with a default key
+ */
 export const DEFAULT_SENSITIVE_KEYS: readonly string[] = [
   "password",
   "passwd",

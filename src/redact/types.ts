@@ -4,7 +4,12 @@
  * and scan-logs agree on the shape of a span.
  */
 
-/** Built-in finding types. Custom patterns add their own (lower-cased) names. */
+/**
+ * Built-in finding types. Custom patterns add their own (lower-cased) names.
+ *
+ * @example
+ * const custom = findings.filter((f) => !(BUILTIN_TYPES as readonly string[]).includes(f.type));
+ */
 export const BUILTIN_TYPES = [
   "email",
   "phone",

@@ -5,6 +5,9 @@ import type { ErrorCode } from "../core/errors.js";
  * 400 invalid or unknown fields, 401 missing/invalid token, 403 missing
  * scope, 404, 409 refused by policy or state, 413 body too large.
  * Typed as a full record so a new error code cannot ship unmapped.
+ *
+ * @example
+ * reply.code(HTTP_STATUS[err.code]).send({ error: { code: err.code, message: err.message } });
  */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 500,

@@ -1,4 +1,9 @@
-/** API token scopes (DESIGN.md "HTTP API"). `admin` implies every other scope. */
+/**
+ * API token scopes (DESIGN.md "HTTP API"). `admin` implies every other scope.
+ *
+ * @example
+ * const { token } = await new TokenStore(state).create(["events:write"], "ci"); // scopes are among SCOPES
+ */
 export const SCOPES = ["read", "erasure:write", "events:write", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 

@@ -19,6 +19,12 @@ export const artifactSchema = z.strictObject({
   ]),
 });
 
+/**
+ * The body of an inference-complete event (`POST /v1/events/inference-complete`, `lethe.complete`).
+ *
+ * @example
+ * const event = inferenceCompleteSchema.parse({ requestId: "req-1", artifacts: [{ dataset: "uploads", key: "req-1/input.dcm" }] });
+ */
 export const inferenceCompleteSchema = z.strictObject({
   requestId: z.string().min(1).max(512),
   artifacts: z.array(artifactSchema).max(MAX_ARTIFACTS),

@@ -6,6 +6,9 @@ import type { PurgeReport } from "../types.js";
  * received → verified → processing → completed | partially_held | failed,
  * or partial (a store it needs is down: what could be reached was erased,
  * the rest is retried once the store is back).
+ *
+ * @example
+ * if (!REQUEST_STATUSES.includes(q.status)) throw new LetheError("VALIDATION", "status: unknown");
  */
 export const REQUEST_STATUSES = [
   "received",
