@@ -84,18 +84,30 @@ export async function dropExpiredPartitions(
       out.dropped += chunk.length;
     }
   } catch (err) {
-    // A database or system error is reported by its code alone (its words may quote a row), never as a crash
-    // with a stack; lethe's own errors (no code) by their text.
-    if (err instanceof LetheError) throw err;
-    const why = typeof (err as { code?: unknown } | undefined)?.code === "string" ? codedReason(err) : safeReason(err);
-    throw new LetheError(
-      "STORE_ERROR",
-      `datasets.${ds.config.name}: partition retention: ${deps.ledger.scrubText(why)}`,
-      undefined,
-      { cause: err },
-    );
+    throw partitionFailure(deps.ledger, ds, err);
   }
   return out;
+}
+
+/**
+ * A failed partition step as the error a run or a reconcile reports: a database or system error by its code
+ * alone (its words may quote a row or a key), never as a crash with a stack; lethe's own errors (no code) by
+ * their text.
+ *
+ * @example
+ * await finishPartitions(state, ledger, ds, intent).catch((err) => { throw partitionFailure(ledger, ds, err); });
+ */
+export function partitionFailure(ledger: Ledger, ds: DatasetDriver, err: unknown): LetheError {
+  if (err instanceof LetheError) return err;
+  const why = typeof (err as { code?: unknown } | undefined)?.code === "string" ? codedReason(err) : safeReason(err);
+  return new LetheError(
+    "STORE_ERROR",
+    `datasets.${ds.config.name}: partition retention: ${ledger.scrubText(why)}`,
+    undefined,
+    {
+      cause: err,
+    },
+  );
 }
 
 /**

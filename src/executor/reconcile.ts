@@ -6,7 +6,7 @@ import type { StateHandle } from "../state/open-state.js";
 import { reconcileExpireIntent } from "./expire-batch.js";
 import { closeIntent, orphanedIntents } from "./intents.js";
 import { filesStillLinked, removeLinkedFile } from "./linked-files.js";
-import { finishPartitions, refusedByStore } from "./partition-retention.js";
+import { finishPartitions, partitionFailure, refusedByStore } from "./partition-retention.js";
 
 /**
  * Settles batches a crashed process left between "intent" and "outcome":
@@ -30,7 +30,7 @@ export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap
         .then(() => 1)
         .catch((err: Error) => {
           // Refused (a lock not granted in time): the intent stays, the next run finishes it.
-          if (err.message !== "already reconciled" && !refusedByStore(err)) throw err;
+          if (err.message !== "already reconciled" && !refusedByStore(err)) throw partitionFailure(ledger, ds, err);
           return 0;
         });
       continue;

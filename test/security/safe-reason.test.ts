@@ -2,6 +2,9 @@ import { mkdirSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { codedReason, safeReason } from "../../src/core/safe-reason.js";
+import type { DatasetDriver } from "../../src/core/types.js";
+import { partitionFailure } from "../../src/executor/partition-retention.js";
+import type { Ledger } from "../../src/ledger/ledger.js";
 import { tempDir } from "../helpers/cli.js";
 
 const catching = (fn: () => void): unknown => {
@@ -51,5 +54,20 @@ describe("failure reasons kept on the ledger", () => {
     // A five-letter errno is not mistaken for a SQLSTATE without the database's severity.
     expect(codedReason(Object.assign(new Error("x"), { code: "EPIPE", syscall: "write" }))).toBe("EPIPE (write)");
     expect(codedReason("secret-7")).toBe("Error, no error code");
+  });
+
+  it("a partition step's database error (run or reconcile) is reported by its code, lethe's own by its text", () => {
+    const ledger = { scrubText: (t: string) => t } as unknown as Ledger;
+    const ds = { config: { name: "events" } } as unknown as DatasetDriver;
+    const pgErr = Object.assign(new Error('invalid input syntax for type integer: "secret-7"'), {
+      code: "22P02",
+      severity: "ERROR",
+    });
+    const e = partitionFailure(ledger, ds, pgErr);
+    expect(e.code).toBe("STORE_ERROR");
+    expect(e.message).toBe("datasets.events: partition retention: SQLSTATE 22P02, data exception");
+    expect(partitionFailure(ledger, ds, new Error("no key digest for partition public.p_old")).message).toBe(
+      "datasets.events: partition retention: no key digest for partition public.p_old",
+    );
   });
 });
