@@ -1,3 +1,5 @@
+import { connectionFailure } from "./statement-error.js";
+
 /**
  * An error as a reason fit for the ledger and lethe's state. Node's system
  * errors name the path they failed on ("EPERM: operation not permitted,
@@ -70,6 +72,9 @@ export function codedReason(err: unknown): string {
   }
   if (typeof e.code === "string" && /^E[A-Z0-9_]{1,30}$/.test(e.code))
     return `${e.code}${typeof e.syscall === "string" && /^\w{1,30}$/.test(e.syscall) ? ` (${e.syscall})` : ""}`;
+  // A dropped connection without an errno (the client's own words): its label, as the run's error says it.
+  const lost = connectionFailure(err);
+  if (lost !== undefined) return lost;
   const name = typeof e.name === "string" && /^\w{1,40}$/.test(e.name) ? e.name : "Error";
   return `${name}, no error code`;
 }

@@ -54,6 +54,7 @@ describe("failure reasons kept on the ledger", () => {
     // A five-letter errno is not mistaken for a SQLSTATE without the database's severity.
     expect(codedReason(Object.assign(new Error("x"), { code: "EPIPE", syscall: "write" }))).toBe("EPIPE (write)");
     expect(codedReason("secret-7")).toBe("Error, no error code");
+    expect(codedReason(new Error("Connection terminated unexpectedly"))).toBe("connection terminated");
   });
 
   it("a partition step's database error (run or reconcile) is reported by its code, lethe's own by its text", () => {
