@@ -18,6 +18,18 @@ describe("lethe discover over a Redis keyspace", () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
+  /** A project with the Redis store and no dataset: every key is unmapped, so discover judges all of them. */
+  async function bareProject(url: string) {
+    const dir = tempDir("lethe-redis-discover-");
+    writeFileSync(
+      join(dir, "lethe.yaml"),
+      `version: 1\nstate: ./.lethe\nstores:\n  cache: { kind: redis, url: "${url}" }\ndatasets: {}\n`,
+    );
+    const l = await openLethe(join(dir, "lethe.yaml"), QUIET);
+    cleanup.push(() => l.close());
+    return l;
+  }
+
   it("flags keys no subject pattern covers: values the detectors recognise, names holding a dataset's subject ids; never a value", async (ctx) => {
     requireService(ctx, "redis");
     const r = await createTestRedisPrefix();
@@ -101,13 +113,7 @@ datasets:
     const m = c.multi();
     for (let i = 0; i < 40; i++) m.set(`${p}pii${i}:x`, `mail m${i}@x.example`);
     await m.exec();
-    const dir = tempDir("lethe-redis-discover-");
-    writeFileSync(
-      join(dir, "lethe.yaml"),
-      `version: 1\nstate: ./.lethe\nstores:\n  cache: { kind: redis, url: "${url}" }\ndatasets: {}\n`,
-    );
-    const l = await openLethe(join(dir, "lethe.yaml"), QUIET);
-    cleanup.push(() => l.close());
+    const l = await bareProject(url);
     // 50 reads per shape: in scan order, 50 of 20,040 keys would almost never reach the 40.
     const res = await l.discover({ sampleSize: 50 });
     const pii = res.unmapped.filter((u) => u.table.endsWith("pii#:*") && u.column === "(value)");
@@ -128,13 +134,7 @@ datasets:
         m.set(`${r.prefix}cache:prompt:${ids[i]}:v1`, `asked by m${i}@x.example`);
       await m.exec();
     }
-    const dir = tempDir("lethe-redis-discover-");
-    writeFileSync(
-      join(dir, "lethe.yaml"),
-      `version: 1\nstate: ./.lethe\nstores:\n  cache: { kind: redis, url: "${url}" }\ndatasets: {}\n`,
-    );
-    const l = await openLethe(join(dir, "lethe.yaml"), QUIET);
-    cleanup.push(() => l.close());
+    const l = await bareProject(url);
     const res = await l.discover({ sampleSize: 100 });
     const rows = res.unmapped.filter((u) => u.table.includes("cache:prompt"));
     expect(rows).toEqual([
