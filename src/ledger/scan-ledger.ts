@@ -218,7 +218,17 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
   // A stored checkpoint past the verified head is fine if the ledger has grown to it since; one past
   // the current head means entries it signed are gone. The given checkpoint predates this run.
   const now = (await readHead(db))?.seq ?? 0;
-  const planted = await db.selectFrom("ledger_items").select("seq").where("seq", ">", now).limit(1).executeTakeFirst();
+  // Without one snapshot (PostgreSQL reads each statement at its own moment), an append that commits after `now`
+  // was read shows its item rows here. An append commits its items with its head, so a row this query sees is
+  // planted only if it still lies beyond the head read after it.
+  const newest = await db
+    .selectFrom("ledger_items")
+    .select("seq")
+    .where("seq", ">", now)
+    .orderBy("seq", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  const planted = newest && Number(newest.seq) > ((await readHead(db))?.seq ?? 0) ? newest : undefined;
   if (planted)
     return fail(
       size,

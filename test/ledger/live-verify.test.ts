@@ -1,4 +1,6 @@
+import type { KyselyPlugin, QueryId } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
+import { scanLatest } from "../../src/ledger/scan-ledger.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
 import { ledgerProject } from "./helpers.js";
 
@@ -54,5 +56,42 @@ describe("audit verify on a ledger that is being appended to", () => {
     const db = await createTestPgDatabase();
     cleanups.push(() => db.drop());
     await verifyWhileAppending(db.url);
+  }, 60_000);
+});
+
+describe("an append that commits between two of verify's reads (PostgreSQL reads each statement at its own moment)", () => {
+  it("is not taken for item rows planted beyond the head", async (ctx) => {
+    requireService(ctx, "pg");
+    const db = await createTestPgDatabase();
+    cleanups.push(() => db.drop());
+    const lethe = await project(db.url);
+    await lethe.ledger.append([{ action: "deleted", dataset: "logs", key: 1 }]);
+    // Every read of the head is followed by one more append before verify sees the answer: the head verify
+    // holds is always one append behind what its next statement reads (deterministic, no timing).
+    const headReads = new Set<QueryId>();
+    let appended = 0;
+    const appendAfterHeadRead: KyselyPlugin = {
+      transformQuery(args) {
+        if (args.node.kind === "SelectQueryNode" && JSON.stringify(args.node).includes('"ledger_head"'))
+          headReads.add(args.queryId);
+        return args.node;
+      },
+      async transformResult(args) {
+        if (headReads.delete(args.queryId) && appended < 10) {
+          appended += 1;
+          await lethe.ledger.append([{ action: "deleted", dataset: "logs", key: 100 + appended }]);
+        }
+        return args.result;
+      },
+    };
+    const r = await scanLatest(lethe.state.db.withPlugin(appendAfterHeadRead), {
+      signers: [],
+      saltKey: lethe.ledger.saltKey,
+      full: true,
+    });
+    expect(appended).toBeGreaterThan(0);
+    expect(r).toMatchObject({ ok: true });
+    // And the ledger the appends left verifies whole.
+    expect(await lethe.audit.verify({ full: true })).toMatchObject({ ok: true, entries: 1 + appended });
   }, 60_000);
 });
