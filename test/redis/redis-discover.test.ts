@@ -31,17 +31,7 @@ describe("lethe discover over a Redis keyspace", () => {
   }
 
   it("flags keys no subject pattern covers: values the detectors recognise, names holding a dataset's subject ids; never a value", async (ctx) => {
-    requireService(ctx, "redis");
-    const r = await createTestRedisPrefix();
-    cleanup.push(() => r.drop());
-    const url = `${r.url}/${DB}`;
-    const c = createClient({ url });
-    await c.connect();
-    cleanup.push(async () => {
-      for await (const keys of c.scanIterator({ MATCH: `${r.prefix}*`, COUNT: 500 }))
-        if (keys.length) await c.unlink(keys);
-      c.destroy();
-    });
+    const { r, url, c } = await prefixedDb(ctx);
     const p = r.prefix;
     for (const s of SUBJECTS) await c.set(`${p}prompt:${s}:1`, `prompt of ${s}`);
     // Beside the dataset: a response cache keyed by the same subject ids, notes and events full of emails.

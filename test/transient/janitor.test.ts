@@ -155,19 +155,7 @@ describe("janitor: workspaces and events", () => {
     const expiredDir = join(ns, expiredId);
     mkdirSync(expiredDir);
     writeFileSync(join(expiredDir, "e-1"), randomBytes(10));
-    await lethe.state.db
-      .insertInto("leases")
-      .values({
-        id: expiredId,
-        request_hash: "h",
-        dir: expiredDir,
-        host: "other-host",
-        pid: 1,
-        opened_at: new Date(Date.now() - 3 * HOUR).toISOString(),
-        expires_at: new Date(Date.now() - 2 * HOUR).toISOString(),
-        plaintext: 0,
-      })
-      .execute();
+    await insertExpiredLease(lethe, expiredId, expiredDir);
     const foreign = join(p.root, "0123456789abcdef", `ws_${randomBytes(16).toString("hex")}`);
     mkdirSync(foreign, { recursive: true });
     const old = new Date(Date.now() - 3 * 86_400_000);
@@ -223,19 +211,7 @@ describe("janitor: workspaces and events", () => {
     symlinkSync(join(p.dir, "elsewhere"), p.root);
     const lethe = await openP(p);
     const id = `ws_${randomBytes(16).toString("hex")}`;
-    await lethe.state.db
-      .insertInto("leases")
-      .values({
-        id,
-        request_hash: "h",
-        dir: join(p.root, "0123456789abcdef", id),
-        host: "other-host",
-        pid: 1,
-        opened_at: new Date(Date.now() - 3 * HOUR).toISOString(),
-        expires_at: new Date(Date.now() - 2 * HOUR).toISOString(),
-        plaintext: 0,
-      })
-      .execute();
+    await insertExpiredLease(lethe, id, join(p.root, "0123456789abcdef", id));
     const r = await lethe.janitor();
     expect(r.findings).toEqual([
       { kind: "workspaces_unavailable", reason: expect.stringContaining("symlinks are refused") },
@@ -294,3 +270,20 @@ describe("janitor: workspaces and events", () => {
     expect(existsSync(join(p.data, "uploads", "late.bin"))).toBe(false);
   });
 });
+
+/** A lease another host opened three hours ago that expired two hours ago: the janitor's to report. */
+async function insertExpiredLease(lethe: Lethe, id: string, dir: string) {
+  await lethe.state.db
+    .insertInto("leases")
+    .values({
+      id,
+      request_hash: "h",
+      dir,
+      host: "other-host",
+      pid: 1,
+      opened_at: new Date(Date.now() - 3 * HOUR).toISOString(),
+      expires_at: new Date(Date.now() - 2 * HOUR).toISOString(),
+      plaintext: 0,
+    })
+    .execute();
+}
