@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from "node:fs";
+import { lstatSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 
 /** Every regular file under `dir`, recursively, absolute and sorted; symlinks are not followed. */
@@ -12,7 +12,8 @@ export function filesUnder(dir: string): string[] {
   }
   for (const n of names) {
     const p = join(dir, n);
-    const st = statSync(p, { throwIfNoEntry: false });
+    // lstat: a link is neither a directory nor a file here, so nothing behind it is listed.
+    const st = lstatSync(p, { throwIfNoEntry: false });
     if (st?.isDirectory()) out.push(...filesUnder(p));
     else if (st?.isFile()) out.push(p);
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach } from "vitest";
 import { stringify } from "yaml";
@@ -53,7 +53,7 @@ export function workspaceDirs(dir: string): string[] {
   }
   for (const n of names) {
     const p = join(dir, n);
-    if (!statSync(p, { throwIfNoEntry: false })?.isDirectory()) continue;
+    if (!lstatSync(p, { throwIfNoEntry: false })?.isDirectory()) continue;
     if (n.startsWith("ws_")) out.push(p);
     else out.push(...workspaceDirs(p));
   }
