@@ -79,6 +79,15 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
       need("files.column", ds.files?.column);
       const retentionType = ds.retention.kind === "column" ? need("retention.column", ds.retention.column) : "";
       if (!ok) return undefined;
+      if (info.uniqueColumns && !info.uniqueColumns.has(ds.key as string)) {
+        // Erasure deletes by key alone: with a repeated key it would take another subject's row, held or not.
+        issues.error(
+          `${p}.key`,
+          `column "${ds.key}" is not unique in table ${table}: no PRIMARY KEY or UNIQUE index consists of it alone ` +
+            "(a table without a primary key, a composite key, a view); a delete by key could remove rows of other subjects",
+        );
+        return undefined;
+      }
       if (ds.subject && !info.indexed.has(ds.subject))
         issues.warn(`${p}.subject`, `column "${ds.subject}" has no index; erasure will scan the whole table`);
       if (ds.createdAt && !info.indexed.has(ds.createdAt) && ds.retention.kind !== "never")

@@ -25,6 +25,11 @@ export interface TableInfo {
    * keeps every deleted row in its history): the dataset is refused at load, before anything is deleted.
    */
   undeletable?: string;
+  /**
+   * Columns that alone make up a PRIMARY KEY or UNIQUE index, when the target reports them (MariaDB/MySQL): a
+   * dataset's `key` must be one of them, or a delete by key could take rows the batch never named.
+   */
+  uniqueColumns?: Set<string>;
 }
 
 // Kysely's raw builders execute against any Kysely instance; targets have no static schema.
