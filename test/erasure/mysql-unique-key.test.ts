@@ -71,3 +71,19 @@ describe("a MariaDB dataset whose key does not name one row", () => {
     expect(await p.rows()).toEqual(["2:bob"]);
   });
 });
+
+describe("a MariaDB dataset keyed by a binary column", () => {
+  it("is refused at load, naming the key, instead of failing every expired row as 'the key is empty'", async (ctx) => {
+    requireService(ctx, "mysql");
+    const p = await project(
+      "create table t (id varbinary(16) primary key, user_id varchar(64), created_at datetime)",
+      "(unhex('00ff10'), 'alice', '2020-01-01'), (unhex('deadbeef'), 'bob', '2020-01-01')",
+    );
+    const apply = await letheIn(["apply", "--json"], p.dir);
+    expect(apply.code).toBe(2);
+    expect(apply.json).toMatchObject({
+      error: { code: "CONFIG_INVALID", message: expect.stringContaining('datasets.t.key: column "id" is binary') },
+    });
+    expect((await p.rows()).length).toBe(2);
+  });
+});

@@ -26,6 +26,9 @@ async function openTarget(cfg: SqlStoreConfig): Promise<TargetDialect> {
   );
 }
 
+/** Column types whose values arrive as bytes (MariaDB/MySQL, PostgreSQL; SQLite's declared types do not bind values). */
+const BINARY_TYPE = /^(binary|varbinary|tinyblob|blob|mediumblob|longblob|bytea)\b/;
+
 export interface SqlStoreDriver extends StoreDriver {
   readonly target: TargetDialect;
 }
@@ -79,6 +82,14 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
       need("files.column", ds.files?.column);
       const retentionType = ds.retention.kind === "column" ? need("retention.column", ds.retention.column) : "";
       if (!ok) return undefined;
+      if (target.name !== "sqlite" && BINARY_TYPE.test(keyType)) {
+        // Keys travel as text or integers (ledger, plans, events); bytes would be read back as no key at all.
+        issues.error(
+          `${p}.key`,
+          `column "${ds.key}" is binary (${keyType}): binary keys are not supported; use an integer or text key column`,
+        );
+        return undefined;
+      }
       if (info.uniqueColumns && !info.uniqueColumns.has(ds.key as string)) {
         // Erasure deletes by key alone: with a repeated key it would take another subject's row, held or not.
         issues.error(
