@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { sql } from "kysely";
 import type { DatasetConfig, SqlStoreConfig, StoreConfig } from "../../config/types.js";
 import { LetheError } from "../../core/errors.js";
+import { safeReason } from "../../core/safe-reason.js";
 import type { Issues, PurgeReport, StoreDriver } from "../../core/types.js";
 import { discoverTables } from "./discover.js";
 import { partitionsOf } from "./partitions-of.js";
@@ -17,9 +18,24 @@ async function openTarget(cfg: SqlStoreConfig): Promise<TargetDialect> {
       throw new LetheError("CONFIG_INVALID", `stores.${cfg.name}.url: database file not found: ${path}`);
     return openSqliteTarget(path, cfg.busyTimeoutMs);
   }
+  const server = /^(postgres(ql)?|mysql|mariadb):\/\//.exec(cfg.url);
+  // A malformed URL is the config's fault, not a store that is down: exit 2, named, the URL never echoed.
+  if (server && !URL.canParse(cfg.url))
+    throw new LetheError(
+      "CONFIG_INVALID",
+      `stores.${cfg.name}.url: not a valid URL (percent-encode characters such as @ : / # ? % in the user name and password)`,
+    );
   // Loaded on demand: the pg and mysql2 clients cost every CLI start that does not need them.
-  if (/^postgres(ql)?:\/\//.test(cfg.url)) return (await import("./postgres-target.js")).openPostgresTarget(cfg.url);
-  if (/^(mysql|mariadb):\/\//.test(cfg.url)) return (await import("./mysql-target.js")).openMysqlTarget(cfg.url);
+  if (server?.[1]?.startsWith("postgres")) return (await import("./postgres-target.js")).openPostgresTarget(cfg.url);
+  if (server) {
+    const { openMysqlTarget } = await import("./mysql-target.js");
+    try {
+      return openMysqlTarget(cfg.url);
+    } catch (err) {
+      // mysql2 checks the URL's options (e.g. an unknown ?ssl= profile) when the pool is created.
+      throw new LetheError("CONFIG_INVALID", `stores.${cfg.name}.url: ${safeReason(err)}`);
+    }
+  }
   throw new LetheError(
     "CONFIG_INVALID",
     `stores.${cfg.name}.url: expected sqlite:PATH, postgres://…, mysql://… or mariadb://…`,
