@@ -1,3 +1,4 @@
+import { sharedKey } from "../stores/redis/pattern-overlap.js";
 import { redisPatternProblem } from "./redis-pattern.js";
 import type { RawConfig } from "./schema.js";
 import { systemRootReason } from "./system-roots.js";
@@ -77,6 +78,7 @@ export function checkRules(raw: RawConfig, baseDir = process.cwd()): string[] {
     if (d.table && (d.key === d.createdAt || d.key === d.subject) && d.key)
       at(`${p}.key`, "the key column must differ from createdAt and subject");
   }
+  issues.push(...redisOverlaps(raw));
   for (const [name, s] of Object.entries(raw.stores)) {
     if (s.kind !== "fs" || s.allowSystemRoot) continue;
     const why = systemRootReason(s.root, baseDir);
@@ -84,6 +86,33 @@ export function checkRules(raw: RawConfig, baseDir = process.cwd()): string[] {
   }
   if (raw.transient?.root === "") at("transient.root", "must not be empty");
   issues.push(...redactRules(raw.redact));
+  return issues;
+}
+
+/**
+ * Two redis datasets of one store whose patterns can match the same key. A key must belong to one dataset:
+ * with `user:{subject}:*` beside `user:profile:{subject}`, erasing the subject "profile" would delete
+ * `user:profile:bob` past a hold on bob, and either dataset's retention would act on the other's keys.
+ */
+function redisOverlaps(raw: RawConfig): string[] {
+  const issues: string[] = [];
+  const seen = new Map<string, [string, string][]>();
+  for (const [name, d] of Object.entries(raw.datasets)) {
+    if (raw.stores[d.store]?.kind !== "redis" || d.pattern === undefined || redisPatternProblem(d.pattern)) continue;
+    const earlier = seen.get(d.store) ?? [];
+    for (const [other, pattern] of earlier) {
+      const key = sharedKey(pattern, d.pattern);
+      if (key === undefined) continue;
+      const example = /^[\x21-\x7e]+$/.test(key) ? ` (e.g. "${key}")` : "";
+      issues.push(
+        `datasets.${name}.pattern: matches keys that datasets.${other}.pattern matches too${example}; a key must ` +
+          "belong to one dataset, or erasing or expiring one dataset's keys would bypass the other's holds: " +
+          'make the literal parts differ (e.g. "user:s:{subject}:*" and "user:profile:{subject}")',
+      );
+      break;
+    }
+    seen.set(d.store, [...earlier, [name, d.pattern]]);
+  }
   return issues;
 }
 

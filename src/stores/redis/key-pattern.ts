@@ -52,7 +52,8 @@ export function globToRegex(glob: string): string {
   return out;
 }
 
-function classEnd(glob: string, start: number): number {
+/** The index of the `]` closing the class opened at `start`, or -1 when it stays open (then `[` is literal). */
+export function classEnd(glob: string, start: number): number {
   for (let j = start + 1; j < glob.length; j++) {
     if (glob[j] === "\\") j++;
     else if (glob[j] === "]") return j;
@@ -60,7 +61,8 @@ function classEnd(glob: string, start: number): number {
   return -1;
 }
 
-function charClass(body: string): string {
+/** A Redis `[…]` class body (`^` negation, ranges, `\` escapes) as a JS regex class. */
+export function charClass(body: string): string {
   let negate = false;
   let i = 0;
   if (body[0] === "^") {
