@@ -105,6 +105,16 @@ describe("MariaDB/MySQL target specifics", () => {
     expect((await raw.exec("select id from t order by id")).map((x) => x.id)).toEqual([2, 3, 5]);
   });
 
+  it("an ISO text whose zone offset is out of range (+99:99, +16:00, +14:60) is no timestamp, as on PostgreSQL", async (ctx) => {
+    requireService(ctx, "mysql");
+    const { raw, store } = await setup("create table t (id int primary key, created varchar(64), index (created))");
+    const values = ["2020-01-01T00:00:00+99:99", "2020-01-01T00:00:00+16:00", "2020-01-01T00:00:00+14:60"];
+    for (const [i, v] of values.entries()) await raw.exec("insert into t values (?, ?)", [i + 1, v]);
+    await raw.exec("insert into t values (4, '2020-01-01T00:00:00+15:59'), (5, '2020-01-01T00:00:00-0830')");
+    const ds = await open(store, { retention: { kind: "duration", seconds: 86_400 } });
+    expect(await all(ds.scanExpired(NOW, 10))).toEqual([4, 5]);
+  });
+
   it("per-row retention in a text column counts only plain numbers", async (ctx) => {
     requireService(ctx, "mysql");
     const { raw, store } = await setup(

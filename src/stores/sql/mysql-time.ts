@@ -12,9 +12,10 @@ export const NUMERIC = /^(tinyint|smallint|mediumint|int|integer|bigint|decimal|
 export const TEXTUAL = /^(char|varchar|tinytext|text|mediumtext|longtext|enum|set|json)\b/;
 const NATIVE = /^(datetime|timestamp|date)\b/;
 
-// Upper-cased first (so `t`/`z` work), a decimal comma turned into a point.
+// Upper-cased first (so `t`/`z` work), a decimal comma turned into a point. Offsets up to ±15:59, as PostgreSQL
+// accepts: `+99:99` is no zone, so the value is unreadable (never expires) rather than shifted by four days.
 const ISO_RE =
-  "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?[ ]*(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$";
+  "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?[ ]*(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)?$";
 /** The date-time part of a value ISO_RE accepted: everything before the zone. */
 const DATETIME_RE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?";
 const EPOCH_0 = "1970-01-01 00:00:00";
