@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { ConfigError } from "../core/errors.js";
 import { parseDuration, parseDurationMs } from "./duration.js";
+import { isRedisUrl, REDIS_URL_MSG } from "./redis-url.js";
 import type { RawConfig, RawDataset } from "./schema.js";
 import { resolveMaybeSecret } from "./secrets.js";
 import { serverLimits } from "./server-limits.js";
@@ -50,6 +51,13 @@ export function s3Endpoint(value: string, baseDir: string, keyPath: string): str
   return u;
 }
 
+/** A Redis URL, its reference resolved and checked as the schema checks a literal one (never echoed: it may hold a password). */
+function redisUrl(value: string, baseDir: string, keyPath: string): string {
+  const u = resolveMaybeSecret(value, baseDir, keyPath);
+  if (!isRedisUrl(u)) throw new ConfigError([`${keyPath}: ${value} does not hold a Redis URL (${REDIS_URL_MSG})`]);
+  return u;
+}
+
 function notifications(n: RawConfig["notifications"]): NotificationsConfig {
   return {
     webhooks: (n?.webhooks ?? []).map((w) => ({ url: w.url, secret: w.secret, events: w.events })),
@@ -83,7 +91,7 @@ export function normalizeConfig(raw: RawConfig, file: string | undefined, baseDi
     else if (s.kind === "redis")
       stores.set(
         name,
-        lazyUrl({ name, kind: "redis" }, () => resolveMaybeSecret(s.url, baseDir, `stores.${name}.url`)),
+        lazyUrl({ name, kind: "redis" }, () => redisUrl(s.url, baseDir, `stores.${name}.url`)),
       );
     else {
       const s3: StoreConfig = {

@@ -2,6 +2,7 @@ import { Cron } from "croner";
 import { z } from "zod";
 import { parseDurationMs } from "./duration.js";
 import { notificationsSchema } from "./notifications-schema.js";
+import { isRedisUrl, REDIS_URL_MSG } from "./redis-url.js";
 import { durationMsSchema, durationSchema, secretRefSchema } from "./schema-parts.js";
 import { serverLimitsShape } from "./server-limits.js";
 
@@ -98,10 +99,12 @@ const s3Store = z.strictObject({
   forcePathStyle: z.boolean().default(false),
   versions: z.boolean().default(true),
 });
-const REDIS_URL_MSG = "expected redis://…, rediss://… (TLS) or a secret reference (env:NAME, file:PATH)";
 const redisStore = z.strictObject({
   kind: z.literal("redis"),
-  url: z.string().regex(/^(rediss?:\/\/.+|env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, { message: REDIS_URL_MSG }),
+  url: z
+    .string()
+    .regex(/^(rediss?:\/\/.+|env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, { message: REDIS_URL_MSG })
+    .refine((v) => !/^rediss?:/.test(v) || isRedisUrl(v), { message: REDIS_URL_MSG }),
 });
 const storeSchema = z.discriminatedUnion("kind", [sqlStore, fsStore, s3Store, redisStore], {
   error: "expected a store with kind: sql | fs | s3 | redis",

@@ -51,7 +51,7 @@ export async function redisClient(config: RedisStoreConfig): Promise<RedisClient
   } catch (err) {
     client.destroy();
     if (err instanceof LetheError) throw err;
-    if (err instanceof ErrorReply && /NOAUTH|WRONGPASS|NOPERM/.test(err.message))
+    if (err instanceof ErrorReply && /NOAUTH|WRONGPASS|NOPERM|DB index is out of range/.test(err.message))
       throw new LetheError("CONFIG_INVALID", `stores.${config.name}.url: ${redisReason(err)}`, undefined, {
         cause: err,
       });
