@@ -115,6 +115,25 @@ describe("MariaDB/MySQL target specifics", () => {
     expect(await all(ds.scanExpired(NOW, 10))).toEqual([4, 5]);
   });
 
+  it("a creation column that holds no instant (YEAR, TIME, BIT) is refused at load, naming it", async (ctx) => {
+    requireService(ctx, "mysql");
+    const { raw, store } = await setup("create table t (id int primary key, y year, tm time, b bit(8), ok date)");
+    // A YEAR of this year read as epoch seconds (1970) would expire at once.
+    await raw.exec("insert into t values (1, year(now()), '10:00:00', b'1', current_date)");
+    for (const col of ["y", "tm", "b"]) {
+      const issues = collectIssues();
+      const ds = await store.dataset(
+        datasetConfig({ name: "t", store: "db", table: "t", key: "id", createdAt: col }),
+        issues,
+      );
+      expect(ds).toBeUndefined();
+      expect(issues.errors).toEqual([
+        expect.stringMatching(new RegExp(`^datasets\\.t\\.createdAt: column "${col}": type \\w+ holds no instant`)),
+      ]);
+    }
+    await open(store, { createdAt: "ok" });
+  });
+
   it("per-row retention in a text column counts only plain numbers", async (ctx) => {
     requireService(ctx, "mysql");
     const { raw, store } = await setup(

@@ -120,6 +120,11 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
       if (ds.createdAt && !info.indexed.has(ds.createdAt) && ds.retention.kind !== "never")
         issues.warn(`${p}.createdAt`, `column "${ds.createdAt}" has no index; expiry will scan the whole table`);
       const createdCol = ds.createdAt ? info.columns.get(ds.createdAt) : undefined;
+      const timeProblem = createdCol && ds.retention.kind !== "never" && target.unreadableTimeType?.(createdType);
+      if (timeProblem) {
+        issues.error(`${p}.createdAt`, `column "${ds.createdAt}": ${timeProblem}`);
+        return undefined;
+      }
       const encoding = createdCol ? await target.detectEncoding(table, createdCol) : "empty";
       if (createdCol && encoding !== "empty") {
         const expr = target.epochSeconds(createdCol.name, encoding, createdType);

@@ -117,6 +117,11 @@ export function openMysqlTarget(url: string): MysqlTarget {
         where ${c(column.name)} is not null limit 1`.execute(db);
       return r.rows.length === 0 ? "empty" : encodingOfType(column.type);
     },
+    // Columns are typed: a YEAR of 2026 would otherwise be read as 2026 epoch seconds (1970), and expire.
+    unreadableTimeType: (type) =>
+      encodingOfType(type) === "mixed"
+        ? `type ${type} holds no instant; use DATETIME, TIMESTAMP, DATE, an epoch number or ISO text`
+        : undefined,
     epochSeconds: (column, enc) => mysqlEpochSeconds(column, enc),
     retentionNumber: (column, type) => mysqlRetentionNumber(column, type),
     rangeBound: (column, enc, _type, cutoff) => mysqlRangeBound(column, enc, cutoff),

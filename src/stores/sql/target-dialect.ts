@@ -58,6 +58,11 @@ export interface TargetDialect {
   introspect(table: string): Promise<TableInfo | undefined>;
   listTables(): Promise<string[]>;
   detectEncoding(table: string, column: ColumnInfo): Promise<TsEncoding>;
+  /**
+   * Why a creation column of this declared type holds no instant lethe can read (MariaDB/MySQL `YEAR`, `TIME`,
+   * `BIT`…), or undefined: such a dataset is refused at load rather than read as something else.
+   */
+  unreadableTimeType?(colType: string): string | undefined;
   /** The column's instant as epoch seconds (NULL when unreadable). */
   epochSeconds(column: string, enc: TsEncoding, colType: string): RawBuilder<number | null>;
   /** A per-row retention column's value as a number, NULL (never expires) when it is not a plain number. */
