@@ -1,10 +1,12 @@
+import { dirname } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLethe } from "../../src/lethe.js";
+import { lethe } from "../helpers/cli.js";
 import { createTestRedisPrefix, requireService } from "../helpers/services.js";
 import { QUIET, redisProject } from "./redis-helpers.js";
 
 /** The commands docs/redis.md tells operators to grant (discover's value reads left out). */
-const GRANTS = ["+scan", "+eval", "+pttl", "+pexpire", "+pexpiretime", "+unlink", "+info"];
+const GRANTS = ["+scan", "+eval", "+pttl", "+pexpire", "+pexpiretime", "+unlink", "+info", "+select"];
 
 describe("a least-privilege Redis user (docs/redis.md)", () => {
   const cleanup: (() => Promise<void>)[] = [];
@@ -43,5 +45,33 @@ describe("a least-privilege Redis user (docs/redis.md)", () => {
     const erased = await l.erase("alice", { yes: true });
     expect(erased.datasets[0]).toMatchObject({ deleted: 2, residue: 0, failed: 0 });
     expect(await r.client.exists([`${r.prefix}p:bob:1`, `${r.prefix}p:bob:2`])).toBe(2);
+  });
+
+  it("reaches a database other than /0 with those grants; without +select the missing command is named", async (ctx) => {
+    requireService(ctx, "redis");
+    const r = await createTestRedisPrefix();
+    cleanup.push(() => r.drop());
+    const user = `lethe-acl-db-${r.prefix.replace(/[^A-Za-z0-9]/g, "")}`;
+    await r.client.sendCommand(["ACL", "SETUSER", user, "on", ">pw-acl-test", `~${r.prefix}*`, ...GRANTS]);
+    cleanup.push(async () => {
+      await r.client.sendCommand(["ACL", "DELUSER", user]);
+    });
+    const url = new URL(r.url);
+    url.username = user;
+    url.password = "pw-acl-test";
+    url.pathname = "/1";
+    const dataset = `  prompts: { store: cache, pattern: "${r.prefix}p:{subject}:*", retention: 1d }\n`;
+    const l = await openLethe(redisProject(url.toString(), dataset), QUIET);
+    cleanup.push(() => l.close());
+    expect((await l.plan()).datasets[0]).toMatchObject({ name: "prompts", total: 0 });
+    await r.client.sendCommand(["ACL", "SETUSER", user, "-select"]);
+    const refused = lethe(["plan", "--json"], dirname(redisProject(url.toString(), dataset)));
+    expect(refused.code).toBe(2);
+    expect(refused.json).toEqual({
+      error: {
+        code: "CONFIG_INVALID",
+        message: "stores.cache.url: NOPERM this user has no permissions to run the SELECT command",
+      },
+    });
   });
 });

@@ -78,6 +78,8 @@ export function redisReason(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown } | undefined;
   const msg = typeof e?.message === "string" ? e.message : String(err);
   const text = msg
+    // A command name is no secret and says which grant is missing (NOPERM … to run the 'select' command).
+    .replace(/'([A-Za-z|]{1,40})' command/g, (_, c: string) => `${c.toUpperCase()} command`)
     .replace(/'[^'\n]*'/g, "'…'")
     .replace(/"[^"\n]*"/g, '"…"')
     .replace(/rediss?:\/\/\S+/g, "redis://…")
