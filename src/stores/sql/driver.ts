@@ -106,7 +106,8 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
         );
         return undefined;
       }
-      if (info.uniqueColumns && !info.uniqueColumns.has(ds.key as string)) {
+      const keyUnique = info.uniqueColumns.has(ds.key as string);
+      if (!keyUnique && target.deleteRows) {
         // Erasure deletes by key alone: with a repeated key it would take another subject's row, held or not.
         issues.error(
           `${p}.key`,
@@ -115,6 +116,13 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
         );
         return undefined;
       }
+      if (!keyUnique)
+        // Deletes then also match each row's subject (sql-dataset.ts), so a held subject's row sharing a key survives.
+        issues.warn(
+          `${p}.key`,
+          `column "${ds.key}" is not unique in table ${table} (no PRIMARY KEY or UNIQUE index consists of it alone): ` +
+            "rows sharing a key are told apart by their subject; a unique key is faster and exact",
+        );
       if (ds.subject && !info.indexed.has(ds.subject))
         issues.warn(`${p}.subject`, `column "${ds.subject}" has no index; erasure will scan the whole table`);
       if (ds.createdAt && !info.indexed.has(ds.createdAt) && ds.retention.kind !== "never")
@@ -152,6 +160,7 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
         encoding,
         file: ds.files?.column,
         retentionType,
+        keyUnique,
       };
       return new SqlDataset(ds, target, cols, await partitionsOf(target, ds, cols, issues), config.url);
     },

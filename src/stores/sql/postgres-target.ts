@@ -67,11 +67,18 @@ export function openPostgresTarget(url: string): TargetDialect {
         join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
         join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
         where n.nspname = ${schema} and t.relname = ${name}`.execute(db);
+      // One key column (INCLUDE columns do not count), no predicate, no expression: it names at most one row.
+      const unique = await sql<{ col: string }>`select a.attname as col from pg_index i
+        join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
+        join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
+        where n.nspname = ${schema} and t.relname = ${name} and i.indisunique and i.indnkeyatts = 1
+          and i.indpred is null and i.indexprs is null`.execute(db);
       return {
         columns: new Map(
           cols.rows.map((r) => [r.column_name, { name: r.column_name, type: r.data_type.toLowerCase() }]),
         ),
         indexed: new Set(idx.rows.map((r) => r.col)),
+        uniqueColumns: new Set(unique.rows.map((r) => r.col)),
       };
     },
     async listTables() {

@@ -28,6 +28,8 @@ export interface SqlColumns {
   file: string | undefined;
   /** Type of the per-row retention column ("" without one). */
   retentionType: string;
+  /** The key alone is a PRIMARY KEY or UNIQUE index; otherwise a key may name rows of several subjects. */
+  keyUnique: boolean;
 }
 
 export interface Row {
@@ -256,7 +258,7 @@ export class SqlDataset implements DatasetDriver {
     const guard = expiry ? (this.partitions ? expiry.where : expiry.exact) : sql<boolean>`1 = 1`;
     const once = async (batch: Item[]) => {
       const keys = batch.map((i) => i.key);
-      const where = sql<boolean>`${this.d.inList(this.cols.key, this.cols.keyType, keys)} and ${guard}`;
+      const where = sql<boolean>`${this.d.inList(this.cols.key, this.cols.keyType, keys)} and ${guard} and ${this.sameSubjects(batch)}`;
       const select = this.select(sql`null`);
       const rows = this.d.deleteRows
         ? ((await this.d.deleteRows(this.t, this.cols.key, this.cols.keyType, where, select)) as unknown as Row[])
@@ -283,6 +285,21 @@ export class SqlDataset implements DatasetDriver {
       }
       return unknown.length > 0 ? { ...out, unknown } : out;
     }
+  }
+
+  /**
+   * With a key that is not unique, another subject's row can share a batch item's key, and that subject may be
+   * held (held items never reach a batch): the delete then also matches the subjects the batch was read with.
+   * Items named by key alone (events) carry no subject and delete every row of the key, as the event asks.
+   */
+  private sameSubjects(batch: Item[]): RawBuilder<boolean> {
+    const col = this.cols.subject;
+    if (this.cols.keyUnique || !col || batch.some((i) => i.subject === undefined)) return sql<boolean>`1 = 1`;
+    const named = [...new Set(batch.flatMap((i) => (typeof i.subject === "string" ? [i.subject] : [])))];
+    const inNamed = named.length > 0 ? this.d.inList(col, this.cols.subjectType, named) : sql<boolean>`1 = 0`;
+    return batch.some((i) => i.subject === null)
+      ? sql<boolean>`(${inNamed} or ${sql.id(col)} is null)`
+      : sql<boolean>`(${inNamed})`;
   }
 
   async contents(items: Item[]): Promise<string[]> {

@@ -65,16 +65,30 @@ export function openSqliteTarget(path: string, busyTimeoutMs = 10_000): TargetDi
       }[];
       if (cols.length === 0) return undefined;
       const indexed = new Set<string>();
-      const pk = raw.prepare("select name from pragma_table_info(?) where pk = 1").all(table) as { name: string }[];
-      for (const p of pk) indexed.add(p.name);
-      const idx = raw.prepare("select name from pragma_index_list(?)").all(table) as { name: string }[];
+      const uniqueColumns = new Set<string>();
+      const pk = raw.prepare("select name from pragma_table_info(?) where pk > 0 order by pk").all(table) as {
+        name: string;
+      }[];
+      if (pk[0]) indexed.add(pk[0].name);
+      if (pk.length === 1 && pk[0]) uniqueColumns.add(pk[0].name);
+      const idx = raw.prepare('select name, "unique" as u, partial from pragma_index_list(?)').all(table) as {
+        name: string;
+        u: number;
+        partial: number;
+      }[];
       for (const i of idx) {
-        const first = raw.prepare("select name from pragma_index_info(?) where seqno = 0").get(i.name) as
-          | { name: string }
-          | undefined;
-        if (first) indexed.add(first.name);
+        // An expression column has no name; a partial index says nothing about the rows outside it.
+        const parts = raw.prepare("select name from pragma_index_info(?) order by seqno").all(i.name) as {
+          name: string | null;
+        }[];
+        if (parts[0]?.name) indexed.add(parts[0].name);
+        if (i.u === 1 && i.partial === 0 && parts.length === 1 && parts[0]?.name) uniqueColumns.add(parts[0].name);
       }
-      return { columns: new Map(cols.map((x) => [x.name, { name: x.name, type: x.type.toLowerCase() }])), indexed };
+      return {
+        columns: new Map(cols.map((x) => [x.name, { name: x.name, type: x.type.toLowerCase() }])),
+        indexed,
+        uniqueColumns,
+      };
     },
     async sampleValues(table, column, n, maxChars) {
       // Type affinity rules: CHAR, CLOB, TEXT (and JSON, or no declared type) hold text.

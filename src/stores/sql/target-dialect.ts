@@ -26,10 +26,10 @@ export interface TableInfo {
    */
   undeletable?: string;
   /**
-   * Columns that alone make up a PRIMARY KEY or UNIQUE index, when the target reports them (MariaDB/MySQL): a
-   * dataset's `key` must be one of them, or a delete by key could take rows the batch never named.
+   * Columns that alone make up a PRIMARY KEY or a (non-partial) UNIQUE index: each value names at most one row.
+   * A key outside this set may name rows of several subjects (see SqlColumns.keyUnique).
    */
-  uniqueColumns?: Set<string>;
+  uniqueColumns: Set<string>;
 }
 
 // Kysely's raw builders execute against any Kysely instance; targets have no static schema.
