@@ -203,3 +203,22 @@ describe("MariaDB/MySQL target specifics", () => {
     });
   }
 });
+
+describe("MariaDB: a key that does not name one row", () => {
+  for (const mode of ["returning", "locking-read"] as const)
+    it(`(${mode}) a batch deletes only the rows of the subjects it was read with`, async (ctx) => {
+      requireService(ctx, "mysql");
+      const { raw, store } = await setup("create table t (id int, user_id varchar(64), created datetime)");
+      await raw.exec(
+        "insert into t values (1, 'alice', '2020-01-01'), (1, 'bob', '2020-01-01'), (2, 'carol', '2020-01-01')",
+      );
+      (store.target as MysqlTarget).deleteMode = mode;
+      const ds = await open(store, { subject: "user_id" });
+      const r = await ds.deleteBatch([{ key: 1, subject: "alice" }], { action: "delete" });
+      expect(r.deleted).toEqual([{ key: 1, subject: "alice" }]);
+      const left = (await raw.exec("select id, user_id from t order by id, user_id")).map(
+        (x) => `${x.id}:${x.user_id}`,
+      );
+      expect(left).toEqual(["1:bob", "2:carol"]);
+    });
+});

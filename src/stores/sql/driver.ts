@@ -107,15 +107,6 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
         return undefined;
       }
       const keyUnique = info.uniqueColumns.has(ds.key as string);
-      if (!keyUnique && target.deleteRows) {
-        // Erasure deletes by key alone: with a repeated key it would take another subject's row, held or not.
-        issues.error(
-          `${p}.key`,
-          `column "${ds.key}" is not unique in table ${table}: no PRIMARY KEY or UNIQUE index consists of it alone ` +
-            "(a table without a primary key, a composite key, a view); a delete by key could remove rows of other subjects",
-        );
-        return undefined;
-      }
       if (!keyUnique)
         // Deletes then also match each row's subject (sql-dataset.ts), so a held subject's row sharing a key survives.
         issues.warn(

@@ -157,7 +157,7 @@ export function openMysqlTarget(url: string): MysqlTarget {
 /** One batch delete that reports exactly the rows it removed, atomically. */
 const deleteRows = async (
   target: MysqlTarget,
-  ...[table, key, keyType, where, select]: Parameters<DeleteRows>
+  ...[table, , , where, select]: Parameters<DeleteRows>
 ): Promise<Record<string, unknown>[]> => {
   if (target.deleteMode === undefined) {
     const v = await sql<{ v: string }>`select version() as v`.execute(target.db);
@@ -173,8 +173,8 @@ const deleteRows = async (
   return target.db.transaction().execute(async (trx) => {
     const r = await sql<Record<string, unknown>>`select ${select} from ${table} where ${where} for update`.execute(trx);
     if (r.rows.length === 0) return [];
-    const keys = r.rows.map((row) => row.k as string | number);
-    await sql`delete from ${table} where ${target.inList(key, keyType, keys)}`.execute(trx);
+    // The same condition, not the keys alone: with a key that is not unique, a row of another subject may share one.
+    await sql`delete from ${table} where ${where}`.execute(trx);
     return r.rows;
   });
 };
