@@ -88,4 +88,31 @@ datasets:
     expect(json.failed).toBeGreaterThan(0);
     expect(json.datasets[0]?.failures[0]?.reason).toMatch(/directory could not be read: EACCES/);
   });
+
+  it("discover reports a directory it cannot read (exit 1), masked, instead of calling the store inspected and clean", () => {
+    canRunAsNobody();
+    const p = project(
+      `version: 1
+state: ./.lethe
+stores:
+  files: { kind: fs, root: ./data }
+datasets: {}
+`,
+      ["data/ok/a.bin", "data/exports/tina.planted@example.com/b.txt"],
+      "data/exports/tina.planted@example.com",
+    );
+    const r = run(["discover", "--json"], p.dir);
+    p.unlock();
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).not.toContain("tina");
+    const json = JSON.parse(r.stdout) as { unmapped: { table: string; column: string; reason: string }[] };
+    expect(json.unmapped).toEqual([
+      {
+        store: "files",
+        table: "exports/[EMAIL]",
+        column: "(unreadable)",
+        reason: "files no dataset covers; 1 directory could not be read (EACCES): the files in it were not inspected",
+      },
+    ]);
+  });
 });

@@ -9,6 +9,7 @@ import { discoverPaths } from "../discover-paths.js";
 import { FsDataset } from "./fs-dataset.js";
 import { relativeInside } from "./safe-path.js";
 import { FsSweeper } from "./sweeper.js";
+import { UnreadableDirs } from "./unreadable-dirs.js";
 import { walkFiles } from "./walk.js";
 
 /**
@@ -46,10 +47,16 @@ export async function createFsStore(config: StoreConfig): Promise<StoreDriver> {
       }
     },
     async discover(req) {
+      const unreadable = new UnreadableDirs(req.mask);
       const files = (function* () {
-        for (const f of walkFiles(config.root, () => true)) yield { rel: f.rel, size: f.stat.size };
+        for (const f of walkFiles(config.root, () => true, unreadable.add)) yield { rel: f.rel, size: f.stat.size };
       })();
-      return discoverPaths(files, { ...req, kind: "files", read: (e, max) => readHead(config.root, e.rel, max) });
+      const tables = await discoverPaths(files, {
+        ...req,
+        kind: "files",
+        read: (e, max) => readHead(config.root, e.rel, max),
+      });
+      return [...tables, ...unreadable.tables()];
     },
     async close() {
       await sweeper.close();
