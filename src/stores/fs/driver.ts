@@ -1,9 +1,8 @@
 import { closeSync, constants, openSync, readSync, statSync } from "node:fs";
-import { join } from "node:path";
 import type { DatasetConfig, StoreConfig } from "../../config/types.js";
 import { LetheError } from "../../core/errors.js";
 import type { FileRemoval, Issues, StoreDriver } from "../../core/types.js";
-import { DirAnchor } from "../../safe-fs/anchor.js";
+import { at, DirAnchor, openBelow } from "../../safe-fs/anchor.js";
 import { removeAt } from "../../safe-fs/remove.js";
 import { discoverPaths } from "../discover-paths.js";
 import { FsDataset } from "./fs-dataset.js";
@@ -64,11 +63,26 @@ export async function createFsStore(config: StoreConfig): Promise<StoreDriver> {
   };
 }
 
-/** The first `max` bytes of a regular file under the root, never through a symbolic link. */
+/**
+ * The first `max` bytes of a regular file under the root, never through a symbolic link: its folders are
+ * opened one at a time from the root without following links (safe-fs/anchor.ts), so a folder swapped for a
+ * link to /etc between the walk and the read is refused, not read through.
+ */
 function readHead(root: string, rel: string, max: number): Promise<Buffer | undefined> {
   let fd: number | undefined;
   try {
-    fd = openSync(join(root, rel), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const parts = rel.split("/");
+    const name = parts.pop() as string;
+    const dir = openBelow(
+      root,
+      parts.map((p) => ({ name: p })),
+      { followRoot: true },
+    );
+    try {
+      fd = openSync(at(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } finally {
+      closeSync(dir);
+    }
     const buf = Buffer.alloc(max);
     const n = readSync(fd, buf, 0, max, 0);
     return Promise.resolve(buf.subarray(0, n));
