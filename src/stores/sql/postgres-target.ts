@@ -38,6 +38,9 @@ function splitTable(table: string): [string, string] {
   return i < 0 ? ["public", table] : [table.slice(0, i), table.slice(i + 1)];
 }
 
+/** How long a statement waits for a lock the application holds (MariaDB's own default is 50 s). */
+export const ROW_LOCK_TIMEOUT_MS = 10_000;
+
 /**
  * PostgreSQL as a deletion target. Sessions run in UTC so zone-less text and
  * `timestamp` columns are read as UTC, never as the server's local time.
@@ -50,6 +53,9 @@ export function openPostgresTarget(url: string): TargetDialect {
     // A connection reset mid-query rejects that query; the client's own error event must not crash the process.
     client.on("error", () => undefined);
     client.query("set time zone 'UTC'").catch(() => undefined);
+    // A row the application keeps locked must not stall a run forever: the batch is refused after this (lock
+    // timeout, nothing deleted), retried row by row, and the locked row fails alone; the next run takes it.
+    client.query(`set lock_timeout = ${ROW_LOCK_TIMEOUT_MS}`).catch(() => undefined);
   });
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }) as AnyDb;
   const c = (col: string) => sql.id(col);
