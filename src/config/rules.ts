@@ -90,7 +90,7 @@ export function checkRules(raw: RawConfig, baseDir = process.cwd()): string[] {
 }
 
 /**
- * Two redis datasets of one store whose patterns can match the same key. A key must belong to one dataset:
+ * Two redis datasets of one store (or of two stores with the same url) whose patterns can match the same key. A key must belong to one dataset:
  * with `user:{subject}:*` beside `user:profile:{subject}`, erasing the subject "profile" would delete
  * `user:profile:bob` past a hold on bob, and either dataset's retention would act on the other's keys.
  */
@@ -98,8 +98,11 @@ function redisOverlaps(raw: RawConfig): string[] {
   const issues: string[] = [];
   const seen = new Map<string, [string, string][]>();
   for (const [name, d] of Object.entries(raw.datasets)) {
-    if (raw.stores[d.store]?.kind !== "redis" || d.pattern === undefined || redisPatternProblem(d.pattern)) continue;
-    const earlier = seen.get(d.store) ?? [];
+    const store = raw.stores[d.store];
+    if (store?.kind !== "redis" || d.pattern === undefined || redisPatternProblem(d.pattern)) continue;
+    // Two stores spelled with the same url (or the same reference) are one database: their datasets too.
+    const db = `url ${store.url}`;
+    const earlier = seen.get(db) ?? [];
     for (const [other, pattern] of earlier) {
       const key = sharedKey(pattern, d.pattern);
       if (key === undefined) continue;
@@ -111,7 +114,7 @@ function redisOverlaps(raw: RawConfig): string[] {
       );
       break;
     }
-    seen.set(d.store, [...earlier, [name, d.pattern]]);
+    seen.set(db, [...earlier, [name, d.pattern]]);
   }
   return issues;
 }

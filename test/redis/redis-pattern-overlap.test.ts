@@ -1,7 +1,8 @@
-import { dirname } from "node:path";
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sharedKey } from "../../src/stores/redis/pattern-overlap.js";
-import { lethe } from "../helpers/cli.js";
+import { lethe, tempDir } from "../helpers/cli.js";
 import { redisPerTest, redisProject } from "./redis-helpers.js";
 
 describe("redis datasets of one store never share a key", () => {
@@ -38,6 +39,29 @@ describe("redis datasets of one store never share a key", () => {
     expect(e.json).toMatchObject({ error: { code: "CONFIG_INVALID" } });
     expect(e.stderr).not.toMatch(/\n\s+at /); // no stack
     expect(await r.client.exists(`${r.prefix}user:profile:bob`)).toBe(1);
+  });
+
+  it("also across two stores spelled with the same url (one database), and not across different databases", () => {
+    const twoStores = (url2: string) => {
+      const dir = tempDir("lethe-redis-");
+      writeFileSync(
+        join(dir, "lethe.yaml"),
+        `version: 1
+state: ./.lethe
+stores:
+  cache: { kind: redis, url: "${r.url}/0" }
+  cache2: { kind: redis, url: "${url2}" }
+datasets:
+  a: { store: cache, pattern: "${r.prefix}t:*", retention: 7d }
+  b: { store: cache2, pattern: "${r.prefix}t:{subject}", retention: 7d }
+`,
+      );
+      return lethe(["validate"], dir);
+    };
+    const same = twoStores(`${r.url}/0`);
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain("datasets.b.pattern: matches keys that datasets.a.pattern matches too");
+    expect(twoStores(`${r.url}/1`).code).toBe(0);
   });
 
   it("accepts datasets whose literal parts differ", () => {
