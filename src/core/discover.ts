@@ -2,6 +2,7 @@ import type { LetheConfig } from "../config/types.js";
 import { createTextScanner, type TextScanner } from "../redact/text-scanner.js";
 import { stateLocation } from "../state/open-state.js";
 import { ownTableNames } from "../state/own-tables.js";
+import { STATE_SCHEMA } from "../state/state-schema-name.js";
 import type { DataMap } from "./data-map.js";
 import { personalName } from "./discover-rules.js";
 import { judgeValues } from "./discover-values.js";
@@ -168,7 +169,7 @@ function datasetsByTable(map: DataMap, store: string): Map<string, DatasetDriver
  *
  * @example
  * const own = await ownStateTables(config);
- * own("appdb", "ledger"); // true when the store appdb is lethe's state database
+ * own("appdb", "lethe.ledger"); // true when the store appdb is lethe's PostgreSQL state database
  */
 export async function ownStateTables(config: LetheConfig): Promise<(store: string, table: string) => boolean> {
   const stateUrl = stateLocation(config.state);
@@ -177,5 +178,10 @@ export async function ownStateTables(config: LetheConfig): Promise<(store: strin
   );
   if (stores.size === 0) return () => false;
   const tables = await ownTableNames();
-  return (store, table) => stores.has(store) && (tables.has(table) || tables.has(table.replace(/^public\./, "")));
+  // PostgreSQL: only lethe's schema holds lethe's tables; an application's `events` in its own schema is its data.
+  const own =
+    config.state.kind === "postgres"
+      ? (t: string) => t.startsWith(`${STATE_SCHEMA}.`) && tables.has(t.slice(STATE_SCHEMA.length + 1))
+      : (t: string) => tables.has(t);
+  return (store, table) => stores.has(store) && own(table);
 }

@@ -9,6 +9,10 @@ export interface StateDialect {
   readonly name: "sqlite" | "postgres";
   /** Several processes can share this state and coordinate through it. */
   readonly shared: boolean;
+  /** The database schema that holds lethe's tables, where the engine has schemas (PostgreSQL). */
+  readonly schema?: string;
+  /** Readies the state's structure before any migration or query runs (PostgreSQL: lethe's schema). */
+  prepare?(db: Kysely<StateDatabase>): Promise<void>;
   /** Inserts many ledger rows in few round trips. */
   insertLedgerRows(trx: Transaction<StateDatabase>, rows: LedgerTable[]): Promise<void>;
   /** Inserts the item rows of v2 batch entries inside `trx` (bulk, no per-row round trip). */

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { LetheConfig } from "../config/types.js";
 import type { StateHandle } from "./open-state.js";
+import { statePoolConfig } from "./pg-state-schema.js";
 import type { StateDatabase } from "./schema.js";
 
 /**
@@ -19,12 +20,9 @@ import type { StateDatabase } from "./schema.js";
  */
 export function openLeaseConnection(config: LetheConfig["state"], main: StateHandle, timeoutMs: number): StateHandle {
   if (config.kind !== "postgres") return { ...main, close: async () => undefined };
-  const pool = new pg.Pool({
-    connectionString: config.url,
-    max: 1,
-    statement_timeout: timeoutMs,
-    connectionTimeoutMillis: timeoutMs,
-  });
+  const pool = new pg.Pool(
+    statePoolConfig(config.url, { max: 1, statement_timeout: timeoutMs, connectionTimeoutMillis: timeoutMs }),
+  );
   pool.on("error", () => undefined);
   const db = new Kysely<StateDatabase>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: main.dialect, close: () => db.destroy() };

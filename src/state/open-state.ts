@@ -51,6 +51,12 @@ export async function openState(
       : openSqliteState(state.dir, warn);
   let migrated: string[] = [];
   try {
+    await dialect.prepare?.(db);
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    throw cannotOpen(state, err);
+  }
+  try {
     await refuseMigrationGaps(db, Object.keys(await migrationProvider.getMigrations()));
   } catch (err) {
     await db.destroy().catch(() => undefined);
@@ -62,6 +68,7 @@ export async function openState(
       provider: migrationProvider,
       migrationTableName: "lethe_migrations",
       migrationLockTableName: "lethe_migrations_lock",
+      ...(dialect.schema ? { migrationTableSchema: dialect.schema } : {}),
       allowUnorderedMigrations: true,
       // Kysely's default localeCompare builds an ICU collator: ~200 ms on every CLI start.
       nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
@@ -74,15 +81,7 @@ export async function openState(
     await dialect.installLedgerGuards(db);
   } catch (err) {
     await db.destroy().catch(() => undefined);
-    if (isLetheError(err)) throw err;
-    const corrupt = corruptStateFile(err);
-    if (corrupt) throw corrupt;
-    throw new LetheError(
-      "STATE_ERROR",
-      `cannot open lethe state (${state.kind}): ${(err as Error).message}`,
-      undefined,
-      { cause: err },
-    );
+    throw corruptStateFile(err) ?? cannotOpen(state, err);
   }
   return {
     db,
@@ -95,4 +94,17 @@ export async function openState(
       await db.destroy();
     },
   };
+}
+
+/** An open that failed for a reason lethe did not code itself, as a coded STATE_ERROR. */
+function cannotOpen(state: LetheConfig["state"], err: unknown): LetheError {
+  if (isLetheError(err)) return err;
+  return new LetheError(
+    "STATE_ERROR",
+    `cannot open lethe state (${state.kind}): ${(err as Error).message}`,
+    undefined,
+    {
+      cause: err,
+    },
+  );
 }

@@ -2,7 +2,10 @@ import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { StateDialect } from "./dialect.js";
 import "./pg-int8.js";
+import { prepareStateSchema, STATE_DDL_LOCK } from "./pg-state-layout.js";
+import { statePoolConfig } from "./pg-state-schema.js";
 import type { LedgerItemsTable, LedgerTable, StateDatabase } from "./schema.js";
+import { STATE_SCHEMA } from "./state-schema-name.js";
 
 const COLS = [
   "seq",
@@ -19,9 +22,13 @@ const COLS = [
   "hash",
 ] as const;
 
-/** Shared state on PostgreSQL: how several lethe instances coordinate. */
+/**
+ * Shared state on PostgreSQL: how several lethe instances coordinate. Every
+ * table lives in lethe's own schema (pg-state-schema.ts), which the pool's
+ * connections resolve unqualified names to.
+ */
 export function openPostgresState(url: string): { db: Kysely<StateDatabase>; dialect: StateDialect } {
-  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  const pool = new pg.Pool(statePoolConfig(url, { max: 8 }));
   // An idle client dropped by the server must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
   pool.on("connect", (c) => {
@@ -33,6 +40,10 @@ export function openPostgresState(url: string): { db: Kysely<StateDatabase>; dia
   const dialect: StateDialect = {
     name: "postgres",
     shared: true,
+    schema: STATE_SCHEMA,
+    prepare: async (k) => {
+      await prepareStateSchema(k, url);
+    },
     // One statement per batch: arrays unnested server side instead of thousands of parameters.
     async insertLedgerRows(trx, rows: LedgerTable[]) {
       if (rows.length === 0) return;
@@ -65,7 +76,7 @@ export function openPostgresState(url: string): { db: Kysely<StateDatabase>; dia
       // Several instances start at once: one at a time (advisory lock), and only what is missing is
       // created, so the guards are never dropped, not even for a moment.
       await k.transaction().execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock(7436911)`.execute(trx);
+        await sql`select pg_advisory_xact_lock(${sql.lit(STATE_DDL_LOCK)})`.execute(trx);
         await sql`create or replace function lethe_ledger_append_only() returns trigger language plpgsql as $$
           begin raise exception '% is append-only: % refused', tg_table_name, tg_op; end $$`.execute(trx);
         const have = await sql<{ t: string }>`select tgname as t from pg_trigger

@@ -21,9 +21,13 @@ export interface StateReader {
  */
 export async function openStateReader(state: LetheConfig["state"]): Promise<StateReader> {
   if (state.kind === "postgres") {
-    const [{ default: pg }, { PostgresDialect }] = await Promise.all([import("pg"), import("kysely")]);
+    const [{ default: pg }, { PostgresDialect }, { statePoolConfig }] = await Promise.all([
+      import("pg"),
+      import("kysely"),
+      import("./pg-state-schema.js"),
+    ]);
     await import("./pg-int8.js");
-    const pool = new pg.Pool({ connectionString: state.url, max: 1 });
+    const pool = new pg.Pool(statePoolConfig(state.url, { max: 1 }));
     pool.on("error", () => undefined);
     pool.on("connect", (c) => {
       c.on("error", () => undefined);

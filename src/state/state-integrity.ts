@@ -31,13 +31,14 @@ export function corruptStateFile(err: unknown): LetheError | undefined {
   });
 }
 
-/** The names of the tables that exist where lethe's unqualified table names resolve. */
+/** The names of the tables that exist in lethe's own schema (SQLite: the file). */
 export async function presentTables(db: Kysely<StateDatabase>, dialect: StateDialect): Promise<Set<string>> {
   const r =
     dialect.name === "sqlite"
       ? await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db)
       : await sql<{ name: string }>`select c.relname as name from pg_class c
-          where c.relkind in ('r', 'p') and pg_table_is_visible(c.oid)`.execute(db);
+          join pg_namespace n on n.oid = c.relnamespace
+          where c.relkind in ('r', 'p') and n.nspname = ${dialect.schema ?? "public"}`.execute(db);
   return new Set(r.rows.map((x) => x.name));
 }
 

@@ -125,9 +125,9 @@ describe("a corrupt or tampered state database is AUDIT_FAILED (exit 4), named, 
 
 describe("PostgreSQL state: the same refusals", () => {
   for (const [name, statement, says] of [
-    ["ledger_head row deleted", "delete from ledger_head", /the ledger head is missing while 3 entries exist/],
-    ["ledger table dropped", "drop table ledger cascade", /table ledger is missing/],
-    ["head frontier not JSON", "update ledger_head set frontier = 'nope'", /Merkle frontier is not a list/],
+    ["ledger_head row deleted", "delete from lethe.ledger_head", /the ledger head is missing while 3 entries exist/],
+    ["ledger table dropped", "drop table lethe.ledger cascade", /table ledger is missing/],
+    ["head frontier not JSON", "update lethe.ledger_head set frontier = 'nope'", /Merkle frontier is not a list/],
   ] as const)
     it(name, async (ctx) => {
       requireService(ctx, "pg");
@@ -142,7 +142,7 @@ describe("PostgreSQL state: the same refusals", () => {
         for (const c of closers.splice(0)) await c();
         const raw = rawPg(db.url);
         // What an attacker who can write the state does first: the append-only guards go.
-        await raw.exec("alter table ledger_head disable trigger user");
+        await raw.exec("alter table lethe.ledger_head disable trigger user");
         await raw.exec(statement);
         await raw.close();
         for (const args of [

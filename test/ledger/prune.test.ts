@@ -116,9 +116,9 @@ describe.each(["sqlite", "postgres"] as const)("ledger pruning on %s state", (ki
     } else {
       const c = new pg.Client({ connectionString: p.url });
       await c.connect();
-      await expect(c.query("delete from ledger")).rejects.toThrow(/append-only/);
-      await expect(c.query("delete from checkpoints")).rejects.toThrow(/append-only/);
-      await expect(c.query("delete from ledger_anchors")).rejects.toThrow(/append-only/);
+      await expect(c.query("delete from lethe.ledger")).rejects.toThrow(/append-only/);
+      await expect(c.query("delete from lethe.checkpoints")).rejects.toThrow(/append-only/);
+      await expect(c.query("delete from lethe.ledger_anchors")).rejects.toThrow(/append-only/);
       await c.end();
     }
   });

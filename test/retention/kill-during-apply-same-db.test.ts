@@ -13,7 +13,8 @@ describe("kill -9 during apply, lethe's state in the target database (no intents
     const db = await createTestPgDatabase();
     const raw = rawPg(db.url);
     await seed(raw, "pg");
-    await crashLoop(db.url, db.url, raw, { sameDatabase: true });
+    // lethe's tables live in schema lethe; the app's `logs` in public.
+    await crashLoop(db.url, db.url, raw, { sameDatabase: true, stateSchema: "lethe" });
     await raw.close();
     await db.drop();
   }, 300_000);

@@ -67,10 +67,15 @@ datasets:
  * Four `apply` processes killed with SIGKILL at a random moment of their deletion loop, then one that finishes:
  * after every kill no row is recorded deleted that still exists, and at the end every row is recorded once.
  * `sameDatabase` (lethe's state in the target database): after every kill the gone rows are exactly the recorded
- * ones and no intent exists (`raw` must reach the state's tables).
+ * ones and no intent exists (`raw` must reach the state's tables, in `stateSchema` on PostgreSQL).
  * @example await crashLoop(`sqlite:${path}`, join(dir, ".lethe"), rawSqlite(path));
  */
-export async function crashLoop(url: string, state: string, raw: RawSql, opts: { sameDatabase?: boolean } = {}) {
+export async function crashLoop(
+  url: string,
+  state: string,
+  raw: RawSql,
+  opts: { sameDatabase?: boolean; stateSchema?: string } = {},
+) {
   const dir = logsProject(url, state);
   // Opening once creates the state, so kill times below land in the deletion loop.
   expect((await letheIn(["plan"], dir)).code).toBe(0);
@@ -100,7 +105,8 @@ export async function crashLoop(url: string, state: string, raw: RawSql, opts: {
       // Same-database mode: delete and entries commit together, so before any reconcile every gone row is
       // recorded (both or neither), and there is no intent left to settle.
       expect(new Set(recorded).size + left.size, "a deleted row has no committed ledger item").toBe(ROWS);
-      expect(Number((await raw.exec("select count(*) as n from intents"))[0]?.n)).toBe(0);
+      const intents = opts.stateSchema ? `${opts.stateSchema}.intents` : "intents";
+      expect(Number((await raw.exec(`select count(*) as n from ${intents}`))[0]?.n)).toBe(0);
     }
   }
   // The kills must really have landed mid-deletion, or this test proves nothing.

@@ -51,9 +51,10 @@ describe("same-database mode: a lost reply is still 'outcome unknown', and commi
       // Every intent row ever inserted is counted (the state is in this database).
       await raw.exec("create table intent_writes (n integer)");
       await raw.exec(`create function count_intent() returns trigger language plpgsql as
-        $$ begin insert into intent_writes values (1); return new; end $$`);
+        $$ begin insert into public.intent_writes values (1); return new; end $$`);
+      // lethe's tables live in schema lethe; the trigger fires on its connection, whose search_path is that schema.
       await raw.exec(
-        "create trigger count_intent after insert on intents for each row execute function count_intent()",
+        "create trigger count_intent after insert on lethe.intents for each row execute function public.count_intent()",
       );
       const left = async () => Number((await raw.exec("select count(*) as n from logs"))[0]?.n);
       const run = first.apply().catch((err: unknown) => err);
@@ -111,7 +112,7 @@ describe("same-database mode, CLI: a lost reply fails the batch with OUTCOME_UNK
   /** Each deleted `logs` key with how many `deleted` items the ledger holds for it. */
   const ledgerItems = async (raw: RawSql) =>
     (
-      await raw.exec(`select i.item_key as k, count(*) as n from ledger_items i join ledger l on l.seq = i.seq
+      await raw.exec(`select i.item_key as k, count(*) as n from lethe.ledger_items i join lethe.ledger l on l.seq = i.seq
         where l.dataset = 'logs' and l.action = 'deleted' group by i.item_key`)
     ).map((r) => ({ k: Number(r.k), n: Number(r.n) }));
   const remaining = async (raw: RawSql, table: string) =>
@@ -161,8 +162,8 @@ describe("same-database mode, CLI: a lost reply fails the batch with OUTCOME_UNK
       requireService(ctx, "pg");
       const { raw, proxy, dir } = await cliProject();
       // The first batch of logs: its DELETE, or the COMMIT of the transaction that ran it (and its entries).
-      if (lost === "delete") proxy.loseReplyTo('delete from "logs"');
-      else proxy.loseReplyTo("commit", false, 'delete from "logs"');
+      if (lost === "delete") proxy.loseReplyTo('delete from "public"."logs"');
+      else proxy.loseReplyTo("commit", false, 'delete from "public"."logs"');
 
       const first = await letheSpawn(["apply", "--json"], dir);
       expect(proxy.lost).toBe(1);
@@ -183,7 +184,7 @@ describe("same-database mode, CLI: a lost reply fails the batch with OUTCOME_UNK
       expect(recorded.length + left.length).toBe(LOGS);
       expect(recorded.some((x) => left.includes(x.k))).toBe(false);
       // The run is closed (partial), not left running.
-      const runs = await raw.exec("select status from runs");
+      const runs = await raw.exec("select status from lethe.runs");
       expect(runs.map((x) => x.status)).toEqual(["partial"]);
 
       await secondRunMakesItWhole(raw, dir);
@@ -192,7 +193,7 @@ describe("same-database mode, CLI: a lost reply fails the batch with OUTCOME_UNK
   it("reply to the DELETE lost and PostgreSQL down after it: STORE_ERROR (exit 1, no stack), the next run makes it whole", async (ctx) => {
     requireService(ctx, "pg");
     const { raw, proxy, dir } = await cliProject();
-    proxy.loseReplyTo('delete from "logs"', true);
+    proxy.loseReplyTo('delete from "public"."logs"', true);
     const first = await letheSpawn(["apply", "--json"], dir);
     expect(proxy.lost).toBe(1);
     expect(first.stderr).not.toMatch(/INTERNAL|\n\s+at /);

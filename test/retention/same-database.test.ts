@@ -22,9 +22,10 @@ async function applyCountingIntents(dir: string, state: RawSql, pg: boolean): Pr
   await state.exec("create table intent_writes (n integer)");
   if (pg) {
     await state.exec(`create function count_intent() returns trigger language plpgsql as
-      $$ begin insert into intent_writes values (1); return new; end $$`);
+      $$ begin insert into public.intent_writes values (1); return new; end $$`);
     await state.exec(
-      "create trigger count_intent after insert on intents for each row execute function count_intent()",
+      // lethe's tables live in schema lethe; the trigger fires on its connection, whose search_path is that schema.
+      "create trigger count_intent after insert on lethe.intents for each row execute function public.count_intent()",
     );
   } else
     await state.exec(

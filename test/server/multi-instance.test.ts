@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
+import { statePoolConfig } from "../../src/state/pg-state-schema.js";
 import { letheIn, tempDir } from "../helpers/cli.js";
 import { createLogsTable } from "../helpers/project.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
@@ -52,7 +53,8 @@ datasets:
 `,
     );
     const env = { LETHE_MASTER_KEY: randomBytes(32).toString("hex"), LETHE_ACCESS_LOG: "off" };
-    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    // lethe's tables, reached as lethe reaches them (search_path = its schema).
+    const pool = new pg.Pool(statePoolConfig(db.url, { max: 2 }));
     cleanups.push(() => pool.end());
     const q = async <T>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as T[];
     const start = async () => {

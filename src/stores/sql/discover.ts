@@ -34,7 +34,8 @@ export async function discoverTables(target: TargetDialect, sampleSize: number):
       }
       columns.push({ name: c.name, type: c.type, samples: samples.filter((s) => s !== "") });
     }
-    const aliases = target.name === "postgres" && !table.includes(".") ? [`public.${table}`] : [];
+    const qualified = target.qualify ? await target.qualify(table) : table;
+    const aliases = qualified === table ? [] : [qualified];
     out.push({ table, aliases, columns });
   }
   return out;

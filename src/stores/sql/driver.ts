@@ -72,7 +72,9 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
     async dataset(ds: DatasetConfig, issues: Issues) {
       const p = `datasets.${ds.name}`;
       const table = ds.table as string;
-      const info = await target.introspect(table);
+      // Every statement names the table schema-qualified: same-database deletes run on lethe's state connection.
+      const qualified = target.qualify ? await target.qualify(table) : table;
+      const info = await target.introspect(qualified);
       if (!info) {
         issues.error(`${p}.table`, `table "${table}" does not exist in store ${config.name}`);
         return undefined;
@@ -124,13 +126,13 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
         issues.error(`${p}.createdAt`, `column "${ds.createdAt}": ${timeProblem}`);
         return undefined;
       }
-      const encoding = createdCol ? await target.detectEncoding(table, createdCol) : "empty";
+      const encoding = createdCol ? await target.detectEncoding(qualified, createdCol) : "empty";
       if (createdCol && encoding !== "empty") {
         const expr = target.epochSeconds(createdCol.name, encoding, createdType);
         const r = await sql<{
           n: number;
         }>`select count(*) as n from (select ${sql.id(createdCol.name)} as v, ${expr} as e
-          from ${sql.table(table)} where ${sql.id(createdCol.name)} is not null limit 1000) s where e is null`.execute(
+          from ${sql.table(qualified)} where ${sql.id(createdCol.name)} is not null limit 1000) s where e is null`.execute(
           target.db,
         );
         const bad = Number(r.rows[0]?.n ?? 0);
@@ -141,6 +143,7 @@ export async function createSqlStore(config: StoreConfig): Promise<SqlStoreDrive
           );
       }
       const cols = {
+        table: qualified,
         key: ds.key as string,
         keyType,
         subject: ds.subject,

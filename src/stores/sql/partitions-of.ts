@@ -22,9 +22,9 @@ export async function partitionsOf(
   cols: SqlColumns,
   issues: Issues,
 ): Promise<PartitionDriver | undefined> {
-  const table = ds.table as string;
-  const dot = table.indexOf(".");
-  const [schema, name] = dot < 0 ? ["public", table] : [table.slice(0, dot), table.slice(dot + 1)];
+  // Qualified already (TargetDialect.qualify): PostgreSQL names always carry their schema here.
+  const dot = cols.table.indexOf(".");
+  const [schema, name] = [cols.table.slice(0, Math.max(dot, 0)), cols.table.slice(dot + 1)];
   const key =
     target.name === "postgres" && cols.createdAt
       ? await rangePartitioning(target, schema, name, cols.createdAt)

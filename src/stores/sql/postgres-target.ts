@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import "../../state/pg-int8.js";
+import { userSchema } from "../../state/state-schema-name.js";
 import {
   type AnyDb,
   type ColumnInfo,
@@ -33,11 +34,6 @@ function typedNumber(value: number, colType: string) {
   return sql`cast(${String(value)} as double precision)`;
 }
 
-function splitTable(table: string): [string, string] {
-  const i = table.indexOf(".");
-  return i < 0 ? ["public", table] : [table.slice(0, i), table.slice(i + 1)];
-}
-
 /** How long a statement waits for a lock the application holds (MariaDB's own default is 50 s). */
 export const ROW_LOCK_TIMEOUT_MS = 10_000;
 
@@ -58,6 +54,22 @@ export function openPostgresTarget(url: string): TargetDialect {
     client.query(`set lock_timeout = ${ROW_LOCK_TIMEOUT_MS}`).catch(() => undefined);
   });
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }) as AnyDb;
+  let schema: Promise<string> | undefined;
+  // Where the user's unqualified table names live on their own connection; asked once.
+  const defaultSchema = (): Promise<string> => {
+    schema ??= sql<{ s: string[] }>`select current_schemas(false)::text[] as s`.execute(db).then(
+      (r) => userSchema(r.rows[0]?.s ?? []),
+      (err) => {
+        schema = undefined;
+        throw err;
+      },
+    );
+    return schema;
+  };
+  const splitTable = async (table: string): Promise<[string, string]> => {
+    const i = table.indexOf(".");
+    return i < 0 ? [await defaultSchema(), table] : [table.slice(0, i), table.slice(i + 1)];
+  };
   const c = (col: string) => sql.id(col);
   const epochNumeric = (v: ReturnType<typeof c>, type: string) =>
     sql<number>`(case when ${v} > ${typedNumber(MS_THRESHOLD, type)} then ${v} / 1000.0 else ${v} end)`;
@@ -65,19 +77,19 @@ export function openPostgresTarget(url: string): TargetDialect {
     name: "postgres",
     db,
     async introspect(table) {
-      const [schema, name] = splitTable(table);
+      const [ns, name] = await splitTable(table);
       const cols = await sql<{ column_name: string; data_type: string }>`select column_name, data_type
-        from information_schema.columns where table_schema = ${schema} and table_name = ${name}`.execute(db);
+        from information_schema.columns where table_schema = ${ns} and table_name = ${name}`.execute(db);
       if (cols.rows.length === 0) return undefined;
       const idx = await sql<{ col: string }>`select a.attname as col from pg_index i
         join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
         join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
-        where n.nspname = ${schema} and t.relname = ${name}`.execute(db);
+        where n.nspname = ${ns} and t.relname = ${name}`.execute(db);
       // One key column (INCLUDE columns do not count), no predicate, no expression: it names at most one row.
       const unique = await sql<{ col: string }>`select a.attname as col from pg_index i
         join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
         join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
-        where n.nspname = ${schema} and t.relname = ${name} and i.indisunique and i.indnkeyatts = 1
+        where n.nspname = ${ns} and t.relname = ${name} and i.indisunique and i.indnkeyatts = 1
           and i.indpred is null and i.indexprs is null`.execute(db);
       return {
         columns: new Map(
@@ -87,8 +99,11 @@ export function openPostgresTarget(url: string): TargetDialect {
         uniqueColumns: new Set(unique.rows.map((r) => r.col)),
       };
     },
+    async qualify(table) {
+      return table.includes(".") ? table : `${await defaultSchema()}.${table}`;
+    },
     async listTables() {
-      const r = await sql<{ t: string }>`select case when table_schema = 'public' then table_name
+      const r = await sql<{ t: string }>`select case when table_schema = ${await defaultSchema()} then table_name
         else table_schema || '.' || table_name end as t from information_schema.tables
         where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')
           and not exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -97,18 +112,17 @@ export function openPostgresTarget(url: string): TargetDialect {
     },
     async sampleValues(table, column, n, maxChars) {
       if (!/^(text|character varying|character|json|jsonb|user-defined)/.test(column.type)) return [];
-      const [schema, name] = splitTable(table);
+      const [ns, name] = await splitTable(table);
+      const qualified = sql.id(ns, name);
       const est = await sql<{ n: number }>`select c.reltuples::float8 as n from pg_class c
-        join pg_namespace ns on ns.oid = c.relnamespace where ns.nspname = ${schema} and c.relname = ${name}`.execute(
-        db,
-      );
+        join pg_namespace ns on ns.oid = c.relnamespace where ns.nspname = ${ns} and c.relname = ${name}`.execute(db);
       const rows = Number(est.rows[0]?.n ?? -1);
       const v = sql`left(${c(column.name)}::text, ${maxChars})`;
       // Large tables: a block sample sized for about five times n rows; small ones are shuffled whole.
       const from =
         rows > 20 * n
-          ? sql`${sql.table(table)} tablesample system (${sql.lit(Math.min(100, Math.max(0.01, (500 * n) / rows)))})`
-          : sql`${sql.table(table)}`;
+          ? sql`${qualified} tablesample system (${sql.lit(Math.min(100, Math.max(0.01, (500 * n) / rows)))})`
+          : qualified;
       const r = await sql<{ v: string }>`select ${v} as v from ${from} where ${c(column.name)} is not null
         order by random() limit ${n}`.execute(db);
       return r.rows.map((x) => x.v);

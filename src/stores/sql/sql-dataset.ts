@@ -16,6 +16,8 @@ import type {
 import type { AnyDb, TargetDialect, TsEncoding } from "./target-dialect.js";
 
 export interface SqlColumns {
+  /** The table as statements name it (schema-qualified on PostgreSQL, see TargetDialect.qualify). */
+  table: string;
   key: string;
   keyType: string;
   subject: string | undefined;
@@ -74,7 +76,7 @@ export class SqlDataset implements DatasetDriver {
     /** The store's URL: offered for same-database deletes where the dialect deletes in one statement. */
     database?: string,
   ) {
-    this.t = sql.table(config.table as string);
+    this.t = sql.table(cols.table);
     this.capabilities = {
       exactDeletes: true,
       subjects: cols.subject !== undefined,

@@ -56,6 +56,14 @@ export interface TargetDialect {
   readonly name: "sqlite" | "postgres" | "mysql";
   readonly db: AnyDb;
   introspect(table: string): Promise<TableInfo | undefined>;
+  /**
+   * The table as every statement names it, whatever connection runs it: on
+   * PostgreSQL qualified by the schema an unqualified name resolves to on the
+   * store's own connection (a same-database delete runs on lethe's state
+   * connection, whose search_path is lethe's schema). A name with a schema
+   * keeps it. Engines without schemas: absent, the name as written.
+   */
+  qualify?(table: string): Promise<string>;
   listTables(): Promise<string[]>;
   detectEncoding(table: string, column: ColumnInfo): Promise<TsEncoding>;
   /**
