@@ -143,11 +143,11 @@ export async function benchPg(rows, url) {
   const sameDeleted = JSON.parse(same.stdout).datasets[0].deleted;
   const st = new pg.Client({ connectionString: url.replace(/\/[^/]*$/, `/${stateDb}`) });
   await st.connect();
-  // The ledger's tables with their indexes and TOAST (the rest of the state is a few rows).
+  // The ledger's tables (schema lethe) with their indexes and TOAST (the rest of the state is a few rows).
   const stateBytes = Number(
     (
       await st.query(
-        "select pg_total_relation_size('ledger') + pg_total_relation_size('ledger_items') + pg_total_relation_size('intents') as b",
+        "select pg_total_relation_size('lethe.ledger') + pg_total_relation_size('lethe.ledger_items') + pg_total_relation_size('lethe.intents') as b",
       )
     ).rows[0].b,
   );
