@@ -58,6 +58,13 @@ async function legacyProject(ctx: Parameters<typeof requireService>[0]) {
   writeFileSync(join(p.dir, "lethe.yaml"), yaml);
   expect((await letheIn(["apply", "--force"], p.dir)).code).toBe(0);
   expect((await letheIn(["audit", "checkpoint", "--out", "cp.json"], p.dir)).code).toBe(0);
+  // An item's inclusion proof and the public key, taken before the move, to be checked after it.
+  const batch = (await auditExport<{ seq: number; action: string; item?: number }>(p.dir)).find(
+    (e) => e.action === "deleted" && e.item === undefined,
+  );
+  const prove = ["audit", "prove", String(batch?.seq), "--item", "0", "--out", "proof.json"];
+  expect((await letheIn(prove, p.dir)).code).toBe(0);
+  writeFileSync(join(p.dir, "key.pem"), (await letheIn(["audit", "public-key"], p.dir)).stdout);
   const own = await tablesIn(db.url, "lethe");
   await toLegacyLayout(db.url);
   expect(await tablesIn(db.url, "public")).toEqual(own);
@@ -77,6 +84,7 @@ describe("PostgreSQL state: from the unqualified layout to schema lethe", () => 
     // The guards moved with their tables: the ledger is still append-only.
     await expect(query(db.url, "delete from lethe.ledger")).rejects.toThrow(/append-only/);
     expect((await letheIn(["audit", "verify", "--checkpoint", "cp.json"], p.dir)).code).toBe(0);
+    expect((await letheIn(["audit", "verify-proof", "proof.json", "--public-key", "key.pem"], p.dir)).code).toBe(0);
     expect((await auditExport<{ hash: string }>(p.dir)).map((e) => e.hash)).toEqual(before.map((e) => e.hash));
     // The run continues: new deletions chain on, the whole ledger and the old checkpoint still verify.
     addTraining(p, 900, "t/900.bin", { ageDays: 400, retentionDays: 30 });
