@@ -42,17 +42,18 @@ describe("retention edge cases", () => {
     expect(ids(p.db, "t")).toHaveLength(1500);
   });
 
-  it("a per-row retention value that is not a number never expires its row (it is not 0 days)", async () => {
+  it("a per-row retention value that is not a number, or is negative, never expires its row (it is not 0 days)", async () => {
     const created = new Date(Date.now() - 40 * DAY_MS).toISOString();
     const p = sqliteProject(
       `create table t (id integer primary key, created text, ret text); create index t_created on t (created);
        insert into t values (1, '${created}', '30'), (2, '${created}', 'forever'), (3, '${created}', ''),
-         (4, '${created}', '1 year'), (5, '${created}', '60'), (6, '${created}', null), (7, '${created}', 10);`,
+         (4, '${created}', '1 year'), (5, '${created}', '60'), (6, '${created}', null), (7, '${created}', 10),
+         (8, '${created}', '-1'), (9, '${created}', -5);`,
       "{ store: appdb, table: t, key: id, createdAt: created, retention: { column: ret, unit: days } }",
     );
     const r = await letheIn(["apply", "--json"], p.dir);
     expect(r.code).toBe(0);
-    expect(ids(p.db, "t")).toEqual([2, 3, 4, 5, 6]);
+    expect(ids(p.db, "t")).toEqual([2, 3, 4, 5, 6, 8, 9]);
     // Only non-numbers: no crash, nothing expires.
     const q = sqliteProject(
       `create table t (id integer primary key, created text, ret text);
@@ -60,6 +61,14 @@ describe("retention edge cases", () => {
       "{ store: appdb, table: t, key: id, createdAt: created, retention: { column: ret, unit: days } }",
     );
     expect(await letheIn(["plan", "--json"], q.dir)).toMatchObject({ code: 0, json: { datasets: [{ expired: 0 }] } });
+    // A numeric column: a negative lifetime is no lifetime, not "expired at once".
+    const n = sqliteProject(
+      `create table t (id integer primary key, created text, ret integer);
+       insert into t values (1, '${created}', -1), (2, '${created}', 10), (3, '${created}', -0.5);`,
+      "{ store: appdb, table: t, key: id, createdAt: created, retention: { column: ret, unit: days } }",
+    );
+    expect((await letheIn(["apply", "--json"], n.dir)).code).toBe(0);
+    expect(ids(n.db, "t")).toEqual([1, 3]);
   });
 
   it("apply --plan with --dataset deletes only that dataset's planned items; a dataset not in the plan is refused", async () => {

@@ -117,10 +117,11 @@ export class SqlDataset implements DatasetDriver {
     }
     const ret = this.d.retentionNumber(r.column, this.cols.retentionType);
     const expiresAt = sql<number>`(${created} + ${ret} * ${r.unitSeconds})`;
-    const exact = sql<boolean>`${expiresAt} <= ${nowS}`;
+    // A negative lifetime is no lifetime: like NULL, the row never expires (rather than at once).
+    const exact = sql<boolean>`(${ret} >= 0 and ${expiresAt} <= ${nowS})`;
     if (!withBound) return { where: exact, exact, expiresAt };
     const min = await sql<{ m: number | null }>`select min(${ret}) as m from ${this.t}`.execute(this.d.db);
-    const minRet = Number(min.rows[0]?.m ?? 0);
+    const minRet = Math.max(0, Number(min.rows[0]?.m ?? 0));
     if (!Number.isFinite(minRet)) return { where: exact, exact, expiresAt };
     // Bounding by the smallest per-row retention lets the creation index narrow the scan.
     const bound = this.d.rangeBound(createdAt, encoding, createdType, nowS - minRet * r.unitSeconds);
