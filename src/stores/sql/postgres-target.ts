@@ -75,6 +75,13 @@ export function openPostgresTarget(url: string): TargetDialect {
     sql<number>`(case when ${v} > ${typedNumber(MS_THRESHOLD, type)} then ${v} / 1000.0 else ${v} end)`;
   return {
     name: "postgres",
+    async boundedLockWait(on, fn) {
+      // SET LOCAL after the caller's savepoint: a failed delete's rollback to it undoes this as well.
+      await sql`set local lock_timeout = ${sql.raw(String(ROW_LOCK_TIMEOUT_MS))}`.execute(on);
+      const r = await fn();
+      await sql`set local lock_timeout to default`.execute(on);
+      return r;
+    },
     db,
     async introspect(table) {
       const [ns, name] = await splitTable(table);

@@ -268,7 +268,9 @@ export class SqlDataset implements DatasetDriver {
         : (await sql<Row>`delete from ${this.t} where ${where} returning ${select}`.execute(db)).rows;
       return rows.map((row) => this.toItem(row));
     };
-    const run = inTx ? (batch: Item[]) => underSavepoint(db, () => once(batch)) : once;
+    const bounded = (batch: Item[]) =>
+      this.d.boundedLockWait ? this.d.boundedLockWait(db, () => once(batch)) : once(batch);
+    const run = inTx ? (batch: Item[]) => underSavepoint(db, () => bounded(batch)) : once;
     try {
       return { deleted: await run(items), failed: [] };
     } catch (err) {

@@ -64,6 +64,11 @@ export interface TargetDialect {
    * keeps it. Engines without schemas: absent, the name as written.
    */
   qualify?(table: string): Promise<string>;
+  /**
+   * Runs `fn` (a delete inside a transaction of lethe's state, same-database mode) with the lock wait the
+   * target's own connections have, restored afterwards so lethe's ledger writes in that transaction keep theirs.
+   */
+  boundedLockWait?<T>(db: AnyDb, fn: () => Promise<T>): Promise<T>;
   listTables(): Promise<string[]>;
   detectEncoding(table: string, column: ColumnInfo): Promise<TsEncoding>;
   /**
