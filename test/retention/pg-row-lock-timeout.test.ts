@@ -1,5 +1,5 @@
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, type TestContext } from "vitest";
 import { rawPg } from "../conformance/sql-fixture.js";
 import { letheIn, tempDir, writeConfig } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
@@ -13,7 +13,7 @@ describe("a PostgreSQL row the application keeps locked", () => {
   // same-database: the batch DELETE runs inside a transaction of lethe's state, on the state's connection.
   it.for(["own state", "same-database"] as const)(
     "(%s) fails alone after the lock timeout instead of stalling the run; the other rows go",
-    async (mode, ctx) => {
+    async (mode, ctx: TestContext) => {
       requireService(ctx, "pg");
       const db = await createTestPgDatabase();
       cleanup.push(db.drop);
