@@ -1,5 +1,5 @@
 import pg from "pg";
-import { afterEach, describe, expect, it, type TestContext } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { rawPg } from "../conformance/sql-fixture.js";
 import { letheIn, tempDir, writeConfig } from "../helpers/cli.js";
 import { createTestPgDatabase, requireService } from "../helpers/services.js";
@@ -11,9 +11,8 @@ afterEach(async () => {
 
 describe("a PostgreSQL row the application keeps locked", () => {
   // same-database: the batch DELETE runs inside a transaction of lethe's state, on the state's connection.
-  it.for(["own state", "same-database"] as const)(
-    "(%s) fails alone after the lock timeout instead of stalling the run; the other rows go",
-    async (mode, ctx: TestContext) => {
+  for (const mode of ["own state", "same-database"] as const)
+    it(`(${mode}) fails alone after the lock timeout instead of stalling the run; the other rows go`, async (ctx) => {
       requireService(ctx, "pg");
       const db = await createTestPgDatabase();
       cleanup.push(db.drop);
@@ -44,7 +43,5 @@ datasets:
         datasets: [{ name: "lk", expired: 2, deleted: 1, failed: 1, failures: [{ key: 1 }] }],
       });
       expect((await raw.exec("select id from lk order by id")).map((x) => x.id)).toEqual([1, 3]);
-    },
-    90_000,
-  );
+    }, 90_000);
 });
