@@ -80,18 +80,19 @@ export function openMysqlTarget(url: string): MysqlTarget {
         from information_schema.columns where table_schema = ${schema} and table_name = ${name}
         order by ordinal_position`.execute(db);
       if (cols.rows.length === 0) return undefined;
-      const idx = await sql<{ col: string }>`select distinct column_name as col from information_schema.statistics
-        where table_schema = ${schema} and table_name = ${name} and seq_in_index = 1`.execute(db);
-      // An index counts when it is unique and has exactly one column: that column names at most one row.
-      const unique = await sql<{ col: string }>`select max(column_name) as col from information_schema.statistics
-        where table_schema = ${schema} and table_name = ${name} and non_unique = 0
-        group by index_name having count(*) = 1`.execute(db);
+      // Per index: its leading column, and whether it is unique with exactly one column (names at most one row).
+      const idx = await sql<{
+        col: string;
+        one: number;
+      }>`select max(case when seq_in_index = 1 then column_name end) as col,
+          (max(non_unique) = 0 and count(*) = 1) as one from information_schema.statistics
+        where table_schema = ${schema} and table_name = ${name} group by index_name`.execute(db);
       const kind = await sql<{ t: string }>`select table_type as t from information_schema.tables
         where table_schema = ${schema} and table_name = ${name}`.execute(db);
       return {
         columns: new Map(cols.rows.map((r) => [r.name, { name: r.name, type: String(r.type).toLowerCase() }])),
         indexed: new Set(idx.rows.map((r) => r.col)),
-        uniqueColumns: new Set(unique.rows.map((r) => r.col)),
+        uniqueColumns: new Set(idx.rows.filter((r) => Number(r.one) === 1).map((r) => r.col)),
         ...(kind.rows[0]?.t === "SYSTEM VERSIONED" ? { undeletable: SYSTEM_VERSIONED } : {}),
       };
     },

@@ -88,22 +88,19 @@ export function openPostgresTarget(url: string): TargetDialect {
       const cols = await sql<{ column_name: string; data_type: string }>`select column_name, data_type
         from information_schema.columns where table_schema = ${ns} and table_name = ${name}`.execute(db);
       if (cols.rows.length === 0) return undefined;
-      const idx = await sql<{ col: string }>`select a.attname as col from pg_index i
+      // Each index's leading column, and whether it alone names at most one row: unique, one key column (INCLUDE
+      // columns do not count), no predicate, no expression.
+      const idx = await sql<{ col: string; one: boolean }>`select a.attname as col,
+          (i.indisunique and i.indnkeyatts = 1 and i.indpred is null and i.indexprs is null) as one from pg_index i
         join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
         join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
         where n.nspname = ${ns} and t.relname = ${name}`.execute(db);
-      // One key column (INCLUDE columns do not count), no predicate, no expression: it names at most one row.
-      const unique = await sql<{ col: string }>`select a.attname as col from pg_index i
-        join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
-        join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
-        where n.nspname = ${ns} and t.relname = ${name} and i.indisunique and i.indnkeyatts = 1
-          and i.indpred is null and i.indexprs is null`.execute(db);
       return {
         columns: new Map(
           cols.rows.map((r) => [r.column_name, { name: r.column_name, type: r.data_type.toLowerCase() }]),
         ),
         indexed: new Set(idx.rows.map((r) => r.col)),
-        uniqueColumns: new Set(unique.rows.map((r) => r.col)),
+        uniqueColumns: new Set(idx.rows.filter((r) => r.one).map((r) => r.col)),
       };
     },
     async qualify(table) {
