@@ -28,6 +28,15 @@ export function lethe(args, cwd) {
   return timed(process.execPath, ["--import", RSS, BIN, ...args], { cwd });
 }
 
+/**
+ * Prints one measured part to stderr as soon as it ends, so a long run (10M rows) that is stopped later still leaves
+ * its numbers; returns the part unchanged.
+ */
+export function progress(label, result) {
+  process.stderr.write(`bench: ${label} ${JSON.stringify(result)}\n`);
+  return result;
+}
+
 export function fmt(n, digits = 2) {
   return Number(n).toFixed(digits);
 }

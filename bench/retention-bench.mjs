@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } 
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
-import { durable, fmt, lethe, table, timed, workDir } from "./lib.mjs";
+import { durable, fmt, lethe, progress, table, timed, workDir } from "./lib.mjs";
 
 const DAY = 86_400_000;
 
@@ -78,7 +78,9 @@ export async function benchSqlite(rows) {
   const deleted = JSON.parse(ours.stdout).datasets[0].deleted;
   // The run ends with a WAL checkpoint (TRUNCATE): the file is the state.
   const stateBytes = statSync(stateFile).size - before;
-  return {
+  // Four copies of a 10M-row table are 6 GB: leave nothing behind unless asked to.
+  if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+  return progress("retention sqlite", {
     rows,
     deleted,
     refDeleted: Number(ref.stdout.trim()),
@@ -88,7 +90,7 @@ export async function benchSqlite(rows) {
     batched: batched.seconds,
     rss: ours.rssMiB,
     stateBytes,
-  };
+  });
 }
 
 export async function benchPg(rows, url) {
@@ -155,7 +157,8 @@ export async function benchPg(rows, url) {
   await durable(admin, false);
   for (const n of [...names, stateDb]) await admin.query(`drop database if exists ${n} with (force)`);
   await admin.end();
-  return {
+  if (!process.env.BENCH_KEEP) for (const d of [dir, sameDir]) rmSync(d, { recursive: true, force: true });
+  return progress("retention postgres", {
     rows,
     deleted,
     refDeleted: Number(ref.stdout.trim()),
@@ -166,7 +169,7 @@ export async function benchPg(rows, url) {
     stateBytes,
     same: same.seconds,
     sameDeleted,
-  };
+  });
 }
 
 export function benchFs(files) {
@@ -202,7 +205,7 @@ datasets:
   const ours = lethe(["apply", "--json"], dir);
   const deleted = JSON.parse(ours.stdout).datasets[0].deleted;
   if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
-  return { files, deleted, ours: ours.seconds, ref: ref.seconds, rss: ours.rssMiB };
+  return progress("retention fs", { files, deleted, ours: ours.seconds, ref: ref.seconds, rss: ours.rssMiB });
 }
 
 /**

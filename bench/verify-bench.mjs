@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import Database from "better-sqlite3";
-import { fmt, ROOT, table, workDir } from "./lib.mjs";
+import { fmt, progress, ROOT, table, workDir } from "./lib.mjs";
 
 const N = Number(process.env.BENCH_VERIFY_ENTRIES ?? 1_000_000);
 const BATCH = 5_000;
@@ -65,7 +65,7 @@ datasets:
         subject: `user-${(done + i) % 50_000}`,
       })),
     );
-  const seedS = (performance.now() - t) / 1000;
+  const seedS = progress("verify seed", { items: N, seconds: (performance.now() - t) / 1000 }).seconds;
 
   // Reference: read every item row and SHA-256 it once, nothing else.
   const raw = new Database(join(dir, ".lethe", "state.db"), { readonly: true });
@@ -83,14 +83,14 @@ datasets:
     createHash("sha256").update(buf).digest();
     n += 1;
   }
-  const refS = (performance.now() - t) / 1000;
+  const refS = progress("verify reference", { rows: n, seconds: (performance.now() - t) / 1000 }).seconds;
   raw.close();
 
   const stop = watchLoop();
   t = performance.now();
   const full = await lethe.audit.verify({ full: true, worker: true, record: true });
   const fullS = (performance.now() - t) / 1000;
-  const loop = stop();
+  const loop = progress("verify full", { seconds: fullS, ...stop() });
   if (!full.ok || n !== N) throw new Error(`full pass: ${JSON.stringify(full)} (${n} item rows)`);
 
   // One more run: a batch of entries and the checkpoint every run ends with (which verifies them first).
