@@ -62,68 +62,94 @@ export function itemSalt(secret: Buffer, idx: number): Buffer {
   return hash("sha256", m, "buffer").subarray(0, 16);
 }
 
-/** The leaf input `d` (see the module comment). */
-export function leafInput(salt: Buffer, idx: number, r: ItemRecord): Buffer {
-  return leafBytes(salt, idx, r).subarray(1);
-}
+/** Longest `0x00 ‖ d`: a key tag (9 bytes) or an integer key (9) and a subject tag (9). */
+const LEAF_MAX = 1 + PREFIX.length + 16 + 4 + 9 + 9;
+const TWO_32 = 4294967296;
 
-/** 0x00 ‖ d in one buffer: what the leaf hash covers, without a concat per item. */
-function leafBytes(salt: Buffer, idx: number, r: ItemRecord): Buffer {
-  const d = Buffer.allocUnsafe(1 + PREFIX.length + 16 + 4 + 9 + (r.subjectTag ? 9 : 1));
-  d[0] = 0;
-  let o = 1 + PREFIX.copy(d, 1);
-  o += salt.copy(d, o, 0, 16);
-  o = d.writeUInt32BE(idx, o);
+/**
+ * Writes `0x00 ‖ d` (see the module comment) into `out` (at least LEAF_MAX bytes) and returns its length. Shared by
+ * the one-off leaf below and the batch builder, which reuses one buffer for every item of a batch.
+ */
+function writeLeaf(out: Buffer, salt: Buffer, idx: number, r: ItemRecord): number {
+  out[0] = 0;
+  let o = 1 + PREFIX.copy(out, 1);
+  o += salt.copy(out, o, 0, 16);
+  o = out.writeUInt32BE(idx, o);
   if (r.itemKey !== null) {
-    d[o++] = 1;
-    o = d.writeBigInt64BE(BigInt(r.itemKey), o);
+    out[o++] = 1;
+    // i64 big-endian without a BigInt per item: a safe integer's high word fits an int32 (two's complement).
+    const hi = Math.floor(r.itemKey / TWO_32);
+    o = out.writeInt32BE(hi, o);
+    o = out.writeUInt32BE(r.itemKey - hi * TWO_32, o);
   } else {
-    d[o++] = 2;
-    o += (r.keyTag as Buffer).copy(d, o, 0, 8);
+    out[o++] = 2;
+    o += (r.keyTag as Buffer).copy(out, o, 0, 8);
   }
   if (r.subjectTag) {
-    d[o++] = 1;
-    r.subjectTag.copy(d, o, 0, 8);
-  } else d[o] = 0;
-  return d;
+    out[o++] = 1;
+    o += r.subjectTag.copy(out, o, 0, 8);
+  } else out[o++] = 0;
+  return o;
+}
+
+/** The leaf input `d` (see the module comment). */
+export function leafInput(salt: Buffer, idx: number, r: ItemRecord): Buffer {
+  const b = Buffer.allocUnsafe(LEAF_MAX);
+  return b.subarray(1, writeLeaf(b, salt, idx, r));
 }
 
 export function itemLeaf(salt: Buffer, idx: number, r: ItemRecord): Buffer {
-  return hash("sha256", leafBytes(salt, idx, r), "buffer");
+  const b = Buffer.allocUnsafe(LEAF_MAX);
+  return hash("sha256", b.subarray(0, writeLeaf(b, salt, idx, r)), "buffer");
 }
 
 /**
  * Builds one batch's tree as items are added: O(log n) memory (the
- * frontier of perfect subtrees), the same root as RFC 6962's MTH.
+ * frontier of perfect subtrees), the same root as RFC 6962's MTH. Every
+ * ledger append and every verification pass runs each item through here, so
+ * it allocates nothing per item but the hash outputs: the salt, leaf and
+ * node inputs are written into buffers the batch reuses.
  */
 export class ItemBatch {
-  private readonly secret: Buffer;
-  private readonly frontier: { h: Buffer; size: number }[] = [];
+  /** `batchSecret ‖ u32(idx)`: the salt input, rewritten in place per item. */
+  private readonly saltIn = Buffer.allocUnsafe(36);
+  private readonly leafIn = Buffer.allocUnsafe(LEAF_MAX);
+  /** `0x01 ‖ left ‖ right`. */
+  private readonly nodeIn = Buffer.allocUnsafe(65);
+  /** The frontier: hashes of perfect subtrees, largest first, and their sizes. */
+  private readonly hashes: Buffer[] = [];
+  private readonly sizes: number[] = [];
   size = 0;
 
   constructor(saltKey: Buffer, seq: number) {
-    this.secret = batchSecret(saltKey, seq);
+    batchSecret(saltKey, seq).copy(this.saltIn, 0);
+    this.nodeIn[0] = 1;
   }
 
   add(r: ItemRecord): void {
-    let node = { h: itemLeaf(itemSalt(this.secret, this.size), this.size, r), size: 1 };
-    let top = this.frontier[this.frontier.length - 1];
-    while (top && top.size === node.size) {
-      this.frontier.pop();
-      node = { h: hash("sha256", Buffer.concat([NODE, top.h, node.h]), "buffer"), size: node.size * 2 };
-      top = this.frontier[this.frontier.length - 1];
+    this.saltIn.writeUInt32BE(this.size, 32);
+    const salt = hash("sha256", this.saltIn, "buffer");
+    let h = hash("sha256", this.leafIn.subarray(0, writeLeaf(this.leafIn, salt, this.size, r)), "buffer");
+    let size = 1;
+    const { hashes, sizes, nodeIn } = this;
+    while (sizes.length > 0 && sizes[sizes.length - 1] === size) {
+      sizes.pop();
+      (hashes.pop() as Buffer).copy(nodeIn, 1);
+      h.copy(nodeIn, 33);
+      h = hash("sha256", nodeIn, "buffer");
+      size *= 2;
     }
-    this.frontier.push(node);
+    hashes.push(h);
+    sizes.push(size);
     this.size += 1;
   }
 
   /** The tree hash (hex); the empty tree is SHA-256 of nothing. */
   root(): string {
-    const f = this.frontier;
+    const f = this.hashes;
     if (f.length === 0) return hash("sha256", Buffer.alloc(0), "hex");
-    let r = (f[f.length - 1] as { h: Buffer }).h;
-    for (let i = f.length - 2; i >= 0; i--)
-      r = hash("sha256", Buffer.concat([NODE, (f[i] as { h: Buffer }).h, r]), "buffer");
+    let r = f[f.length - 1] as Buffer;
+    for (let i = f.length - 2; i >= 0; i--) r = hash("sha256", Buffer.concat([NODE, f[i] as Buffer, r]), "buffer");
     return r.toString("hex");
   }
 }
