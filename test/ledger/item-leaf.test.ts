@@ -39,7 +39,9 @@ describe("ledger v2 item leaves", () => {
 
   it("a batch's root is the RFC 6962 tree over its salted leaves, at every size up to 70", () => {
     const saltKey = randomBytes(32);
-    const secret = createHmac("sha256", saltKey).update(Buffer.concat([Buffer.from("batch"), u64(9)])).digest();
+    const secret = createHmac("sha256", saltKey)
+      .update(Buffer.concat([Buffer.from("batch"), u64(9)]))
+      .digest();
     expect(batchSecret(saltKey, 9).equals(secret)).toBe(true);
     const batch = new ItemBatch(saltKey, 9);
     const leaves: string[] = [];
