@@ -1,5 +1,5 @@
-import { sharedKey } from "../stores/redis/pattern-overlap.js";
 import { redisPatternProblem } from "./redis-pattern.js";
+import { sharedKey } from "./redis-pattern-overlap.js";
 import type { RawConfig } from "./schema.js";
 import { systemRootReason } from "./system-roots.js";
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { sharedKey } from "../../src/stores/redis/pattern-overlap.js";
+import { sharedKey } from "../../src/config/redis-pattern-overlap.js";
 import { lethe, tempDir } from "../helpers/cli.js";
 import { redisPerTest, redisProject } from "./redis-helpers.js";
 

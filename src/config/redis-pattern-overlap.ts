@@ -1,4 +1,4 @@
-import { charClass, classEnd } from "./key-pattern.js";
+import { charClass, classEnd } from "./redis-glob.js";
 
 /** One step of a glob over bytes: the bytes it accepts, and whether it repeats (`*`). */
 interface Step {
