@@ -177,18 +177,16 @@ export class Ledger {
         "AUDIT_FAILED",
         "the ledger head is not authentic (its MAC does not match): refusing to append (a process started before a master-key rotation must be restarted)",
       );
-    // Item rows past the head belong to no entry: appending over them would fail half-way (or adopt them).
-    const planted = await trx
-      .selectFrom("ledger_items")
-      .select("seq")
-      .where("seq", ">", h.seq)
-      .limit(1)
-      .executeTakeFirst();
-    if (planted)
-      throw new LetheError(
-        "AUDIT_FAILED",
-        `item rows were planted beyond the ledger head (at entry ${planted.seq}, the head is ${h.seq}): refusing to append (run lethe audit verify --full)`,
-      );
+    // Rows past the head belong to no entry lethe wrote: appending over them would fail half-way (a bare
+    // constraint error) or adopt them. Both probes are primary-key range reads.
+    for (const table of ["ledger", "ledger_items"] as const) {
+      const planted = await trx.selectFrom(table).select("seq").where("seq", ">", h.seq).limit(1).executeTakeFirst();
+      if (planted)
+        throw new LetheError(
+          "AUDIT_FAILED",
+          `${table === "ledger" ? "ledger entries" : "item rows"} were planted beyond the ledger head (at entry ${planted.seq}, the head is ${h.seq}): refusing to append (run lethe audit verify --full)`,
+        );
+    }
     let seq = Number(h.seq);
     let prev = h.hash;
     const frontier = new FrontierBuilder(JSON.parse(h.frontier) as string[], seq);
