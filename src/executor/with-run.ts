@@ -30,7 +30,7 @@ export interface RunEnd {
 
 /**
  * One run, always closed: the run row and `run_started` first, then `body`,
- * then `run_finished` and the row's final status. When `body` throws, the run
+ * then `run_finished` and the row's final status, then the checkpoint. When `body` throws, the run
  * is still closed (`run_finished` with reason `error: …`, status `failed`)
  * and the error rethrown; a process killed meanwhile leaves the row
  * `running`, which the next start closes as `crashed` (executor/crashed-runs).
@@ -64,11 +64,19 @@ export async function withRun<T>(
   const { end } = out;
   try {
     await ledger.append([{ action: "run_finished", runId, reason: end.reason, data: end.data }]);
-    if (end.checkpoint !== false) await ledger.checkpoint();
+    // Closed before the checkpoint: a refused checkpoint (a break on the ledger) must not leave the row
+    // `running`, or the next start would record a second `run_finished` (crashed) for a run that finished.
     await finishRun(state, runId, end.status, end.summary ?? end.data);
   } catch (err) {
     // Left `running`: the next start closes it as crashed.
     throw codedConnectionLoss(err);
+  }
+  if (end.checkpoint !== false) {
+    try {
+      await ledger.checkpoint();
+    } catch (err) {
+      throw codedConnectionLoss(err);
+    }
   }
   return out.result;
 }
