@@ -14,7 +14,7 @@ import { deriveSaltKey, ItemBatch, tagOf } from "./items.js";
 import { keyHeadAfterMigration } from "./key-head.js";
 import { FrontierBuilder } from "./merkle.js";
 import { type Checkpoint, publicKeyId, publicKeyPem, signBytes } from "./signing.js";
-import { loadSigningKeys, SigningKeySet, signingKeyMac } from "./signing-keys.js";
+import { loadSigningKeys, SigningKeySet, signingKeyMac, signingKeyMacMatches } from "./signing-keys.js";
 import type { EntryInput, ItemInput } from "./types.js";
 import { markMac, markMacMatches, type VerifiedMark } from "./verified-mark.js";
 
@@ -261,14 +261,21 @@ export class Ledger {
   async refuseIfRetired(): Promise<void> {
     const own = await this.state.db
       .selectFrom("signing_keys")
-      .select("retired_at")
+      .select(["key_id", "retired_at", "retired_after", "mac"])
       .where("key_id", "=", this.signingKeyId)
       .executeTakeFirst();
-    if (own?.retired_at)
+    if (!own?.retired_at) return;
+    // Only a rotation made with the chain key retires a key; a retirement written into the state by hand
+    // is tampering, and restarting (what CONFLICT advises) would not help.
+    if (!signingKeyMacMatches(this.chainKey, own))
       throw new LetheError(
-        "CONFLICT",
-        `this process's ledger signing key (${this.signingKeyId.slice(0, 16)}…) was retired by a key rotation at ${own.retired_at}: restart it to load the new key`,
+        "AUDIT_FAILED",
+        `the record of this process's ledger signing key (${this.signingKeyId.slice(0, 16)}…) says it was retired, but it is not authentic (its MAC does not match): refusing to sign (a process started before a master-key rotation must be restarted)`,
       );
+    throw new LetheError(
+      "CONFLICT",
+      `this process's ledger signing key (${this.signingKeyId.slice(0, 16)}…) was retired by a key rotation at ${own.retired_at}: restart it to load the new key`,
+    );
   }
 
   async size(): Promise<number> {

@@ -76,6 +76,22 @@ export function signingKeyMac(
 }
 
 /**
+ * Whether a `signing_keys` row (as stored) carries the chain key's MAC over its id and retirement.
+ *
+ * @example
+ * if (!signingKeyMacMatches(chainKey, row)) throw new LetheError("AUDIT_FAILED", "…not authentic…");
+ */
+export function signingKeyMacMatches(
+  chainKey: Buffer,
+  r: { key_id: string; retired_at: string | null; retired_after: number | string | null; mac: string },
+): boolean {
+  const retiredAfter = r.retired_after === null ? null : Number(r.retired_after);
+  const want = Buffer.from(signingKeyMac(chainKey, { ...r, retired_after: retiredAfter }), "hex");
+  const got = Buffer.from(r.mac, "hex");
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/**
  * The authentic rows of `signing_keys`, oldest first: a row whose MAC does
  * not match the chain key, or whose public key does not hash to its id, is
  * left out (its signatures then fail to verify: planted keys are never trusted).
@@ -84,10 +100,8 @@ export async function loadSigningKeys(db: Kysely<StateDatabase>, chainKey: Buffe
   const rows = await db.selectFrom("signing_keys").selectAll().orderBy("created_at").orderBy("key_id").execute();
   const out: SigningKeyRecord[] = [];
   for (const r of rows) {
+    if (!signingKeyMacMatches(chainKey, r)) continue;
     const retiredAfter = r.retired_after === null ? null : Number(r.retired_after);
-    const want = Buffer.from(signingKeyMac(chainKey, { ...r, retired_after: retiredAfter }), "hex");
-    const got = Buffer.from(r.mac, "hex");
-    if (got.length !== want.length || !timingSafeEqual(got, want)) continue;
     let id: string;
     try {
       id = publicKeyId(r.public_key);
