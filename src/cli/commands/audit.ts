@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LetheError } from "../../core/errors.js";
+import { latestAnchor } from "../../ledger/anchor.js";
 import { type ExportLine, exportItems } from "../../ledger/export-items.js";
 import { entryMatches, type InclusionProof, verifyInclusion } from "../../ledger/proof.js";
 import { proofProblems } from "../../ledger/proof-schema.js";
@@ -172,6 +173,10 @@ export function registerAudit(program: Command, run: Runner): void {
           throw new LetheError("USAGE", `--format: expected jsonl or csv, got ${o.format}`);
         return withLetheState(o, async (lethe) => {
           if (o.format === "csv") process.stdout.write(`${CSV_COLS.join(",")}\n`);
+          // A pruned ledger starts after its anchor: without it nobody could tie the first prevHash to anything
+          // signed, nor recompute a checkpoint's root (docs/ledger.md, "The export").
+          const anchor = o.format === "jsonl" ? await latestAnchor(lethe.state) : undefined;
+          if (anchor) process.stdout.write(`${jsonText(JSON.stringify({ anchor }))}\n`);
           const line = (e: ExportLine) =>
             o.format === "jsonl"
               ? `${jsonText(JSON.stringify(e))}\n`
