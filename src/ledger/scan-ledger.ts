@@ -240,6 +240,13 @@ export async function scanLedger(db: Kysely<StateDatabase>, o: ScanOptions): Pro
   const beyond = [...wanted.entries()]
     .filter(([s, cps]) => s > size && (s > now || (external !== undefined && cps.includes(external))))
     .map(([s]) => s);
+  // Only a checkpoint that verifies says entries were signed: a planted one (bad signature, unknown key) is
+  // tampering with the checkpoints, not evidence that the ledger lost entries.
+  for (const s of beyond)
+    for (const c of wanted.get(s) ?? []) {
+      const bad = cpProblem(c);
+      if (bad) return fail(size, size + 1, `checkpoint at size ${s} (beyond the ledger's ${size} entries) ${bad}`);
+    }
   if (beyond.length > 0)
     return fail(
       size,

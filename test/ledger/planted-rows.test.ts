@@ -57,6 +57,24 @@ function cases(state: () => Promise<string>) {
     const n = await sql<{ n: number }>`select count(*) as n from ledger`.execute(l.state.db);
     expect(Number(n.rows[0]?.n)).toBe(2);
   });
+
+  // Same writer, a checkpoint row with a garbage signature at a size the ledger has not reached: verification
+  // called it "a signed checkpoint … it was truncated", sending the operator after entries that were never lost.
+  it("an unsigned checkpoint planted beyond the head is reported as a bad checkpoint, not as truncation", async () => {
+    const p = ledgerProject(await state(), (c) => cleanups.push(c));
+    const l = await p.open();
+    await l.ledger.append([{ action: "hold_added", reason: "x" }]);
+    await l.audit.checkpoint();
+    await l.state.db
+      .insertInto("checkpoints")
+      .values({ size: 5, root: "aa".repeat(32), at: new Date().toISOString(), signature: "AAAA", key_id: null })
+      .execute();
+    for (const full of [false, true]) {
+      const r = await l.audit.verify({ full });
+      expect(r.ok).toBe(false);
+      expect(r.reason).toMatch(/checkpoint at size 5 \(beyond the ledger's 1 entries\) has an invalid signature/);
+    }
+  });
 }
 
 describe("rows planted beyond the ledger head, SQLite state", () => {
