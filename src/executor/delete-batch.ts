@@ -123,6 +123,7 @@ export async function deleteBatch(
   if (tx) return deleteInStateTx(deps, ctx, ds, tx, todo, action, counts);
   const intentId = await openIntent(
     state,
+    ledger,
     ctx.runId,
     name,
     ctx.reason,

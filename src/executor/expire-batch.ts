@@ -40,6 +40,7 @@ export async function expireBatch(
   if (todo.length === 0) return;
   const intentId = await openIntent(
     state,
+    ledger,
     ctx.runId,
     name,
     ctx.reason,

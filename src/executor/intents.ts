@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { LetheError } from "../core/errors.js";
+import type { IntentFields } from "../ledger/intent-mac.js";
+import type { Ledger } from "../ledger/ledger.js";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import { ownerIsDead, selfOwner } from "./liveness.js";
@@ -49,6 +52,9 @@ export interface PartitionIntent {
   digest?: string;
 }
 
+/** What seals an intent: the ledger, which alone holds the chain key. */
+export type IntentSealer = Pick<Ledger, "intentMac" | "intentIsAuthentic">;
+
 export interface OpenIntent {
   id: string;
   runId: string;
@@ -59,6 +65,7 @@ export interface OpenIntent {
 
 export async function openIntent(
   state: StateHandle,
+  ledger: IntentSealer,
   runId: string,
   dataset: string,
   reason: string,
@@ -76,9 +83,10 @@ export async function openIntent(
     items,
     ...(partitions ? { partitions } : {}),
   };
+  const row = { id, run_id: runId, dataset, payload: JSON.stringify(payload) };
   await state.db
     .insertInto("intents")
-    .values({ id, run_id: runId, dataset, payload: JSON.stringify(payload), opened_at: new Date().toISOString() })
+    .values({ ...row, opened_at: new Date().toISOString(), mac: ledger.intentMac(row) })
     .execute();
   return id;
 }
@@ -86,12 +94,13 @@ export async function openIntent(
 /** An intent for dropping partitions together (no item list: the keys are read from the detached partitions). */
 export async function openPartitionIntent(
   state: StateHandle,
+  ledger: IntentSealer,
   runId: string,
   dataset: string,
   reason: string,
   partitions: PartitionIntent[],
 ): Promise<OpenIntent> {
-  const id = await openIntent(state, runId, dataset, reason, "delete", [], partitions);
+  const id = await openIntent(state, ledger, runId, dataset, reason, "delete", [], partitions);
   const payload: IntentPayload = {
     pid: process.pid,
     host: hostname(),
@@ -107,13 +116,25 @@ export async function openPartitionIntent(
 /** Records how far a partition drop got, inside the transaction that records its entries. */
 export async function updatePartitionIntent(
   trx: StateTx | StateHandle["db"],
-  id: string,
+  ledger: IntentSealer,
+  intent: Pick<OpenIntent, "id" | "runId" | "dataset">,
   payload: IntentPayload,
 ): Promise<void> {
+  await updateIntentPayload(trx, ledger, { id: intent.id, run_id: intent.runId, dataset: intent.dataset }, payload);
+}
+
+/** Rewrites an intent's payload and its MAC (the one way an open intent changes). */
+export async function updateIntentPayload(
+  trx: StateTx | StateHandle["db"],
+  ledger: IntentSealer,
+  row: Omit<IntentFields, "payload">,
+  payload: IntentPayload,
+): Promise<void> {
+  const sealed = { ...row, payload: JSON.stringify(payload) };
   await trx
     .updateTable("intents")
-    .set({ payload: JSON.stringify(payload) })
-    .where("id", "=", id)
+    .set({ payload: sealed.payload, mac: ledger.intentMac(sealed) })
+    .where("id", "=", row.id)
     .execute();
 }
 
@@ -129,8 +150,19 @@ export async function closeIntent(trx: StateTx, id: string): Promise<boolean> {
  * `staleAfterMs` from another host; and intents marked `unknown` (a lost
  * reply), whoever wrote them.
  */
-export async function orphanedIntents(state: StateHandle, staleAfterMs = 10 * 60_000): Promise<OpenIntent[]> {
+export async function orphanedIntents(
+  state: StateHandle,
+  ledger: IntentSealer,
+  staleAfterMs = 10 * 60_000,
+): Promise<OpenIntent[]> {
   const rows = await state.db.selectFrom("intents").selectAll().orderBy("opened_at").execute();
+  // Reconciling writes ledger entries and removes linked files: an intent lethe did not write is never acted on.
+  const forged = rows.filter((r) => !ledger.intentIsAuthentic(r)).length;
+  if (forged > 0)
+    throw new LetheError(
+      "AUDIT_FAILED",
+      `lethe's state was tampered with: ${forged} intent(s) in the intents table are not authentic (their MAC does not match): lethe did not write them; refusing to reconcile (restore the state from a backup or remove those intents, then run lethe audit verify --full; a process started before a master-key rotation must be restarted)`,
+    );
   const host = hostname();
   const now = Date.now();
   return rows

@@ -57,7 +57,14 @@ export async function dropExpiredPartitions(
       if (shouldStop?.()) break;
       const chunk = free.slice(i, i + PARTITIONS_PER_INTENT);
       const partitions: PartitionIntent[] = chunk.map((p) => ({ ...p, ledger: ds.config.ledger, recorded: 0 }));
-      const intent = await openPartitionIntent(deps.state, ctx.runId, ds.config.name, ctx.reason, partitions);
+      const intent = await openPartitionIntent(
+        deps.state,
+        deps.ledger,
+        ctx.runId,
+        ds.config.name,
+        ctx.reason,
+        partitions,
+      );
       try {
         await parts.detach(chunk);
       } catch (err) {
@@ -117,7 +124,7 @@ export function partitionFailure(ledger: Ledger, ds: DatasetDriver, err: unknown
  */
 async function forReconcile(deps: ExecutorDeps, intent: OpenIntent, err: unknown): Promise<unknown> {
   intent.payload.unknown = true;
-  await updatePartitionIntent(deps.state.db, intent.id, intent.payload).catch(() => undefined);
+  await updatePartitionIntent(deps.state.db, deps.ledger, intent, intent.payload).catch(() => undefined);
   return err;
 }
 
@@ -171,7 +178,7 @@ export async function finishPartitions(
     else if (d) [p.rows, p.digest] = [d.rows, d.digest];
     else throw new Error(`no key digest for partition ${p.name}`);
   }
-  if (unread.length > 0) await updatePartitionIntent(state.db, intent.id, payload);
+  if (unread.length > 0) await updatePartitionIntent(state.db, ledger, intent, payload);
   await parts.drop(detached);
   const entries: EntryInput[] = [];
   const base = { dataset: intent.dataset, runId: intent.runId };
@@ -232,7 +239,7 @@ async function recordKeys(
     p.after = batch[batch.length - 1]?.key;
     await state.db.transaction().execute(async (trx) => {
       await ledger.appendInTx(trx, entries);
-      await updatePartitionIntent(trx, intent.id, intent.payload);
+      await updatePartitionIntent(trx, ledger, intent, intent.payload);
     });
   }
   p.rows = p.recorded;

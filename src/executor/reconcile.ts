@@ -20,7 +20,7 @@ import { finishPartitions, partitionFailure, refusedByStore } from "./partition-
  */
 export async function reconcile(state: StateHandle, ledger: Ledger, map: DataMap): Promise<number> {
   let settled = 0;
-  for (const intent of await orphanedIntents(state)) {
+  for (const intent of await orphanedIntents(state, ledger)) {
     const ds = map.usable(intent.dataset);
     if (!ds) continue; // dataset removed from the config, or a store it needs is down: keep the intent
     if (intent.payload.partitions || intent.payload.partition) {

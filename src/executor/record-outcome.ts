@@ -40,7 +40,7 @@ export async function recordOutcome(
   for (const item of o.pending) countFailure(deps.ledger, counts, item, o.pendingReason, false, "OUTCOME_UNKNOWN");
   await deps.state.db.transaction().execute(async (trx) => {
     if (entries.length > 0) await deps.ledger.appendInTx(trx, entries);
-    if (o.pending.length > 0) await narrowIntent(trx, intentId, o.pending);
+    if (o.pending.length > 0) await narrowIntent(trx, deps.ledger, intentId, o.pending);
     else await closeIntent(trx, intentId);
   });
 }

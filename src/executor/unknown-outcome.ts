@@ -1,6 +1,6 @@
 import type { DatasetDriver, DeleteResult, Item } from "../core/types.js";
 import type { StateTx } from "../state/dialect.js";
-import type { IntentPayload } from "./intents.js";
+import { type IntentPayload, type IntentSealer, updateIntentPayload } from "./intents.js";
 
 /** Why an item whose delete had an unknown outcome and still exists failed this run. */
 export const STILL_PRESENT = "outcome unknown (the connection was lost during the delete); still present, retried";
@@ -38,16 +38,16 @@ export async function settleUnknown(ds: DatasetDriver, result: DeleteResult): Pr
  * whatever its owner's liveness, inside the transaction that records the
  * known outcomes: the next reconcile (any run's start) settles the rest.
  */
-export async function narrowIntent(trx: StateTx, id: string, unknown: Item[]): Promise<void> {
-  const row = await trx.selectFrom("intents").select("payload").where("id", "=", id).executeTakeFirst();
+export async function narrowIntent(trx: StateTx, ledger: IntentSealer, id: string, unknown: Item[]): Promise<void> {
+  const row = await trx
+    .selectFrom("intents")
+    .select(["id", "run_id", "dataset", "payload"])
+    .where("id", "=", id)
+    .executeTakeFirst();
   if (!row) return;
   const payload = JSON.parse(row.payload) as IntentPayload;
   const keys = new Set(unknown.map((i) => String(i.key)));
   payload.items = payload.items.filter((i) => keys.has(String(i.k)));
   payload.unknown = true;
-  await trx
-    .updateTable("intents")
-    .set({ payload: JSON.stringify(payload) })
-    .where("id", "=", id)
-    .execute();
+  await updateIntentPayload(trx, ledger, row, payload);
 }

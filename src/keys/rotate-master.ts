@@ -5,6 +5,7 @@ import { wrapAad } from "../crypto/keyring.js";
 import { MASTER_FINGERPRINT, masterKeyFingerprint, stateMasterFingerprint } from "../crypto/master-check.js";
 import type { Executor } from "../executor/executor.js";
 import { deriveChainKey } from "../ledger/head-mac.js";
+import { resealIntents } from "../ledger/intent-mac.js";
 import { rekeyHead } from "../ledger/key-head.js";
 import { signingKeyMac } from "../ledger/signing-keys.js";
 import type { StateTx } from "../state/dialect.js";
@@ -78,13 +79,15 @@ export async function rotateMasterKey(
     await rekeyHead(trx, oldChain, newChain);
     // Shared (PostgreSQL) state: no instance inserts a key or event wrapped by the old key while this runs.
     if (state.dialect.shared)
-      await sql`lock table secrets, subject_keys, events, signing_keys in exclusive mode`.execute(trx);
+      await sql`lock table secrets, subject_keys, events, signing_keys, intents in exclusive mode`.execute(trx);
     rewrapped.secrets = await rewrapSecrets(trx, rewrap);
     onProgress?.("secrets", rewrapped.secrets);
     rewrapped.subjectKeys = await rewrapSubjectKeys(trx, rewrap, (n) => onProgress?.("subject_keys", n));
     rewrapped.events = await rewrapEvents(trx, rewrap);
     onProgress?.("events", rewrapped.events);
     rewrapped.signingKeys = await remacSigningKeys(trx, newChain);
+    // Intents left by a crash are reconciled by the next start, which holds only the new key.
+    await resealIntents(trx, oldChain, newChain);
     await trx
       .updateTable("lethe_meta")
       .set({ value: to })

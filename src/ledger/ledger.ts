@@ -10,6 +10,7 @@ import { entryHash } from "./canonical.js";
 import { signVerifiedCheckpoint } from "./checkpoint.js";
 import { type ScrubContext, scrubFreeText } from "./free-text.js";
 import { type HeadState, headMac, headMacMatches } from "./head-mac.js";
+import { type IntentFields, intentMac, intentMacMatches, sealIntentsAfterMigration } from "./intent-mac.js";
 import { deriveSaltKey, ItemBatch, tagOf } from "./items.js";
 import { keyHeadAfterMigration } from "./key-head.js";
 import { FrontierBuilder } from "./merkle.js";
@@ -137,6 +138,15 @@ export class Ledger {
     return headMacMatches(this.chainKey, h, mac);
   }
 
+  /** HMAC of an intent under the chain key (see intent-mac.ts). */
+  intentMac(row: IntentFields): string {
+    return intentMac(this.chainKey, row);
+  }
+
+  intentIsAuthentic(row: IntentFields & { mac: string | null }): boolean {
+    return intentMacMatches(this.chainKey, row);
+  }
+
   /** HMAC of a verified mark under the chain key (see verified-mark.ts). */
   markMac(m: VerifiedMark): string {
     return markMac(this.chainKey, m);
@@ -149,6 +159,7 @@ export class Ledger {
   /** Keys an unkeyed head if this open applied the head-MAC migration (see keyHeadAfterMigration). */
   async keyHead(): Promise<void> {
     await keyHeadAfterMigration(this.state, () => this.chainKey);
+    await sealIntentsAfterMigration(this.state, this.chainKey);
   }
 
   /** Appends in a transaction of its own. */

@@ -82,7 +82,7 @@ export interface StateDatabase {
     /** The process that started the run (0008-owner-liveness). */
     owner: string | null;
   };
-  intents: { id: string; run_id: string; dataset: string; payload: string; opened_at: string };
+  intents: { id: string; run_id: string; dataset: string; payload: string; opened_at: string; mac: string | null };
   holds: {
     id: string;
     subject_hash: string | null;

@@ -79,21 +79,22 @@ describe("erasure edge cases", () => {
     const quiet = { logger: { warn: () => undefined, info: () => undefined } };
     let l = await openLethe(join(p.dir, "lethe.yaml"), quiet);
     // What a killed `erase victim --yes` leaves: its intent, its rows deleted, no outcome recorded.
+    const intent = {
+      id: "crashed-intent",
+      run_id: "run_crashed",
+      dataset: "logs",
+      payload: JSON.stringify({
+        pid: 4_194_303, // not a live process
+        host: (await import("node:os")).hostname(),
+        reason: "erasure",
+        action: "delete",
+        items: [{ k: 1 }, { k: 2 }],
+      }),
+    };
+    // Sealed as lethe seals the intents it writes (an unsealed one is refused as planted).
     await l.state.db
       .insertInto("intents")
-      .values({
-        id: "crashed-intent",
-        run_id: "run_crashed",
-        dataset: "logs",
-        opened_at: new Date().toISOString(),
-        payload: JSON.stringify({
-          pid: 4_194_303, // not a live process
-          host: (await import("node:os")).hostname(),
-          reason: "erasure",
-          action: "delete",
-          items: [{ k: 1 }, { k: 2 }],
-        }),
-      })
+      .values({ ...intent, opened_at: new Date().toISOString(), mac: l.ledger.intentMac(intent) })
       .execute();
     await l.close();
     const d = new Database(p.db);

@@ -10,6 +10,7 @@ import * as m0008 from "./0008-owner-liveness.js";
 import * as m0009 from "./0009-ledger-head-mac.js";
 import * as m0010 from "./0010-signing-keys.js";
 import * as m0011 from "./0011-ledger-items.js";
+import * as m0012 from "./0012-intent-mac.js";
 
 /**
  * Numbered migrations, applied automatically on open. Append only: a shipped
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0009-ledger-head-mac": m0009,
   "0010-signing-keys": m0010,
   "0011-ledger-items": m0011,
+  "0012-intent-mac": m0012,
 };
 
 export const migrationProvider: MigrationProvider = {
