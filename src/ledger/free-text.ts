@@ -46,8 +46,13 @@ export function scrubFreeText(text: string, ctx: ScrubContext = {}): string {
     if (cache.size >= 2000) cache.clear();
     cache.set(text, out);
   }
-  return out;
+  // The id masked inside an address (`carol@mail.example` for subject `carol`) hides it from the email detector:
+  // the rest of the address (`[SUBJECT].smith@carol-smith.example`) can still name the person.
+  return out.includes("]") ? out.replace(MARKED_EMAIL, "[EMAIL]") : out;
 }
+
+/** An email address whose local part holds a `[SUBJECT]` or `[KEY]` marker. */
+const MARKED_EMAIL = /[\w.+-]*\[(?:SUBJECT|KEY)\][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
 
 /**
  * The literal text just before `{subject}` (back to the last wildcard), then
