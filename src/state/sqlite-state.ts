@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { Kysely, SqliteDialect, sql } from "kysely";
+import { type DialectAdapter, Kysely, SqliteAdapter, SqliteDialect, sql } from "kysely";
 import { cachedStatements } from "../core/cached-statements.js";
 import type { StateDialect } from "./dialect.js";
 import type { LedgerItemsTable, LedgerTable, StateDatabase } from "./schema.js";
@@ -12,6 +12,24 @@ const NO_DELETE = sql`create trigger if not exists ledger_no_delete before delet
 
 const ITEMS_NO_DELETE = sql`create trigger if not exists ledger_items_no_delete before delete on ledger_items
   begin select raise(abort, 'ledger_items are append-only: DELETE refused'); end`;
+
+/**
+ * SQLite runs DDL inside transactions, but Kysely's adapter says it does not, so its migrator would run each
+ * migration statement by statement: a process killed halfway through one kept its first statements without its
+ * record, and every later open failed on them ("index … already exists"). Saying so makes the pending migrations
+ * one transaction: all of them or none.
+ */
+class TransactionalDdlAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class StateSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlAdapter();
+  }
+}
 
 /**
  * The embedded default: `state.db` in the state folder. secure_delete wipes
@@ -42,7 +60,7 @@ export function openSqliteState(
   // A long run rewrites the same index pages in every batch: checkpoint rarely and let the
   // WAL coalesce them (a run ends with wal_checkpoint(TRUNCATE) anyway).
   raw.pragma("wal_autocheckpoint = 20000");
-  const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: cachedStatements(raw) }) });
+  const db = new Kysely<StateDatabase>({ dialect: new StateSqliteDialect({ database: cachedStatements(raw) }) });
   // Prepared on first use: the table exists only once migrations have run.
   let insert: Database.Statement | undefined;
   const prepare = () =>
