@@ -3,7 +3,8 @@ import { safeReason } from "../core/safe-reason.js";
 import { connectionFailure } from "../core/statement-error.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { StateHandle } from "../state/open-state.js";
-import { finishRun, startRun } from "./runs.js";
+import { finishRunRecorded } from "./close-run.js";
+import { startRun } from "./runs.js";
 
 export interface RunStart {
   kind: "retention" | "erasure" | "janitor";
@@ -55,20 +56,28 @@ export async function withRun<T>(
     await ledger.append([{ action: "run_started", runId, reason: start.reason, data: start.data }]);
     out = await body(runId);
   } catch (err) {
-    await ledger
-      .append([{ action: "run_finished", runId, reason: `error: ${safeReason(err)}`, data: { status: "failed" } }])
-      .catch(() => undefined);
-    await finishRun(state, runId, "failed", { error: safeReason(err) }).catch(() => undefined);
+    // If even this fails the row stays `running`, and the next start closes it as crashed: never a row closed
+    // without its entry, nor an entry the row contradicts.
+    await finishRunRecorded(state, ledger, runId, {
+      status: "failed",
+      reason: `error: ${safeReason(err)}`,
+      data: { status: "failed" },
+      summary: { error: safeReason(err) },
+    }).catch(() => undefined);
     throw codedConnectionLoss(err);
   }
   const { end } = out;
   try {
-    await ledger.append([{ action: "run_finished", runId, reason: end.reason, data: end.data }]);
-    // Closed before the checkpoint: a refused checkpoint (a break on the ledger) must not leave the row
-    // `running`, or the next start would record a second `run_finished` (crashed) for a run that finished.
-    await finishRun(state, runId, end.status, end.summary ?? end.data);
+    // The entry and the row's status commit together: a kill between them would close the run twice. Closed before
+    // the checkpoint: a refused checkpoint (a break on the ledger) must not leave the row `running` either.
+    await finishRunRecorded(state, ledger, runId, {
+      status: end.status,
+      reason: end.reason,
+      data: end.data,
+      summary: end.summary ?? end.data,
+    });
   } catch (err) {
-    // Left `running`: the next start closes it as crashed.
+    // Not closed (the state was lost before the commit): left `running`, the next start closes it as crashed.
     throw codedConnectionLoss(err);
   }
   if (end.checkpoint !== false) {
