@@ -90,7 +90,7 @@ export const CORE_ENDPOINTS: EndpointDoc[] = [
     summary: "ledger entries of a subject, item or run (as `audit log`)",
     scopes: ["read"],
     query: auditQuery,
-    ok: [200, '{"entries":[…]}'],
+    ok: [200, '{"entries":[…],"prunedBefore"?}'],
   },
   {
     method: "get",

@@ -154,9 +154,14 @@ export function registerAudit(program: Command, run: Runner): void {
           const tips = [o.limit === undefined ? "--limit N" : "", o.newest ? "" : "--newest"].filter(Boolean);
           const more = tips.length > 0 ? `; use ${tips.join(" or ")}` : "; more match";
           const note = truncated ? `\n(only the ${o.newest ? "newest" : "oldest"} ${limit} entries${more})` : "";
+          // After a prune, "nothing matches" must not read as "nothing ever happened": say where history starts.
+          const anchor = await latestAnchor(lethe.state);
+          const pruned = anchor
+            ? `\n(entries recorded before ${anchor.before} were pruned: ${anchor.size} entries, kept only as a signed anchor)`
+            : "";
           return result(
-            { entries, ...(truncated ? { truncated: true } : {}) },
-            entries.length ? `${entries.map(describe).join("\n")}${note}` : "No ledger entries match.",
+            { entries, ...(truncated ? { truncated: true } : {}), ...(anchor ? { prunedBefore: anchor.before } : {}) },
+            `${entries.length ? `${entries.map(describe).join("\n")}${note}` : "No ledger entries match."}${pruned}`,
           );
         });
       }),

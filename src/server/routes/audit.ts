@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { latestAnchor } from "../../ledger/anchor.js";
 import { toEntry } from "../../ledger/query.js";
 import { verifyJson } from "../../ledger/verify-report.js";
 import type { ServerContext } from "../context.js";
@@ -20,7 +21,9 @@ export function auditRoutes(app: FastifyInstance, ctx: ServerContext): void {
       ...(q.runId !== undefined ? { runId: q.runId } : {}),
       limit: q.limit,
     });
-    return { entries };
+    // As `audit log`: after a prune, an empty answer says where history starts.
+    const anchor = await latestAnchor(lethe.state);
+    return { entries, ...(anchor ? { prunedBefore: anchor.before } : {}) };
   });
 
   // In a worker thread, one at a time per instance; a concurrent caller shares the running one's result.
