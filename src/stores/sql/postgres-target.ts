@@ -48,10 +48,10 @@ export function openPostgresTarget(url: string): TargetDialect {
   pool.on("connect", (client) => {
     // A connection reset mid-query rejects that query; the client's own error event must not crash the process.
     client.on("error", () => undefined);
-    client.query("set time zone 'UTC'").catch(() => undefined);
     // A row the application keeps locked must not stall a run forever: the batch is refused after this (lock
     // timeout, nothing deleted), retried row by row, and the locked row fails alone; the next run takes it.
-    client.query(`set lock_timeout = ${ROW_LOCK_TIMEOUT_MS}`).catch(() => undefined);
+    // One statement: a second query queued behind the first makes the pg client print a DeprecationWarning.
+    client.query(`set time zone 'UTC'; set lock_timeout = ${ROW_LOCK_TIMEOUT_MS}`).catch(() => undefined);
   });
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }) as AnyDb;
   let schema: Promise<string> | undefined;
