@@ -101,6 +101,12 @@ export async function verifyLedger(state: StateHandle, keys: VerifyKeys, o: Veri
     page: o.worker ? 5000 : 1000,
   };
   const r = o.worker ? await scanInWorker(o.worker, options) : await scanLatest(state.db, options);
+  // Without a mark nothing says how many checkpoints an earlier pass counted: say so rather than stay silent
+  // (deleting the mark with the checkpoints would otherwise leave no trace until the coverage warning).
+  if (!stored && r.entries > 0)
+    notes.push(
+      "no verification mark was stored (the first recorded verification, or the mark was deleted): checkpoints deleted before this pass cannot be told from checkpoints never made",
+    );
   return finish(state, keys, r, o, notes);
 }
 
