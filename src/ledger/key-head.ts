@@ -23,10 +23,13 @@ import { markMacMatches, readMark } from "./verified-mark.js";
  * await keyHeadAfterMigration(state, () => deriveChainKey(loadMasterKey(config, warn)));
  */
 export async function keyHeadAfterMigration(state: StateHandle, chainKey: () => Buffer): Promise<void> {
-  if (!state.migrated?.includes(HEAD_MAC_MIGRATION)) return;
+  const upgraded = state.migrated?.includes(HEAD_MAC_MIGRATION) ?? false;
+  // One read on every open: a keyed head (the normal case) needs nothing more.
+  if (!upgraded && !(await pristineUnkeyedHead(state))) return;
   await state.db.transaction().execute(async (trx) => {
     const h = await trx.selectFrom("ledger_head").selectAll().where("id", "=", 1).executeTakeFirst();
     if (!h || h.mac !== null) return;
+    if (!upgraded && !(await isPristine(trx, Number(h.seq)))) return;
     const key = chainKey();
     const evidence = await keyedEvidence(trx, key);
     if (evidence)
@@ -43,6 +46,22 @@ export async function keyHeadAfterMigration(state: StateHandle, chainKey: () => 
       .where("mac", "is", null)
       .execute();
   });
+}
+
+/**
+ * A new state's empty head that was never keyed: the open that created the state (and so applied the migration)
+ * was killed between the migrations' commit and the keying. Keying it is what that open would have done; an
+ * empty ledger holds nothing to forge, and keyedEvidence still refuses one that was keyed before.
+ */
+async function pristineUnkeyedHead(state: StateHandle): Promise<boolean> {
+  const h = await state.db.selectFrom("ledger_head").select(["seq", "mac"]).where("id", "=", 1).executeTakeFirst();
+  return h !== undefined && h.mac === null && (await isPristine(state.db, Number(h.seq)));
+}
+
+async function isPristine(db: StateTx | StateHandle["db"], seq: number): Promise<boolean> {
+  if (seq !== 0) return false;
+  const any = await db.selectFrom("ledger").select("seq").limit(1).executeTakeFirst();
+  return any === undefined;
 }
 
 /** What only a state keyed before holds; undefined for a genuine first upgrade. */
