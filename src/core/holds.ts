@@ -42,23 +42,16 @@ export class Holds {
     const id = `hold_${randomUUID().slice(0, 8)}`;
     if (h.subject !== undefined) h = { ...h, subject: canonicalSubjectFor(this.datasets(), h.subject, "subject") };
     const subjectHash = h.subject !== undefined ? this.ledger.subjectHash(h.subject) : null;
-    await this.state.db.transaction().execute(async (trx) => {
-      await this.ledger.recordInTx(trx, [
-        {
-          action: "hold_added",
-          subjectHash: subjectHash ?? undefined,
-          dataset: h.dataset,
-          reason: this.ledger.scrubText(h.reason, [h.subject]),
-          data: { holdId: id, until: h.until?.toISOString() },
-        },
-      ]);
+    const reason = this.ledger.scrubText(h.reason, [h.subject]);
+    const entry = { action: "hold_added" as const, subjectHash: subjectHash ?? undefined, dataset: h.dataset, reason };
+    await this.ledger.changeHolds({ ...entry, data: { holdId: id, until: h.until?.toISOString() } }, async (trx) => {
       await trx
         .insertInto("holds")
         .values({
           id,
           subject_hash: subjectHash,
           dataset: h.dataset ?? null,
-          reason: this.ledger.scrubText(h.reason, [h.subject]),
+          reason,
           until: h.until?.toISOString() ?? null,
           created_at: new Date().toISOString(),
           released_at: null,
@@ -76,29 +69,24 @@ export class Holds {
       .where("released_at", "is", null)
       .executeTakeFirst();
     if (!hold) throw new LetheError("NOT_FOUND", `no active hold with id ${id}`);
-    await this.state.db.transaction().execute(async (trx) => {
-      await this.ledger.recordInTx(trx, [
-        {
-          action: "hold_released",
-          subjectHash: hold.subject_hash ?? undefined,
-          dataset: hold.dataset ?? undefined,
-          reason: hold.reason,
-          data: { holdId: id },
-        },
-      ]);
+    const entry = {
+      action: "hold_released" as const,
+      subjectHash: hold.subject_hash ?? undefined,
+      dataset: hold.dataset ?? undefined,
+      reason: hold.reason,
+      data: { holdId: id },
+    };
+    await this.ledger.changeHolds(entry, async (trx) => {
       await trx.updateTable("holds").set({ released_at: new Date().toISOString() }).where("id", "=", id).execute();
     });
   }
 
   async list(now = new Date()): Promise<Hold[]> {
-    const rows = await this.state.db
-      .selectFrom("holds")
-      .selectAll()
-      .where("released_at", "is", null)
+    // Checked against their seal first: a row deleted or edited outside lethe must not lift a hold.
+    const rows = (await this.ledger.verifiedHolds())
       // ISO-8601 UTC strings order like the instants they name.
-      .where((eb) => eb.or([eb("until", "is", null), eb("until", ">", now.toISOString())]))
-      .orderBy("created_at")
-      .execute();
+      .filter((r) => r.until === null || r.until > now.toISOString())
+      .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
     return rows.map((r) => ({
       id: r.id,
       reason: r.reason,

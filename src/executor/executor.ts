@@ -140,6 +140,30 @@ export class Executor {
     return this.ledger.appendInTx(trx, entries);
   }
 
+  /**
+   * A hold change: its ledger entry, the row change and the new holds seal, in one state transaction, so the
+   * seal always names the entry of the last change (src/ledger/holds-seal.ts).
+   *
+   * @example
+   * await executor.changeHolds({ action: "hold_released", data: { holdId } }, (trx) => markReleased(trx, holdId));
+   */
+  async changeHolds(entry: EntryInput, change: (trx: StateTx) => Promise<void>): Promise<void> {
+    if (entry.action !== "hold_added" && entry.action !== "hold_released")
+      throw new Error(`changeHolds records hold entries only, not ${entry.action}`);
+    await this.state.db.transaction().execute(async (trx) => {
+      // Checked under the head lock the entry takes: a change must not seal over rows edited outside lethe.
+      const { last } = await this.ledger.appendInTx(trx, [entry]);
+      await this.ledger.checkHolds(trx, last);
+      await change(trx);
+      await this.ledger.sealHolds(trx, last);
+    });
+  }
+
+  /** The unreleased holds, refused (AUDIT_FAILED) unless they match their seal: what every deletion reads. */
+  verifiedHolds(): ReturnType<Ledger["verifiedHolds"]> {
+    return this.ledger.verifiedHolds();
+  }
+
   checkpoint(): Promise<Checkpoint> {
     return this.ledger.checkpoint();
   }
@@ -158,4 +182,6 @@ function guard(entries: EntryInput[]): void {
   for (const e of entries)
     if (EXECUTOR_ACTIONS.has(e.action))
       throw new Error(`${e.action} entries are written by the executor only (withRun, deleteBatch, reconcile)`);
+    else if (e.action === "hold_added" || e.action === "hold_released")
+      throw new Error(`${e.action} entries are written with their holds seal only (changeHolds)`);
 }

@@ -5,6 +5,7 @@ import { wrapAad } from "../crypto/keyring.js";
 import { MASTER_FINGERPRINT, masterKeyFingerprint, stateMasterFingerprint } from "../crypto/master-check.js";
 import type { Executor } from "../executor/executor.js";
 import { deriveChainKey } from "../ledger/head-mac.js";
+import { resealHolds } from "../ledger/holds-seal.js";
 import { resealIntents } from "../ledger/intent-mac.js";
 import { rekeyHead } from "../ledger/key-head.js";
 import { signingKeyMac } from "../ledger/signing-keys.js";
@@ -88,6 +89,8 @@ export async function rotateMasterKey(
     rewrapped.signingKeys = await remacSigningKeys(trx, newChain);
     // Intents left by a crash are reconciled by the next start, which holds only the new key.
     await resealIntents(trx, oldChain, newChain);
+    // The holds seal too: the next deletion checks it under the new key (a hold change takes the head, held here).
+    await resealHolds(trx, oldChain, newChain);
     await trx
       .updateTable("lethe_meta")
       .set({ value: to })

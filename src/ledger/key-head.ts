@@ -2,6 +2,7 @@ import { LetheError } from "../core/errors.js";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import { HEAD_MAC_MIGRATION, headMac, headMacMatches } from "./head-mac.js";
+import { HOLDS_SEAL_MIGRATION, neverHeld, sealHoldsAfterMigration } from "./holds-seal.js";
 import { BATCH_DATA_PREFIX } from "./item-query.js";
 import { markMacMatches, readMark } from "./verified-mark.js";
 
@@ -23,6 +24,14 @@ import { markMacMatches, readMark } from "./verified-mark.js";
  * await keyHeadAfterMigration(state, () => deriveChainKey(loadMasterKey(config, warn)));
  */
 export async function keyHeadAfterMigration(state: StateHandle, chainKey: () => Buffer): Promise<void> {
+  await keyUnkeyedHead(state, chainKey);
+  // Same trust step, same moment: the open that added the holds seal writes the first one (holds-seal.ts); so does
+  // any open of a state that never had a hold (a first open killed between its migrations and this point).
+  if (state.migrated?.includes(HOLDS_SEAL_MIGRATION) || (await neverHeld(state)))
+    await sealHoldsAfterMigration(state, chainKey());
+}
+
+async function keyUnkeyedHead(state: StateHandle, chainKey: () => Buffer): Promise<void> {
   const upgraded = state.migrated?.includes(HEAD_MAC_MIGRATION) ?? false;
   // One read on every open: a keyed head (the normal case) needs nothing more.
   if (!upgraded && !(await pristineUnkeyedHead(state))) return;

@@ -10,6 +10,7 @@ import { entryHash } from "./canonical.js";
 import { signVerifiedCheckpoint } from "./checkpoint.js";
 import { type ScrubContext, scrubFreeText } from "./free-text.js";
 import { type HeadState, headMac, headMacMatches } from "./head-mac.js";
+import { checkHolds, verifiedHolds, writeHoldsSeal } from "./holds-seal.js";
 import { type IntentFields, intentMac, intentMacMatches, sealIntentsAfterMigration } from "./intent-mac.js";
 import { deriveSaltKey, ItemBatch, tagOf } from "./items.js";
 import { keyHeadAfterMigration } from "./key-head.js";
@@ -160,6 +161,21 @@ export class Ledger {
   async keyHead(): Promise<void> {
     await keyHeadAfterMigration(this.state, () => this.chainKey);
     await sealIntentsAfterMigration(this.state, this.chainKey);
+  }
+
+  /** The unreleased holds, checked against their seal (AUDIT_FAILED when edited outside lethe; see holds-seal.ts). */
+  verifiedHolds(): ReturnType<typeof verifiedHolds> {
+    return verifiedHolds(this.state, this.chainKey);
+  }
+
+  /** Reseals the holds inside a hold change's transaction, after its ledger entry `seq`. */
+  sealHolds(trx: StateTx, seq: number): Promise<void> {
+    return writeHoldsSeal(trx, this.chainKey, seq);
+  }
+
+  /** The seal check inside a hold change's transaction, before it changes anything. */
+  async checkHolds(trx: StateTx, below: number): Promise<void> {
+    await checkHolds(trx, this.chainKey, below);
   }
 
   /** Appends in a transaction of its own. */

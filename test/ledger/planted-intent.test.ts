@@ -84,9 +84,11 @@ describe("open intents across the upgrade and a master-key rotation, SQLite stat
   it("an intent open at the upgrade is sealed by it; a master-key rotation reseals open intents", async () => {
     const p = ledgerProject("./.lethe", (c) => cleanups.push(c));
     let l = await p.open();
-    // The state as a crash right before upgrading to 0012 leaves it: an intent, no mac column.
+    // The state as a crash right before upgrading to 0012 leaves it: an intent, no mac column (nor 0013's seal).
     await sql`alter table intents drop column mac`.execute(l.state.db);
-    await sql`delete from lethe_migrations where name = '0012-intent-mac'`.execute(l.state.db);
+    await sql`delete from lethe_migrations where name in ('0012-intent-mac', '0013-holds-seal')`.execute(l.state.db);
+    await sql`drop index ledger_hold_seq`.execute(l.state.db);
+    await sql`delete from lethe_meta where key = 'holds-seal'`.execute(l.state.db);
     const before = crashedIntent("before-upgrade", [7]);
     await sql`insert into intents (id, run_id, dataset, payload, opened_at) values (${before.id}, ${before.run_id}, ${before.dataset}, ${before.payload}, ${new Date().toISOString()})`.execute(
       l.state.db,

@@ -61,12 +61,14 @@ async function stripHeadMac(db: Db): Promise<void> {
   await sql`alter table ledger_head drop column keyed_from`.execute(db);
 }
 
-/** Every trace of 0009–0012 removed, as far as a state writer can: what a genuine ledger v1 state looks like. */
+/** Every trace of 0009–0013 removed, as far as a state writer can: what a genuine ledger v1 state looks like. */
 async function rollBackToV1(db: Db): Promise<void> {
   await stripHeadMac(db);
-  await sql`delete from lethe_migrations where name in ('0010-signing-keys', '0011-ledger-items', '0012-intent-mac')`.execute(
+  await sql`delete from lethe_migrations where name in ('0010-signing-keys', '0011-ledger-items', '0012-intent-mac', '0013-holds-seal')`.execute(
     db,
   );
+  await sql`drop index ledger_hold_seq`.execute(db);
+  await sql`delete from lethe_meta where key = 'holds-seal'`.execute(db);
   await sql`alter table intents drop column mac`.execute(db);
   await sql`delete from server_status where key like 'ledger_%'`.execute(db);
   await sql`drop table signing_keys`.execute(db);

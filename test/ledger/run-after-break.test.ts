@@ -24,7 +24,7 @@ function cases(state: () => Promise<string>) {
     const fresh = ts(new Date());
     for (let id = 1; id <= 12; id++) insert.run(id, `user-${id}`, id <= 6 ? old : fresh);
     const l = await p.open();
-    await l.ledger.append([{ action: "hold_added", reason: "x" }]);
+    await l.ledger.append([{ action: "plan", reason: "x" }]);
     await l.audit.checkpoint();
     // A writer of the state edits a verified entry; a recording full pass finds and keeps the break.
     const pg = l.state.dialect.name === "postgres";

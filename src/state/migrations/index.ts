@@ -11,6 +11,7 @@ import * as m0009 from "./0009-ledger-head-mac.js";
 import * as m0010 from "./0010-signing-keys.js";
 import * as m0011 from "./0011-ledger-items.js";
 import * as m0012 from "./0012-intent-mac.js";
+import * as m0013 from "./0013-holds-seal.js";
 
 /**
  * Numbered migrations, applied automatically on open. Append only: a shipped
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0010-signing-keys": m0010,
   "0011-ledger-items": m0011,
   "0012-intent-mac": m0012,
+  "0013-holds-seal": m0013,
 };
 
 export const migrationProvider: MigrationProvider = {
