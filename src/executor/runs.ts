@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import { ownerIsDead, selfOwner } from "./liveness.js";
 
@@ -11,13 +12,23 @@ export interface RunRecord {
   summary: unknown;
 }
 
-/** Run bookkeeping: one row per retention run, erasure or janitor pass. */
-export async function startRun(state: StateHandle, kind: string): Promise<string> {
-  const id = `run_${new Date()
+/** A new run's id: `run_<UTC yyyymmddhhmmss>_<8 hex>`. */
+export function newRunId(): string {
+  return `run_${new Date()
     .toISOString()
     .replace(/[-:.TZ]/g, "")
     .slice(0, 14)}_${randomUUID().slice(0, 8)}`;
-  await state.db
+}
+
+/**
+ * Inserts a run's row, marked running and owned by this process; inside the caller's transaction when given
+ * one (withRun adds it together with its `run_started` entry).
+ *
+ * @example
+ * await insertRun(state.db, newRunId(), "retention");
+ */
+export async function insertRun(db: StateHandle["db"] | StateTx, id: string, kind: string): Promise<void> {
+  await db
     .insertInto("runs")
     .values({
       id,
@@ -29,6 +40,12 @@ export async function startRun(state: StateHandle, kind: string): Promise<string
       owner: selfOwner(),
     })
     .execute();
+}
+
+/** Run bookkeeping: one row per retention run, erasure or janitor pass. */
+export async function startRun(state: StateHandle, kind: string): Promise<string> {
+  const id = newRunId();
+  await insertRun(state.db, id, kind);
   return id;
 }
 

@@ -4,7 +4,7 @@ import { connectionFailure } from "../core/statement-error.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { StateHandle } from "../state/open-state.js";
 import { finishRunRecorded } from "./close-run.js";
-import { startRun } from "./runs.js";
+import { insertRun, newRunId } from "./runs.js";
 
 export interface RunStart {
   kind: "retention" | "erasure" | "janitor";
@@ -48,12 +48,20 @@ export async function withRun<T>(
   start: RunStart,
   body: (runId: string) => Promise<{ result: T; end: RunEnd }>,
 ): Promise<T> {
-  const runId = start.runId ?? (await startRun(state, start.kind));
+  const runId = start.runId ?? newRunId();
   let out: { result: T; end: RunEnd };
   try {
     // Told at once, so a take-over after a crash can close this run whatever point it reached.
     await start.onRunStarted?.(runId);
-    await ledger.append([{ action: "run_started", runId, reason: start.reason, data: start.data }]);
+    const started = { action: "run_started" as const, runId, reason: start.reason, data: start.data };
+    // A new run's row and its entry commit together: a process killed between them left a row the next start
+    // closed with a `run_finished` (crashed) for a run the ledger never saw start.
+    if (start.runId) await ledger.append([started]);
+    else
+      await state.db.transaction().execute(async (trx) => {
+        await ledger.appendInTx(trx, [started]);
+        await insertRun(trx, runId, start.kind);
+      });
     out = await body(runId);
   } catch (err) {
     // If even this fails the row stays `running`, and the next start closes it as crashed: never a row closed
