@@ -92,7 +92,7 @@ export interface EraseOptions {
   reason?: string;
   /** Datasets to erase from (default: every dataset with a subject). */
   datasets?: string[];
-  /** Set by erasure requests: the run (already started) and the request. */
+  /** Set by erasure requests: the run (already opened with `executor.openRun`) and the request. */
   runId?: string;
   requestId?: string;
   onProgress?: (p: { dataset: string; done: number; expected: number }) => void;

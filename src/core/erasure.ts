@@ -117,6 +117,8 @@ export async function eraseSubjects(deps: ErasureDeps, input: string[], opts: Er
   const start = {
     kind: "erasure" as const,
     runId: opts.runId,
+    // A request opens its run itself, together with its `erasure_processing` entry.
+    opened: opts.runId !== undefined,
     reason: "erasure",
     data: {
       subjects: subjects.length,

@@ -5,7 +5,7 @@ import type { Checkpoint } from "../ledger/signing.js";
 import type { EntryInput, LedgerAction } from "../ledger/types.js";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
-import { closeRun } from "./close-run.js";
+import { closeRun, finishRunRecorded, type RunClose } from "./close-run.js";
 import {
   type BatchContext,
   type BatchCounts,
@@ -18,7 +18,7 @@ import { dropExpiredPartitions, type PartitionDrops } from "./partition-retentio
 import { reconcile } from "./reconcile.js";
 import { deadRuns } from "./runs.js";
 import { type ShreddedFile, shredPaths } from "./shred-paths.js";
-import { type RunEnd, type RunStart, withRun } from "./with-run.js";
+import { openRun, type RunEnd, type RunStart, withRun } from "./with-run.js";
 
 /**
  * Actions only the executor itself writes: what was deleted or kept, and
@@ -73,6 +73,22 @@ export class Executor {
   /** Runs `body` as one run: `run_started` first, `run_finished` always, also when `body` throws. */
   withRun<T>(start: RunStart, body: (runId: string) => Promise<{ result: T; end: RunEnd }>): Promise<T> {
     return withRun(this.state, this.ledger, start, body);
+  }
+
+  /**
+   * Opens a run (its row and `run_started`) in one transaction with what `inTx` records; the caller then hands it
+   * to {@link withRun} with `opened: true`, or closes it with {@link finishRun}. Erasure requests only.
+   */
+  openRun(
+    start: Omit<RunStart, "opened" | "onRunStarted">,
+    inTx?: (trx: StateTx, runId: string) => Promise<void>,
+  ): Promise<string> {
+    return openRun(this.state, this.ledger, start, inTx);
+  }
+
+  /** Closes an open run (`run_finished` and the row's status together); false if it was already closed. */
+  finishRun(runId: string, end: RunClose): Promise<boolean> {
+    return finishRunRecorded(this.state, this.ledger, runId, end);
   }
 
   /**

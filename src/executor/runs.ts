@@ -42,21 +42,6 @@ export async function insertRun(db: StateHandle["db"] | StateTx, id: string, kin
     .execute();
 }
 
-/** Run bookkeeping: one row per retention run, erasure or janitor pass. */
-export async function startRun(state: StateHandle, kind: string): Promise<string> {
-  const id = newRunId();
-  await insertRun(state.db, id, kind);
-  return id;
-}
-
-export async function finishRun(state: StateHandle, id: string, status: string, summary: unknown): Promise<void> {
-  await state.db
-    .updateTable("runs")
-    .set({ finished_at: new Date().toISOString(), status, summary: JSON.stringify(summary) })
-    .where("id", "=", id)
-    .execute();
-}
-
 export async function listRuns(state: StateHandle, limit = 20): Promise<RunRecord[]> {
   const rows = await state.db.selectFrom("runs").selectAll().orderBy("started_at", "desc").limit(limit).execute();
   return rows.map(toRun);

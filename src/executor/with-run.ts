@@ -2,14 +2,17 @@ import { LetheError } from "../core/errors.js";
 import { safeReason } from "../core/safe-reason.js";
 import { connectionFailure } from "../core/statement-error.js";
 import type { Ledger } from "../ledger/ledger.js";
+import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import { finishRunRecorded } from "./close-run.js";
 import { insertRun, newRunId } from "./runs.js";
 
 export interface RunStart {
   kind: "retention" | "erasure" | "janitor";
-  /** An id made earlier (an erasure request records it before the run starts); else a new run is made. */
+  /** The run's id (default: a new one). */
   runId?: string | undefined;
+  /** The run was already opened by {@link openRun} (an erasure request records it in the same transaction). */
+  opened?: boolean | undefined;
   /** `run_started`'s reason. */
   reason: string;
   data?: Record<string, unknown> | undefined;
@@ -53,15 +56,7 @@ export async function withRun<T>(
   try {
     // Told at once, so a take-over after a crash can close this run whatever point it reached.
     await start.onRunStarted?.(runId);
-    const started = { action: "run_started" as const, runId, reason: start.reason, data: start.data };
-    // A new run's row and its entry commit together: a process killed between them left a row the next start
-    // closed with a `run_finished` (crashed) for a run the ledger never saw start.
-    if (start.runId) await ledger.append([started]);
-    else
-      await state.db.transaction().execute(async (trx) => {
-        await ledger.appendInTx(trx, [started]);
-        await insertRun(trx, runId, start.kind);
-      });
+    if (!start.opened) await openRun(state, ledger, { ...start, runId });
     out = await body(runId);
   } catch (err) {
     // If even this fails the row stays `running`, and the next start closes it as crashed: never a row closed
@@ -96,6 +91,31 @@ export async function withRun<T>(
     }
   }
   return out.result;
+}
+
+/**
+ * Opens a run: its row and its `run_started` entry in one state transaction, with `inTx` (what the caller records
+ * with it) in the same transaction; returns the run's id. A process killed between the row and the entry would
+ * leave a row the next start closes with a `run_finished` (crashed) for a run the ledger never saw start. What
+ * {@link withRun} does first; an erasure request calls it itself so that the run and the request's
+ * `erasure_processing` commit together, then hands the open run to withRun (`opened`).
+ *
+ * @example
+ * const runId = await openRun(state, ledger, { kind: "erasure", reason: "erasure" }, (trx, id) => markProcessing(trx, id));
+ */
+export async function openRun(
+  state: StateHandle,
+  ledger: Ledger,
+  start: Omit<RunStart, "opened" | "onRunStarted">,
+  inTx?: (trx: StateTx, runId: string) => Promise<void>,
+): Promise<string> {
+  const runId = start.runId ?? newRunId();
+  await state.db.transaction().execute(async (trx) => {
+    await ledger.appendInTx(trx, [{ action: "run_started", runId, reason: start.reason, data: start.data }]);
+    await insertRun(trx, runId, start.kind);
+    await inTx?.(trx, runId);
+  });
+  return runId;
 }
 
 /** A dropped connection is an operational failure, not a bug: coded, and no stack reaches the operator. */

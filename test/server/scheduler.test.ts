@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, type TestContext } from "vitest";
-import { startRun } from "../../src/executor/runs.js";
+import { openRun } from "../../src/executor/with-run.js";
 import type { Lethe } from "../../src/lethe.js";
 import { ManualClock } from "../../src/scheduler/clock.js";
 import { cronSchedule } from "../../src/scheduler/cron.js";
@@ -201,8 +201,7 @@ describe.each(["sqlite", "postgres"] as const)("scheduler on %s state (injected 
       schedule: cronSchedule("0 * * * * *"),
       recordMissed: true,
       async run(c) {
-        startedRun = await startRun(la.state, "retention");
-        await la.ledger.append([{ action: "run_started", runId: startedRun, reason: "retention" }]);
+        startedRun = await openRun(la.state, la.ledger, { kind: "retention", reason: "retention" });
         await c.onRunStarted(startedRun);
         claimNamesRun = true;
         return new Promise(() => undefined); // the process "died" here

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from "n
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
 import { letheIn } from "../helpers/cli.js";
+import { closedPort } from "../helpers/closed-port.js";
 import { makeProject } from "../helpers/project.js";
 import { createTestBucket, requireService } from "../helpers/services.js";
 import { until } from "./helpers.js";
@@ -13,15 +14,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** A loopback port nothing listens on (taken, then released). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function listen(server: Server, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {

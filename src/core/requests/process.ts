@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
-import { finishRun, startRun } from "../../executor/runs.js";
 import type { EntryInput } from "../../ledger/types.js";
 import type { NotifyEvent } from "../../notify/events.js";
 import { notify } from "../../notify/notify.js";
+import type { StateTx } from "../../state/dialect.js";
 import type { UnavailableDataset } from "../data-map.js";
 import { type ErasureDeps, eraseSubjects, erasureTargets, erasureUnavailable } from "../erasure.js";
 import { LetheError } from "../errors.js";
@@ -60,7 +60,7 @@ export async function processRequest(ctx: ProcessContext, id: string): Promise<R
 }
 
 async function advance(ctx: ProcessContext, row: RequestRow, owner: string): Promise<RequestStatus> {
-  const { executor: ledger, map, config, state } = ctx.deps;
+  const { executor: ledger, map, config } = ctx.deps;
   if (row.subject_box === null) throw new LetheError("CONFLICT", "the request's subject was already wiped");
   const subject = openSubject(await ctx.boxKey(), row.id, row.subject_box);
   if (row.status === "received") {
@@ -84,48 +84,89 @@ async function advance(ctx: ProcessContext, row: RequestRow, owner: string): Pro
     );
   const attempt = Number(row.attempts) + 1;
   const first = row.policy_hash === null;
-  const runId = await startRun(state, "erasure");
-  const runIds = [...(JSON.parse(row.run_ids) as string[]), runId];
-  await transition(
-    ctx,
-    row.id,
-    owner,
-    "processing",
-    {
-      action: "erasure_processing",
-      runId,
-      reason: first ? "started" : `attempt ${attempt} (resumed)`,
-      data: { policyHash: row.policy_hash ?? config.policyHash, attempt },
-    },
-    {
-      attempts: attempt,
-      run_ids: JSON.stringify(runIds),
-      ...(first
-        ? {
-            policy_hash: config.policyHash,
-            policy_datasets: JSON.stringify(frozen),
-            started_at: new Date().toISOString(),
-          }
-        : {}),
-    },
-  );
-
   // An erasure never covers less than the frozen policy; datasets added since are erased too.
   const all = [...new Set([...frozen, ...current])];
   const waiting = down.filter((u) => all.includes(u.dataset));
   const datasets = all.filter((n) => !downNames.has(n));
-  if (datasets.length === 0) return partial(ctx, row.id, owner, runId, waiting);
+  const reason = `request ${row.id}`;
+  const start = {
+    kind: "erasure" as const,
+    reason: "erasure",
+    data: { subjects: 1, datasets, requestId: row.id, note: ledger.scrubText(reason, [subject]) },
+  };
+  // The run (row and run_started) and the request's `erasure_processing`, which records the run on the request
+  // before anything is deleted, commit together: after a kill -9 the next `process` finds the run on the request
+  // and on the ledger, closes it as crashed and resumes.
+  let runIds: string[] = [];
+  const runId = await ledger.openRun(start, (trx, runId) => {
+    runIds = [...(JSON.parse(row.run_ids) as string[]), runId];
+    return transitionInTx(ctx, trx, row, owner, "processing", {
+      entry: {
+        action: "erasure_processing",
+        runId,
+        reason: first ? "started" : `attempt ${attempt} (resumed)`,
+        data: { policyHash: row.policy_hash ?? config.policyHash, attempt },
+      },
+      patch: {
+        attempts: attempt,
+        run_ids: JSON.stringify(runIds),
+        ...(first
+          ? {
+              policy_hash: config.policyHash,
+              policy_datasets: JSON.stringify(frozen),
+              started_at: new Date().toISOString(),
+            }
+          : {}),
+      },
+    });
+  });
+  try {
+    if (datasets.length === 0) return await partial(ctx, row.id, owner, runId, waiting);
+    return await erase(ctx, row, owner, subject, { runId, runIds, datasets, waiting, reason });
+  } catch (err) {
+    // Whatever threw before the erasure's own run closed it (or after), the run ends with exactly one
+    // run_finished: this one is refused when the run is already closed.
+    await ledger
+      .finishRun(runId, {
+        status: "failed",
+        reason: `error: ${safeReason(err)}`,
+        data: { status: "failed" },
+        summary: { error: safeReason(err) },
+      })
+      .catch(() => undefined);
+    throw err;
+  }
+}
+
+interface Attempt {
+  runId: string;
+  runIds: string[];
+  datasets: string[];
+  waiting: UnavailableDataset[];
+  reason: string;
+}
+
+/** One attempt's erasure, in the run the request opened, then the request's outcome. */
+async function erase(
+  ctx: ProcessContext,
+  row: RequestRow,
+  owner: string,
+  subject: string,
+  a: Attempt,
+): Promise<RequestStatus> {
+  const { executor: ledger, state } = ctx.deps;
+  const { runId, waiting } = a;
   const r = await eraseSubjects(ctx.deps, [subject], {
     yes: true,
     runId,
     requestId: row.id,
-    datasets,
-    reason: `request ${row.id}`,
+    datasets: a.datasets,
+    reason: a.reason,
   });
   const last = r.subjects[0];
   if (!last) throw new Error("erasure returned no result");
   const outcome: RequestOutcome = {
-    ...(await tallyRequest(state, row.subject_hash, runIds, last)),
+    ...(await tallyRequest(state, row.subject_hash, a.runIds, last)),
     scrub: r.scrub ?? [],
   };
   const unclean = outcome.scrub?.some((p) => !p.complete) ?? false;
@@ -168,8 +209,16 @@ async function partial(
   runId: string,
   waiting: UnavailableDataset[],
 ): Promise<RequestStatus> {
-  await finishRun(ctx.deps.state, runId, "partial", { unavailable: waiting.length });
   const stores = [...new Set(waiting.map((u) => u.store))];
+  // Closed like every run (run_finished and the row together), before the request's own entry, as withRun does.
+  const unavailable = waiting.map(({ dataset, store }) => ({ dataset, store }));
+  await ctx.deps.executor.finishRun(runId, {
+    status: "partial",
+    reason: `store unreachable: ${waiting.length} dataset(s) not reached`,
+    data: { status: "partial", subjects: 1, unavailable },
+    summary: { subjects: 1, unavailable },
+  });
+  await ctx.deps.executor.checkpoint();
   await transition(
     ctx,
     id,
@@ -218,30 +267,43 @@ async function transition(
   entry: Omit<EntryInput, "subjectHash">,
   patch: RowPatch,
 ): Promise<void> {
-  const { state, executor: ledger } = ctx.deps;
-  const row = await loadRequest(state, id);
-  await state.db.transaction().execute(async (trx) => {
-    const seq = await ledger.recordInTx(trx, [
-      { ...entry, subjectHash: row.subject_hash, data: { requestId: id, ...(entry.data ?? {}) } },
-    ]);
-    const r = await trx
-      .updateTable("erasure_requests")
-      .set({ ...patch, status, ledger_last: seq.last, updated_at: new Date().toISOString() })
-      .where("id", "=", id)
-      .where("lease_owner", "=", owner)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) throw new LetheError("CONFLICT", `lost the claim on request ${id}`);
-    const event = OUTCOME_EVENTS[status];
-    if (event)
-      await notify(trx, ctx.deps.config.notifications, event, {
-        requestId: id,
-        subjectHash: row.subject_hash,
-        status,
-        dueAt: row.due_at,
-        ...(entry.runId ? { runId: entry.runId } : {}),
-        ...outcomeCounts(entry),
-      });
-  });
+  const row = await loadRequest(ctx.deps.state, id);
+  await ctx.deps.state.db
+    .transaction()
+    .execute((trx) => transitionInTx(ctx, trx, row, owner, status, { entry, patch }));
+}
+
+/** {@link transition} inside the caller's transaction (the one that opens the attempt's run). */
+async function transitionInTx(
+  ctx: ProcessContext,
+  trx: StateTx,
+  row: RequestRow,
+  owner: string,
+  status: RequestStatus,
+  change: { entry: Omit<EntryInput, "subjectHash">; patch: RowPatch },
+): Promise<void> {
+  const { id } = row;
+  const { entry, patch } = change;
+  const seq = await ctx.deps.executor.recordInTx(trx, [
+    { ...entry, subjectHash: row.subject_hash, data: { requestId: id, ...(entry.data ?? {}) } },
+  ]);
+  const r = await trx
+    .updateTable("erasure_requests")
+    .set({ ...patch, status, ledger_last: seq.last, updated_at: new Date().toISOString() })
+    .where("id", "=", id)
+    .where("lease_owner", "=", owner)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) throw new LetheError("CONFLICT", `lost the claim on request ${id}`);
+  const event = OUTCOME_EVENTS[status];
+  if (event)
+    await notify(trx, ctx.deps.config.notifications, event, {
+      requestId: id,
+      subjectHash: row.subject_hash,
+      status,
+      dueAt: row.due_at,
+      ...(entry.runId ? { runId: entry.runId } : {}),
+      ...outcomeCounts(entry),
+    });
 }
 
 /** A request's final states, each a notification committed with the state change. */
