@@ -120,7 +120,8 @@ async function finish(
   const { head, frontier, checkpointsUpTo, ...rest } = r;
   const out: VerifyResult = {
     ...rest,
-    full: r.from === (r.anchor?.size ?? 0),
+    // A pass asked to be full read from the anchor even when it failed before finding one (a deleted anchor).
+    full: o.full === true || r.from === (r.anchor?.size ?? 0),
     ...(notes.length > 0 ? { notes } : {}),
   };
   if (!r.ok || !head || !frontier) {

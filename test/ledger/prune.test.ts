@@ -169,6 +169,17 @@ describe("ledger pruning: tampering and refusals (SQLite state)", () => {
     expect(await t.verify()).toMatchObject({ code: 4, json: { firstBad: t.size + 1 } });
   });
 
+  it("a failing --full pass on a pruned ledger says it was full", async (ctx) => {
+    for (const tamper of ["update ledger set reason = 'x' where seq = ?", "delete from ledger_anchors where ? > 0"]) {
+      const t = await pruned(ctx);
+      const db = t.raw();
+      db.prepare(tamper).run(t.size + 3);
+      db.close();
+      const r = await letheIn(["audit", "verify", "--full", "--json"], t.p.dir);
+      expect(r).toMatchObject({ code: 4, json: { ok: false, full: true } });
+    }
+  });
+
   it("refuses to prune a ledger that does not verify, and a date in the future; the CLI dry-runs without --yes", async (ctx) => {
     const p = await project(ctx, "sqlite");
     const l = await p.open();
