@@ -1,4 +1,5 @@
-import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import { createHmac, hkdfSync } from "node:crypto";
+import { hexEqual } from "../crypto/hex-equal.js";
 
 /** The migration that added the head MAC: the one moment an unkeyed head is keyed as it stands. */
 export const HEAD_MAC_MIGRATION = "0009-ledger-head-mac";
@@ -37,6 +38,5 @@ export function headMac(chainKey: Buffer, h: HeadState): string {
 }
 
 export function headMacMatches(chainKey: Buffer, h: HeadState, mac: string | null): boolean {
-  if (mac === null || mac.length !== 64) return false;
-  return timingSafeEqual(Buffer.from(headMac(chainKey, h), "hex"), Buffer.from(mac, "hex"));
+  return hexEqual(headMac(chainKey, h), mac);
 }

@@ -1,6 +1,7 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { type Kysely, sql } from "kysely";
 import { LetheError } from "../core/errors.js";
+import { hexEqual } from "../crypto/hex-equal.js";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 import type { StateDatabase } from "../state/schema.js";
@@ -77,9 +78,7 @@ async function readSeal(db: Db): Promise<{ seq: number; mac: string } | undefine
 }
 
 function macMatches(chainKey: Buffer, seq: number, rows: HoldRow[], mac: string): boolean {
-  const want = Buffer.from(holdsSealMac(chainKey, seq, rows), "hex");
-  const got = Buffer.from(mac, "hex");
-  return got.length === want.length && timingSafeEqual(got, want);
+  return hexEqual(holdsSealMac(chainKey, seq, rows), mac);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { hexEqual } from "../crypto/hex-equal.js";
 import type { StateTx } from "../state/dialect.js";
 import type { StateHandle } from "../state/open-state.js";
 
@@ -29,10 +30,7 @@ export function intentMac(chainKey: Buffer, r: IntentFields): string {
 
 /** Whether a stored intent carries the chain key's MAC. */
 export function intentMacMatches(chainKey: Buffer, r: IntentFields & { mac: string | null }): boolean {
-  if (r.mac === null) return false;
-  const want = Buffer.from(intentMac(chainKey, r), "hex");
-  const got = Buffer.from(r.mac, "hex");
-  return got.length === want.length && timingSafeEqual(got, want);
+  return hexEqual(intentMac(chainKey, r), r.mac);
 }
 
 /**

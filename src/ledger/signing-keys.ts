@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
 import type { Kysely } from "kysely";
+import { hexEqual } from "../crypto/hex-equal.js";
 import type { StateDatabase } from "../state/schema.js";
 import { publicKeyId, verifyBytes } from "./signing.js";
 
@@ -86,9 +87,7 @@ export function signingKeyMacMatches(
   r: { key_id: string; retired_at: string | null; retired_after: number | string | null; mac: string },
 ): boolean {
   const retiredAfter = r.retired_after === null ? null : Number(r.retired_after);
-  const want = Buffer.from(signingKeyMac(chainKey, { ...r, retired_after: retiredAfter }), "hex");
-  const got = Buffer.from(r.mac, "hex");
-  return got.length === want.length && timingSafeEqual(got, want);
+  return hexEqual(signingKeyMac(chainKey, { ...r, retired_after: retiredAfter }), r.mac);
 }
 
 /**

@@ -1,5 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import type { Kysely } from "kysely";
+import { hexEqual } from "../crypto/hex-equal.js";
 import type { StateDatabase } from "../state/schema.js";
 
 /**
@@ -64,8 +65,7 @@ export function markMac(chainKey: Buffer, m: VerifiedMark): string {
 }
 
 export function markMacMatches(chainKey: Buffer, m: VerifiedMark, mac: string): boolean {
-  if (!/^[0-9a-f]{64}$/.test(mac)) return false;
-  return timingSafeEqual(Buffer.from(markMac(chainKey, m), "hex"), Buffer.from(mac, "hex"));
+  return hexEqual(markMac(chainKey, m), mac);
 }
 
 /** The stored mark and its MAC as found (not yet authenticated), if any. */

@@ -1,7 +1,6 @@
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestPgDatabase, requireService } from "../helpers/services.js";
-import { ledgerProject } from "./helpers.js";
+import { ledgerProject, pgState } from "./helpers.js";
 
 // QA (issue 9, trust): a writer of the state database, without the master key, set `retired_at` on the
 // current signing key's row. Every checkpoint (so every run's end) then stopped with CONFLICT (exit 3)
@@ -31,10 +30,5 @@ describe("a forged signing-key retirement, SQLite state", () => {
 });
 
 describe("a forged signing-key retirement, PostgreSQL state", () => {
-  cases(async () => {
-    requireService({} as never, "pg");
-    const db = await createTestPgDatabase();
-    cleanups.push(() => db.drop());
-    return db.url;
-  });
+  cases(() => pgState(cleanups));
 });

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { type Lethe, openLethe } from "../../src/lethe.js";
 import { tempDir, writeConfig } from "../helpers/cli.js";
 import { createLogsTable } from "../helpers/project.js";
+import { createTestPgDatabase, requireService } from "../helpers/services.js";
 
 const quiet = { logger: { warn: () => undefined, info: () => undefined } };
 
@@ -29,4 +30,15 @@ datasets:
     return l;
   };
   return { dir, open };
+}
+
+/**
+ * A PostgreSQL state for a ledger test: a fresh database (the run fails, never skips, without the service),
+ * dropped by `cleanups`. The SQLite twin is the folder `./.lethe`.
+ */
+export async function pgState(cleanups: (() => Promise<void>)[]): Promise<string> {
+  requireService({} as never, "pg");
+  const db = await createTestPgDatabase();
+  cleanups.push(() => db.drop());
+  return db.url;
 }

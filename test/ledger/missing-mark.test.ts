@@ -1,7 +1,6 @@
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestPgDatabase, requireService } from "../helpers/services.js";
-import { ledgerProject } from "./helpers.js";
+import { ledgerProject, pgState } from "./helpers.js";
 
 // QA (issue 9, trust): a writer of the state database, without the master key, deleted every stored checkpoint
 // and the verified mark. `audit verify` then answered "Ledger OK … 0 signed checkpoint(s)" with no note at all
@@ -36,10 +35,5 @@ describe("no verified mark, SQLite state", () => {
 });
 
 describe("no verified mark, PostgreSQL state", () => {
-  cases(async () => {
-    requireService({} as never, "pg");
-    const db = await createTestPgDatabase();
-    cleanups.push(() => db.drop());
-    return db.url;
-  });
+  cases(() => pgState(cleanups));
 });

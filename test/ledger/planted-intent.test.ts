@@ -5,8 +5,7 @@ import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Lethe } from "../../src/lethe.js";
-import { createTestPgDatabase, requireService } from "../helpers/services.js";
-import { ledgerProject } from "./helpers.js";
+import { ledgerProject, pgState } from "./helpers.js";
 
 // QA (issue 9, trust): a writer of the state database, without the master key, inserted an intent (what a crashed
 // batch leaves) listing rows that never existed and a linked file. The next start reconciled it: lethe recorded
@@ -71,12 +70,7 @@ describe("intents a state writer planted, SQLite state", () => {
 });
 
 describe("intents a state writer planted, PostgreSQL state", () => {
-  cases(async () => {
-    requireService({} as never, "pg");
-    const db = await createTestPgDatabase();
-    cleanups.push(() => db.drop());
-    return db.url;
-  });
+  cases(() => pgState(cleanups));
 });
 
 // The transition and rotation paths are the same code on both backends; SQLite keeps the key file simple.

@@ -2,8 +2,7 @@ import { type Kysely, sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { entryHash } from "../../src/ledger/canonical.js";
 import type { StateDatabase } from "../../src/state/schema.js";
-import { createTestPgDatabase, requireService } from "../helpers/services.js";
-import { ledgerProject } from "./helpers.js";
+import { ledgerProject, pgState } from "./helpers.js";
 
 // QA (issue 9, trust): a writer of the state database, without the master key, inserted a ledger entry with a
 // correct SHA-256 chain right after the head and left the head alone. audit verify caught it, but the next append
@@ -82,10 +81,5 @@ describe("rows planted beyond the ledger head, SQLite state", () => {
 });
 
 describe("rows planted beyond the ledger head, PostgreSQL state", () => {
-  cases(async () => {
-    requireService({} as never, "pg");
-    const db = await createTestPgDatabase();
-    cleanups.push(() => db.drop());
-    return db.url;
-  });
+  cases(() => pgState(cleanups));
 });

@@ -4,8 +4,7 @@ import { entryHash } from "../../src/ledger/canonical.js";
 import { headMac } from "../../src/ledger/head-mac.js";
 import { FrontierBuilder } from "../../src/ledger/merkle.js";
 import type { StateDatabase } from "../../src/state/schema.js";
-import { createTestPgDatabase, requireService } from "../helpers/services.js";
-import { ledgerProject } from "./helpers.js";
+import { ledgerProject, pgState } from "./helpers.js";
 
 // QA (issue 9): a writer of the state database, without the master key, made the state look as if migration 0009
 // (the head MAC) had never run; the next open keyed the forged head as a first upgrade. A keyed state must never
@@ -217,10 +216,5 @@ describe("the ledger head is keyed once, SQLite state", () => {
 });
 
 describe("the ledger head is keyed once, PostgreSQL state", () => {
-  cases(async () => {
-    requireService({} as never, "pg");
-    const db = await createTestPgDatabase();
-    cleanups.push(() => db.drop());
-    return db.url;
-  });
+  cases(() => pgState(cleanups));
 });

@@ -3,8 +3,7 @@ import Database from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { DAY_MS, ts } from "../helpers/project.js";
-import { createTestPgDatabase, requireService } from "../helpers/services.js";
-import { ledgerProject } from "./helpers.js";
+import { ledgerProject, pgState } from "./helpers.js";
 
 // QA (issue 9, trust): once a verification had recorded a break, every run still deleted and wrote its
 // `run_finished` (ok), then the end-of-run checkpoint was refused (right) but the run row stayed `running`, so
@@ -58,10 +57,5 @@ describe("a run after a recorded break, SQLite state", () => {
 });
 
 describe("a run after a recorded break, PostgreSQL state", () => {
-  cases(async () => {
-    requireService({} as never, "pg");
-    const db = await createTestPgDatabase();
-    cleanups.push(() => db.drop());
-    return db.url;
-  });
+  cases(() => pgState(cleanups));
 });

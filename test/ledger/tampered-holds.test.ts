@@ -6,8 +6,7 @@ import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Lethe } from "../../src/lethe.js";
 import { letheIn } from "../helpers/cli.js";
-import { createTestPgDatabase, requireService } from "../helpers/services.js";
-import { ledgerProject } from "./helpers.js";
+import { ledgerProject, pgState } from "./helpers.js";
 
 // QA (issue 9, trust): a writer of the state database, without the master key, deleted (or edited) a row of
 // `holds`; the next apply/erase deleted the held subject's data while the ledger still showed `hold_added` and no
@@ -126,12 +125,7 @@ describe("holds edited by a state writer, SQLite state", () => {
 });
 
 describe("holds edited by a state writer, PostgreSQL state", () => {
-  cases(async () => {
-    requireService({} as never, "pg");
-    const db = await createTestPgDatabase();
-    cleanups.push(() => db.drop());
-    return db.url;
-  });
+  cases(() => pgState(cleanups));
 });
 
 // The transition and rotation paths are the same code on both backends; SQLite keeps the key file simple.

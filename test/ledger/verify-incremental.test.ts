@@ -1,8 +1,7 @@
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Lethe } from "../../src/lethe.js";
-import { createTestPgDatabase, requireService } from "../helpers/services.js";
-import { ledgerProject } from "./helpers.js";
+import { ledgerProject, pgState } from "./helpers.js";
 
 // Incremental verification (issue 9 item 2): only entries after the last verified mark are read, `full`
 // re-reads everything; checkpoints are signed only over entries that verified, and deleted or missing
@@ -144,10 +143,5 @@ describe("incremental ledger verification, SQLite state", () => {
 });
 
 describe("incremental ledger verification, PostgreSQL state", () => {
-  cases(async () => {
-    requireService({} as never, "pg");
-    const db = await createTestPgDatabase();
-    cleanups.push(() => db.drop());
-    return db.url;
-  });
+  cases(() => pgState(cleanups));
 });

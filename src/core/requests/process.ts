@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { hexEqual } from "../../crypto/hex-equal.js";
 import type { EntryInput } from "../../ledger/types.js";
 import type { NotifyEvent } from "../../notify/events.js";
 import { notify } from "../../notify/notify.js";
@@ -64,9 +64,7 @@ async function advance(ctx: ProcessContext, row: RequestRow, owner: string): Pro
   if (row.subject_box === null) throw new LetheError("CONFLICT", "the request's subject was already wiped");
   const subject = openSubject(await ctx.boxKey(), row.id, row.subject_box);
   if (row.status === "received") {
-    const a = Buffer.from(ledger.subjectHash(subject), "hex");
-    const b = Buffer.from(row.subject_hash, "hex");
-    if (a.length !== b.length || !timingSafeEqual(a, b))
+    if (!hexEqual(ledger.subjectHash(subject), row.subject_hash))
       throw new LetheError("CRYPTO_ERROR", "the stored subject does not match its HMAC (was the subject key changed?)");
     await transition(ctx, row.id, owner, "verified", { action: "erasure_verified", reason: "request well-formed" }, {});
   }
